@@ -1,0 +1,3 @@
+from mock_halo.cli import main
+
+raise SystemExit(main())

@@ -1,0 +1,166 @@
+"""The one clock every part of the emulator reads time from.
+
+A single class covers both modes of DESIGN.md: time runs at ``speed`` times
+wall-clock speed (1.0 = real time, 60.0 = an hour a minute) and a speed of 0
+freezes it, which is the virtual clock: it moves only when ``advance`` or
+``set`` is called. Switching mode re-anchors the clock so that time never jumps
+backwards.
+
+Listeners registered with ``on_change`` run after every explicit move, so the
+lifecycle scheduler can perform side effects that became due.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
+
+WallSource = Callable[[], float]
+
+#: Where a virtual clock starts when nothing else is configured: a fixed
+#: instant, so that runs are reproducible.
+DEFAULT_EPOCH = datetime(2026, 1, 5, 9, 0, 0, tzinfo=UTC)
+
+
+class Clock:
+    """Time source: ``now() = anchor + (wall - wall_anchor) * speed``."""
+
+    def __init__(
+        self,
+        start: datetime | None = None,
+        speed: float = 0.0,
+        wall: WallSource = time.time,
+    ) -> None:
+        if speed < 0:
+            raise ValueError("clock speed cannot be negative")
+        self._wall = wall
+        self._lock = threading.Lock()
+        self._anchor = _aware(start) if start is not None else datetime.fromtimestamp(wall(), UTC)
+        self._wall_anchor = wall()
+        self._speed = float(speed)
+        self._listeners: list[Callable[[datetime], None]] = []
+
+    @classmethod
+    def virtual(cls, start: datetime | None = None) -> Clock:
+        """A frozen clock that moves only when told (the default for tests)."""
+        return cls(start=start or DEFAULT_EPOCH, speed=0.0)
+
+    @classmethod
+    def real(cls, speed: float = 1.0, start: datetime | None = None) -> Clock:
+        """Wall-clock time, optionally scaled (``speed=60`` runs an hour a minute)."""
+        return cls(start=start, speed=speed)
+
+    # -- reading ---------------------------------------------------------
+    def now(self) -> datetime:
+        with self._lock:
+            return self._now_locked()
+
+    def _now_locked(self) -> datetime:
+        if self._speed == 0.0:
+            return self._anchor
+        elapsed = (self._wall() - self._wall_anchor) * self._speed
+        return self._anchor + timedelta(seconds=elapsed)
+
+    @property
+    def speed(self) -> float:
+        return self._speed
+
+    @property
+    def frozen(self) -> bool:
+        return self._speed == 0.0
+
+    # -- moving ----------------------------------------------------------
+    def advance(self, delta: timedelta | float) -> datetime:
+        """Move time forward by ``delta`` (seconds or a timedelta); never backwards."""
+        if not isinstance(delta, timedelta):
+            delta = timedelta(seconds=float(delta))
+        if delta < timedelta(0):
+            raise ValueError("the clock cannot move backwards")
+        with self._lock:
+            self._anchor = self._now_locked() + delta
+            self._wall_anchor = self._wall()
+            now = self._anchor
+        self._notify(now)
+        return now
+
+    def set(self, instant: datetime) -> datetime:
+        """Jump to ``instant``, which must not be earlier than now."""
+        instant = _aware(instant)
+        with self._lock:
+            current = self._now_locked()
+            if instant < current:
+                raise ValueError(
+                    f"the clock cannot move backwards (now {format_timestamp(current)})"
+                )
+            self._anchor = instant
+            self._wall_anchor = self._wall()
+        self._notify(instant)
+        return instant
+
+    def set_speed(self, speed: float) -> None:
+        """Change the rate; 0 freezes the clock where it stands."""
+        if speed < 0:
+            raise ValueError("clock speed cannot be negative")
+        with self._lock:
+            self._anchor = self._now_locked()
+            self._wall_anchor = self._wall()
+            self._speed = float(speed)
+
+    def freeze(self) -> None:
+        self.set_speed(0.0)
+
+    def on_change(self, listener: Callable[[datetime], None]) -> None:
+        """Call ``listener(now)`` after each explicit move of the clock."""
+        self._listeners.append(listener)
+
+    def _notify(self, now: datetime) -> None:
+        for listener in list(self._listeners):
+            listener(now)
+
+
+def _aware(value: datetime) -> datetime:
+    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+def format_timestamp(value: datetime) -> str:
+    """Halo's timestamp style: UTC, millisecond precision, ``Z`` suffix."""
+    value = value.astimezone(UTC)
+    return value.strftime("%Y-%m-%dT%H:%M:%S.") + f"{value.microsecond // 1000:03d}Z"
+
+
+def parse_timestamp(text: str) -> datetime:
+    """Parse an ISO 8601 instant (``Z`` or an offset; naive means UTC)."""
+    value = datetime.fromisoformat(text.strip().replace("Z", "+00:00").replace("z", "+00:00"))
+    return _aware(value)
+
+
+def parse_duration(text: str | float | int) -> timedelta:
+    """Parse ``90``, ``"90s"``, ``"15m"``, ``"2h"``, ``"1d"``, ``"500ms"`` or ISO ``PT2H30M``."""
+    if isinstance(text, (int, float)):
+        return timedelta(seconds=float(text))
+    raw = text.strip()
+    if not raw:
+        raise ValueError("empty duration")
+    if raw.upper().startswith("P"):
+        return _parse_iso_duration(raw.upper())
+    units = {"ms": 0.001, "s": 1, "m": 60, "h": 3600, "d": 86400}
+    for suffix in ("ms", "s", "m", "h", "d"):
+        if raw.lower().endswith(suffix):
+            number = raw[: -len(suffix)].strip()
+            return timedelta(seconds=float(number) * units[suffix])
+    return timedelta(seconds=float(raw))
+
+
+def _parse_iso_duration(raw: str) -> timedelta:
+    import re
+
+    match = re.fullmatch(
+        r"P(?:(\d+(?:\.\d+)?)D)?(?:T(?:(\d+(?:\.\d+)?)H)?(?:(\d+(?:\.\d+)?)M)?(?:(\d+(?:\.\d+)?)S)?)?",
+        raw,
+    )
+    if not match or raw in ("P", "PT"):
+        raise ValueError(f"not an ISO 8601 duration: {raw!r}")
+    days, hours, minutes, seconds = (float(g) if g else 0.0 for g in match.groups())
+    return timedelta(days=days, hours=hours, minutes=minutes, seconds=seconds)

@@ -1,0 +1,488 @@
+"""Settings: embedded defaults, an optional TOML file, ``MOCK_HALO_*`` variables.
+
+Precedence, lowest first: the embedded defaults below, the TOML file
+(``MOCK_HALO_CONFIG`` or ``--config``), environment variables, command-line
+flags. With no configuration at all the emulator has one integrator, two paired
+Bp Premier sites and a third Bp Premier site that the integrator is *not*
+paired with (so 403s can be reproduced).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import tomllib
+import uuid
+from collections.abc import Mapping
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Any
+
+PMS_TYPES = ("BestPractice", "Zedmed", "D4w")
+PMS_DISPLAY_NAMES = {"BestPractice": "Best Practice", "Zedmed": "Zedmed", "D4w": "D4w"}
+AVAILABILITIES = ("online", "offline", "unreachable")
+CLOCK_MODES = ("real", "virtual")
+
+DEFAULT_SUBSCRIPTION_KEY = "4fd6ae9a6c57a3f59d5eabf1cede969e"
+DEFAULT_SECONDARY_KEY = "1dfe62d408eaa423870b7a955ee7b51e"
+DEFAULT_INTEGRATOR_ID = "ab05feaf-3cdf-46e0-847e-23cd219cb59f"
+DEFAULT_SITE_IDS = (
+    "b0586976-33f4-4d47-bc77-821ee9f45e34",
+    "48af2f5a-2ef4-4819-9307-59dd310071fc",
+    "2eeb48a9-a330-4de5-8774-4ea28ada742d",
+)
+DEFAULT_PATIENTS = 200
+MB = 1024 * 1024
+
+
+class ConfigError(ValueError):
+    """A configuration value is missing or wrong; the message says which and why."""
+
+
+@dataclass(frozen=True)
+class Catalogue:
+    name: str
+    is_default: bool = False
+
+
+@dataclass(frozen=True)
+class SiteConfig:
+    id: str
+    name: str
+    pms_type: str = "BestPractice"
+    pms_site_id: str = "10001"
+    pms_version: str = "1.13.2.1210"
+    halo_link_version: str = "26.602.9934"
+    availability: str = "online"
+    catalogues: tuple[Catalogue, ...] = ()
+    #: Seed of this site's fake practice data (None: derived from the global seed).
+    seed: int | None = None
+    #: Number of patients in the fake practice (None: the global ``patients``).
+    patients: int | None = None
+    #: Device ids allowed to obtain tokens for this site (empty: any device).
+    devices: tuple[str, ...] = ()
+    #: ODBC connection string; None runs the embedded engine.
+    connection: str | None = None
+    authoritative: bool = True
+
+    @property
+    def default_catalogue(self) -> str:
+        for cat in self.catalogues:
+            if cat.is_default:
+                return cat.name
+        return self.catalogues[0].name
+
+    @property
+    def pms_display_name(self) -> str:
+        return PMS_DISPLAY_NAMES[self.pms_type]
+
+
+@dataclass(frozen=True)
+class IntegratorConfig:
+    id: str
+    name: str
+    subscription_keys: tuple[str, ...]
+    #: Halo GUIDs of the sites this integrator has an active pairing with.
+    sites: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class Settings:
+    host: str = "127.0.0.1"
+    port: int = 8080
+    seed: int = 42
+    patients: int = DEFAULT_PATIENTS
+    sites: tuple[SiteConfig, ...] = ()
+    integrators: tuple[IntegratorConfig, ...] = ()
+    token_lifetime_s: int = 3600
+    jwt_secret: str = ""
+    #: "halo" (general envelope) or "apim" ({statusCode, message}) for gateway errors.
+    gateway_style: str = "halo"
+    #: Require Ocp-Apim-Subscription-Key on device/desktop query calls too.
+    require_key_on_device_api: bool = False
+    #: Only accept device-token grants on /device and desktop-token grants on /desktop.
+    strict_token_prefix: bool = False
+    clock: str = "real"
+    clock_speed: float = 1.0
+    clock_start: str | None = None
+    immediate_result_limit_bytes: int = 8 * MB
+    max_request_bytes: int = 4 * MB
+    #: Where ``/_mock/*`` is open without an admin token (loopback by default).
+    admin_token: str | None = None
+    log_level: str = "info"
+    source: str = "embedded defaults"
+
+    def site(self, site_id: str) -> SiteConfig | None:
+        wanted = site_id.lower()
+        for site in self.sites:
+            if site.id == wanted:
+                return site
+        return None
+
+    def integrator_for_key(self, key: str) -> IntegratorConfig | None:
+        for integrator in self.integrators:
+            if key in integrator.subscription_keys:
+                return integrator
+        return None
+
+    def integrator(self, integrator_id: str) -> IntegratorConfig | None:
+        for integrator in self.integrators:
+            if integrator.id == integrator_id:
+                return integrator
+        return None
+
+    def site_seed(self, site: SiteConfig) -> int:
+        if site.seed is not None:
+            return site.seed
+        index = [s.id for s in self.sites].index(site.id)
+        return self.seed * 1000 + index
+
+    def site_patients(self, site: SiteConfig) -> int:
+        return site.patients if site.patients is not None else self.patients
+
+    @property
+    def effective_jwt_secret(self) -> str:
+        if self.jwt_secret:
+            return self.jwt_secret
+        return hashlib.sha256(f"mock-halo-jwt:{self.seed}".encode()).hexdigest()
+
+
+def bp_catalogues() -> tuple[Catalogue, ...]:
+    return (Catalogue("BPSPatients", True), Catalogue("BPSSamples", False))
+
+
+def default_sites() -> tuple[SiteConfig, ...]:
+    return (
+        SiteConfig(
+            id=DEFAULT_SITE_IDS[0],
+            name="Halo Clinic South",
+            pms_site_id="10001",
+            catalogues=bp_catalogues(),
+        ),
+        SiteConfig(
+            id=DEFAULT_SITE_IDS[1],
+            name="Harbourside Family Practice",
+            pms_site_id="10002",
+            catalogues=bp_catalogues(),
+        ),
+        SiteConfig(
+            id=DEFAULT_SITE_IDS[2],
+            name="Unpaired Medical Centre",
+            pms_site_id="10003",
+            catalogues=bp_catalogues(),
+        ),
+    )
+
+
+def default_integrators(key: str = DEFAULT_SUBSCRIPTION_KEY) -> tuple[IntegratorConfig, ...]:
+    return (
+        IntegratorConfig(
+            id=DEFAULT_INTEGRATOR_ID,
+            name="Mock Integrator",
+            subscription_keys=(key, DEFAULT_SECONDARY_KEY),
+            sites=DEFAULT_SITE_IDS[:2],
+        ),
+    )
+
+
+def defaults() -> Settings:
+    return Settings(sites=default_sites(), integrators=default_integrators())
+
+
+# -- loading -----------------------------------------------------------------
+
+_ENV_FIELDS: dict[str, tuple[str, type]] = {
+    "MOCK_HALO_HOST": ("host", str),
+    "MOCK_HALO_PORT": ("port", int),
+    "MOCK_HALO_SEED": ("seed", int),
+    "MOCK_HALO_PATIENTS": ("patients", int),
+    "MOCK_HALO_TOKEN_LIFETIME": ("token_lifetime_s", int),
+    "MOCK_HALO_JWT_SECRET": ("jwt_secret", str),
+    "MOCK_HALO_GATEWAY_STYLE": ("gateway_style", str),
+    "MOCK_HALO_CLOCK": ("clock", str),
+    "MOCK_HALO_CLOCK_SPEED": ("clock_speed", float),
+    "MOCK_HALO_CLOCK_START": ("clock_start", str),
+    "MOCK_HALO_IMMEDIATE_RESULT_LIMIT": ("immediate_result_limit_bytes", int),
+    "MOCK_HALO_MAX_REQUEST_BYTES": ("max_request_bytes", int),
+    "MOCK_HALO_ADMIN_TOKEN": ("admin_token", str),
+    "MOCK_HALO_LOG_LEVEL": ("log_level", str),
+    "MOCK_HALO_REQUIRE_KEY_ON_DEVICE_API": ("require_key_on_device_api", bool),
+    "MOCK_HALO_STRICT_TOKEN_PREFIX": ("strict_token_prefix", bool),
+}
+
+#: Documented in the README's configuration table; kept here so both agree.
+ENV_VARIABLES = tuple(_ENV_FIELDS) + ("MOCK_HALO_CONFIG", "MOCK_HALO_SUBSCRIPTION_KEY")
+
+_TOML_SCALARS = {name for name, _ in _ENV_FIELDS.values()}
+
+
+def load_settings(
+    config_path: str | os.PathLike[str] | None = None,
+    env: Mapping[str, str] | None = None,
+    overrides: Mapping[str, Any] | None = None,
+) -> Settings:
+    """Build settings from defaults, a TOML file, the environment and overrides."""
+    env = os.environ if env is None else env
+    settings = defaults()
+    path = config_path or env.get("MOCK_HALO_CONFIG")
+    if path:
+        settings = _apply_toml(settings, Path(path))
+    settings = _apply_env(settings, env)
+    if overrides:
+        settings = _apply_mapping(settings, {k: v for k, v in overrides.items() if v is not None}, "overrides")
+    validate(settings)
+    return settings
+
+
+def settings_from_mapping(data: Mapping[str, Any], source: str = "mapping") -> Settings:
+    """Settings from a dict shaped like the TOML file (used by tests and the plugin)."""
+    settings = _apply_toml_data(defaults(), dict(data), source)
+    validate(settings)
+    return settings
+
+
+def _apply_toml(settings: Settings, path: Path) -> Settings:
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError as exc:
+        raise ConfigError(f"config file not found: {path}") from exc
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"config file {path} is not valid TOML: {exc}") from exc
+    return _apply_toml_data(settings, data, str(path))
+
+
+def _apply_toml_data(settings: Settings, data: dict[str, Any], source: str) -> Settings:
+    data = dict(data)
+    server = data.pop("server", {}) or {}
+    if not isinstance(server, dict):
+        raise ConfigError(f"{source}: [server] must be a table")
+    scalars = {**server, **{k: v for k, v in data.items() if k not in ("sites", "integrators")}}
+    settings = _apply_mapping(settings, scalars, source)
+    if "sites" in data:
+        settings = replace(settings, sites=tuple(_parse_site(s, i, source) for i, s in enumerate(_table_list(data["sites"], "sites", source))))
+        if "integrators" not in data:
+            # Keep the default integrator, paired with every configured site.
+            settings = replace(
+                settings,
+                integrators=tuple(
+                    replace(i, sites=tuple(s.id for s in settings.sites)) for i in settings.integrators
+                ),
+            )
+    if "integrators" in data:
+        settings = replace(
+            settings,
+            integrators=tuple(_parse_integrator(i, n, source) for n, i in enumerate(_table_list(data["integrators"], "integrators", source))),
+        )
+    return replace(settings, source=source)
+
+
+def _table_list(value: Any, name: str, source: str) -> list[dict[str, Any]]:
+    if not isinstance(value, list) or not all(isinstance(v, dict) for v in value):
+        raise ConfigError(f"{source}: '{name}' must be an array of tables ([[{name}]])")
+    return value
+
+
+def _apply_mapping(settings: Settings, values: Mapping[str, Any], source: str) -> Settings:
+    changes: dict[str, Any] = {}
+    aliases = {"token_lifetime": "token_lifetime_s", "subscription_key": None}
+    for key, value in values.items():
+        target = aliases.get(key, key)
+        if key == "subscription_key":
+            changes["integrators"] = _with_primary_key(settings.integrators, str(value))
+            continue
+        if target not in _TOML_SCALARS:
+            raise ConfigError(f"{source}: unknown setting '{key}'")
+        changes[target] = _coerce(target, value, source)
+    return replace(settings, **changes)
+
+
+def _with_primary_key(integrators: tuple[IntegratorConfig, ...], key: str) -> tuple[IntegratorConfig, ...]:
+    first, *rest = integrators
+    keys = (key,) + tuple(k for k in first.subscription_keys[1:] if k != key)
+    return (replace(first, subscription_keys=keys), *rest)
+
+
+def _coerce(name: str, value: Any, source: str) -> Any:
+    expected = type(getattr(Settings(), name)) if getattr(Settings(), name) is not None else str
+    try:
+        if expected is bool:
+            if isinstance(value, bool):
+                return value
+            text = str(value).strip().lower()
+            if text in ("1", "true", "yes", "on"):
+                return True
+            if text in ("0", "false", "no", "off", ""):
+                return False
+            raise ValueError(value)
+        if expected is int:
+            if isinstance(value, bool):
+                raise ValueError(value)
+            return int(value)
+        if expected is float:
+            return float(value)
+        return str(value)
+    except (TypeError, ValueError) as exc:
+        raise ConfigError(f"{source}: '{name}' must be a {expected.__name__}, got {value!r}") from exc
+
+
+def _apply_env(settings: Settings, env: Mapping[str, str]) -> Settings:
+    values: dict[str, Any] = {}
+    for var, (name, _) in _ENV_FIELDS.items():
+        if var in env and env[var] != "":
+            values[name] = env[var]
+    settings = _apply_mapping(settings, values, "environment") if values else settings
+    key = env.get("MOCK_HALO_SUBSCRIPTION_KEY")
+    if key:
+        settings = replace(settings, integrators=_with_primary_key(settings.integrators, key))
+    return settings
+
+
+def _parse_site(data: dict[str, Any], index: int, source: str) -> SiteConfig:
+    where = f"{source}: sites[{index}]"
+    known = {"id", "name", "pms_type", "pms_site_id", "pms_version", "halo_link_version", "availability",
+             "catalogues", "seed", "patients", "devices", "connection", "authoritative"}
+    unknown = set(data) - known
+    if unknown:
+        raise ConfigError(f"{where}: unknown key(s) {sorted(unknown)}")
+    site_id = _guid(data.get("id") or _derived_guid(f"site-{index}"), f"{where}.id")
+    pms_type = data.get("pms_type", "BestPractice")
+    if pms_type not in PMS_TYPES:
+        raise ConfigError(f"{where}.pms_type must be one of {PMS_TYPES}, got {pms_type!r}")
+    cats_raw = data.get("catalogues")
+    if cats_raw is None:
+        catalogues = bp_catalogues() if pms_type == "BestPractice" else (Catalogue("Patients", True),)
+    else:
+        catalogues = tuple(_parse_catalogue(c, f"{where}.catalogues[{i}]") for i, c in enumerate(cats_raw))
+    availability = data.get("availability", "online")
+    if availability not in AVAILABILITIES:
+        raise ConfigError(f"{where}.availability must be one of {AVAILABILITIES}, got {availability!r}")
+    return SiteConfig(
+        id=site_id,
+        name=str(data.get("name", f"Practice {index + 1}")),
+        pms_type=pms_type,
+        pms_site_id=str(data.get("pms_site_id", 10001 + index)),
+        pms_version=str(data.get("pms_version", SiteConfig.pms_version)),
+        halo_link_version=str(data.get("halo_link_version", SiteConfig.halo_link_version)),
+        availability=availability,
+        catalogues=catalogues,
+        seed=_opt_int(data.get("seed"), f"{where}.seed"),
+        patients=_opt_int(data.get("patients"), f"{where}.patients"),
+        devices=tuple(str(d) for d in data.get("devices", ())),
+        connection=data.get("connection"),
+        authoritative=bool(data.get("authoritative", True)),
+    )
+
+
+def _parse_catalogue(value: Any, where: str) -> Catalogue:
+    if isinstance(value, str):
+        return Catalogue(value)
+    if isinstance(value, dict) and "name" in value:
+        return Catalogue(str(value["name"]), bool(value.get("default", value.get("is_default", False))))
+    raise ConfigError(f"{where} must be a name or a table with 'name' and optional 'default'")
+
+
+def _parse_integrator(data: dict[str, Any], index: int, source: str) -> IntegratorConfig:
+    where = f"{source}: integrators[{index}]"
+    known = {"id", "name", "subscription_keys", "subscription_key", "sites"}
+    unknown = set(data) - known
+    if unknown:
+        raise ConfigError(f"{where}: unknown key(s) {sorted(unknown)}")
+    keys = data.get("subscription_keys") or ([data["subscription_key"]] if "subscription_key" in data else [])
+    if not keys:
+        raise ConfigError(f"{where}: needs 'subscription_keys' (one or two keys)")
+    return IntegratorConfig(
+        id=_guid(data.get("id") or _derived_guid(f"integrator-{index}"), f"{where}.id"),
+        name=str(data.get("name", f"Integrator {index + 1}")),
+        subscription_keys=tuple(str(k) for k in keys),
+        sites=tuple(_guid(s, f"{where}.sites") for s in data.get("sites", ())),
+    )
+
+
+def _opt_int(value: Any, where: str) -> int | None:
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise ConfigError(f"{where} must be an integer, got {value!r}")
+    return value
+
+
+def _guid(value: Any, where: str) -> str:
+    try:
+        return str(uuid.UUID(str(value)))
+    except ValueError as exc:
+        raise ConfigError(f"{where} must be a GUID, got {value!r}") from exc
+
+
+def _derived_guid(name: str) -> str:
+    return str(uuid.uuid5(uuid.NAMESPACE_URL, f"mock-halo:{name}"))
+
+
+def validate(settings: Settings) -> None:
+    if not settings.sites:
+        raise ConfigError("at least one site must be configured")
+    ids = [s.id for s in settings.sites]
+    if len(set(ids)) != len(ids):
+        raise ConfigError("site ids must be unique")
+    for site in settings.sites:
+        if not site.catalogues:
+            raise ConfigError(f"site {site.id} has no catalogues")
+        if sum(c.is_default for c in site.catalogues) > 1:
+            raise ConfigError(f"site {site.id} has more than one default catalogue")
+    if not settings.integrators:
+        raise ConfigError("at least one integrator must be configured")
+    all_keys = [k for i in settings.integrators for k in i.subscription_keys]
+    if len(set(all_keys)) != len(all_keys):
+        raise ConfigError("subscription keys must be unique across integrators")
+    for integrator in settings.integrators:
+        for site_id in integrator.sites:
+            if site_id not in ids:
+                raise ConfigError(f"integrator {integrator.name} is paired with unknown site {site_id}")
+    if not 0 <= settings.port <= 65535:
+        raise ConfigError(f"port must be 0..65535, got {settings.port}")
+    if settings.patients < 1 or settings.patients > 1_000_000:
+        raise ConfigError(f"patients must be 1..1000000, got {settings.patients}")
+    if settings.token_lifetime_s < 1:
+        raise ConfigError("token_lifetime must be at least 1 second")
+    if settings.gateway_style not in ("halo", "apim"):
+        raise ConfigError(f"gateway_style must be 'halo' or 'apim', got {settings.gateway_style!r}")
+    if settings.clock not in CLOCK_MODES:
+        raise ConfigError(f"clock must be one of {CLOCK_MODES}, got {settings.clock!r}")
+    if settings.clock_speed < 0:
+        raise ConfigError("clock_speed cannot be negative")
+    if settings.immediate_result_limit_bytes < 1:
+        raise ConfigError("immediate_result_limit_bytes must be positive")
+
+
+def example_toml() -> str:
+    """A commented example configuration (``mock-halo config-example``)."""
+    return EXAMPLE_TOML
+
+
+EXAMPLE_TOML = f"""\
+# mock-halo configuration (every key is optional)
+seed = 42                 # seeds ids and the fake practice data
+patients = 200            # patients per site unless a site says otherwise
+token_lifetime = 3600     # seconds a device token lives
+clock = "real"            # "real" or "virtual" (frozen until moved)
+clock_speed = 1.0         # with clock = "real": 60.0 runs an hour a minute
+gateway_style = "halo"    # "halo" or "apim" shape for key/token errors
+
+[server]
+host = "127.0.0.1"
+port = 8080
+
+[[sites]]
+id = "{DEFAULT_SITE_IDS[0]}"
+name = "Halo Clinic South"
+pms_type = "BestPractice"
+pms_site_id = "10001"
+availability = "online"   # online | offline | unreachable
+patients = 500
+devices = []              # allowed device ids; empty allows any
+catalogues = [{{ name = "BPSPatients", default = true }}, {{ name = "BPSSamples" }}]
+
+[[integrators]]
+name = "My Integration"
+subscription_keys = ["{DEFAULT_SUBSCRIPTION_KEY}"]
+sites = ["{DEFAULT_SITE_IDS[0]}"]
+"""
