@@ -1,0 +1,88 @@
+"""``create_app``: the one route table of the emulator."""
+
+from __future__ import annotations
+
+import logging
+
+from starlette.applications import Starlette
+from starlette.exceptions import HTTPException
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import BaseRoute, Route
+
+from mock_halo import errors, resources
+from mock_halo.api import control, sql, tokens
+from mock_halo.api.common import JSONBody, error_response
+from mock_halo.config import Settings
+from mock_halo.emulator import Emulator
+
+log = logging.getLogger("mock_halo")
+
+SITE = "/{prefix}/sites/{siteId}"
+
+
+def _site_routes(prefix: str) -> list[BaseRoute]:
+    base = f"/{prefix}/sites/{{siteId}}"
+    fhir_note = "The FHIR R4 facade"
+    registered = "Registered queries"
+    # Literal segments ("registered") come before the {queryId} template.
+    return [
+        Route(f"{base}/queries/immediate", sql.create_immediate_query, methods=["POST"]),
+        Route(f"{base}/queries/async", sql.not_yet("Async queries"), methods=["POST"]),
+        Route(f"{base}/queries/registered", sql.not_yet(registered), methods=["GET", "POST"]),
+        Route(f"{base}/queries/registered/{{queryId}}", sql.not_yet(registered), methods=["GET", "DELETE"]),
+        Route(f"{base}/queries/registered/{{queryId}}/results", sql.not_yet(registered), methods=["GET"]),
+        Route(f"{base}/queries/{{queryId}}", sql.get_query, methods=["GET"]),
+        Route(f"{base}/queries/{{queryId}}/results/{{pageNumber}}", sql.not_yet("Async result pages"), methods=["GET"]),
+        Route(f"{base}/fhir/R4/{{resource}}/_search", sql.not_yet(fhir_note), methods=["POST"]),
+        Route(f"{base}/fhir/R4/{{fhirParameters:path}}", sql.not_yet(fhir_note), methods=["GET"]),
+    ]
+
+
+async def openapi_document(request: Request) -> JSONBody:
+    return JSONBody(resources.contract())
+
+
+def routes() -> list[BaseRoute]:
+    table: list[BaseRoute] = [
+        Route("/integrator/token", tokens.obtain_token, methods=["POST"]),
+        *_site_routes("device"),
+        *_site_routes("desktop"),
+        Route("/_mock/health", control.health, methods=["GET"]),
+        Route("/_mock/info", control.info, methods=["GET"]),
+        Route("/openapi.json", openapi_document, methods=["GET"]),
+    ]
+    return table
+
+
+def create_app(settings: Settings | None = None, *, emulator: Emulator | None = None) -> Starlette:
+    """A new emulator app; with no arguments, the embedded defaults and a real clock."""
+    emulator = emulator or Emulator(settings)
+    style = emulator.settings.gateway_style
+
+    async def on_halo_error(request: Request, exc: Exception) -> Response:
+        assert isinstance(exc, errors.HaloError)
+        return error_response(exc, style)
+
+    async def on_http_error(request: Request, exc: Exception) -> Response:
+        assert isinstance(exc, HTTPException)
+        if exc.status_code == 405:
+            err = errors.method_not_allowed(request.method, request.url.path)
+            response = error_response(err, style)
+            if exc.headers and "Allow" in exc.headers:
+                response.headers["Allow"] = exc.headers["Allow"]
+            return response
+        if exc.status_code == 404:
+            return error_response(errors.not_found(), style)
+        return error_response(errors.HaloError(exc.status_code, str(exc.detail)), style)
+
+    async def on_crash(request: Request, exc: Exception) -> Response:
+        log.exception("unexpected error handling %s %s", request.method, request.url.path)
+        return error_response(errors.internal_error(f"An unexpected error occurred in the emulator ({type(exc).__name__})."), style)
+
+    app = Starlette(
+        routes=routes(),
+        exception_handlers={errors.HaloError: on_halo_error, HTTPException: on_http_error, Exception: on_crash},
+    )
+    app.state.emulator = emulator
+    return app

@@ -1,0 +1,164 @@
+"""The ``mock-halo`` command: serve, fixtures, decode, config-example, version."""
+
+from __future__ import annotations
+
+import argparse
+import base64
+import json
+import sys
+import time
+from collections.abc import Sequence
+
+from mock_halo import HALO_API_VERSION, __version__
+from mock_halo.config import ConfigError, Settings, example_toml, load_settings
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    parser = _parser()
+    if not argv:
+        argv = ["serve"]
+    if argv[0] == "fixtures":
+        # The fixtures subcommand owns its own flags.
+        from mock_halo.practice import fixtures_main
+
+        return fixtures_main(argv[1:])
+    args = parser.parse_args(argv)
+    return args.func(args)
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="mock-halo", description="Offline emulator of Halo Connect's Halo Cloud API.")
+    parser.add_argument("--version", action="version", version=f"mock-halo {__version__} (Halo Cloud API {HALO_API_VERSION})")
+    sub = parser.add_subparsers(dest="command")
+
+    serve = sub.add_parser("serve", help="run the emulator (the default command)")
+    serve.add_argument("--config", help="TOML configuration file (default: $MOCK_HALO_CONFIG)")
+    serve.add_argument("--host", help="address to bind (default 127.0.0.1)")
+    serve.add_argument("--port", type=int, help="port to bind (default 8080; 0 picks a free one)")
+    serve.add_argument("--seed", type=int, help="seed for ids and the fake practice data (default 42)")
+    serve.add_argument("--patients", type=int, help="patients per site (default 200)")
+    serve.add_argument("--subscription-key", dest="subscription_key", help="the integrator's primary subscription key")
+    serve.add_argument("--clock", choices=["real", "virtual"], help="real (default) or virtual: frozen until moved")
+    serve.add_argument("--clock-speed", dest="clock_speed", type=float, help="with a real clock: 60 runs an hour a minute")
+    serve.add_argument("--log-level", dest="log_level", choices=["critical", "error", "warning", "info", "debug"])
+    serve.add_argument("--quiet", action="store_true", help="no startup banner")
+    serve.set_defaults(func=_serve)
+
+    sub.add_parser("fixtures", help="write a fake practice database (see: mock-halo fixtures --help)")
+
+    decode = sub.add_parser("decode", help="print the rows of a query response read from stdin")
+    decode.set_defaults(func=_decode)
+
+    example = sub.add_parser("config-example", help="print a commented example TOML configuration")
+    example.set_defaults(func=lambda args: (print(example_toml(), end=""), 0)[1])
+
+    version = sub.add_parser("version", help="print the version")
+    version.set_defaults(func=lambda args: (print(f"mock-halo {__version__} (Halo Cloud API {HALO_API_VERSION})"), 0)[1])
+    return parser
+
+
+def _serve(args: argparse.Namespace) -> int:
+    import uvicorn
+
+    from mock_halo.app import create_app
+    from mock_halo.emulator import Emulator
+
+    overrides = {
+        "host": args.host,
+        "port": args.port,
+        "seed": args.seed,
+        "patients": args.patients,
+        "subscription_key": args.subscription_key,
+        "clock": args.clock,
+        "clock_speed": args.clock_speed,
+        "log_level": args.log_level,
+    }
+    try:
+        settings = load_settings(args.config, overrides=overrides)
+    except ConfigError as exc:
+        print(f"mock-halo: configuration error: {exc}", file=sys.stderr)
+        return 2
+    started = time.perf_counter()
+    emulator = Emulator(settings)
+    emulator.warm()
+    app = create_app(emulator=emulator)
+    config = uvicorn.Config(app, host=settings.host, port=settings.port, log_level=settings.log_level, access_log=False)
+    server = uvicorn.Server(config)
+    if not args.quiet:
+        _on_started(server, lambda port: print(banner(settings, port, time.perf_counter() - started), flush=True))
+    server.run()
+    emulator.close()
+    return 0
+
+
+def _on_started(server, callback) -> None:
+    """Print the banner once uvicorn is listening (so port 0 shows the real port)."""
+    original = server.startup
+
+    async def startup(sockets=None):
+        await original(sockets=sockets)
+        port = server.config.port
+        for srv in getattr(server, "servers", []):
+            for sock in srv.sockets:
+                port = sock.getsockname()[1]
+                break
+        callback(port)
+
+    server.startup = startup
+
+
+def banner(settings: Settings, port: int, elapsed_s: float) -> str:
+    host = settings.host if settings.host not in ("0.0.0.0", "::") else "127.0.0.1"
+    base = f"http://{host}:{port}"
+    integrator = settings.integrators[0]
+    key = integrator.subscription_keys[0]
+    paired = [s for s in settings.sites if s.id in integrator.sites]
+    first = paired[0] if paired else settings.sites[0]
+    lines = [
+        f"mock-halo {__version__} — Halo Cloud API {HALO_API_VERSION} emulator, ready in {elapsed_s:.2f}s",
+        f"  listening      {base}   (clock: {settings.clock}, seed {settings.seed}, config: {settings.source})",
+        f"  integrator     {integrator.name}  id {integrator.id}",
+        f"  subscription   Ocp-Apim-Subscription-Key: {key}",
+        "  sites:",
+    ]
+    for site in settings.sites:
+        state = "paired" if site.id in integrator.sites else "NOT paired (403)"
+        lines.append(f"    {site.id}  {site.pms_type:<12} {site.name}  [{site.availability}, {state}]")
+    lines += [
+        "",
+        "  Try it (device token, then an immediate query):",
+        f"    TOKEN=$(curl -s -X POST {base}/integrator/token \\",
+        f"      -H 'Ocp-Apim-Subscription-Key: {key}' \\",
+        "      -d grant_type=urn:halo-connect:oauth:device-token -d device_id=my-device \\",
+        f"      -d site_id={first.id} | python3 -c 'import sys,json; print(json.load(sys.stdin)[\"access_token\"])')",
+        f"    curl -s -X POST {base}/device/sites/{first.id}/queries/immediate \\",
+        "      -H \"Authorization: Bearer $TOKEN\" -H 'DeviceId: my-device' -H 'Content-Type: application/json' \\",
+        "      -d '{\"command\":{\"text\":\"SELECT TOP 5 Firstname, Surname FROM BPS_Patients\"}}' | mock-halo decode",
+        "",
+        f"  Control plane: {base}/_mock/info   Contract: {base}/openapi.json",
+    ]
+    return "\n".join(lines)
+
+
+def _decode(args: argparse.Namespace) -> int:
+    """Read a Halo response (immediate query, page, registered result) and print its rows."""
+    raw = sys.stdin.read()
+    try:
+        body = json.loads(raw)
+    except json.JSONDecodeError as exc:
+        print(f"mock-halo decode: stdin is not JSON ({exc}): {raw[:200]!r}", file=sys.stderr)
+        return 2
+    data = None
+    if isinstance(body, dict):
+        data = (body.get("result") or {}).get("data") if isinstance(body.get("result"), dict) else None
+        data = data or body.get("data")
+        if data is None:
+            print(json.dumps(body, indent=2))
+            return 0 if "error" not in body and "errorDetails" not in body else 1
+    if not isinstance(data, str):
+        print("mock-halo decode: no base64 'data' found in the response", file=sys.stderr)
+        return 2
+    rows = json.loads(base64.b64decode(data))
+    print(json.dumps(rows, indent=2, ensure_ascii=False))
+    return 0

@@ -1,0 +1,86 @@
+"""Query records and how they render as Halo's JSON (halo-facts 5.2, 5.3, 6.4)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from mock_halo.clock import format_timestamp
+
+IMMEDIATE = "immediate"
+ASYNC = "async"
+
+SUCCESSFUL = "successful"
+EXECUTION_FAILED = "executionFailed"
+
+
+@dataclass
+class PhaseTiming:
+    start: datetime
+    end: datetime | None = None
+
+    def render(self, with_end: bool) -> dict[str, str]:
+        out = {"startTime": format_timestamp(self.start)}
+        if with_end and self.end is not None:
+            out["endTime"] = format_timestamp(self.end)
+        return out
+
+
+@dataclass
+class QueryRecord:
+    """One query as Halo Cloud stores it."""
+
+    id: str
+    integrator_id: str
+    site_id: str
+    mode: str
+    max_time_in_queue: int
+    command_size: int
+    request_size: int
+    sql_query_size: int
+    created_at: datetime
+    status: str
+    timing: dict[str, PhaseTiming] = field(default_factory=dict)
+    completed_at: datetime | None = None
+    metrics: dict[str, Any] | None = None
+    result: dict[str, Any] | None = None
+    result_size: int | None = None
+    error_details: dict[str, Any] | None = None
+
+    @property
+    def updated_at(self) -> datetime:
+        return self.completed_at or self.created_at
+
+    def render(self) -> dict[str, Any]:
+        body: dict[str, Any] = {
+            "id": self.id,
+            "integratorId": self.integrator_id,
+            "siteId": self.site_id,
+            "mode": self.mode,
+            "maxTimeInQueue": self.max_time_in_queue,
+            "sqlQuerySize": self.sql_query_size,
+            "commandSize": self.command_size,
+            "requestSize": self.request_size,
+            "createdAt": format_timestamp(self.created_at),
+            "updatedAt": format_timestamp(self.updated_at),
+            "status": self.status,
+        }
+        # Successful immediate queries carry StatusTimingImmediate (start times
+        # only); failures carry the full StatusTiming with start and end.
+        with_end = not (self.mode == IMMEDIATE and self.status == SUCCESSFUL)
+        body["statusTiming"] = {name: phase.render(with_end) for name, phase in self.timing.items()}
+        if self.metrics is not None:
+            body["metrics"] = self.metrics
+        if self.result is not None:
+            body["result"] = self.result
+        if self.result_size is not None:
+            body["resultSize"] = self.result_size
+        if self.error_details is not None:
+            # errorCode/errorMessage at the root are deprecated but still sent.
+            body["errorCode"] = self.error_details["errorCode"]
+            body["errorMessage"] = self.error_details["errorMessage"]
+            body["errorDetails"] = self.error_details
+        if self.completed_at is not None:
+            body["completedAt"] = format_timestamp(self.completed_at)
+        return body

@@ -1,0 +1,101 @@
+"""Shared fixtures: a fresh in-process emulator per test, on a virtual clock."""
+
+from __future__ import annotations
+
+import base64
+import json
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from starlette.testclient import TestClient
+
+from mock_halo.app import create_app
+from mock_halo.config import DEFAULT_SITE_IDS, DEFAULT_SUBSCRIPTION_KEY, Settings, load_settings
+from mock_halo.emulator import Emulator
+
+SITE = DEFAULT_SITE_IDS[0]
+OTHER_SITE = DEFAULT_SITE_IDS[1]
+UNPAIRED_SITE = DEFAULT_SITE_IDS[2]
+KEY = DEFAULT_SUBSCRIPTION_KEY
+DEVICE = "test-device"
+DEVICE_GRANT = "urn:halo-connect:oauth:device-token"
+DESKTOP_GRANT = "urn:halo-connect:oauth:desktop-token"
+
+
+def make_settings(**overrides: Any) -> Settings:
+    values = {"clock": "virtual", "patients": 60}
+    values.update(overrides)
+    return load_settings(env={}, overrides=values)
+
+
+@pytest.fixture
+def settings() -> Settings:
+    return make_settings()
+
+
+@pytest.fixture
+def emulator(settings: Settings) -> Iterator[Emulator]:
+    emulator = Emulator(settings)
+    yield emulator
+    emulator.close()
+
+
+@pytest.fixture
+def client(emulator: Emulator) -> Iterator[TestClient]:
+    with TestClient(create_app(emulator=emulator)) as test_client:
+        yield test_client
+
+
+class Halo:
+    """A tiny Halo client over the test client, so tests read as API calls."""
+
+    def __init__(self, client: TestClient) -> None:
+        self.client = client
+
+    def token(self, site: str = SITE, device: str = DEVICE, grant: str = DEVICE_GRANT, key: str = KEY) -> str:
+        response = self.client.post(
+            "/integrator/token",
+            data={"grant_type": grant, "device_id": device, "site_id": site},
+            headers={"Ocp-Apim-Subscription-Key": key},
+        )
+        assert response.status_code == 200, response.text
+        return response.json()["access_token"]
+
+    def headers(self, token: str, device: str = DEVICE) -> dict[str, str]:
+        return {"Authorization": f"Bearer {token}", "DeviceId": device}
+
+    def immediate(self, sql: str | None = None, *, site: str = SITE, token: str | None = None,
+                  body: dict[str, Any] | None = None, prefix: str = "device", **command: Any):
+        token = token or self.token(site)
+        if body is None:
+            body = {"command": {"text": sql, **command}}
+        return self.client.post(f"/{prefix}/sites/{site}/queries/immediate", json=body, headers=self.headers(token))
+
+    def rows(self, sql: str, **command: Any) -> list[dict[str, Any]]:
+        response = self.immediate(sql, **command)
+        assert response.status_code == 200, response.text
+        return decode_rows(response.json())
+
+
+def decode_rows(body: dict[str, Any]) -> list[dict[str, Any]]:
+    return json.loads(base64.b64decode(body["result"]["data"]))
+
+
+@pytest.fixture
+def halo(client: TestClient) -> Halo:
+    return Halo(client)
+
+
+def assert_general_error(response, status: int, *fragments: str) -> dict[str, Any]:
+    """The general envelope with this status, a matching reason phrase and message fragments."""
+    assert response.status_code == status, response.text
+    assert response.headers["content-type"].startswith("application/json")
+    body = response.json()
+    assert set(body) == {"error"}, body
+    error = body["error"]
+    assert error["status"] == status
+    assert isinstance(error["statusText"], str) and error["statusText"]
+    for fragment in fragments:
+        assert fragment.lower() in error["message"].lower(), error["message"]
+    return error

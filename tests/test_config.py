@@ -1,0 +1,88 @@
+import pytest
+
+from mock_halo.config import (
+    DEFAULT_SITE_IDS,
+    DEFAULT_SUBSCRIPTION_KEY,
+    ConfigError,
+    example_toml,
+    load_settings,
+    settings_from_mapping,
+)
+
+
+def test_embedded_defaults_have_two_paired_sites_and_an_unpaired_one():
+    settings = load_settings(env={})
+    integrator = settings.integrators[0]
+    assert integrator.subscription_keys[0] == DEFAULT_SUBSCRIPTION_KEY
+    assert [s.pms_type for s in settings.sites] == ["BestPractice"] * 3
+    assert set(integrator.sites) == set(DEFAULT_SITE_IDS[:2])
+    assert DEFAULT_SITE_IDS[2] not in integrator.sites
+    assert settings.sites[0].default_catalogue == "BPSPatients"
+
+
+def test_environment_overrides_defaults():
+    env = {
+        "MOCK_HALO_PORT": "9123",
+        "MOCK_HALO_HOST": "0.0.0.0",
+        "MOCK_HALO_SEED": "7",
+        "MOCK_HALO_PATIENTS": "1000",
+        "MOCK_HALO_SUBSCRIPTION_KEY": "my-key",
+        "MOCK_HALO_CLOCK": "virtual",
+        "MOCK_HALO_STRICT_TOKEN_PREFIX": "yes",
+    }
+    settings = load_settings(env=env)
+    assert (settings.port, settings.host, settings.seed, settings.patients) == (9123, "0.0.0.0", 7, 1000)
+    assert settings.integrators[0].subscription_keys[0] == "my-key"
+    assert settings.clock == "virtual"
+    assert settings.strict_token_prefix is True
+
+
+def test_toml_file_then_env_then_overrides(tmp_path):
+    path = tmp_path / "halo.toml"
+    path.write_text(example_toml().replace("port = 8080", "port = 7000"))
+    assert load_settings(path, env={}).port == 7000
+    assert load_settings(path, env={"MOCK_HALO_PORT": "7001"}).port == 7001
+    assert load_settings(path, env={"MOCK_HALO_PORT": "7001"}, overrides={"port": 7002}).port == 7002
+    settings = load_settings(path, env={})
+    assert settings.sites[0].patients == 500
+    assert settings.integrators[0].name == "My Integration"
+
+
+def test_sites_without_integrators_pair_the_default_integrator_with_all_of_them():
+    settings = settings_from_mapping(
+        {"sites": [{"name": "A"}, {"name": "B", "pms_type": "BestPractice", "availability": "offline"}]}
+    )
+    assert len(settings.sites) == 2
+    assert set(settings.integrators[0].sites) == {s.id for s in settings.sites}
+    assert settings.sites[1].availability == "offline"
+
+
+@pytest.mark.parametrize(
+    ("data", "fragment"),
+    [
+        ({"port": "eighty"}, "'port' must be a int"),
+        ({"colour": "blue"}, "unknown setting 'colour'"),
+        ({"sites": [{"pms_type": "Medicat"}]}, "pms_type must be one of"),
+        ({"sites": [{"availability": "sleepy"}]}, "availability must be one of"),
+        ({"sites": [{"id": "not-a-guid"}]}, "must be a GUID"),
+        ({"sites": [{"bogus": 1}]}, "unknown key(s) ['bogus']"),
+        ({"integrators": [{"name": "x"}]}, "needs 'subscription_keys'"),
+        ({"integrators": [{"subscription_keys": ["k"], "sites": ["b0586976-33f4-4d47-bc77-000000000000"]}]}, "unknown site"),
+        ({"gateway_style": "soap"}, "gateway_style"),
+        ({"clock": "sundial"}, "clock must be one of"),
+        ({"patients": 0}, "patients must be"),
+    ],
+)
+def test_bad_configuration_is_refused_with_a_clear_message(data, fragment):
+    with pytest.raises(ConfigError) as info:
+        settings_from_mapping(data)
+    assert fragment in str(info.value)
+
+
+def test_missing_or_broken_toml_file(tmp_path):
+    with pytest.raises(ConfigError, match="not found"):
+        load_settings(tmp_path / "absent.toml", env={})
+    broken = tmp_path / "broken.toml"
+    broken.write_text("port = = 3")
+    with pytest.raises(ConfigError, match="not valid TOML"):
+        load_settings(broken, env={})
