@@ -1,0 +1,66 @@
+"""Routing, 404/405/501 envelopes, the control-plane discovery endpoints, the contract."""
+
+import pytest
+from conftest import KEY, SITE, assert_general_error
+from starlette.testclient import TestClient
+
+from mock_halo import __version__
+from mock_halo.app import create_app
+
+
+def test_unknown_path_is_404_in_the_general_envelope(client):
+    assert_general_error(client.get("/nowhere"), 404, "cannot find the requested resource")
+
+
+def test_wrong_method_is_405_in_the_general_envelope(client):
+    response = client.get("/integrator/token")
+    assert_general_error(response, 405, "GET")
+    assert "POST" in response.headers["allow"]
+
+
+@pytest.mark.parametrize(
+    ("method", "tail", "feature"),
+    [
+        ("POST", "/queries/async", "Async queries"),
+        ("GET", "/queries/registered", "Registered queries"),
+        ("GET", "/queries/abc/results/1", "Async result pages"),
+        ("GET", "/fhir/R4/Patient/1", "FHIR"),
+        ("POST", "/fhir/R4/Patient/_search", "FHIR"),
+    ],
+)
+def test_endpoints_not_built_yet_answer_501_after_auth(client, halo, method, tail, feature):
+    token = halo.token()
+    response = client.request(method, f"/device/sites/{SITE}{tail}", headers=halo.headers(token))
+    assert_general_error(response, 501, feature, "not implemented")
+
+
+def test_health(client):
+    response = client.get("/_mock/health")
+    assert response.status_code == 200
+    assert response.json()["status"] == "ok"
+    assert response.json()["time"] == "2026-01-05T09:00:00.000Z"
+
+
+def test_info_lists_sites_and_shows_the_key_to_local_callers(client, emulator):
+    info = client.get("/_mock/info").json()
+    assert info["version"] == __version__
+    assert [s["id"] for s in info["sites"]] == [s.id for s in emulator.settings.sites]
+    assert {s["pmsType"] for s in info["sites"]} == {"BestPractice"}
+    assert info["integrators"][0]["subscriptionKey"] == KEY
+
+
+def test_info_hides_the_key_from_remote_callers(emulator):
+    with TestClient(create_app(emulator=emulator), client=("203.0.113.9", 40000)) as remote:
+        info = remote.get("/_mock/info").json()
+    assert "subscriptionKey" not in info["integrators"][0]
+    assert "subscriptionKeys" not in info["integrators"][0]
+    assert info["sites"]
+
+
+def test_openapi_document_is_served(client):
+    response = client.get("/openapi.json")
+    assert response.status_code == 200
+    document = response.json()
+    assert document["openapi"].startswith("3.1")
+    assert "/integrator/token" in document["paths"]
+    assert f"/device/sites/{{siteId}}/queries/immediate" in document["paths"]
