@@ -47,12 +47,15 @@ class QueryRecord:
     result: dict[str, Any] | None = None
     result_size: int | None = None
     error_details: dict[str, Any] | None = None
+    #: the last change, when it is neither completion nor creation (async snapshots).
+    updated: datetime | None = None
 
     @property
     def updated_at(self) -> datetime:
-        return self.completed_at or self.created_at
+        return self.updated or self.completed_at or self.created_at
 
-    def render(self) -> dict[str, Any]:
+    def render(self, now: datetime | None = None) -> dict[str, Any]:
+        """The JSON body; ``now`` is accepted for symmetry with ``AsyncQuery.render``."""
         body: dict[str, Any] = {
             "id": self.id,
             "integratorId": self.integrator_id,

@@ -1,0 +1,163 @@
+"""A site's Halo Link: its availability over time and its async queue.
+
+Halo Link runs one async query at a time per site, first come first served
+(ordered by the instant Link has received each query: queued.start plus a
+short modelled pickup). The head of the queue starts executing at
+``max(its ready time, when the link is free)``, but only
+while the site is online; if that is later than ``queued.start +
+maxTimeInQueue`` it becomes ``expiredInQueue`` at that instant instead.
+
+The link is busy while a query *executes* (uploads run beside it). An
+immediate query jumps ahead: it holds an idle link for its own short duration
+(:meth:`SiteLink.hold`); one that arrives while an async query executes runs
+beside it and delays nobody (kept simple; documented).
+
+Availability changes only at or after the scheduler's watermark, so the past
+never changes. Queued queries wait while the site is offline or unreachable
+(and may expire); queries already executing or uploading finish as planned.
+"""
+
+from __future__ import annotations
+
+import bisect
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from mock_halo.lifecycle.asyncq import AsyncQuery, execute, expire
+from mock_halo.lifecycle.profile import LifecycleLimits, TimingProfile
+from mock_halo.lifecycle.sqlport import ExecutorLookup
+
+ONLINE = "online"
+OFFLINE = "offline"
+UNREACHABLE = "unreachable"
+AVAILABILITIES = (ONLINE, OFFLINE, UNREACHABLE)
+_BEGINNING = datetime.min.replace(tzinfo=UTC)
+
+
+@dataclass
+class LinkContext:
+    """What a link needs to execute queries, shared by all sites."""
+
+    executors: ExecutorLookup
+    profile: TimingProfile
+    limits: LifecycleLimits
+    decided: Callable[[AsyncQuery], None]  # told after the link grows a query's plan
+
+
+class SiteLink:
+    def __init__(self, site_id: str, availability: str, context: LinkContext) -> None:
+        if availability not in AVAILABILITIES:
+            raise ValueError(f"availability must be one of {AVAILABILITIES}")
+        self.site_id = site_id
+        self.context = context
+        self._change_at: list[datetime] = [_BEGINNING]
+        self._change_to: list[str] = [availability]
+        self.pending: list[AsyncQuery] = []  # sorted by (ready_at, seq)
+        self._keys: list[tuple[datetime, int]] = []
+        self.free_at: datetime = _BEGINNING
+        self.executed = 0
+
+    # -- availability ------------------------------------------------------
+    def availability_at(self, t: datetime) -> str:
+        return self._change_to[bisect.bisect_right(self._change_at, t) - 1]
+
+    def set_availability(self, state: str, at: datetime) -> None:
+        """From ``at`` on, the site is ``state`` (``at`` must not precede earlier changes)."""
+        if state not in AVAILABILITIES:
+            raise ValueError(f"availability must be one of {AVAILABILITIES}")
+        if at < self._change_at[-1]:
+            raise ValueError("availability changes must be in time order")
+        if at == self._change_at[-1]:
+            self._change_to[-1] = state
+        else:
+            self._change_at.append(at)
+            self._change_to.append(state)
+
+    def next_online(self, t: datetime) -> datetime | None:
+        """The first instant >= ``t`` at which the site is online, as far as known."""
+        i = bisect.bisect_right(self._change_at, t) - 1
+        if self._change_to[i] == ONLINE:
+            return t
+        for j in range(i + 1, len(self._change_at)):
+            if self._change_to[j] == ONLINE:
+                return self._change_at[j]
+        return None
+
+    # -- the queue ---------------------------------------------------------
+    def enqueue(self, query: AsyncQuery) -> None:
+        key = (query.ready_at, query.seq)
+        index = bisect.bisect_right(self._keys, key)
+        self._keys.insert(index, key)
+        self.pending.insert(index, query)
+
+    def hold(self, at: datetime, until: datetime) -> None:
+        """An immediate query holds an idle link from ``at`` to ``until``."""
+        if self.free_at <= at:
+            self.free_at = max(self.free_at, until)
+
+    def _head_start(self) -> datetime | None:
+        head = self.pending[0]
+        return self.next_online(max(head.ready_at, self.free_at))
+
+    # -- EventSource -------------------------------------------------------
+    def next_event(self) -> tuple[datetime, int] | None:
+        if not self.pending:
+            return None
+        head = self.pending[0]
+        start = self._head_start()
+        if start is None or start > head.expires_at:
+            return (head.expires_at, head.seq)
+        return (start, head.seq)
+
+    def fire(self) -> None:
+        head = self.pending[0]
+        start = self._head_start()
+        self._pop()
+        if start is None or start > head.expires_at:
+            expire(head)
+        else:
+            ctx = self.context
+            end = execute(head, start, ctx.executors(self.site_id), ctx.profile, ctx.limits)
+            self.free_at = max(self.free_at, end)
+            self.executed += 1
+        self.context.decided(head)
+
+    def settle(self, watermark: datetime) -> None:
+        """Expire every waiting query that can no longer start before its deadline.
+
+        Walks the queue with a lower bound of when the link can be free for each
+        query; the bound stays valid whether or not earlier queries expire,
+        because queries are ordered by their ready time.
+        """
+        if not self.pending:
+            return
+        bound = self.free_at
+        keep: list[AsyncQuery] = []
+        expired: list[AsyncQuery] = []
+        for query in self.pending:
+            base = max(query.ready_at, bound)
+            online = self.next_online(base)
+            earliest = online if online is not None else max(base, watermark)
+            if earliest > query.expires_at:
+                expired.append(query)
+                continue
+            keep.append(query)
+            bound = earliest
+        if expired:
+            self.pending = keep
+            self._keys = [(q.ready_at, q.seq) for q in keep]
+            for query in expired:
+                expire(query)
+                self.context.decided(query)
+
+    def _pop(self) -> None:
+        del self.pending[0]
+        del self._keys[0]
+
+    def clear(self) -> None:
+        self.pending.clear()
+        self._keys.clear()
+        self.free_at = _BEGINNING
+        del self._change_at[1:]
+        del self._change_to[1:]

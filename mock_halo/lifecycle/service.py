@@ -1,0 +1,294 @@
+"""``Lifecycle``: the async and registered query domain, as the HTTP layer calls it.
+
+One instance per emulator. It owns the scheduler, each site's link, the timed
+events (pinned executions, registered runs, retention) and the registered
+queries; async query records live in the shared ``QueryStore`` beside the
+immediate ones. Every public method first runs the scheduler up to the
+clock's ``now`` (so a real clock needs no background task for correctness)
+and holds one lock, so concurrent requests see a consistent state.
+"""
+
+from __future__ import annotations
+
+import itertools
+import threading
+from collections.abc import Iterable, Mapping
+from datetime import datetime, timedelta
+from typing import Any
+
+from mock_halo import errors
+from mock_halo.lifecycle.asyncq import AsyncQuery, execute, initialise, pinned_start
+from mock_halo.lifecycle.link import ONLINE, LinkContext, SiteLink
+from mock_halo.lifecycle.pages import PageDownload
+from mock_halo.lifecycle.plan import UPLOADING, PlanOverride
+from mock_halo.lifecycle.profile import LifecycleLimits, TimingProfile
+from mock_halo.lifecycle.registered import RegisteredQueries, RegisteredQuery, validate_registration
+from mock_halo.lifecycle.scheduler import Scheduler, TimedEvents
+from mock_halo.lifecycle.sqlport import ExecutorLookup
+from mock_halo.lifecycle.store import QueryStore
+
+DEFAULT_MAX_TIME_IN_QUEUE = 3_600_000
+MAX_TIME_IN_QUEUE_LIMIT = 7_200_000
+
+
+class Lifecycle:
+    def __init__(
+        self,
+        clock,
+        ids,
+        store: QueryStore,
+        executors: ExecutorLookup,
+        *,
+        availability: Mapping[str, str] | None = None,
+        profile: TimingProfile | None = None,
+        limits: LifecycleLimits | None = None,
+        attach: bool = True,
+    ) -> None:
+        """``executors(site_id)`` gives that site's ``execute``; ``availability``
+        seeds each known site's state (unknown sites start online)."""
+        self.clock = clock
+        self.ids = ids
+        self.store = store
+        self.profile = profile or TimingProfile()
+        self.limits = limits or LifecycleLimits()
+        self.lock = threading.RLock()
+        self.scheduler = Scheduler(self.lock)
+        self.timed = TimedEvents()
+        self.scheduler.add(self.timed)
+        self._context = LinkContext(executors, self.profile, self.limits, self._after_link)
+        self._initial_availability = dict(availability or {})
+        self.links: dict[str, SiteLink] = {}
+        for site_id, state in self._initial_availability.items():
+            self._link(site_id, state)
+        self.registered = RegisteredQueries(executors, self.timed.at, self._is_online, self.profile, self.limits)
+        self._seq = itertools.count()
+        if attach:
+            self.scheduler.attach(clock)
+
+    # -- time ----------------------------------------------------------------
+    def now(self) -> datetime:
+        """The clock's now, after performing every side effect due by then."""
+        with self.lock:
+            return self.scheduler.run_due(self.clock.now())
+
+    tick = now  # what a background task calls with a real clock
+
+    # -- sites -----------------------------------------------------------------
+    def _link(self, site_id: str, state: str = ONLINE) -> SiteLink:
+        link = self.links.get(site_id)
+        if link is None:
+            link = self.links[site_id] = SiteLink(site_id, state, self._context)
+            self.scheduler.add(link)
+        return link
+
+    def availability(self, site_id: str, at: datetime | None = None) -> str:
+        with self.lock:
+            return self._link(site_id).availability_at(at or self.now())
+
+    def set_availability(self, site_id: str, state: str, at: datetime | None = None) -> None:
+        """The control plane: the site is ``state`` (online|offline|unreachable) from ``at`` (default now).
+
+        ``at`` may be in the future but not before anything already performed.
+        """
+        with self.lock:
+            now = self.now()
+            when = max(at or now, now)
+            self._link(site_id).set_availability(state, when)
+            self.scheduler.run_due(now)
+
+    def _is_online(self, site_id: str, at: datetime) -> bool:
+        return self._link(site_id).availability_at(at) == ONLINE
+
+    def note_immediate(self, site_id: str, duration_ms: int | None = None) -> None:
+        """An immediate query ran now: it holds an idle link briefly (async waits behind it)."""
+        with self.lock:
+            now = self.now()
+            if duration_ms is None:
+                import random
+
+                duration_ms = self.profile.draw(random.Random(f"{site_id}/{now.isoformat()}"), self.profile.immediate_hold_ms)
+            self._link(site_id).hold(now, now + timedelta(milliseconds=duration_ms))
+
+    # -- async queries -------------------------------------------------------
+    def submit(
+        self,
+        *,
+        site_id: str,
+        integrator_id: str,
+        command: Any,
+        max_time_in_queue: int = DEFAULT_MAX_TIME_IN_QUEUE,
+        command_size: int,
+        request_size: int,
+        sql_query_size: int | None = None,
+        plan_override: PlanOverride | None = None,
+    ) -> AsyncQuery:
+        """``POST …/queries/async``: the new query; ``render(now)`` is the 201 body.
+
+        Nothing runs now: the SQL executes when the clock passes the start of
+        execution. ``max_time_in_queue`` must already be validated (0..7200000).
+        """
+        if not 0 <= max_time_in_queue <= MAX_TIME_IN_QUEUE_LIMIT:
+            raise ValueError("max_time_in_queue must be 0..7200000 (validate it in the HTTP layer)")
+        with self.lock:
+            now = self.now()
+            override = plan_override or PlanOverride()
+            retention = self.limits.retention
+            if override.retention_ms is not None:
+                retention = timedelta(milliseconds=override.retention_ms)
+            text = getattr(command, "text", "")
+            query = AsyncQuery(
+                id=self.ids.uuid(),
+                integrator_id=integrator_id,
+                site_id=site_id,
+                max_time_in_queue=max_time_in_queue,
+                command_size=command_size,
+                request_size=request_size,
+                sql_query_size=sql_query_size if sql_query_size is not None else len(text.encode("utf-8")),
+                created_at=now,
+                seq=next(self._seq),
+                command=command,
+                override=override,
+                retention=retention,
+            )
+            link = self._link(site_id)
+            initialise(query, self.profile, link.availability_at(now))
+            self.store.add(query)
+            if query.plan.decided:
+                self._after_link(query)
+            elif override.pinned:
+                start = pinned_start(query)
+                assert start is not None
+                self.timed.at(start, query.seq, lambda at, q=query: self._execute_pinned(q, at))
+            else:
+                link.enqueue(query)
+            return query
+
+    def _execute_pinned(self, query: AsyncQuery, at: datetime) -> None:
+        if self.store.get(query.site_id, query.id) is not query:
+            return  # reset
+        execute(query, at, self._context.executors(query.site_id), self.profile, self.limits)
+        self._after_link(query)
+
+    def _after_link(self, query: AsyncQuery) -> None:
+        """Schedule retention once a plan is decided (or known to stall in uploading)."""
+        seq = query.seq
+        if query.plan.decided:
+            gone_at = query.gone_at
+            assert gone_at is not None
+            self.timed.at(gone_at, seq, lambda at, q=query: q.drop_results())
+            self.timed.at(gone_at + self.limits.tombstone, seq, lambda at, q=query: self._forget(q))
+        elif query.plan.phase(UPLOADING) is not None:
+            stalled = query.plan.phase(UPLOADING).start + query.retention + self.limits.tombstone
+            self.timed.at(stalled, seq, lambda at, q=query: self._forget(q))
+
+    def _forget(self, query: AsyncQuery) -> None:
+        if self.store.get(query.site_id, query.id) is query:
+            self.store.remove(query.id)
+
+    def get(self, site_id: str, query_id: str):
+        """The stored query (async or immediate) or a 404 HaloError."""
+        record = self.store.get(site_id, query_id)
+        if record is None:
+            raise errors.not_found(f"Query '{query_id}' was not found.")
+        return record
+
+    def status(self, site_id: str, query_id: str) -> dict[str, Any]:
+        """``GET …/queries/{queryId}``: the body at now (200), or a 404 HaloError."""
+        with self.lock:
+            now = self.now()
+            return self.get(site_id, query_id).render(now)
+
+    def batch_status(self, site_id: str, query_ids: Iterable[str]) -> dict[str, Any]:
+        """``POST /integrator/sites/{siteId}/queries/status`` (halo-facts 6.8)."""
+        with self.lock:
+            now = self.now()
+            results = []
+            for query_id in query_ids:
+                record = self.store.get(site_id, query_id)
+                if record is None:
+                    results.append({"queryId": query_id, "status": "notFound"})
+                else:
+                    results.append({"queryId": query_id, "status": "found", "query": record.render(now)})
+            return {"results": results}
+
+    def page(self, site_id: str, query_id: str, page_number: int) -> PageDownload:
+        """``GET …/queries/{queryId}/results/{pageNumber}``: body + headers, or 404/410 HaloError."""
+        with self.lock:
+            now = self.now()
+            record = self.get(site_id, query_id)
+            if not isinstance(record, AsyncQuery):
+                raise errors.not_found(
+                    f"Query '{query_id}' is an immediate query; its result was returned in the response."
+                )
+            return record.page(page_number, now)
+
+    # -- registered queries --------------------------------------------------
+    def create_registered(
+        self,
+        *,
+        site_id: str,
+        integrator_id: str,
+        name: str,
+        registered_query_type: str,
+        frequency: int,
+        duration: int,
+        command: Any,
+        request_size: int,
+        fail_initialisation: bool = False,
+        first_run_ms: int | None = None,
+    ) -> RegisteredQuery:
+        """``POST …/queries/registered``: validates (400 HaloError) and returns the query; body ``{"id"}``."""
+        validate_registration(name, registered_query_type, frequency, duration)
+        with self.lock:
+            now = self.now()
+            return self.registered.create(
+                query_id=self.ids.uuid(), seq=next(self._seq), site_id=site_id, integrator_id=integrator_id,
+                name=name, registered_query_type=registered_query_type, frequency=frequency, duration=duration,
+                command=command, request_size=request_size, now=now,
+                fail_initialisation=fail_initialisation, first_run_ms=first_run_ms,
+            )
+
+    def list_registered(self, site_id: str, integrator_id: str | None = None) -> dict[str, Any]:
+        with self.lock:
+            now = self.now()
+            return {"registeredQueries": [q.render(now) for q in self.registered.list(site_id, integrator_id)]}
+
+    def get_registered(self, site_id: str, query_id: str) -> dict[str, Any]:
+        with self.lock:
+            now = self.now()
+            return self.registered.get(site_id, query_id).render(now)
+
+    def cancel_registered(self, site_id: str, query_id: str) -> None:
+        """``DELETE …/registered/{queryId}``: 204 on return, or a 404 HaloError."""
+        with self.lock:
+            self.registered.cancel(site_id, query_id, self.now())
+
+    def registered_result(self, site_id: str, query_id: str) -> dict[str, Any]:
+        with self.lock:
+            self.now()
+            return self.registered.get(site_id, query_id).result_body()
+
+    # -- housekeeping ----------------------------------------------------------
+    def reset(self, site_id: str | None = None) -> None:
+        """Forget queries (all, or one site's) and restore availability. The clock stays."""
+        with self.lock:
+            targets = [site_id] if site_id else list(self.links)
+            for sid in targets:
+                link = self._link(sid)
+                link.clear()
+                link.set_availability(self._initial_availability.get(sid, ONLINE), link.free_at)
+            self.registered.clear(site_id)
+            if site_id is None:
+                self.timed.clear()
+                self._seq = itertools.count()
+            # Stale timed events of a single site's queries find their query gone and do nothing.
+
+    def counts(self) -> dict[str, int]:
+        """Sizes of everything that grows with traffic (for boundedness checks and /_mock/health)."""
+        with self.lock:
+            return {
+                "queries": len(self.store),
+                "registered": len(self.registered),
+                "timedEvents": len(self.timed),
+                "queued": sum(len(link.pending) for link in self.links.values()),
+            }

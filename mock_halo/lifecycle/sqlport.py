@@ -1,0 +1,63 @@
+"""What the lifecycle needs from the SQL engine, as Protocols.
+
+The lifecycle never imports ``mock_halo.sql``: it is handed one executor per
+site (``Callable[[SqlCommand], SqlOutcome]``, usually ``engine.execute``) and
+recognises the engine's exceptions by shape. That keeps the domain testable
+with small fakes and independent of the engine's import graph.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any, Protocol
+
+from mock_halo import errors
+
+
+class SqlCommandLike(Protocol):
+    """The parts of ``mock_halo.sql.SqlCommand`` the lifecycle reads."""
+
+    text: str
+    execution_mode: str  # reader | nonQuery | scalar
+
+
+class SqlOutcomeLike(Protocol):
+    """``mock_halo.sql.SqlOutcome``: one executed command."""
+
+    rows: int
+    data: bytes
+    rows_affected: int
+    parameters: list[dict[str, Any]]
+    columns: list[str]
+    execution_ms: int
+
+
+Executor = Callable[[Any], SqlOutcomeLike]
+"""Runs one command against a site's databases (``engine.execute``)."""
+
+ExecutorLookup = Callable[[str], Executor]
+"""Site id -> that site's executor; called when a side effect is due."""
+
+
+#: errorType for failures that happen inside Halo Link rather than in the database.
+HALO_LINK = "haloLink"
+
+
+def failure_details(exc: BaseException) -> dict[str, Any]:
+    """The ``errorDetails`` for an exception raised by an executor.
+
+    * ``SqlError`` (has ``number``): the database's own error, errorType ``mssql``
+      (or whatever ``error_type`` the engine reports, e.g. ``fbsql``).
+    * ``ParameterError`` (a ``message``, no ``number``): Halo Link could not
+      convert a parameter before calling the database; INFERENCE: errorType
+      ``haloLink``, errorCode 0, the message as written.
+    * anything else is a defect in an engine; it still ends the query cleanly
+      (never a lost query) as a ``haloLink`` failure naming the exception.
+    """
+    number = getattr(exc, "number", None)
+    message = getattr(exc, "message", None)
+    if isinstance(number, int) and isinstance(message, str):
+        return errors.error_details(getattr(exc, "error_type", "mssql"), number, message)
+    if isinstance(message, str):
+        return errors.error_details(HALO_LINK, 0, message)
+    return errors.error_details(HALO_LINK, 0, f"Unexpected error while executing the query: {type(exc).__name__}: {exc}")
