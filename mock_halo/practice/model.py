@@ -1,0 +1,98 @@
+"""Small value types shared by the generator modules.
+
+The generator streams rows as :class:`Batch` objects (one table, many rows in the
+table's column order) so that a 100k-patient practice never has to sit in memory
+as Python tuples all at once. What later stages need to know about earlier ones
+(who the staff are, which patients exist and when they were alive and active)
+is kept in the compact records below.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import date, datetime
+
+#: ``progress(stage, done, total)``: called as the generator advances; ``total``
+#: is the number of patients for the patient stage and 1 for the others.
+ProgressCallback = Callable[[str, int, int], None]
+
+
+@dataclass(frozen=True, slots=True)
+class Batch:
+    """Rows for one table, each a tuple in the order of ``columns``."""
+
+    table: str
+    columns: tuple[str, ...]
+    rows: list[tuple]
+
+
+@dataclass(frozen=True, slots=True)
+class Practice:
+    """The practice itself (the PRACTICE row and where it is)."""
+
+    name: str
+    state: str
+    postcode: str
+    city: str
+    domain: str
+    location_ids: tuple[int, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class StaffMember:
+    """One USERS row, as far as scheduling and clinical records need it."""
+
+    user_id: int
+    category: int
+    title_code: int
+    first_name: str
+    surname: str
+    location_id: int
+    #: Shows in the appointment book (has sessions and appointments).
+    books: bool
+
+
+@dataclass(slots=True)
+class PatientSummary:
+    """What scheduling needs to know about a patient."""
+
+    internal_id: int
+    dob: date
+    sex: int
+    status: int
+    usual_doctor: int | None
+    created: datetime
+    #: Last day the patient could be seen (death or leaving); None while active.
+    until: date | None = None
+    #: RECORDSTATUS 2: the record is deleted and has no clinical data or appointments.
+    deleted: bool = False
+
+
+@dataclass(slots=True)
+class Staff:
+    """All users, with convenient groupings."""
+
+    members: list[StaffMember] = field(default_factory=list)
+
+    @property
+    def clinicians(self) -> list[StaffMember]:
+        return [m for m in self.members if m.books]
+
+    def by_category(self, *categories: int) -> list[StaffMember]:
+        return [m for m in self.members if m.category in categories]
+
+
+def sql_date(d: date) -> str:
+    """A DATE value as stored: ``YYYY-MM-DD``."""
+    return d.isoformat()
+
+
+def sql_datetime(dt: datetime) -> str:
+    """A DATETIME value as stored: ``YYYY-MM-DDTHH:MM:SS`` (whole seconds)."""
+    return dt.strftime("%Y-%m-%dT%H:%M:%S")
+
+
+def sql_midnight(d: date) -> str:
+    """A DATETIME holding a date only (DOB and friends): ``YYYY-MM-DDT00:00:00``."""
+    return d.isoformat() + "T00:00:00"
