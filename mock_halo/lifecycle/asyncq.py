@@ -86,7 +86,9 @@ class AsyncQuery:
     override: PlanOverride
     retention: timedelta
     plan: Plan = field(default_factory=Plan)
-    pickup_ms: int = 0
+    #: when Halo Link has received the query and could start it; the link keeps
+    #: these in submission order per site (see link.py).
+    ready_at: datetime | None = None
     sql_execution_ms: int | None = None
     result: AsyncResult | None = None
     results_dropped: bool = False
@@ -106,12 +108,6 @@ class AsyncQuery:
     def queued_at(self) -> datetime | None:
         phase = self.plan.phase(QUEUED)
         return phase.start if phase else None
-
-    @property
-    def ready_at(self) -> datetime:
-        """When Halo Link has received the query and could start it (FIFO order)."""
-        assert self.queued_at is not None
-        return self.queued_at + ms(self.pickup_ms)
 
     @property
     def expires_at(self) -> datetime:
@@ -239,7 +235,7 @@ def initialise(query: AsyncQuery, profile: TimingProfile, availability: str) -> 
         plan.finish(failure, end)
         return
     plan.begin(QUEUED, end)
-    query.pickup_ms = profile.draw(query.rng(QUEUED), profile.queue_pickup_ms)
+    query.ready_at = end + ms(profile.draw(query.rng(QUEUED), profile.queue_pickup_ms))
     if override.outcome == EXPIRED_IN_QUEUE or (
         override.queued_ms is not None and override.queued_ms > query.max_time_in_queue
     ):

@@ -1,8 +1,9 @@
 """A site's Halo Link: its availability over time and its async queue.
 
 Halo Link runs one async query at a time per site, first come first served
-(ordered by the instant Link has received each query: queued.start plus a
-short modelled pickup). The head of the queue starts executing at
+in submission order: Link receives each query a short modelled pickup after
+its queued.start, and never before the query submitted before it (so writes
+land in submission order even though initialising times vary). The head of the queue starts executing at
 ``max(its ready time, when the link is free)``, but only
 while the site is online; if that is later than ``queued.start +
 maxTimeInQueue`` it becomes ``expiredInQueue`` at that instant instead.
@@ -53,9 +54,9 @@ class SiteLink:
         self.context = context
         self._change_at: list[datetime] = [_BEGINNING]
         self._change_to: list[str] = [availability]
-        self.pending: list[AsyncQuery] = []  # sorted by (ready_at, seq)
-        self._keys: list[tuple[datetime, int]] = []
+        self.pending: list[AsyncQuery] = []  # submission order; ready_at non-decreasing
         self.free_at: datetime = _BEGINNING
+        self._last_ready: datetime | None = None
         self.executed = 0
 
     # -- availability ------------------------------------------------------
@@ -86,10 +87,11 @@ class SiteLink:
 
     # -- the queue ---------------------------------------------------------
     def enqueue(self, query: AsyncQuery) -> None:
-        key = (query.ready_at, query.seq)
-        index = bisect.bisect_right(self._keys, key)
-        self._keys.insert(index, key)
-        self.pending.insert(index, query)
+        assert query.ready_at is not None
+        if self._last_ready is not None and query.ready_at < self._last_ready:
+            query.ready_at = self._last_ready
+        self._last_ready = query.ready_at
+        self.pending.append(query)
 
     def hold(self, at: datetime, until: datetime) -> None:
         """An immediate query holds an idle link from ``at`` to ``until``."""
@@ -146,18 +148,16 @@ class SiteLink:
             bound = earliest
         if expired:
             self.pending = keep
-            self._keys = [(q.ready_at, q.seq) for q in keep]
             for query in expired:
                 expire(query)
                 self.context.decided(query)
 
     def _pop(self) -> None:
         del self.pending[0]
-        del self._keys[0]
 
     def clear(self) -> None:
         self.pending.clear()
-        self._keys.clear()
         self.free_at = _BEGINNING
+        self._last_ready = None
         del self._change_at[1:]
         del self._change_to[1:]

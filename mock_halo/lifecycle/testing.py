@@ -20,6 +20,8 @@ from typing import Any
 
 import orjson
 
+from mock_halo.lifecycle.plan import TERMINAL
+
 
 @dataclass
 class FakeCommand:
@@ -80,3 +82,50 @@ class ScriptedExecutor:
 
 def executors(*site_ids: str) -> dict[str, ScriptedExecutor]:
     return {site: ScriptedExecutor(site) for site in site_ids}
+
+
+class World:
+    """A virtual clock, a lifecycle and scripted executors for a few sites."""
+
+    def __init__(self, *sites: str, seed: int = 7, **lifecycle_options: Any) -> None:
+        from mock_halo.clock import Clock
+        from mock_halo.ids import IdSource
+        from mock_halo.lifecycle.service import Lifecycle
+        from mock_halo.lifecycle.store import QueryStore
+
+        self.sites = sites or ("site-a",)
+        self.clock = Clock.virtual()
+        self.executors = executors(*self.sites)
+        self.store = QueryStore(capacity=lifecycle_options.pop("capacity", 100_000))
+        self.lifecycle = Lifecycle(self.clock, IdSource(seed), self.store, self.executors.__getitem__,
+                                   **lifecycle_options)
+
+    @property
+    def site(self) -> str:
+        return self.sites[0]
+
+    def submit(self, text: str = "rows:3", *, site: str | None = None, mode: str = "reader",
+               max_time_in_queue: int = 3_600_000, **options: Any):
+        return self.lifecycle.submit(
+            site_id=site or self.site, integrator_id="integrator", command=FakeCommand(text, mode),
+            max_time_in_queue=max_time_in_queue, command_size=len(text) + 40, request_size=len(text) + 80,
+            **options,
+        )
+
+    def status(self, query, site: str | None = None) -> dict[str, Any]:
+        return self.lifecycle.status(site or query.site_id, query.id)
+
+    def advance(self, seconds: float) -> None:
+        self.clock.advance(seconds)
+
+    def run_until(self, query, status: str, step: float = 0.05, limit: float = 100_000.0) -> dict[str, Any]:
+        """Move the clock in small steps until ``query`` shows ``status``."""
+        waited = 0.0
+        while True:
+            body = self.status(query)
+            if body["status"] == status:
+                return body
+            if waited > limit or body["status"] in TERMINAL:
+                raise AssertionError(f"never reached {status}; last {body['status']}")
+            self.advance(step)
+            waited += step
