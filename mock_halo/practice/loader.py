@@ -133,9 +133,10 @@ def copy_catalogue(template: sqlite3.Connection, target: sqlite3.Connection | No
 
 
 def clear_cache() -> None:
-    """Forget all templates (tests use this to measure or compare fresh builds)."""
+    """Forget all templates (tests use this to compare fresh builds).
+
+    Templates are not closed: a caller may still hold one; it is closed when the
+    last reference goes.
+    """
     with _cache_lock:
-        conns = list(_cache.values())
         _cache.clear()
-    for conn in conns:
-        conn.close()

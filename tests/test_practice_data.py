@@ -1,0 +1,382 @@
+"""The fake practice's data: determinism, valid identifiers, a consistent appointment book."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import re
+import sqlite3
+import subprocess
+import sys
+from collections import defaultdict
+from datetime import date, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from mock_halo.clock import DEFAULT_EPOCH
+from mock_halo.practice import (
+    DEFAULT_REFERENCE,
+    build_catalogue,
+    clear_cache,
+    column_types,
+    copy_catalogue,
+    generate_practice,
+    populate,
+)
+from mock_halo.practice import identifiers as ids
+
+Rows = dict[str, list[dict[str, Any]]]
+NOW = DEFAULT_EPOCH.replace(tzinfo=None)
+TODAY = NOW.date()
+NOW_SECONDS = NOW.hour * 3600 + NOW.minute * 60
+
+
+def collect(seed: int, patients: int, **kwargs: Any) -> Rows:
+    out: Rows = defaultdict(list)
+    for batch in generate_practice(seed, patients, **kwargs):
+        out[batch.table].extend(dict(zip(batch.columns, row, strict=True)) for row in batch.rows)
+    return out
+
+
+def digest(conn: sqlite3.Connection) -> str:
+    h = hashlib.sha256()
+    for (name,) in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name"):
+        h.update(name.encode())
+        for row in conn.execute(f"SELECT * FROM {name} ORDER BY rowid"):
+            h.update(repr(row).encode())
+    return h.hexdigest()
+
+
+def fresh(seed: int, patients: int) -> sqlite3.Connection:
+    conn = sqlite3.connect(":memory:")
+    populate(conn, "BestPractice", "BPSPatients", seed, patients)
+    return conn
+
+
+@pytest.fixture(scope="module")
+def default_db() -> sqlite3.Connection:
+    return build_catalogue("BestPractice", "BPSPatients", 42, 200)
+
+
+@pytest.fixture(scope="module")
+def default_rows() -> Rows:
+    return collect(42, 200)
+
+
+# -- determinism ------------------------------------------------------------------
+def test_same_seed_gives_identical_databases() -> None:
+    assert digest(fresh(7, 60)) == digest(fresh(7, 60))
+
+
+def test_different_seeds_give_different_databases() -> None:
+    a, b = fresh(7, 60), fresh(8, 60)
+    assert digest(a) != digest(b)
+    names = lambda c: c.execute("SELECT FIRSTNAME, SURNAME FROM PATIENTS ORDER BY INTERNALID").fetchall()  # noqa: E731
+    assert names(a) != names(b)
+
+
+def test_build_catalogue_matches_a_fresh_build_and_is_cached(default_db: sqlite3.Connection) -> None:
+    assert digest(default_db) == digest(fresh(42, 200))
+    assert build_catalogue("BestPractice", "bpspatients", 42, 200) is default_db  # names are case-insensitive
+
+
+def test_data_is_identical_in_another_process_with_other_hash_seed() -> None:
+    code = (
+        "import hashlib; from mock_halo.practice import generate_practice\n"
+        "h = hashlib.sha256()\n"
+        "for b in generate_practice(11, 40):\n"
+        "    h.update(repr((b.table, b.columns, b.rows)).encode())\n"
+        "print(h.hexdigest())\n"
+    )
+    here = hashlib.sha256()
+    for b in generate_practice(11, 40):
+        here.update(repr((b.table, b.columns, b.rows)).encode())
+    env = {**os.environ, "PYTHONHASHSEED": "12345"}
+    root = Path(__file__).resolve().parents[1]
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, cwd=root, check=True)
+    assert out.stdout.strip() == here.hexdigest()
+
+
+def test_batching_does_not_change_the_data() -> None:
+    # 2500 patients span two PATIENTS batches; ids stay contiguous and batch size never leaks into the data.
+    rows = collect(3, 2500)
+    assert [p["INTERNALID"] for p in rows["PATIENTS"]] == list(range(1, 2501))
+    for name in ("VISITS", "IMMUNISATIONS", "INVESTIGATIONS"):
+        key = "VISITID" if name == "VISITS" else "REPORTID" if name == "INVESTIGATIONS" else "RECORDID"
+        assert [r[key] for r in rows[name]] == list(range(1, len(rows[name]) + 1))
+
+
+def test_progress_is_reported_to_completion() -> None:
+    calls: list[tuple[str, int, int]] = []
+    for _ in generate_practice(5, 30, progress=lambda s, d, t: calls.append((s, d, t))):
+        pass
+    stages = [c[0] for c in calls]
+    assert stages[0] == "staff"
+    assert ("patients", 30, 30) in calls
+    assert calls[-1][0] == "appointments" and calls[-1][1] == calls[-1][2]
+
+
+# -- identifiers and shapes -----------------------------------------------------
+def check_patient_identifiers(patients: list[dict[str, Any]]) -> None:
+    for p in patients:
+        if p["MEDICARENO"]:
+            assert ids.is_valid_medicare(p["MEDICARENO"]), p["MEDICARENO"]
+            assert p["MEDICARELINENO"] in "123456789" and len(p["MEDICARELINENO"]) == 1
+            assert re.fullmatch(r"(0[1-9]|1[0-2])/20\d\d", p["MEDICAREEXPIRY"])
+        else:
+            assert p["MEDICARELINENO"] == "" and p["MEDICAREEXPIRY"] == ""
+        if p["IHI"]:
+            assert ids.is_valid_healthcare_identifier(p["IHI"], "800360"), p["IHI"]
+        if p["DVANO"]:
+            assert p["DVACODE"] in (1, 2, 3)
+            assert re.fullmatch(r"[NVQSWT][A-Z]{1,2}\d+[A-H]?", p["DVANO"])
+
+
+@settings(max_examples=12, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.integers(min_value=0, max_value=2**63))
+def test_identifiers_valid_for_any_seed(seed: int) -> None:
+    rows = collect(seed, 40)
+    check_patient_identifiers(rows["PATIENTS"])
+    for u in rows["USERS"]:
+        if u["PROVIDERNO"]:
+            assert ids.is_valid_provider_number(u["PROVIDERNO"])
+            assert ids.is_valid_healthcare_identifier(u["HPII"], "800361")
+    check_book(rows)
+
+
+def test_default_practice_identifiers_and_shapes(default_rows: Rows) -> None:
+    patients = default_rows["PATIENTS"]
+    check_patient_identifiers(patients)
+    cards: dict[str, list[str]] = defaultdict(list)
+    for p in patients:
+        if p["MEDICARENO"]:
+            cards[p["MEDICARENO"]].append(p["MEDICARELINENO"])
+        assert re.fullmatch(r"\d{4}", p["POSTCODE"])
+        assert p["MOBILEPHONE"] == "" or re.fullmatch(r"04\d\d \d{3} \d{3}", p["MOBILEPHONE"])
+        for phone in (p["HOMEPHONE"], p["WORKPHONE"]):
+            assert phone == "" or re.fullmatch(r"\(0[2378]\) \d{4} \d{4}", phone)
+        assert p["EMAIL"] == "" or re.fullmatch(r"[a-z0-9.]+@[a-z0-9.]+\.[a-z]+", p["EMAIL"])
+        assert len(p["ADDRESS1"]) <= 40 and len(p["CITY"]) <= 40
+    assert all(len(irns) == len(set(irns)) for irns in cards.values()), "one IRN per person on a card"
+    assert any(len(irns) > 1 for irns in cards.values()), "families share a card"
+    ihis = [p["IHI"] for p in patients if p["IHI"]]
+    assert len(ihis) == len(set(ihis)) and len(ihis) > 150
+    assert sum(1 for p in patients if p["DVANO"]) >= 1
+    assert sum(1 for p in patients if p["MEDICARENO"]) > 170
+
+
+def test_default_practice_population(default_db: sqlite3.Connection) -> None:
+    rows = default_db.execute("SELECT DOB, StatusText, Sex FROM BPS_Patients").fetchall()
+    ages = [(TODAY - date.fromisoformat(dob[:10])).days // 365 for dob, _, _ in rows]
+    assert min(ages) <= 2 and max(ages) >= 90
+    assert {s for _, s, _ in rows} == {"Active", "Inactive", "Deceased"}
+    assert {x for _, _, x in rows} >= {"Male", "Female"}
+    clinicians = default_db.execute("SELECT COUNT(*) FROM USERS WHERE APPOINTMENTBOOK = 1").fetchone()[0]
+    assert 6 <= clinicians <= 10
+    for (provider,) in default_db.execute("SELECT ProviderNo FROM BPS_Users WHERE ProviderNo <> ''"):
+        assert ids.is_valid_provider_number(provider)
+    deceased = default_db.execute("SELECT DECEASEDDATE FROM PATIENTS WHERE PATIENTSTATUS = 3").fetchall()
+    assert deceased and all(d is not None for (d,) in deceased)
+
+
+def test_stored_value_formats(default_db: sqlite3.Connection) -> None:
+    patterns = {
+        "DATETIME": r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d",
+        "DATE": r"\d{4}-\d\d-\d\d",
+        "UNIQUEIDENTIFIER": r"[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}",
+    }
+    seen = defaultdict(int)
+    for name, cols in column_types().items():
+        if name.startswith("BPS_"):
+            continue
+        for col, tsql_type in cols:
+            values = [v for (v,) in default_db.execute(f"SELECT {col} FROM {name}") if v is not None]
+            seen[tsql_type] += len(values)
+            if tsql_type in patterns:
+                assert all(isinstance(v, str) and re.fullmatch(patterns[tsql_type], v) for v in values), (name, col)
+            elif tsql_type == "BIT":
+                assert set(values) <= {0, 1}, (name, col)
+            elif tsql_type == "INT":
+                assert all(type(v) is int for v in values), (name, col)
+            elif tsql_type.startswith("NVARCHAR("):
+                width = int(tsql_type[9:-1])
+                assert all(isinstance(v, str) and len(v) <= width for v in values), (name, col, width)
+    assert seen["UNIQUEIDENTIFIER"] > 0 and seen["BIT"] > 0 and seen["DATE"] > 0
+
+
+def test_foreign_keys_hold(default_db: sqlite3.Connection) -> None:
+    assert default_db.execute("PRAGMA foreign_key_check").fetchall() == []
+
+
+def test_nothing_is_dated_after_now_except_the_future_book(default_db: sqlite3.Connection) -> None:
+    now = NOW.strftime("%Y-%m-%dT%H:%M:%S")
+    for name, col in [("VISITS", "VISITDATE"), ("IMMUNISATIONS", "GIVENDATE"), ("INVESTIGATIONS", "REPORTDATE"),
+                      ("INVESTIGATIONS", "CHECKDATE"), ("INVESTIGATIONS", "ACTIONDATE"), ("PATIENTS", "CREATED"),
+                      ("PATIENTS", "DOB"), ("APPOINTMENTS", "CREATED"), ("CURRENTRX", "LASTDATE"),
+                      ("PASTHISTORY", "DIAGNOSISDATE")]:
+        latest = default_db.execute(f"SELECT MAX({col}) FROM {name}").fetchone()[0]
+        assert latest <= now, (name, col, latest)
+    # Clinical records start after birth.
+    bad = default_db.execute(
+        "SELECT COUNT(*) FROM IMMUNISATIONS I JOIN PATIENTS P ON P.INTERNALID = I.INTERNALID WHERE I.GIVENDATE < P.DOB"
+    ).fetchone()[0]
+    assert bad == 0
+
+
+def test_investigation_dates_are_ordered(default_db: sqlite3.Connection) -> None:
+    for collected, reported, checked, actioned in default_db.execute(
+            "SELECT Collected, Reported, Checked, Actioned FROM BPS_Investigations"):
+        assert collected <= reported
+        assert checked is None or reported <= checked
+        assert actioned is None or (checked is not None and checked <= actioned)
+
+
+# -- the appointment book ---------------------------------------------------------
+def check_book(rows: Rows, now: datetime = NOW) -> None:
+    """Every appointment-book invariant, on generated rows."""
+    today, now_s = now.date(), now.hour * 3600 + now.minute * 60 + now.second
+    sessions = defaultdict(list)
+    for s in rows["SESSIONS"]:
+        sessions[(s["USERID"], s["DAYOFWEEK"])].append((s["STARTTIME"], s["ENDTIME"]))
+        assert s["STARTTIME"] % 900 == 0 and s["STARTTIME"] < s["ENDTIME"]
+    patients = {p["INTERNALID"]: p for p in rows["PATIENTS"]}
+    by_user_day = defaultdict(list)
+    patient_days = set()
+    for a in rows["APPOINTMENTS"]:
+        d = date.fromisoformat(a["APPOINTMENTDATE"])
+        t, length = a["APPOINTMENTTIME"], a["APPOINTMENTLENGTH"]
+        assert abs((d - today).days) <= 60
+        dow = (d.weekday() + 1) % 7 + 1
+        assert any(start <= t and t + length <= end and (t - start) % 900 == 0
+                   for start, end in sessions[(a["USERID"], dow)]), a
+        assert length % 900 == 0 and length > 0
+        by_user_day[(a["USERID"], d)].append((t, t + length))
+        assert (a["INTERNALID"], d) not in patient_days, "one appointment a day per patient"
+        patient_days.add((a["INTERNALID"], d))
+        p = patients[a["INTERNALID"]]
+        assert p["RECORDSTATUS"] == 1
+        assert a["APPOINTMENTDATE"] >= p["CREATED"][:10]
+        if d > today:
+            assert p["PATIENTSTATUS"] == 1, "only active patients have future appointments"
+        check_status(a, d, today, now_s)
+    for spans in by_user_day.values():
+        spans.sort()
+        for (_, end), (start, _) in zip(spans, spans[1:], strict=False):
+            assert end <= start, "double booking"
+    visits = defaultdict(list)
+    for v in rows["VISITS"]:
+        if v["APPOINTMENTID"] is not None:
+            visits[v["APPOINTMENTID"]].append(v)
+    for a in rows["APPOINTMENTS"]:
+        attended = a["APPOINTMENTSTATUS"] in (4, 5)  # At billing, Completed
+        assert len(visits.get(a["RECORDID"], [])) == (1 if attended else 0), a
+        for v in visits.get(a["RECORDID"], []):
+            assert v["INTERNALID"] == a["INTERNALID"] and v["USERID"] == a["USERID"]
+            assert v["VISITDATE"][:10] == a["APPOINTMENTDATE"]
+
+
+def check_status(a: dict[str, Any], d: date, today: date, now_s: int) -> None:
+    status, t, end = a["APPOINTMENTSTATUS"], a["APPOINTMENTTIME"], a["APPOINTMENTTIME"] + a["APPOINTMENTLENGTH"]
+    arrival, consult = a["ARRIVALTIME"], a["CONSULTATIONTIME"]
+    booked, waiting, with_doctor, at_billing, completed, cancelled = 1, 2, 3, 4, 5, 6
+    if d < today:
+        assert status in (completed, cancelled)
+    elif d > today:
+        assert status in (booked, cancelled)
+    elif status in (completed, at_billing):
+        assert end <= now_s
+    elif status == with_doctor:
+        assert t <= now_s < end
+    elif status in (waiting, booked):
+        assert t > now_s
+    if status in (booked, cancelled):
+        assert arrival == 0 and consult == 0
+    elif status == waiting:
+        assert 0 < arrival <= now_s and consult == 0
+    else:
+        assert 0 < arrival <= consult
+        if d == today:
+            assert consult <= now_s
+
+
+def test_default_appointment_book_is_consistent(default_rows: Rows) -> None:
+    check_book(default_rows)
+    statuses = {a["APPOINTMENTSTATUS"] for a in default_rows["APPOINTMENTS"]}
+    assert statuses == {1, 2, 3, 4, 5, 6}, "the default practice shows every status"
+    days = {a["APPOINTMENTDATE"] for a in default_rows["APPOINTMENTS"]}
+    assert min(days) == (TODAY - timedelta(days=60)).isoformat() or min(days) < (TODAY - timedelta(days=55)).isoformat()
+    assert max(days) > (TODAY + timedelta(days=50)).isoformat()
+    assert "2025-12-25" not in days and "2026-01-01" not in days  # public holidays
+    assert sum(1 for a in default_rows["APPOINTMENTS"] if a["ONLINEBOOKINGID"]) > 0
+
+
+def test_book_follows_another_reference_instant() -> None:
+    now = datetime(2026, 3, 4, 14, 20)
+    rows = collect(9, 60, reference=now)
+    check_book(rows, now)
+    assert any(a["APPOINTMENTDATE"] == "2026-03-04" for a in rows["APPOINTMENTS"])
+
+
+def test_an_empty_practice_still_has_staff_and_sessions() -> None:
+    rows = collect(1, 0)
+    assert rows["USERS"] and rows["SESSIONS"]
+    assert not rows["PATIENTS"] and not rows["APPOINTMENTS"]
+
+
+def test_reference_default_is_the_clock_epoch() -> None:
+    assert DEFAULT_REFERENCE == datetime(2026, 1, 5, 9, 0, 0)
+
+
+# -- catalogues and caching ---------------------------------------------------
+def test_samples_catalogue_is_small_fixed_and_has_dr_findacure() -> None:
+    a = build_catalogue("BestPractice", "BPSSamples", 1, 10)
+    b = build_catalogue("BestPractice", "BPSSamples", 999, 5000)
+    assert a is b
+    assert a.execute("SELECT COUNT(*) FROM PATIENTS").fetchone()[0] == 25
+    assert a.execute("SELECT COUNT(*) FROM BPS_Users WHERE Surname = 'Findacure' AND Title = 'Dr'").fetchone()[0] == 1
+    assert a.execute("SELECT COUNT(*) FROM BPS_Appointments WHERE Provider LIKE '%findacure%'").fetchone()[0] > 0
+    patients = build_catalogue("BestPractice", "BPSPatients", 42, 200)
+    assert digest(a) != digest(patients)
+
+
+def test_template_is_read_only_and_copies_are_writable(default_db: sqlite3.Connection) -> None:
+    with pytest.raises(sqlite3.OperationalError):
+        default_db.execute("DELETE FROM PATIENTS")
+    copy = copy_catalogue(default_db)
+    copy.execute("DELETE FROM APPOINTMENTS")
+    assert copy.execute("SELECT COUNT(*) FROM BPS_Appointments").fetchone()[0] == 0
+    assert default_db.execute("SELECT COUNT(*) FROM BPS_Appointments").fetchone()[0] > 0
+    target = sqlite3.connect(":memory:")
+    default_db.backup(target)
+    assert digest(target) == digest(default_db)
+
+
+def test_clear_cache_rebuilds_identically() -> None:
+    before = digest(build_catalogue("BestPractice", "BPSPatients", 77, 30))
+    clear_cache()
+    assert digest(build_catalogue("BestPractice", "BPSPatients", 77, 30)) == before
+
+
+@pytest.mark.parametrize("pms_type,catalogue,patients,message", [
+    ("Zedmed", "Patients", 10, "only BestPractice"),
+    ("D4w", "BPSPatients", 10, "only BestPractice"),
+    ("BestPractice", "BPSPatientz", 10, "BPSPatients, BPSSamples"),
+    ("BestPractice", "BPSPatients", -1, "non-negative"),
+])
+def test_bad_arguments_raise_value_error(pms_type: str, catalogue: str, patients: int, message: str) -> None:
+    with pytest.raises(ValueError, match=message):
+        build_catalogue(pms_type, catalogue, 1, patients)
+
+
+def test_default_size_row_counts(default_db: sqlite3.Connection) -> None:
+    counts = {name: default_db.execute(f"SELECT COUNT(*) FROM {name}").fetchone()[0]
+              for (name,) in default_db.execute("SELECT name FROM sqlite_master WHERE type IN ('table', 'view')")}
+    assert counts["PATIENTS"] == 200
+    assert 195 <= counts["BPS_Patients"] <= 200
+    assert counts["APPOINTMENTS"] >= 400 and counts["BPS_Appointments"] == counts["APPOINTMENTS"]
+    for name in ("VISITS", "IMMUNISATIONS", "CURRENTRX", "INVESTIGATIONS", "PASTHISTORY", "REACTIONS", "SESSIONS"):
+        assert counts[name] > 20, name
