@@ -1,0 +1,7 @@
+"""Built-in scenarios; importing this package registers them.
+
+To add one, write a module here with one decorated function (see
+``bench/README.md``) and import it below.
+"""
+
+from bench.scenarios import emulator, startup, inproc, baseline  # noqa: F401, I001  (order = run order)
