@@ -33,7 +33,8 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--patients", type=int, default=200, help="number of patients (default 200)")
     parser.add_argument("--seed", type=int, default=42, help="seed of the fake data (default 42)")
-    parser.add_argument("--catalogue", default="BPSPatients", help=f"one of {', '.join(BP_CATALOGUES)} (default BPSPatients)")
+    parser.add_argument("--catalogue", default="BPSPatients",
+                        help=f"one of {', '.join(BP_CATALOGUES)} (default BPSPatients)")
     parser.add_argument("--pms-type", default="BestPractice", help="practice-management system (only BestPractice)")
     parser.add_argument("--format", choices=("sqlite", "tsql"), default="sqlite", help="output format (default sqlite)")
     parser.add_argument("--out", required=True, type=Path, help="file to write (replaced if it exists)")

@@ -204,7 +204,8 @@ class ClinicalFactory:
             self._immunisation(p, 16, first, "1", end)
             self._immunisation(p, 16, first + timedelta(days=rng.randint(60, 180)), "2", end)
         if age >= 70 and rng.random() < 0.3:
-            self._immunisation(p, rng.choice((2, 17)), self._day_between(self.today - timedelta(days=1500), end), "1", end)
+            given = self._day_between(self.today - timedelta(days=1500), end)
+            self._immunisation(p, rng.choice((2, 17)), given, "1", end)
         if age >= 75 and rng.random() < 0.1:
             self._immunisation(p, 20, date(2025, 3, 1) + timedelta(days=rng.randint(0, 200)), "1", end)
         if 18 <= age < 65 and rng.random() < 0.08:

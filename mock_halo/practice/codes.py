@@ -36,7 +36,9 @@ LOOKUP_ROWS: Final[dict[str, list[tuple]]] = {
         (TITLE_MASTER, "Master"), (TITLE_DR, "Dr"), (TITLE_PROF, "Prof"), (TITLE_MX, "Mx"), (9, "Rev"),
         (10, "Sr"), (11, "Sir"), (12, "Lady"),
     ],
-    "SEXCODES": [(SEX_MALE, "Male"), (SEX_FEMALE, "Female"), (SEX_INTERSEX, "Intersex"), (SEX_NOT_STATED, "Not stated")],
+    "SEXCODES": [
+        (SEX_MALE, "Male"), (SEX_FEMALE, "Female"), (SEX_INTERSEX, "Intersex"), (SEX_NOT_STATED, "Not stated"),
+    ],
     "GENDERCODES": [
         (GENDER_MAN, "Man"), (GENDER_WOMAN, "Woman"), (GENDER_NON_BINARY, "Non-binary"),
         (GENDER_OTHER, "Different term"), (GENDER_NOT_STATED, "Not stated"),

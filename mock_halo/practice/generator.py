@@ -32,7 +32,8 @@ from .clinical import (
     ClinicalFactory,
 )
 from .model import Batch, PatientSummary, ProgressCallback
-from .people import PATIENT_COLUMNS, PatientFactory, make_practice, make_staff
+from .people import PATIENT_COLUMNS, PatientFactory
+from .staff import make_practice, make_staff
 from .schedule import APPOINTMENT_COLUMNS, WINDOW_DAYS, AppointmentBook, make_sessions
 
 #: The practice's local "now": the wall time of the emulator's default virtual epoch

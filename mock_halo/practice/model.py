@@ -74,6 +74,8 @@ class Staff:
     """All users, with convenient groupings."""
 
     members: list[StaffMember] = field(default_factory=list)
+    #: The user online booking services write appointments as.
+    online_user: int | None = None
 
     @property
     def clinicians(self) -> list[StaffMember]:
@@ -90,7 +92,7 @@ def sql_date(d: date) -> str:
 
 def sql_datetime(dt: datetime) -> str:
     """A DATETIME value as stored: ``YYYY-MM-DDTHH:MM:SS`` (whole seconds)."""
-    return dt.strftime("%Y-%m-%dT%H:%M:%S")
+    return dt.isoformat(timespec="seconds")
 
 
 def sql_midnight(d: date) -> str:

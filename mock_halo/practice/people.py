@@ -1,4 +1,4 @@
-"""The practice, its staff and its patients (Faker en_AU for names and places).
+"""The patients (Faker en_AU for names and places).
 
 Patients come in households (single adults, couples, families, single parents)
 that share a surname, an address, a landline, a health fund and a Medicare card
@@ -14,7 +14,6 @@ invented: good enough for a mock, never a real address.
 from __future__ import annotations
 
 import random
-import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
@@ -23,20 +22,14 @@ from faker import Faker
 
 from . import codes as c
 from . import identifiers as ids
-from .model import Batch, PatientSummary, Practice, Staff, StaffMember, sql_datetime, sql_midnight
+from .draw import between, slug, weighted, years_before
+from .model import PatientSummary, Practice, Staff, sql_datetime, sql_midnight
+from .staff import STATES_BY_POPULATION
 
-STATES_BY_POPULATION = (("NSW", 31), ("VIC", 26), ("QLD", 20), ("WA", 11), ("SA", 7), ("TAS", 2), ("ACT", 2), ("NT", 1))
 #: Adult age bands (low, high, weight) for people heading a household.
 ADULT_AGE_BANDS = ((18, 29, 13), (30, 39, 14), (40, 49, 14), (50, 59, 15), (60, 69, 16), (70, 79, 14), (80, 89, 8),
                    (90, 100, 3))
 
-PRACTICE_COLUMNS = ("PRACTICEID", "PRACTICENAME", "ADDRESS1", "ADDRESS2", "CITY", "POSTCODE", "STATE", "PHONE", "FAX",
-                    "EMAIL", "ABN", "HPIO")
-LOCATION_COLUMNS = ("LOCATIONID", "RECORDSTATUS", "LOCATIONNAME", "ADDRESS1", "ADDRESS2", "CITY", "POSTCODE", "STATE",
-                    "PHONE", "FAX")
-USER_COLUMNS = ("USERID", "RECORDSTATUS", "TITLECODE", "FIRSTNAME", "SURNAME", "LOGINNAME", "CATEGORYCODE", "SEXCODE",
-                "PROVIDERNO", "PRESCRIBERNO", "HPII", "AHPRANO", "LOCATIONID", "EMAIL", "APPOINTMENTBOOK", "CREATED",
-                "UPDATED")
 PATIENT_COLUMNS = (
     "INTERNALID", "EXTERNALID", "RECORDSTATUS", "PATIENTSTATUS", "TITLECODE", "FIRSTNAME", "MIDDLENAME", "SURNAME",
     "PREFERREDNAME", "ADDRESS1", "ADDRESS2", "CITY", "POSTCODE", "STATE", "POSTALADDRESS", "POSTALCITY",
@@ -45,130 +38,6 @@ PATIENT_COLUMNS = (
     "DVACODE", "DVANO", "SAFETYNETNO", "RECORDNO", "HCHTIER", "HCHSTART", "RELIGIONCODE", "HEALTHFUNDID",
     "HEALTHFUNDNO", "IHI", "USUALDOCTOR", "DECEASEDDATE", "CREATED", "CREATEDBY", "UPDATED", "UPDATEDBY",
 )
-
-_NOT_ALNUM = re.compile(r"[^a-z0-9]")
-
-
-def _weighted(rng: random.Random, pairs: tuple[tuple[object, int], ...]) -> object:
-    total = sum(w for _, w in pairs)
-    x = rng.random() * total
-    for value, w in pairs:
-        x -= w
-        if x < 0:
-            return value
-    return pairs[-1][0]
-
-
-def _slug(text: str) -> str:
-    return _NOT_ALNUM.sub("", text.lower())
-
-
-def _years_before(d: date, years: int, rng: random.Random) -> date:
-    """A date ``years`` full years (plus up to 364 days) before ``d``: an age of exactly ``years``."""
-    try:
-        anchor = d.replace(year=d.year - years)
-    except ValueError:  # 29 February
-        anchor = d.replace(year=d.year - years, day=28)
-    return anchor - timedelta(days=rng.randrange(365))
-
-
-def _between(rng: random.Random, start: datetime, end: datetime) -> datetime:
-    """A whole-second instant in [start, end] (start when the range is empty)."""
-    span = int((end - start).total_seconds())
-    return start + timedelta(seconds=rng.randrange(span + 1)) if span > 0 else start
-
-
-# -- practice and staff ------------------------------------------------------
-def make_practice(fake: Faker, rng: random.Random) -> tuple[Practice, list[Batch]]:
-    """The PRACTICE row and one or two LOCATIONS."""
-    state = str(_weighted(rng, STATES_BY_POPULATION))
-    city = fake.city()
-    postcode = ids.postcode_in_state(rng, state)
-    style = rng.randrange(3)
-    if style == 0:
-        name = f"{city} Medical Centre"
-    elif style == 1:
-        name = f"{fake.last_name()} Street Family Practice"
-    else:
-        name = f"{city} General Practice"
-    name = name[:100]
-    domain = _slug(name)[:40] + ".com.au"
-    address = f"{rng.randint(1, 400)} {fake.street_name()}"[:40]
-    phone = ids.landline_number(rng, state)
-    fax = ids.landline_number(rng, state)
-    practice_row = (1, name, address, "", city, postcode, state, phone, fax, f"reception@{domain}", ids.abn(rng),
-                    ids.hpio(rng))
-    locations = [(1, c.RECORD_CURRENT, name[:60], address, "", city, postcode, state, phone, fax)]
-    if rng.random() < 0.3:
-        branch_city = fake.city()
-        locations.append((2, c.RECORD_CURRENT, f"{branch_city} Clinic"[:60], f"{rng.randint(1, 400)} {fake.street_name()}"[:40],
-                          "", branch_city, ids.postcode_near(rng, state, postcode), state,
-                          ids.landline_number(rng, state), ""))
-    practice = Practice(name=name, state=state, postcode=postcode, city=city, domain=domain,
-                        location_ids=tuple(row[0] for row in locations))
-    return practice, [Batch("PRACTICE", PRACTICE_COLUMNS, [practice_row]),
-                      Batch("LOCATIONS", LOCATION_COLUMNS, locations)]
-
-
-@dataclass(frozen=True, slots=True)
-class _StaffPlan:
-    category: int
-    title_code: int | None  # None: by sex
-
-
-def make_staff(fake: Faker, rng: random.Random, practice: Practice, reference: datetime,
-               first_doctor: tuple[str, str] | None = None) -> tuple[Staff, Batch]:
-    """6-10 clinicians (GPs, maybe a registrar, nurses, maybe allied health) and front-desk users.
-
-    ``first_doctor`` forces the first GP's (first name, surname); Bp's demo
-    database has Dr Frederick Findacure.
-    """
-    clinicians = rng.randint(6, 10)
-    nurses = rng.randint(1, 2)
-    registrars = rng.randint(0, 1)
-    allied = rng.randint(0, 1)
-    gps = clinicians - nurses - registrars - allied
-    plans = ([_StaffPlan(c.CAT_GP, c.TITLE_DR)] * gps + [_StaffPlan(c.CAT_REGISTRAR, c.TITLE_DR)] * registrars
-             + [_StaffPlan(c.CAT_NURSE, None)] * nurses + [_StaffPlan(c.CAT_ALLIED, None)] * allied
-             + [_StaffPlan(c.CAT_RECEPTION, None)] * rng.randint(2, 3) + [_StaffPlan(c.CAT_MANAGER, None)])
-    staff = Staff()
-    rows = []
-    location_char = rng.choice("0123456789")
-    for user_id, plan in enumerate(plans, start=1):
-        sex = c.SEX_FEMALE if rng.random() < (0.9 if plan.category == c.CAT_NURSE else 0.55) else c.SEX_MALE
-        first = fake.first_name_female() if sex == c.SEX_FEMALE else fake.first_name_male()
-        surname = fake.last_name()
-        if user_id == 1 and first_doctor is not None:
-            first, surname, sex = first_doctor[0], first_doctor[1], c.SEX_MALE
-        title = plan.title_code
-        if title is None:
-            title = c.TITLE_MR if sex == c.SEX_MALE else rng.choice((c.TITLE_MS, c.TITLE_MS, c.TITLE_MRS))
-        is_clinician = plan.category in (c.CAT_GP, c.CAT_REGISTRAR, c.CAT_NURSE, c.CAT_ALLIED)
-        doctor = plan.category in (c.CAT_GP, c.CAT_REGISTRAR)
-        location_id = practice.location_ids[0] if rng.random() < 0.8 else rng.choice(practice.location_ids)
-        ahpra = ""
-        if is_clinician:
-            prefix = {c.CAT_NURSE: "NMW", c.CAT_ALLIED: rng.choice(("PHY", "PSY", "DIE"))}.get(plan.category, "MED")
-            ahpra = prefix + f"{rng.randrange(10**10):010d}"
-        created = _between(rng, reference - timedelta(days=3650), reference - timedelta(days=60))
-        rows.append((
-            user_id, c.RECORD_CURRENT, title, first, surname, _slug(first[0] + surname)[:30], plan.category, sex,
-            ids.provider_number(rng, location_char) if is_clinician else "",
-            f"{rng.randint(1000000, 9999999)}" if doctor else "",
-            ids.hpii(rng) if is_clinician else "", ahpra, location_id,
-            f"{_slug(first)}.{_slug(surname)}@{practice.domain}"[:100], 1 if is_clinician else 0,
-            sql_datetime(created), sql_datetime(_between(rng, created, reference - timedelta(days=1))),
-        ))
-        staff.members.append(StaffMember(user_id, plan.category, title, first, surname, location_id, is_clinician))
-    # The user that online booking services write appointments as.
-    online_id = len(plans) + 1
-    rows.append((online_id, c.RECORD_CURRENT, c.TITLE_NONE, "Online", "Bookings", "onlinebookings", c.CAT_RECEPTION,
-                 None, "", "", "", "", practice.location_ids[0], "", 0, sql_datetime(reference - timedelta(days=900)),
-                 sql_datetime(reference - timedelta(days=900))))
-    staff.members.append(StaffMember(online_id, c.CAT_RECEPTION, c.TITLE_NONE, "Online", "Bookings",
-                                     practice.location_ids[0], False))
-    return staff, Batch("USERS", USER_COLUMNS, rows)
-
 
 # -- patients ---------------------------------------------------------------
 @dataclass(slots=True)
@@ -183,7 +52,7 @@ _ADULT_BAND_WEIGHTS = tuple((i, band[2]) for i, band in enumerate(ADULT_AGE_BAND
 
 def _adult_age(rng: random.Random, low: int = 18, high: int = 100) -> int:
     for _ in range(20):
-        lo, hi, _w = ADULT_AGE_BANDS[int(_weighted(rng, _ADULT_BAND_WEIGHTS))]  # type: ignore[call-overload]
+        lo, hi, _w = ADULT_AGE_BANDS[weighted(rng, _ADULT_BAND_WEIGHTS)]
         age = rng.randint(lo, hi)
         if low <= age <= high:
             return age
@@ -234,7 +103,8 @@ class PatientFactory:
         # Senior GPs carry bigger lists.
         self.doctor_weights = tuple((m.user_id, 8 - min(i, 5)) for i, m in enumerate(gps)) + tuple(
             (m.user_id, 2) for m in registrars)
-        self.front_desk = [m.user_id for m in staff.by_category(c.CAT_RECEPTION, c.CAT_MANAGER) if m.first_name != "Online"]
+        self.front_desk = [m.user_id for m in staff.by_category(c.CAT_RECEPTION, c.CAT_MANAGER)
+                           if m.user_id != staff.online_user]
         self.next_id = 1
 
     def households(self, count: int) -> Iterator[tuple[list[tuple], list[PatientSummary]]]:
@@ -248,7 +118,7 @@ class PatientFactory:
     def _household_rows(self, members: list[_Member]) -> tuple[list[tuple], list[PatientSummary]]:
         rng, fake, state = self.rng, self.fake, self.practice.state
         surname = fake.last_name()
-        lives_in_state = state if rng.random() < 0.97 else str(_weighted(rng, STATES_BY_POPULATION))
+        lives_in_state = state if rng.random() < 0.97 else weighted(rng, STATES_BY_POPULATION)
         if lives_in_state == state:
             postcode = ids.postcode_near(rng, state, self.practice.postcode)
             city = self.practice.city if rng.random() < 0.25 else fake.city()
@@ -262,7 +132,7 @@ class PatientFactory:
         medicare = ids.medicare_number(rng) if rng.random() < 0.93 else ""
         medicare_expiry = self._medicare_expiry() if medicare else ""
         fund = (rng.randint(1, 12), str(rng.randint(10**7, 10**10))) if rng.random() < 0.45 else (None, "")
-        ethnic = int(_weighted(rng, ((4, 78), (9, 17), (1, 4), (2, 1), (3, 1))))  # type: ignore[arg-type]
+        ethnic = weighted(rng, ((4, 78), (9, 17), (1, 4), (2, 1), (3, 1)))
         rows, summaries = [], []
         for irn, m in enumerate(members, start=1):
             own_surname = surname if (irn == 1 or rng.random() < 0.85) else fake.last_name()
@@ -289,7 +159,7 @@ class PatientFactory:
         preferred = ""
         if rng.random() < 0.05:  # "known as"
             preferred = fake.first_name_female() if female else fake.first_name_male()
-        dob = _years_before(self.today, m.age, rng)
+        dob = years_before(self.today, m.age, rng)
         gender = self._gender(m.sex, m.age)
         title = self._title(m, female, gender)
 
@@ -310,16 +180,16 @@ class PatientFactory:
             latest = min(latest, datetime.combine(until, datetime.min.time()))
         if m.age < 2:
             latest = min(latest, datetime.combine(dob + timedelta(days=90), datetime.min.time()))
-        created = _between(rng, min(earliest, latest), latest).replace(second=0)
+        created = between(rng, min(earliest, latest), latest).replace(second=0)
         created_by = rng.choice(self.front_desk)
-        updated = _between(rng, created, ref - timedelta(hours=1)).replace(second=0)
+        updated = between(rng, created, ref - timedelta(hours=1)).replace(second=0)
 
         mobile = ids.mobile_number(rng) if m.age >= 13 and rng.random() < 0.9 else ""
         work = ids.landline_number(rng, state) if 20 <= m.age <= 66 and rng.random() < 0.12 else ""
         email = ""
         if m.age >= 16 and rng.random() < 0.65:
             suffix = str(rng.randint(1, 99)) if rng.random() < 0.4 else ""
-            email = f"{_slug(first)}.{_slug(surname)}{suffix}@{fake.free_email_domain()}"[:100]
+            email = f"{slug(first)}.{slug(surname)}{suffix}@{fake.free_email_domain()}"[:100]
 
         pension: tuple = (None, "", None, None)
         if m.age >= 67 and rng.random() < 0.65:
@@ -336,7 +206,7 @@ class PatientFactory:
         hch = (None, None)
         if m.age >= 50 and rng.random() < 0.01:
             hch = (rng.randint(1, 3), sql_midnight(date(2018, 1, 1) + timedelta(days=rng.randint(0, 900))))
-        usual = int(_weighted(rng, self.doctor_weights)) if self.doctor_weights and rng.random() < 0.85 else None  # type: ignore[arg-type]
+        usual = weighted(rng, self.doctor_weights) if self.doctor_weights and rng.random() < 0.85 else None
 
         row = (
             internal_id, "", record_status, status, title, first, middle, surname, preferred,
@@ -388,4 +258,4 @@ class PatientFactory:
             return c.TITLE_PROF
         if not female:
             return c.TITLE_MR
-        return int(_weighted(rng, ((c.TITLE_MRS, 45), (c.TITLE_MS, 42), (c.TITLE_MISS, 13))))  # type: ignore[arg-type]
+        return weighted(rng, ((c.TITLE_MRS, 45), (c.TITLE_MS, 42), (c.TITLE_MISS, 13)))

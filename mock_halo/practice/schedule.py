@@ -113,8 +113,8 @@ class AppointmentBook:
         for p in self.active:
             if p.usual_doctor is not None:
                 self.by_doctor.setdefault(p.usual_doctor, []).append(p)
-        self.reception = [m.user_id for m in staff.by_category(c.CAT_RECEPTION) if m.first_name != "Online"]
-        self.online = next(m.user_id for m in staff.members if m.first_name == "Online" and m.surname == "Bookings")
+        self.reception = [m.user_id for m in staff.by_category(c.CAT_RECEPTION) if m.user_id != staff.online_user]
+        self.online = staff.online_user
         self.next_visit_id = first_visit_id
         self.booked_days: set[tuple[int, date]] = set()
 
@@ -180,7 +180,8 @@ class AppointmentBook:
                 return p
         return None
 
-    def _appointment(self, record_id: int, d: date, t: int, s: Session, p: PatientSummary) -> tuple[tuple, tuple | None]:
+    def _appointment(self, record_id: int, d: date, t: int, s: Session,
+                     p: PatientSummary) -> tuple[tuple, tuple | None]:
         rng = self.rng
         cat = s.user.category
         if cat in (c.CAT_GP, c.CAT_REGISTRAR):
@@ -195,7 +196,7 @@ class AppointmentBook:
             length = SLOT
         status, arrival, consult = self._status(d, t, length)
         start_dt = datetime.combine(d, time()) + timedelta(seconds=t)
-        online = rng.random() < 0.12
+        online = rng.random() < 0.12 and self.online is not None
         if online:
             booked_by = self.online
         elif rng.random() < 0.1 or not self.reception:

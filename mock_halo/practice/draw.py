@@ -1,0 +1,41 @@
+"""Small random-draw helpers shared by the generator modules."""
+
+from __future__ import annotations
+
+import random
+import re
+from datetime import date, datetime, timedelta
+from typing import TypeVar
+
+_NOT_ALNUM = re.compile(r"[^a-z0-9]")
+T = TypeVar("T")
+
+
+def weighted(rng: random.Random, pairs: tuple[tuple[T, int], ...]) -> T:
+    """One value of (value, weight) pairs."""
+    total = sum(w for _, w in pairs)
+    x = rng.random() * total
+    for value, w in pairs:
+        x -= w
+        if x < 0:
+            return value
+    return pairs[-1][0]
+
+
+def slug(text: str) -> str:
+    return _NOT_ALNUM.sub("", text.lower())
+
+
+def years_before(d: date, years: int, rng: random.Random) -> date:
+    """A date ``years`` full years (plus up to 364 days) before ``d``: an age of exactly ``years``."""
+    try:
+        anchor = d.replace(year=d.year - years)
+    except ValueError:  # 29 February
+        anchor = d.replace(year=d.year - years, day=28)
+    return anchor - timedelta(days=rng.randrange(365))
+
+
+def between(rng: random.Random, start: datetime, end: datetime) -> datetime:
+    """A whole-second instant in [start, end] (start when the range is empty)."""
+    span = int((end - start).total_seconds())
+    return start + timedelta(seconds=rng.randrange(span + 1)) if span > 0 else start
