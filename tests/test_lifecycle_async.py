@@ -339,3 +339,30 @@ def test_result_rows_decode_to_the_original_rows(world: World) -> None:
     world.advance(10)
     data = base64.b64decode(world.lifecycle.page("site-a", query.id, 1).body["data"])
     assert [row["n"] for row in orjson.loads(data)] == list(range(7))
+
+
+def test_sql_sees_its_own_execution_instant_even_when_the_clock_jumps() -> None:
+    world = World()
+    seen = []
+    inner = world.executors["site-a"]
+
+    def executor(command):
+        seen.append(world.lifecycle.sql_now())
+        return inner(command)
+
+    world.executors["site-a"] = executor
+    query = world.submit("rows:1")
+    world.advance(3600)
+    started = world.status(query)["statusTiming"]["executing"]["startTime"]
+    assert [parse_timestamp(started)] == seen
+
+
+def test_reset_forgets_queries_and_availability() -> None:
+    world = World()
+    world.lifecycle.set_availability("site-a", "offline")
+    query = world.submit()
+    world.lifecycle.reset()
+    assert world.lifecycle.availability("site-a") == "online"
+    with pytest.raises(HaloError):
+        world.status(query)
+    assert world.lifecycle.counts() == {"queries": 0, "registered": 0, "timedEvents": 0, "queued": 0}

@@ -71,6 +71,8 @@ class Scheduler:
         self.watermark: datetime | None = None
         self._running = False
         self.fired = 0
+        #: while an event fires, its instant: what GETDATE() should see in SQL run late.
+        self.current: datetime | None = None
 
     def add(self, source: EventSource) -> None:
         with self.lock:
@@ -102,7 +104,11 @@ class Scheduler:
                             best, best_key = source, key
                     if best is None:
                         break
-                    best.fire()
+                    self.current = best_key[0]
+                    try:
+                        best.fire()
+                    finally:
+                        self.current = None
                     self.fired += 1
                 self.watermark = now
                 for source in self._sources:

@@ -73,6 +73,12 @@ class Lifecycle:
 
     tick = now  # what a background task calls with a real clock
 
+    def sql_now(self) -> datetime:
+        """The instant SQL is running at: a deferred execution's own start time
+        while the scheduler performs it, else the clock's now. Give this to the
+        engine as its ``now`` so GETDATE() in an async query is its execution time."""
+        return self.scheduler.current or self.clock.now()
+
     # -- sites -----------------------------------------------------------------
     def _link(self, site_id: str, state: str = ONLINE) -> SiteLink:
         link = self.links.get(site_id)
@@ -278,6 +284,7 @@ class Lifecycle:
                 link.clear()
                 link.set_availability(self._initial_availability.get(sid, ONLINE), link.free_at)
             self.registered.clear(site_id)
+            self.store.clear(site_id)
             if site_id is None:
                 self.timed.clear()
                 self._seq = itertools.count()
