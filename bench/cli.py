@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
+import sys
 import time
 from collections.abc import Sequence
 from pathlib import Path
@@ -81,7 +82,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     scenarios = all_scenarios()
-    out = Console()
+    # Tables stay readable when piped (rich assumes 80 columns without a terminal).
+    out = Console() if sys.stdout.isatty() else Console(width=120)
     if args.list:
         for scenario in scenarios.values():
             flag = "" if scenario.default else "  (only with --only)"

@@ -99,11 +99,10 @@ class Target:
         return "PASS" if ok else "FAIL"
 
     def describe(self) -> str:
-        """Human form, e.g. ``ratio >= 0.30`` or ``< 1.5 s``."""
-        if self.unit == "ratio":
-            op = ">=" if self.kind == "min" else "<"
-            return f"ratio {op} {self.threshold:.2f}"
+        """Human form, e.g. ``>= 0.30`` (a ratio) or ``< 1.5 s``."""
         op = ">=" if self.kind == "min" else "<"
+        if self.unit == "ratio":
+            return f"{op} {self.threshold:.2f}"
         return f"{op} {_format_seconds(self.threshold)}"
 
 

@@ -26,6 +26,10 @@ from bench.net import Reply, http_request
 from bench.servers import LaunchSpec, ServerProcess
 
 
+#: Seconds one setup request may take (the first query can build fixture data).
+SETUP_TIMEOUT_S = 60.0
+
+
 class Skip(Exception):
     """A prerequisite of the scenario does not exist (yet); the message says which."""
 
@@ -77,8 +81,12 @@ class SetupContext:
         return self.run.details
 
     def request(self, method: str, path: str, headers: dict[str, str] | None = None, body: bytes = b"") -> Reply:
-        """Send one request to the subject server and return its full reply."""
-        return http_request(self.server.port, method, path, headers, body, host=self.server.host)
+        """Send one request to the subject server and return its full reply.
+
+        The timeout is generous: a first query may open (build) a site's database.
+        """
+        return http_request(self.server.port, method, path, headers, body, host=self.server.host,
+                            timeout=SETUP_TIMEOUT_S)
 
     def send(self, spec: RequestSpec) -> Reply:
         """Send ``spec`` once to the subject server."""

@@ -100,6 +100,8 @@ def _ratio(value: float | None) -> str:
 def _seconds(value: float | None) -> str:
     if value is None:
         return "-"
+    if value < 0.001:
+        return f"{value * 1e6:.0f} us"
     return f"{value * 1000:.1f} ms" if value < 1 else f"{value:.3f} s"
 
 

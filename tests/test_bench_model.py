@@ -39,7 +39,7 @@ def test_min_ratio_target_passes_at_and_above_the_threshold() -> None:
     assert target.check(0.95) == "PASS"
     assert target.check(0.29) == "FAIL"
     assert target.check(None) == "n/a"
-    assert target.describe() == "ratio >= 0.30"
+    assert target.describe() == ">= 0.30"
 
 
 def test_max_seconds_target_passes_strictly_below_the_threshold() -> None:

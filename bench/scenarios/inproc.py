@@ -55,5 +55,5 @@ def app_create_reset(ctx: RunContext) -> list[TimingComparison]:
     return [
         TimingComparison("create_app()", tuple(result["create_app_s"]), tuple(result["bare_create_s"]), TARGET,
                          note="baseline: creating the bare Starlette app"),
-        TimingComparison("emulator.reset()", tuple(result["reset_s"]), (), TARGET, note=reset_note),
+        TimingComparison("reset()", tuple(result["reset_s"]), (), TARGET, note=reset_note),
     ]

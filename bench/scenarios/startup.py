@@ -54,5 +54,5 @@ def startup(ctx: RunContext) -> list[TimingComparison]:
         ctx.log(f"startup: launch {n}/{launches}: baseline {baseline_times[-1]:.3f} s, "
                 f"mock-halo {subject_times[-1]:.3f} s")
     ctx.details["launches"] = launches
-    return [TimingComparison("launch -> first 200 /_mock/health", tuple(subject_times), tuple(baseline_times),
+    return [TimingComparison("launch to 200 health", tuple(subject_times), tuple(baseline_times),
                              TARGET, note="python -m mock_halo serve vs python -m uvicorn (bare app)")]
