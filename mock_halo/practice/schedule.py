@@ -134,11 +134,12 @@ class AppointmentBook:
         return total
 
     def generate(self, patient_count: int) -> Iterator[tuple[list[tuple], list[tuple]]]:
-        """Yield (appointment rows, visit rows) day by day."""
+        """Yield (appointment rows, visit rows) for each day of the window, in date order."""
         base = min(0.8, APPOINTMENTS_PER_PATIENT * patient_count / max(1, self.capacity())) if self.active else 0.0
         record_id = 0
         for d in self.days():
             if not self._open(d) or not self.active:
+                yield [], []  # closed: one (empty) step per day keeps progress reporting simple
                 continue
             ahead = (d - self.today).days
             occupancy = base * (max(0.25, 1 - 0.75 * ahead / WINDOW_DAYS) if ahead > 0 else 1.0)
@@ -156,11 +157,11 @@ class AppointmentBook:
                         t += SLOT
                         continue
                     record_id += 1
-                    row, visit = self._appointment(record_id, d, t, s, patient)
+                    row, visit, length = self._appointment(record_id, d, t, s, patient)
                     appointments.append(row)
                     if visit is not None:
                         visits.append(visit)
-                    t += row[7]
+                    t += length
             yield appointments, visits
 
     def _pick_patient(self, d: date, user: StaffMember) -> PatientSummary | None:
@@ -181,7 +182,8 @@ class AppointmentBook:
         return None
 
     def _appointment(self, record_id: int, d: date, t: int, s: Session,
-                     p: PatientSummary) -> tuple[tuple, tuple | None]:
+                     p: PatientSummary) -> tuple[tuple, tuple | None, int]:
+        """(APPOINTMENTS row, VISITS row or None, length in seconds) of a booking at ``t``."""
         rng = self.rng
         cat = s.user.category
         if cat in (c.CAT_GP, c.CAT_REGISTRAR):
@@ -223,7 +225,7 @@ class AppointmentBook:
                      sql_datetime(seen), visit_code, max(300, length + rng.randint(-5, 5) * 60), record_id,
                      reason or rng.choice(c.VISIT_REASONS), sql_datetime(seen))
             self.next_visit_id += 1
-        return row, visit
+        return row, visit, length
 
     def _status(self, d: date, t: int, length: int) -> tuple[int, int, int]:
         """(status, arrival time, consultation time) of an appointment at ``t`` on ``d``."""
