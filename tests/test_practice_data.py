@@ -380,3 +380,19 @@ def test_default_size_row_counts(default_db: sqlite3.Connection) -> None:
     assert counts["APPOINTMENTS"] >= 400 and counts["BPS_Appointments"] == counts["APPOINTMENTS"]
     for name in ("VISITS", "IMMUNISATIONS", "CURRENTRX", "INVESTIGATIONS", "PASTHISTORY", "REACTIONS", "SESSIONS"):
         assert counts[name] > 20, name
+
+
+def test_concurrent_requests_build_one_template() -> None:
+    from concurrent.futures import ThreadPoolExecutor
+
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        results = list(pool.map(lambda _: build_catalogue("BestPractice", "BPSPatients", 4242, 20), range(8)))
+    assert all(r is results[0] for r in results)
+    # A template made in another thread can be copied from this one.
+    assert copy_catalogue(results[0]).execute("SELECT COUNT(*) FROM PATIENTS").fetchone()[0] == 20
+
+
+@pytest.mark.parametrize("seed,patients", [("1", 10), (1, 2.5), (True, 10), (1, True)])
+def test_generator_rejects_non_integer_arguments(seed: Any, patients: Any) -> None:
+    with pytest.raises(ValueError):
+        next(iter(generate_practice(seed, patients)))
