@@ -88,14 +88,13 @@ def tsql_ddl(pms_type: str = "BestPractice") -> tuple[tuple[str, ...], tuple[str
     return tuple(before), tuple(after)
 
 
-@functools.cache
-def parsed_statements(pms_type: str = "BestPractice") -> tuple[exp.Expression, ...]:
-    """Every DDL statement parsed as T-SQL, in file order."""
+def parse_statements(pms_type: str = "BestPractice") -> list[exp.Expression]:
+    """Every DDL statement freshly parsed as T-SQL, in file order (the caller may change the trees)."""
     out: list[exp.Expression] = []
     for _name, batches in tsql_batches(pms_type):
         for batch in batches:
             out.extend(s for s in sqlglot.parse(batch, read="tsql") if s is not None)
-    return tuple(out)
+    return out
 
 
 @dataclass(frozen=True)
@@ -123,7 +122,14 @@ def _is_text(dt: exp.DataType) -> bool:
 
 def tsql_type_name(dt: exp.DataType) -> str:
     """How SQL Server spells a type (sqlglot's T-SQL generator writes INT as INTEGER)."""
-    return "INT" if dt.this == exp.DataType.Type.INT else dt.sql("tsql")
+    key = (dt.this, tuple(p.name for p in dt.expressions))
+    name = _TYPE_NAMES.get(key)
+    if name is None:  # generating SQL is slow enough to be worth remembering per type
+        name = _TYPE_NAMES[key] = "INT" if dt.this == exp.DataType.Type.INT else dt.sql("tsql")
+    return name
+
+
+_TYPE_NAMES: dict[tuple[exp.DataType.Type, tuple[str, ...]], str] = {}
 
 
 def _declared(dt: exp.DataType) -> exp.DataType:
@@ -135,8 +141,8 @@ def _nocase() -> exp.ColumnConstraint:
     return exp.ColumnConstraint(kind=exp.CollateColumnConstraint(this=exp.Var(this="NOCASE")))
 
 
-def _table_for_sqlite(stmt: exp.Create) -> tuple[str, bool]:
-    tree = stmt.copy()
+def _table_for_sqlite(tree: exp.Create) -> tuple[str, bool]:
+    """SQLite DDL for a CREATE TABLE (changes ``tree``); and whether it has an IDENTITY column."""
     _strip_schema(tree)
     has_identity = False
     for col in tree.find_all(exp.ColumnDef):
@@ -156,8 +162,8 @@ def _table_for_sqlite(stmt: exp.Create) -> tuple[str, bool]:
     return tree.sql(dialect="sqlite", comments=False), has_identity
 
 
-def _view_for_sqlite(stmt: exp.Create) -> str:
-    tree = stmt.copy()
+def _view_for_sqlite(tree: exp.Create) -> str:
+    """SQLite DDL for a CREATE VIEW (changes ``tree``)."""
     _strip_schema(tree)
     select = tree.expression
     for projection in select.expressions:
@@ -168,51 +174,52 @@ def _view_for_sqlite(stmt: exp.Create) -> str:
 
 
 @functools.cache
-def sqlite_schema(pms_type: str = "BestPractice") -> SqliteSchema:
-    """The fixture DDL translated for SQLite (cached: parsed once per process)."""
+def _compile(pms_type: str) -> tuple[SqliteSchema, dict[str, tuple[tuple[str, str], ...]]]:
+    """Parse the DDL once: the T-SQL column types, then the SQLite translation."""
     tables, indexes, views, table_names, view_names = [], [], [], [], []
     identity: set[str] = set()
-    for stmt in parsed_statements(pms_type):
+    types: dict[str, tuple[tuple[str, str], ...]] = {}
+    for stmt in parse_statements(pms_type):
         if not isinstance(stmt, exp.Create):
             raise ValueError(f"unexpected statement in fixture DDL: {stmt.sql('tsql')[:80]}")
         kind = stmt.args.get("kind")
         if kind == "TABLE":
-            sql, has_identity = _table_for_sqlite(stmt)
             name = stmt.this.this.name
+            types[name] = tuple((c.name, tsql_type_name(c.args["kind"])) for c in stmt.this.expressions
+                                if isinstance(c, exp.ColumnDef))
+            sql, has_identity = _table_for_sqlite(stmt)
             tables.append(sql)
             table_names.append(name)
             if has_identity:
                 identity.add(name)
         elif kind == "INDEX":
-            tree = stmt.copy()
-            _strip_schema(tree)
-            indexes.append(tree.sql(dialect="sqlite", comments=False))
+            _strip_schema(stmt)
+            indexes.append(stmt.sql(dialect="sqlite", comments=False))
         elif kind == "VIEW":
+            name = stmt.this.name
+            types[name] = _view_types(stmt.expression, types)
             views.append(_view_for_sqlite(stmt))
-            view_names.append(stmt.this.name)
+            view_names.append(name)
         else:
             raise ValueError(f"unexpected CREATE {kind} in fixture DDL")
-    return SqliteSchema(tuple(tables), tuple(indexes), tuple(views), tuple(table_names), tuple(view_names),
-                        frozenset(identity))
+    schema = SqliteSchema(tuple(tables), tuple(indexes), tuple(views), tuple(table_names), tuple(view_names),
+                          frozenset(identity))
+    return schema, types
 
 
-@functools.cache
+def sqlite_schema(pms_type: str = "BestPractice") -> SqliteSchema:
+    """The fixture DDL translated for SQLite (parsed once per process)."""
+    return _compile(check_pms_type(pms_type))[0]
+
+
 def column_types(pms_type: str = "BestPractice") -> dict[str, tuple[tuple[str, str], ...]]:
     """{table or view name: ((column, T-SQL type), ...)} in declaration order.
 
     IDENTITY columns are reported as ``INT`` (their T-SQL type); view columns
-    have the type of the base column they show or of their ``CAST``.
+    have the type of the base column they show or of their ``CAST``. The same
+    dict is returned on every call: do not change it.
     """
-    out: dict[str, tuple[tuple[str, str], ...]] = {}
-    for stmt in parsed_statements(pms_type):
-        kind = stmt.args.get("kind")
-        if kind == "TABLE":
-            cols = tuple((c.name, tsql_type_name(c.args["kind"])) for c in stmt.this.expressions
-                         if isinstance(c, exp.ColumnDef))
-            out[stmt.this.this.name] = cols
-        elif kind == "VIEW":
-            out[stmt.this.name] = _view_types(stmt.expression, out)
-    return out
+    return _compile(check_pms_type(pms_type))[1]
 
 
 def _view_types(select: exp.Select, known: dict[str, tuple[tuple[str, str], ...]]) -> tuple[tuple[str, str], ...]:
