@@ -1,0 +1,235 @@
+"""Running a translated script on a site connection and shaping the outcome.
+
+:class:`Batch` executes the statements of one command in order, inside one
+transaction when anything writes (rolled back on any error), binds the
+request's parameters, and builds the :class:`SqlOutcome` for the execution
+mode: ``reader`` returns the first result set, ``scalar`` the first column of
+its first row, ``nonQuery`` only the rows affected. It is the seam where the
+batch interpreter (variables, control flow) will grow.
+"""
+
+from __future__ import annotations
+
+import re
+import sqlite3
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from mock_halo.sql import dates, errors, procedures
+from mock_halo.sql import kinds as K
+from mock_halo.sql.encode import Encoder
+from mock_halo.sql.model import SqlCommand, SqlOutcome
+from mock_halo.sql.params import BoundParameters, echo
+from mock_halo.sql.rewrite import NOW_KEYS
+from mock_halo.sql.security import Guard
+from mock_halo.sql.translate import Script, Statement
+
+_NO_ROWS = b"[]"
+
+
+def modelled_ms(rows: int, affected: int) -> int:
+    """Deterministic SQL duration: 2 ms plus 1 ms per 500 rows read or written."""
+    return 2 + (rows + max(affected, 0)) // 500
+
+
+@dataclass
+class Result:
+    """What one statement produced."""
+
+    encoder: Encoder | None
+    rows: list[tuple[Any, ...]] | None
+    affected: int
+
+
+class Batch:
+    """Runs one command's script on ``conn``."""
+
+    def __init__(self, conn: sqlite3.Connection, guard: Guard, catalogue: str,
+                 clock: Callable[[], tuple[datetime, datetime]]) -> None:
+        self.conn = conn
+        self.guard = guard
+        self.catalogue = catalogue
+        self.clock = clock
+        self._now: tuple[datetime, datetime] | None = None
+
+    def now(self) -> tuple[datetime, datetime]:
+        """The clock, read once per command (GETDATE() is constant within a statement)."""
+        if self._now is None:
+            self._now = self.clock()
+        return self._now
+
+    def run(self, script: Script, command: SqlCommand, bound: BoundParameters) -> SqlOutcome:
+        results: list[Result] = []
+        outputs: dict[str, Any] = dict(bound.values)
+        return_value: Any = None
+        transaction = script.writes or len(script.statements) > 1
+        statement: Statement | None = None
+        self._now = None
+        if transaction:
+            self.conn.execute("BEGIN")
+        try:
+            for statement in script.statements:
+                if statement.verb == "exec":
+                    result, return_value = self._exec(statement, bound, outputs)
+                    results.extend(result)
+                else:
+                    results.append(self._statement(statement, bound))
+            if transaction:
+                self.conn.execute("COMMIT")
+        except BaseException as exc:
+            if transaction and self.conn.in_transaction:
+                self.conn.execute("ROLLBACK")
+            if isinstance(exc, sqlite3.Error):
+                raise map_sqlite_error(exc, statement, self.guard) from None
+            raise
+        return self._outcome(command, results, echo(command.parameters, outputs, return_value))
+
+    def run_procedure(self, fn: procedures.Procedure, name: str, command: SqlCommand,
+                      bound: BoundParameters) -> SqlOutcome:
+        """A ``storedProcedure`` command: the request's parameters are the procedure's arguments."""
+        self._now = None
+        outputs: dict[str, Any] = dict(bound.values)
+        self.conn.execute("BEGIN")
+        try:
+            results, return_value = self.call(fn, name, dict(bound.values), outputs)
+            self.conn.execute("COMMIT")
+        except BaseException as exc:
+            if self.conn.in_transaction:
+                self.conn.execute("ROLLBACK")
+            if isinstance(exc, sqlite3.Error):
+                raise map_sqlite_error(exc, None, self.guard) from None
+            raise
+        return self._outcome(command, results, echo(command.parameters, outputs, return_value))
+
+    def _values(self, statement: Statement, bound: BoundParameters) -> tuple[Any, ...]:
+        values = []
+        for key, written in zip(statement.params, statement.written):
+            if key in bound.values:
+                values.append(bound.values[key])
+            elif key == NOW_KEYS["local"]:
+                values.append(dates.fmt_datetime(dates.round_datetime(self.now()[0])))
+            elif key == NOW_KEYS["utc"]:
+                values.append(dates.fmt_datetime(dates.round_datetime(self.now()[1])))
+            else:
+                raise errors.must_declare(written)
+        return tuple(values)
+
+    def _statement(self, statement: Statement, bound: BoundParameters) -> Result:
+        cursor = self.conn.execute(statement.sql, self._values(statement, bound))
+        if statement.verb == "select":
+            rows = cursor.fetchall()
+            encoder = statement.encoder or _encoder_from(cursor)
+            return Result(encoder, rows, -1)
+        return Result(None, None, cursor.rowcount)
+
+    def _exec(self, statement: Statement, bound: BoundParameters,
+              outputs: dict[str, Any]) -> tuple[list[Result], Any]:
+        fn = procedures.find(statement.procedure)
+        if fn is None:
+            raise errors.procedure_not_found(statement.procedure)
+        args: dict[str, Any] = {}
+        for arg in statement.proc_args:
+            if arg.param is not None and arg.param not in bound.values:
+                raise errors.must_declare("@" + arg.param)
+            value = bound.values[arg.param] if arg.param is not None else arg.literal
+            args[arg.name or f"${len(args)}"] = value
+        return self.call(fn, statement.procedure, args, outputs)
+
+    def call(self, fn: procedures.Procedure, name: str, args: dict[str, Any],
+             outputs: dict[str, Any]) -> tuple[list[Result], Any]:
+        """Run a Python stored procedure; its output parameters land in ``outputs``."""
+        call = procedures.ProcedureCall(
+            name=name, args=args, catalogue=self.catalogue, now=self.now()[0],
+            query=lambda sql, params=(): self.conn.execute(sql, tuple(params)).fetchall(),
+            execute=lambda sql, params=(): self.conn.execute(sql, tuple(params)).rowcount,
+        )
+        try:
+            result = fn(call)
+        except errors.SqlError:
+            raise
+        except sqlite3.Error:
+            raise
+        except Exception as exc:  # noqa: BLE001 - a bug in an emulated procedure is still a SqlError
+            raise errors.internal(f"procedure {name} failed: {exc}") from exc
+        outputs.update(result.outputs)
+        results = [Result(Encoder([c[0] for c in rs.columns], [c[1] for c in rs.columns]), rs.rows, -1)
+                   for rs in result.result_sets]
+        if result.rows_affected >= 0 or not results:
+            results.append(Result(None, None, result.rows_affected))
+        return results, result.return_value
+
+    @staticmethod
+    def _outcome(command: SqlCommand, results: Sequence[Result], parameters: list[dict[str, Any]]) -> SqlOutcome:
+        changed = [r.affected for r in results if r.rows is None and r.affected >= 0]
+        affected = sum(changed) if changed else -1
+        sets = [r for r in results if r.rows is not None and r.encoder is not None]
+        first = sets[0] if sets else None
+        columns = list(first.encoder.names) if first else []
+        read = len(first.rows) if first else 0
+        mode = command.execution_mode
+        if mode == "nonQuery" or first is None:
+            rows, data = 0, _NO_ROWS
+        elif mode == "scalar":
+            rows, data = first.encoder.scalar(first.rows)
+            columns = columns[:1]
+        else:
+            rows, data = read, first.encoder.encode(first.rows)
+        return SqlOutcome(rows=rows, data=data, rows_affected=affected, parameters=parameters,
+                          columns=columns, execution_ms=modelled_ms(read, affected))
+
+
+def _encoder_from(cursor: sqlite3.Cursor) -> Encoder:
+    names = [d[0] for d in cursor.description or ()]
+    return Encoder(names, [K.UNKNOWN] * len(names))
+
+
+_CONSTRAINT_RE = re.compile(r"constraint failed: (?P<cols>.+)$")
+
+
+def map_sqlite_error(exc: sqlite3.Error, statement: Statement | None, guard: Guard) -> errors.SqlError:
+    """A sqlite3 error as the SQL Server error the same mistake would give."""
+    stashed = errors.take_stashed()
+    message = str(exc)
+    if stashed is not None and "user-defined function raised exception" in message:
+        return stashed
+    target = statement.target if statement is not None else None
+    verb = statement.verb if statement is not None else "insert"
+    if "not authorized" in message:
+        return guard.take_denial()
+    if message == "interrupted":
+        return errors.timeout()
+    for prefix, factory in (("no such table: ", errors.invalid_object), ("no such column: ", _column_error),
+                            ("ambiguous column name: ", errors.ambiguous_column),
+                            ("no such function: ", errors.unknown_function)):
+        if message.startswith(prefix):
+            return factory(message[len(prefix):].split(".", 1)[-1] if prefix.startswith("no such table")
+                           else message[len(prefix):])
+    if message.startswith("UNIQUE constraint failed") and target is not None:
+        cols = {c.split(".")[-1].lower() for c in _CONSTRAINT_RE.search(message).group("cols").split(", ")}
+        pk = {c.name.lower() for c in target.columns if c.pk}
+        if cols == pk:
+            return errors.primary_key_violation(target.qualified, target.pk_name)
+        name = target.unique_names[0] if target.unique_names else f"UQ_{target.name}"
+        return errors.unique_violation(target.qualified, name)
+    if message.startswith("NOT NULL constraint failed") and target is not None:
+        column = message.rsplit(".", 1)[-1]
+        return errors.null_violation(column, f"{target.catalogue}.dbo.{target.name}", verb)
+    if message.startswith("FOREIGN KEY constraint failed"):
+        return errors.foreign_key_violation(verb)
+    if message.startswith("CHECK constraint failed"):
+        return errors.check_violation(verb)
+    if message.startswith("cannot modify") and "view" in message:
+        name = message.split()[2]
+        return errors.SqlError(4405, f"View or function '{name}' is not updatable because the modification "
+                                     "affects multiple base tables.")
+    if message == "integer overflow":
+        return errors.arithmetic_overflow("bigint")
+    if (near := re.match(r'near "(.*)": syntax error', message)) is not None:
+        return errors.syntax_near(near.group(1))
+    return errors.internal(message)
+
+
+def _column_error(text: str) -> errors.SqlError:
+    return errors.invalid_column(text.split(".")[-1])

@@ -1,0 +1,102 @@
+"""Parsing T-SQL with sqlglot, keeping SQL Server's meaning.
+
+sqlglot's T-SQL parser turns some built-ins into nodes that lose information
+(``FORMAT`` patterns become strftime, ``DATENAME(w, d)`` becomes a format,
+``DATEPART(w, d)`` becomes *week* although ``w`` is *weekday*). Its parser
+classes are compiled, so they cannot be subclassed: instead the token stream is
+checked and those calls are renamed to ``MH_<NAME>`` before parsing, which
+sqlglot keeps as plain ``exp.Anonymous`` calls with the arguments as written.
+Parse failures become SQL Server's 102 / 156 / 105 errors.
+"""
+
+from __future__ import annotations
+
+from sqlglot import exp
+from sqlglot.dialects.tsql import TSQL
+from sqlglot.errors import ParseError, TokenError
+from sqlglot.tokens import TokenType
+
+from mock_halo.sql import dates, errors
+
+#: Built-ins parsed as ``MH_<NAME>(...)`` anonymous calls (see module docstring).
+RENAMED = frozenset({"DATEADD", "DATEDIFF", "DATEDIFF_BIG", "DATEPART", "DATENAME", "FORMAT", "EOMONTH",
+                     "YEAR", "MONTH", "DAY", "LEN", "LEFT", "RIGHT", "CHARINDEX", "GETDATE", "SYSDATETIME",
+                     "ISNULL"})
+#: Renamed calls whose first argument is a datepart keyword.
+DATEPART_FIRST = {"MH_DATEADD": "dateadd", "MH_DATEDIFF": "datediff", "MH_DATEDIFF_BIG": "datediff_big",
+                  "MH_DATEPART": "datepart", "MH_DATENAME": "datename"}
+_NOT_NAMES = {TokenType.STRING, TokenType.NATIONAL_STRING, TokenType.IDENTIFIER, TokenType.NUMBER}
+KEYWORDS = frozenset("""ADD ALL ALTER AND ANY AS ASC BEGIN BETWEEN BREAK BY CASE CHECK CLOSE COLUMN COMMIT
+CONSTRAINT CONTINUE CONVERT CREATE CROSS CURRENT_TIMESTAMP CURSOR DATABASE DECLARE DEFAULT DELETE DESC DISTINCT
+DROP ELSE END EXCEPT EXEC EXECUTE EXISTS FETCH FOR FOREIGN FROM FULL FUNCTION GOTO GRANT GROUP HAVING IF IN INDEX
+INNER INSERT INTERSECT INTO IS JOIN KEY LEFT LIKE MERGE NOT NULL OF OFF ON OPEN OPTION OR ORDER OUTER OVER PERCENT
+PIVOT PRIMARY PRINT PROC PROCEDURE REFERENCES RETURN RIGHT ROLLBACK SELECT SET TABLE THEN TOP TRAN TRANSACTION
+TRUNCATE UNION UNIQUE UPDATE USE VALUES VIEW WHEN WHERE WHILE WITH""".split())
+
+_DIALECT = TSQL()
+
+
+def parse(text: str) -> list[exp.Expression]:
+    """Parse a batch into statements, raising SQL Server syntax errors."""
+    try:
+        tokens = _DIALECT.tokenize(text)
+    except TokenError:
+        raise _unclosed(text) from None
+    renamed = _rename(text, tokens)
+    try:
+        statements = _DIALECT.parse(renamed)
+    except ParseError as exc:
+        raise _syntax_error(exc) from None
+    except TokenError:
+        raise _unclosed(text) from None
+    result = [statement for statement in statements if statement is not None]
+    for statement in result:
+        _dateparts(statement)
+    return result
+
+
+def _rename(text: str, tokens: list) -> str:
+    pieces: list[str] = []
+    last = 0
+    for index, token in enumerate(tokens[:-1]):
+        if token.token_type in _NOT_NAMES or tokens[index + 1].token_type != TokenType.L_PAREN:
+            continue
+        written = text[token.start: token.end + 1]
+        if written.upper() in RENAMED:
+            pieces.append(text[last: token.start])
+            pieces.append("MH_" + written.upper())
+            last = token.end + 1
+    pieces.append(text[last:])
+    return "".join(pieces)
+
+
+def _dateparts(tree: exp.Expression) -> None:
+    """Turn the datepart argument of DATEADD & co. into a canonical ``exp.Var``."""
+    for call in list(tree.find_all(exp.Anonymous)):
+        function = DATEPART_FIRST.get(str(call.this).upper())
+        if function is None or not call.expressions:
+            continue
+        first = call.expressions[0]
+        if isinstance(first, exp.Column) and not first.table:
+            name = first.name
+        elif isinstance(first, exp.Var):
+            name = first.name
+        else:
+            raise errors.SqlError(1023, f"Invalid parameter 1 specified for {function.split('_')[0]}.")
+        first.replace(exp.Var(this=dates.canonical_part(name, function.split("_")[0])))
+
+
+def _syntax_error(exc: ParseError) -> errors.SqlError:
+    details = exc.errors[0] if exc.errors else {}
+    near = str(details.get("highlight") or "").strip()
+    if near.upper().startswith("MH_"):
+        near = near[3:]
+    if near.upper() in KEYWORDS:
+        return errors.syntax_near_keyword(near.upper())
+    return errors.syntax_near(near or "end of batch")
+
+
+def _unclosed(text: str) -> errors.SqlError:
+    quote = max(text.rfind("'"), text.rfind("["))
+    rest = text[quote + 1:] if quote >= 0 else text
+    return errors.SqlError(105, f"Unclosed quotation mark after the character string '{rest}'.")

@@ -1,0 +1,451 @@
+"""T-SQL built-ins as Python functions registered on each SQLite connection.
+
+Every function is registered as ``mh_<name>``; the translator rewrites T-SQL
+calls to them. They receive SQLite values (storage forms, see dates.py) and
+raise :class:`SqlError` with SQL Server's numbers; because SQLite only reports
+"user-defined function raised exception", each error is stashed first
+(:func:`errors.stash`) for the engine to recover.
+"""
+
+from __future__ import annotations
+
+import functools
+import math
+import random
+import re
+import sqlite3
+import uuid
+from collections.abc import Callable
+from datetime import date, timedelta
+from decimal import ROUND_DOWN, ROUND_HALF_UP, Decimal
+from typing import Any
+
+from mock_halo.sql import convert, dates, errors, formatting
+
+_Fn = Callable[..., Any]
+
+
+def _guarded(name: str, fn: _Fn) -> _Fn:
+    @functools.wraps(fn)
+    def call(*args: Any) -> Any:
+        try:
+            return fn(*args)
+        except errors.SqlError as exc:
+            raise errors.stash(exc)
+        except Exception as exc:  # noqa: BLE001 - any failure must surface as a SqlError
+            raise errors.stash(errors.internal(f"{name}() failed: {exc}")) from exc
+    return call
+
+
+# -- strings ---------------------------------------------------------------------
+
+def _text(value: Any) -> str:
+    if isinstance(value, str):
+        return value
+    if isinstance(value, float) and value == int(value) and abs(value) < 1e15:
+        return f"{value:.1f}".rstrip("0").rstrip(".")
+    if isinstance(value, bytes):
+        return value.decode("latin-1")
+    return str(value)
+
+
+def upper(value: Any) -> Any:
+    if value is None:
+        return None
+    text = _text(value)
+    result = text.upper()
+    if len(result) != len(text):  # 'ß' -> 'SS': SQL Server keeps such characters
+        result = "".join(ch if len(ch.upper()) != 1 else ch.upper() for ch in text)
+    return result
+
+
+def lower(value: Any) -> Any:
+    if value is None:
+        return None
+    text = _text(value)
+    result = text.lower()
+    if len(result) != len(text):
+        result = "".join(ch if len(ch.lower()) != 1 else ch.lower() for ch in text)
+    return result
+
+
+def length(value: Any) -> Any:
+    return None if value is None else len(_text(value).rstrip(" "))
+
+
+def datalength(value: Any, unicode: int = 1) -> Any:
+    if value is None:
+        return None
+    if isinstance(value, bytes):
+        return len(value)
+    if isinstance(value, int):
+        return 8 if abs(value) >= 2**31 else 4
+    if isinstance(value, float):
+        return 8
+    return len(value.encode("utf-16-le")) if unicode else len(value.encode("utf-8"))
+
+
+def left(value: Any, count: Any) -> Any:
+    if value is None or count is None:
+        return None
+    count = int(count)
+    if count < 0:
+        raise errors.invalid_length("left")
+    return _text(value)[:count]
+
+
+def right(value: Any, count: Any) -> Any:
+    if value is None or count is None:
+        return None
+    count = int(count)
+    if count < 0:
+        raise errors.invalid_length("right")
+    text = _text(value)
+    return text[len(text) - count:] if count else ""
+
+
+def substring(value: Any, start: Any, count: Any) -> Any:
+    if value is None or start is None or count is None:
+        return None
+    start, count = int(start), int(count)
+    if count < 0:
+        raise errors.invalid_length("substring")
+    end = start + count  # 1-based, exclusive
+    begin = max(start, 1)
+    if end <= begin:
+        return "" if not isinstance(value, bytes) else b""
+    if isinstance(value, bytes):
+        return value[begin - 1: end - 1]
+    return _text(value)[begin - 1: end - 1]
+
+
+def charindex(needle: Any, haystack: Any, start: Any = 1) -> Any:
+    if needle is None or haystack is None:
+        return None
+    needle, haystack = _text(needle).casefold(), _text(haystack).casefold()
+    begin = max(int(start or 1), 1) - 1
+    if not needle:
+        return 0
+    return haystack.find(needle, begin) + 1
+
+
+def replace(value: Any, find: Any, replacement: Any) -> Any:
+    if value is None or find is None or replacement is None:
+        return None
+    find_text = _text(find)
+    if not find_text:
+        return _text(value)
+    return re.sub(re.escape(find_text), lambda _: _text(replacement), _text(value), flags=re.IGNORECASE)
+
+
+def concat(*values: Any) -> str:
+    return "".join(_text(v) for v in values if v is not None)
+
+
+def concat_ws(separator: Any, *values: Any) -> Any:
+    if separator is None:
+        return concat(*values)
+    return _text(separator).join(_text(v) for v in values if v is not None)
+
+
+def replicate(value: Any, count: Any) -> Any:
+    if value is None or count is None or int(count) < 0:
+        return None
+    return _text(value) * int(count)
+
+
+def space(count: Any) -> Any:
+    return None if count is None or int(count) < 0 else " " * int(count)
+
+
+def reverse(value: Any) -> Any:
+    return None if value is None else _text(value)[::-1]
+
+
+def stuff(value: Any, start: Any, count: Any, insert: Any) -> Any:
+    if value is None or start is None or count is None:
+        return None
+    text, start, count = _text(value), int(start), int(count)
+    if start < 1 or start > len(text) or count < 0:
+        return None
+    return text[: start - 1] + ("" if insert is None else _text(insert)) + text[start - 1 + count:]
+
+
+def char(code: Any) -> Any:
+    if code is None or not 0 <= int(code) <= 255:
+        return None
+    return bytes([int(code)]).decode("cp1252", errors="replace")
+
+
+def nchar(code: Any) -> Any:
+    return None if code is None or not 0 <= int(code) <= 0x10FFFF else chr(int(code))
+
+
+def ascii_code(value: Any) -> Any:
+    if value is None or _text(value) == "":
+        return None
+    return _text(value)[0].encode("cp1252", errors="replace")[0]
+
+
+def quotename(value: Any, quote: Any = "[") -> Any:
+    if value is None:
+        return None
+    opening = _text(quote or "[")
+    closing = {"[": "]", "]": "]", "(": ")", ")": ")", "<": ">", ">": ">", "{": "}", "}": "}"}.get(opening, opening)
+    opening = {"]": "[", ")": "(", ">": "<", "}": "{"}.get(opening, opening)
+    text = _text(value)
+    return opening + text.replace(closing, closing * 2) + closing
+
+
+def isnumeric(value: Any) -> int:
+    if value is None:
+        return 0
+    if isinstance(value, (int, float)):
+        return 1
+    return int(bool(re.fullmatch(r"\s*[+-]?(\d+\.?\d*|\.\d+)(e[+-]?\d+)?\s*|\s*[$]\s*\d+(\.\d*)?\s*",
+                                 _text(value), re.IGNORECASE)))
+
+
+def isdate(value: Any) -> int:
+    if value is None or not isinstance(value, str):
+        return 0
+    try:
+        dates.parse_sql(value)
+    except errors.SqlError:
+        return 0
+    return 1
+
+
+# -- LIKE with SQL Server's wildcards and case-insensitive collation ---------------------
+
+@functools.lru_cache(maxsize=512)
+def _like_regex(pattern: str, escape: str | None) -> re.Pattern[str]:
+    out: list[str] = []
+    i = 0
+    while i < len(pattern):
+        ch = pattern[i]
+        if escape and ch == escape and i + 1 < len(pattern):
+            out.append(re.escape(pattern[i + 1]))
+            i += 2
+            continue
+        if ch == "%":
+            out.append(".*")
+        elif ch == "_":
+            out.append(".")
+        elif ch == "[":
+            close = pattern.find("]", i + 2 if pattern[i + 1: i + 2] == "^" else i + 1)
+            if close == -1:
+                out.append(re.escape(ch))
+            else:
+                body = pattern[i + 1: close]
+                negate = body.startswith("^")
+                body = body[1:] if negate else body
+                parts = "".join(re.escape(c) if c != "-" else "-" for c in body)
+                out.append(f"[{'^' if negate else ''}{parts}]")
+                i = close
+        else:
+            out.append(re.escape(ch))
+        i += 1
+    return re.compile("".join(out), re.IGNORECASE | re.DOTALL)
+
+
+def like(value: Any, pattern: Any, escape: Any = None) -> Any:
+    if value is None or pattern is None:
+        return None
+    return int(_like_regex(_text(pattern), escape).fullmatch(_text(value)) is not None)
+
+
+def patindex(pattern: Any, value: Any) -> Any:
+    if value is None or pattern is None:
+        return None
+    regex = _like_regex(_text(pattern), None)
+    core = regex.pattern
+    core = core[2:] if core.startswith(".*") else "^" + core
+    core = core[:-2] if core.endswith(".*") else core + "$"
+    found = re.search(core, _text(value), re.IGNORECASE | re.DOTALL)
+    return found.start() + 1 if found else 0
+
+
+# -- numbers -------------------------------------------------------------------------
+
+def _number(value: Any, like_value: Any) -> Any:
+    """Convert a string operand the way SQL Server's type precedence does."""
+    if not isinstance(value, str):
+        return value
+    spec = "int" if isinstance(like_value, int) else "float"
+    return convert.convert(value, spec, None, "varchar")
+
+
+def add(left_value: Any, right_value: Any) -> Any:
+    """``+`` when static types are unknown: concatenation of strings, else numeric addition."""
+    if left_value is None or right_value is None:
+        return None
+    left_is_text, right_is_text = isinstance(left_value, str), isinstance(right_value, str)
+    if left_is_text and right_is_text:
+        return left_value + right_value
+    if isinstance(left_value, bytes) and isinstance(right_value, bytes):
+        return left_value + right_value
+    return _number(left_value, right_value) + _number(right_value, left_value)
+
+
+def divide(dividend: Any, divisor: Any) -> Any:
+    if dividend is None or divisor is None:
+        return None
+    dividend, divisor = _number(dividend, divisor), _number(divisor, dividend)
+    if divisor == 0:
+        raise errors.divide_by_zero()
+    if isinstance(dividend, int) and isinstance(divisor, int):
+        quotient = abs(dividend) // abs(divisor)
+        return quotient if (dividend >= 0) == (divisor >= 0) else -quotient
+    return dividend / divisor
+
+
+def modulo(dividend: Any, divisor: Any) -> Any:
+    if dividend is None or divisor is None:
+        return None
+    dividend, divisor = _number(dividend, divisor), _number(divisor, dividend)
+    if divisor == 0:
+        raise errors.divide_by_zero()
+    return math.fmod(dividend, divisor) if isinstance(dividend, float) or isinstance(divisor, float) else (
+        int(math.fmod(dividend, divisor)))
+
+
+def round_(value: Any, places: Any, mode: Any = 0) -> Any:
+    if value is None or places is None:
+        return None
+    places = int(places)
+    number = Decimal(repr(value)) if isinstance(value, float) else Decimal(value)
+    quantum = Decimal(1).scaleb(-places)
+    result = number.quantize(quantum, rounding=ROUND_DOWN if mode else ROUND_HALF_UP) if places >= 0 else (
+        (number / quantum).quantize(Decimal(1), rounding=ROUND_DOWN if mode else ROUND_HALF_UP) * quantum)
+    return int(result) if isinstance(value, int) else float(result)
+
+
+def floor(value: Any) -> Any:
+    return None if value is None else (value if isinstance(value, int) else float(math.floor(value)))
+
+
+def ceiling(value: Any) -> Any:
+    return None if value is None else (value if isinstance(value, int) else float(math.ceil(value)))
+
+
+def power(value: Any, exponent: Any) -> Any:
+    if value is None or exponent is None:
+        return None
+    result = float(value) ** float(exponent)
+    return int(result) if isinstance(value, int) and result == int(result) and abs(result) < 2**63 else result
+
+
+# -- dates -----------------------------------------------------------------------------
+
+def dateadd(part: str, number: Any, value: Any) -> Any:
+    if number is None or value is None:
+        return None
+    if isinstance(number, str):
+        number = convert.convert(number, "int", None, "varchar")
+    moment, shape = dates.to_datetime(value)
+    return dates.fmt_shape(dates.dateadd(part, int(number), moment, shape), shape)
+
+
+def datediff(part: str, start: Any, end: Any, big: int = 0) -> Any:
+    if start is None or end is None:
+        return None
+    return dates.datediff(part, dates.to_datetime(start)[0], dates.to_datetime(end)[0], bool(big))
+
+
+def datepart(part: str, value: Any) -> Any:
+    return None if value is None else dates.datepart(part, dates.to_datetime(value)[0])
+
+
+def datename(part: str, value: Any) -> Any:
+    return None if value is None else dates.datename(part, dates.to_datetime(value)[0])
+
+
+def eomonth(value: Any, months: Any = 0) -> Any:
+    if value is None or months is None:
+        return None
+    return dates.eomonth(dates.to_datetime(value)[0], int(months))
+
+
+def datefromparts(year: Any, month: Any, day: Any) -> Any:
+    if year is None or month is None or day is None:
+        return None
+    try:
+        return dates.fmt_date(date(int(year), int(month), int(day)))
+    except ValueError:
+        raise errors.SqlError(289, "Cannot construct data type date, some of the arguments have values which "
+                                   "are not valid.") from None
+
+
+def add_days(value: Any, days: Any) -> Any:
+    """``datetime + number``: SQL Server adds days (fractions are times of day)."""
+    if value is None or days is None:
+        return None
+    moment, shape = dates.to_datetime(value)
+    if shape == "date":
+        raise errors.operand_clash("date", "int")
+    try:
+        return dates.fmt_datetime(moment + timedelta(days=float(_number(days, 0.0))))
+    except OverflowError:
+        raise errors.dateadd_overflow() from None
+
+
+def normalise(value: Any, kind: str) -> Any:
+    """A value compared with a ``kind`` column, in that column's storage form."""
+    if value is None:
+        return None
+    if kind == "bit":
+        return convert.to_bit(value, convert.target("bit"), "")
+    if kind == "guid":
+        return convert.to_guid(value, convert.target("uniqueidentifier"), "") if isinstance(value, str) else value
+    if not isinstance(value, str):
+        return value
+    moment, _ = dates.from_storage(value)
+    if kind == "date":
+        return dates.fmt_date(moment)
+    if kind == "time":
+        return dates.fmt_time(moment)
+    return dates.fmt_datetime(moment)
+
+
+def format_(value: Any, pattern: Any, culture: Any = None) -> Any:
+    if value is None or pattern is None:
+        return None
+    if isinstance(value, str):
+        moment, _ = dates.from_storage(value)
+        return formatting.format_date(moment, _text(pattern), culture)
+    if isinstance(value, (int, float)):
+        return formatting.format_number(value, _text(pattern), culture)
+    raise errors.invalid_argument_type("varbinary", 1, "format")
+
+
+def register(conn: sqlite3.Connection, rng: random.Random) -> None:
+    """Register every ``mh_*`` function on ``conn``; NEWID/RAND draw from ``rng``."""
+    deterministic: dict[str, tuple[int, _Fn]] = {
+        "upper": (1, upper), "lower": (1, lower), "len": (1, length), "datalength": (2, datalength),
+        "left": (2, left), "right": (2, right), "substring": (3, substring),
+        "charindex": (-1, charindex), "replace": (3, replace), "concat": (-1, concat),
+        "concat_ws": (-1, concat_ws), "replicate": (2, replicate), "space": (1, space),
+        "reverse": (1, reverse), "stuff": (4, stuff), "char": (1, char), "nchar": (1, nchar),
+        "ascii": (1, ascii_code), "quotename": (-1, quotename), "isnumeric": (1, isnumeric),
+        "isdate": (1, isdate), "like": (-1, like), "patindex": (2, patindex),
+        "add": (2, add), "div": (2, divide), "mod": (2, modulo), "round": (-1, round_),
+        "floor": (1, floor), "ceiling": (1, ceiling), "power": (2, power),
+        "dateadd": (3, dateadd), "datediff": (-1, datediff), "datepart": (2, datepart),
+        "datename": (2, datename), "eomonth": (-1, eomonth), "datefromparts": (3, datefromparts),
+        "add_days": (2, add_days), "norm": (2, normalise), "format": (-1, format_),
+        "convert": (5, convert.convert),
+    }
+    for name, (arity, fn) in deterministic.items():
+        conn.create_function(f"mh_{name}", arity, _guarded(name, fn), deterministic=True)
+
+    def newid() -> str:
+        return str(uuid.UUID(int=rng.getrandbits(128), version=4))
+
+    def rand(seed: Any = None) -> float:
+        if seed is not None:
+            rng.seed(int(seed))
+        return rng.random()
+
+    conn.create_function("mh_newid", 0, _guarded("newid", newid))
+    conn.create_function("mh_rand", -1, _guarded("rand", rand))

@@ -1,0 +1,51 @@
+"""The SQL engine interface's value types (docs/architecture.md)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+ExecutionMode = Literal["reader", "nonQuery", "scalar"]
+CommandType = Literal["text", "storedProcedure"]
+Direction = Literal["input", "output", "inputOutput", "returnValue"]
+
+
+@dataclass(frozen=True, slots=True)
+class SqlParameter:
+    """One Halo ``Parameter``: ``name`` (``@id``), ``direction``, ``type`` (SqlDbType name), ``value``."""
+
+    name: str
+    direction: str = "input"
+    type: str = "NVarChar"
+    value: str | None = None
+    size: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class SqlCommand:
+    """One Halo ``Command`` plus the request's ``catalogue`` (None = the site's default)."""
+
+    text: str
+    execution_mode: str = "reader"
+    command_type: str = "text"
+    parameters: Sequence[SqlParameter] = ()
+    catalogue: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class SqlOutcome:
+    """What a command produced.
+
+    ``data`` is the UTF-8 JSON array of row objects (Halo base64-encodes it into
+    ``result.data``); ``rows`` counts those rows. ``rows_affected`` is what .NET's
+    ExecuteNonQuery reports: the rows changed by INSERT/UPDATE/DELETE, -1 for a
+    SELECT. ``execution_ms`` is a modelled, deterministic duration.
+    """
+
+    rows: int
+    data: bytes
+    rows_affected: int
+    parameters: list[dict[str, Any]] = field(default_factory=list)
+    columns: list[str] = field(default_factory=list)
+    execution_ms: int = 1

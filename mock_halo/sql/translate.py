@@ -1,0 +1,205 @@
+"""T-SQL text -> translated statements, with an LRU cache keyed by (text, catalogue).
+
+A :class:`Script` is the translation of one batch: a tuple of
+:class:`Statement` (today at most one: multi-statement batches, variables and
+control flow come with the batch interpreter). Each statement carries the
+SQLite SQL, the parameter names in placeholder order and the result encoder,
+so a cache hit costs one dictionary lookup.
+"""
+
+from __future__ import annotations
+
+from collections import OrderedDict
+from dataclasses import dataclass
+from typing import Any
+
+from sqlglot import exp
+from sqlglot.errors import ErrorLevel, SqlglotError, UnsupportedError
+
+from mock_halo.sql import dialect, errors, guard, procedures
+from mock_halo.sql.encode import Encoder
+from mock_halo.sql.resolve import Analyzer, written_name
+from mock_halo.sql.rewrite import Rewriter
+from mock_halo.sql.schema import Catalog, Table
+
+
+@dataclass(frozen=True, slots=True)
+class ProcArg:
+    """One argument of an EXEC: a literal value or a request parameter."""
+
+    name: str | None  # lower-case name without '@' (None: positional)
+    literal: Any = None
+    param: str | None = None  # key of the request parameter passed through
+
+
+@dataclass(frozen=True, slots=True)
+class Statement:
+    sql: str
+    verb: str  # select | insert | update | delete | exec
+    params: tuple[str, ...] = ()  # parameter keys in ?N order
+    written: tuple[str, ...] = ()  # the same names as written (for error 137)
+    encoder: Encoder | None = None  # None: names from the cursor, kinds unknown
+    target: Table | None = None  # the table an INSERT/UPDATE/DELETE writes
+    procedure: str = ""  # EXEC: the procedure name as written
+    proc_args: tuple[ProcArg, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class Script:
+    statements: tuple[Statement, ...]
+
+    @property
+    def writes(self) -> bool:
+        return any(s.verb != "select" for s in self.statements)
+
+
+class Translator:
+    """Translates batches for one site's catalogues; caches the results."""
+
+    def __init__(self, catalog: Catalog, maxsize: int = 1024) -> None:
+        self.catalog = catalog
+        self.maxsize = maxsize
+        self.hits = 0
+        self.misses = 0
+        self._cache: OrderedDict[tuple[str, str | None], Script] = OrderedDict()
+
+    def cache_info(self) -> dict[str, int]:
+        return {"hits": self.hits, "misses": self.misses, "size": len(self._cache), "maxsize": self.maxsize}
+
+    def clear(self) -> None:
+        self._cache.clear()
+
+    def translate(self, text: str, catalogue: str | None = None) -> Script:
+        key = (text, catalogue)
+        script = self._cache.get(key)
+        if script is not None:
+            self.hits += 1
+            self._cache.move_to_end(key)
+            return script
+        self.misses += 1
+        script = self._translate(text, catalogue)
+        self._cache[key] = script
+        if len(self._cache) > self.maxsize:
+            self._cache.popitem(last=False)
+        return script
+
+    def _translate(self, text: str, catalogue: str | None) -> Script:
+        db = self.catalog.db_for(catalogue)
+        if db is None:
+            raise errors.SqlError(911, f"Database '{catalogue}' does not exist. Make sure that the name is "
+                                       "entered correctly.")
+        statements = dialect.parse(text)
+        if len(statements) > 1:
+            raise errors.unsupported("multi-statement batches", f"this batch has {len(statements)} statements")
+        try:
+            return Script(tuple(self._statement(s, db) for s in statements))
+        except errors.SqlError:
+            raise
+        except SqlglotError as exc:
+            raise errors.unsupported("this construct", str(exc).splitlines()[0]) from None
+
+    def _statement(self, statement: exp.Expression, db: str) -> Statement:
+        verb = guard.statement_verb(statement)
+        if verb == "exec":
+            return _exec(statement)
+        guard.check(statement)
+        analyzer = Analyzer(self.catalog, db)
+        analyzer.resolve_tables(statement)
+        outputs = None
+        if verb == "select":
+            _expand_stars(analyzer, _leftmost(statement))
+            outputs = analyzer.outputs(statement)
+        rewriter = Rewriter(analyzer, self.catalog.display[db])
+        tree = rewriter.rewrite(statement)
+        sql = generate(tree)
+        encoder = None
+        if verb == "select" and outputs is not None:
+            encoder = Encoder([c.name for c in outputs], [c.kind for c in outputs])
+        return Statement(
+            sql=sql, verb=verb, params=tuple(rewriter.params),
+            written=tuple(rewriter.written[k] for k in rewriter.params),
+            encoder=encoder, target=_target(statement),
+        )
+
+
+def generate(tree: exp.Expression) -> str:
+    """SQLite SQL for a rewritten tree; anything sqlglot cannot express is refused."""
+    try:
+        sql = tree.sql(dialect="sqlite", unsupported_level=ErrorLevel.RAISE)
+    except UnsupportedError as exc:
+        raise errors.unsupported("this construct", str(exc).splitlines()[0]) from None
+    if not sql.strip():
+        raise errors.unsupported("this statement")
+    return sql
+
+
+def _leftmost(query: exp.Expression) -> exp.Expression:
+    while isinstance(query, exp.SetOperation):
+        query = query.left
+    return query
+
+
+def _expand_stars(analyzer: Analyzer, select: exp.Expression) -> None:
+    """Replace ``*`` / ``t.*`` in the outer SELECT by the columns, so their types are known."""
+    if not isinstance(select, exp.Select):
+        return
+    expanded: list[exp.Expression] = []
+    changed = False
+    for projection in select.expressions:
+        wanted = None
+        if isinstance(projection, exp.Column) and projection.is_star:
+            wanted = projection.table.lower()
+        elif not isinstance(projection, exp.Star):
+            expanded.append(projection)
+            continue
+        columns: list[exp.Expression] = []
+        for source in analyzer.sources(select):
+            if wanted is not None and source.alias.lower() != wanted:
+                continue
+            if source.columns is None:
+                columns = []
+                break
+            columns.extend(exp.Column(this=exp.to_identifier(c.name, quoted=True),
+                                      table=exp.to_identifier(source.alias, quoted=True)) for c in source.columns)
+        if columns:
+            expanded.extend(columns)
+            changed = True
+        else:
+            analyzer.expand_star(select, projection)  # 4104 for an unknown t.*
+            expanded.append(projection)
+    if changed:
+        select.set("expressions", expanded)
+
+
+def _target(statement: exp.Expression) -> Table | None:
+    if isinstance(statement, (exp.Insert, exp.Update, exp.Delete)):
+        table = statement.this.this if isinstance(statement.this, exp.Schema) else statement.this
+        return table.meta.get("mh_table") if isinstance(table, exp.Table) else None
+    return None
+
+
+def _exec(statement: exp.Execute) -> Statement:
+    target = statement.this
+    name = written_name(target) if isinstance(target, exp.Table) else target.sql(dialect="tsql")
+    if statement.args.get("return_status") is not None:
+        raise errors.unsupported("EXEC @return_status = procedure")
+    if not isinstance(target, exp.Table):
+        raise errors.unsupported("EXEC of a dynamic SQL string")
+    if procedures.find(name) is None:
+        raise errors.procedure_not_found(name)
+    args = []
+    for arg in statement.expressions:
+        arg_name = None
+        if isinstance(arg, exp.EQ) and isinstance(arg.this, exp.Parameter):
+            arg_name, arg = arg.this.name.lower(), arg.expression
+        if isinstance(arg, exp.Parameter) and not isinstance(arg.this, exp.Parameter):
+            args.append(ProcArg(arg_name, param=arg.name.lower()))
+        elif isinstance(arg, (exp.Literal, exp.National)):
+            value = arg.this if isinstance(arg, exp.National) or arg.is_string else (
+                float(arg.this) if "." in arg.this else int(arg.this))
+            args.append(ProcArg(arg_name, literal=value))
+        elif isinstance(arg, exp.Null):
+            args.append(ProcArg(arg_name))
+        else:
+            raise errors.unsupported("EXEC arguments other than literals and parameters")
+    return Statement(sql="", verb="exec", procedure=name, proc_args=tuple(args))
