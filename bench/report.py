@@ -20,7 +20,7 @@ from rich.text import Text
 from bench.load import LoadTool
 from bench.model import LoadSummary, ScenarioResult, Verdict
 from bench.registry import RunOptions
-from bench.servers import REPO_ROOT, UVICORN_SETTINGS
+from bench.servers import PYCACHE_DIR, REPO_ROOT, UVICORN_SETTINGS
 
 _VERDICT_STYLE = {"PASS": "bold green", "FAIL": "bold red", "n/a": "dim"}
 
@@ -78,6 +78,7 @@ def results_document(
             "quick": options.quick,
             "launch": options.launch,
             "uvicorn": list(UVICORN_SETTINGS),
+            "child_bytecode_cache": str(PYCACHE_DIR),
         },
         "scenarios": [r.to_json() for r in results],
     }

@@ -2,8 +2,8 @@
 
 Throughput: the baseline app and the subject are started side by side (each
 idle while the other is loaded), the request is checked once against both,
-both get a short warm-up, then rounds alternate baseline and subject
-(B S B S ...) and each side's median is compared. Nothing here raises for a
+both get a short warm-up, then rounds interleave baseline and subject
+(B S, S B, B S, ...) and each side's median is compared. Nothing here raises for a
 scenario's sake: every outcome becomes a :class:`ScenarioResult`.
 """
 
@@ -81,8 +81,14 @@ def _run_throughput(scenario: ThroughputScenario, ctx: RunContext) -> Throughput
         base_runs: list[LoadResult] = []
         subject_runs: list[LoadResult] = []
         for round_no in range(1, options.rounds + 1):
-            base_runs.append(load(baseline, options.duration_s))
-            subject_runs.append(load(subject, options.duration_s))
+            # Alternate who goes first (B S, S B, B S, ...) so neither side always
+            # runs right after the other: position effects cancel like drift does.
+            if round_no % 2:
+                base_runs.append(load(baseline, options.duration_s))
+                subject_runs.append(load(subject, options.duration_s))
+            else:
+                subject_runs.append(load(subject, options.duration_s))
+                base_runs.append(load(baseline, options.duration_s))
             ctx.log(f"{scenario.name}: round {round_no}/{options.rounds}: "
                     f"baseline {base_runs[-1].rps:,.0f} req/s, subject {subject_runs[-1].rps:,.0f} req/s")
     return ThroughputComparison(LoadSummary.of(subject_runs), LoadSummary.of(base_runs), scenario.target)

@@ -40,6 +40,22 @@ BASELINE_APP = "bench.baseline_app:create_app"
 POLL_INTERVAL_S = 0.005
 
 
+#: Where children keep their bytecode: launches are timed with compiled modules
+#: cached (as an installed package has them) even when the caller's environment
+#: sets PYTHONDONTWRITEBYTECODE, and the repository gets no __pycache__ folders.
+PYCACHE_DIR = Path(tempfile.gettempdir()) / "mock-halo-bench-pycache"
+
+
+def child_env(scrub_prefixes: tuple[str, ...] = (), extra: Mapping[str, str] | None = None) -> dict[str, str]:
+    """The environment of a child interpreter: ours, minus ``scrub_prefixes``, plus the repo and ``extra``."""
+    env = {k: v for k, v in os.environ.items() if not any(k.startswith(p) for p in scrub_prefixes)}
+    env.pop("PYTHONDONTWRITEBYTECODE", None)
+    env["PYTHONPYCACHEPREFIX"] = str(PYCACHE_DIR)
+    env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(REPO_ROOT), env.get("PYTHONPATH")]))
+    env.update(extra or {})
+    return env
+
+
 class ServerError(RuntimeError):
     """A server did not start, died, or never became ready."""
 
@@ -95,10 +111,7 @@ class ServerProcess:
 
     def start(self) -> float:
         """Launch the process; return the ``time.perf_counter()`` just before launch."""
-        env = {k: v for k, v in os.environ.items()
-               if not any(k.startswith(p) for p in self.spec.scrub_env_prefixes)}
-        env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(REPO_ROOT), env.get("PYTHONPATH")]))
-        env.update(self.spec.env)
+        env = child_env(self.spec.scrub_env_prefixes, self.spec.env)
         self.started_at = time.perf_counter()
         self._proc = subprocess.Popen(
             self.spec.command(self.host, self.port),

@@ -185,3 +185,15 @@ def test_builtin_scenarios_are_registered() -> None:
     scenarios = all_scenarios()
     assert {"immediate-select", "startup", "app-create-reset", "baseline"} <= set(scenarios)
     assert not scenarios["baseline"].default
+
+
+def test_children_get_the_repo_a_bytecode_cache_and_no_emulator_settings(monkeypatch: pytest.MonkeyPatch) -> None:
+    from bench.servers import PYCACHE_DIR, REPO_ROOT, child_env
+
+    monkeypatch.setenv("MOCK_HALO_PORT", "1")
+    monkeypatch.setenv("PYTHONDONTWRITEBYTECODE", "1")
+    env = child_env(("MOCK_HALO_",), {"MOCK_HALO_LOG_LEVEL": "warning"})
+    assert "MOCK_HALO_PORT" not in env and env["MOCK_HALO_LOG_LEVEL"] == "warning"
+    assert "PYTHONDONTWRITEBYTECODE" not in env
+    assert env["PYTHONPYCACHEPREFIX"] == str(PYCACHE_DIR)
+    assert env["PYTHONPATH"].split(":")[0] == str(REPO_ROOT)

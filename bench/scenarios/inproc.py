@@ -8,14 +8,13 @@ emulator's app or its ``reset()`` does not exist yet.
 from __future__ import annotations
 
 import json
-import os
 import subprocess
 import sys
 
 from bench.model import Target, TimingComparison
 from bench.registry import RunContext, ScenarioFailure, Skip, timing
 from bench.scenarios.emulator import EMULATOR_ENV, PACKAGE_DIR
-from bench.servers import REPO_ROOT
+from bench.servers import REPO_ROOT, child_env
 
 TARGET = Target.max_seconds(0.050)
 WORKER_TIMEOUT_S = 300.0
@@ -23,9 +22,7 @@ WORKER_TIMEOUT_S = 300.0
 
 def run_worker(iterations: int) -> dict:
     """Run the child and return its JSON result."""
-    env = {k: v for k, v in os.environ.items() if not k.startswith("MOCK_HALO_")}
-    env.update(EMULATOR_ENV)
-    env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(REPO_ROOT), env.get("PYTHONPATH")]))
+    env = child_env(("MOCK_HALO_",), EMULATOR_ENV)
     proc = subprocess.run(
         [sys.executable, "-m", "bench.inproc_worker", "--iterations", str(iterations)],
         cwd=REPO_ROOT, env=env, capture_output=True, text=True, timeout=WORKER_TIMEOUT_S,
