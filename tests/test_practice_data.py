@@ -9,9 +9,10 @@ import sqlite3
 import subprocess
 import sys
 from collections import defaultdict
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -30,9 +31,10 @@ from mock_halo.practice import (
 from mock_halo.practice import identifiers as ids
 
 Rows = dict[str, list[dict[str, Any]]]
-NOW = DEFAULT_EPOCH.replace(tzinfo=None)
+NOW = DEFAULT_REFERENCE
 TODAY = NOW.date()
-NOW_SECONDS = NOW.hour * 3600 + NOW.minute * 60
+#: A "now" in opening hours: 10:00 in Sydney on the default day.
+OPENING_HOURS = datetime(2026, 1, 4, 23, 0, tzinfo=UTC)
 
 
 def collect(seed: int, patients: int, **kwargs: Any) -> Rows:
@@ -306,7 +308,7 @@ def check_status(a: dict[str, Any], d: date, today: date, now_s: int) -> None:
 def test_default_appointment_book_is_consistent(default_rows: Rows) -> None:
     check_book(default_rows)
     statuses = {a["APPOINTMENTSTATUS"] for a in default_rows["APPOINTMENTS"]}
-    assert statuses == {1, 2, 3, 4, 5, 6}, "the default practice shows every status"
+    assert statuses == {1, 5, 6}, "20:00 in Sydney: today's appointments are over"
     days = {a["APPOINTMENTDATE"] for a in default_rows["APPOINTMENTS"]}
     assert min(days) == (TODAY - timedelta(days=60)).isoformat() or min(days) < (TODAY - timedelta(days=55)).isoformat()
     assert max(days) > (TODAY + timedelta(days=50)).isoformat()
@@ -315,10 +317,18 @@ def test_default_appointment_book_is_consistent(default_rows: Rows) -> None:
 
 
 def test_book_follows_another_reference_instant() -> None:
-    now = datetime(2026, 3, 4, 14, 20)
+    now = datetime(2026, 3, 4, 14, 20)  # naive: practice-local
     rows = collect(9, 60, reference=now)
     check_book(rows, now)
     assert any(a["APPOINTMENTDATE"] == "2026-03-04" for a in rows["APPOINTMENTS"])
+
+
+def test_an_aware_reference_is_taken_in_sydney_time_and_shows_live_statuses() -> None:
+    rows = collect(42, 200, reference=OPENING_HOURS)
+    check_book(rows, datetime(2026, 1, 5, 10, 0))
+    statuses = {a["APPOINTMENTSTATUS"] for a in rows["APPOINTMENTS"]}
+    assert statuses == {1, 2, 3, 4, 5, 6}, "in opening hours every status shows"
+    assert collect(42, 30, reference=OPENING_HOURS) == collect(42, 30, reference=datetime(2026, 1, 5, 10, 0))
 
 
 def test_an_empty_practice_still_has_staff_and_sessions() -> None:
@@ -327,8 +337,9 @@ def test_an_empty_practice_still_has_staff_and_sessions() -> None:
     assert not rows["PATIENTS"] and not rows["APPOINTMENTS"]
 
 
-def test_reference_default_is_the_clock_epoch() -> None:
-    assert DEFAULT_REFERENCE == datetime(2026, 1, 5, 9, 0, 0)
+def test_reference_default_is_the_clock_epoch_in_sydney() -> None:
+    assert DEFAULT_REFERENCE == datetime(2026, 1, 5, 20, 0, 0)  # 09:00Z is 20:00 AEDT
+    assert DEFAULT_EPOCH.astimezone(ZoneInfo("Australia/Sydney")).replace(tzinfo=None) == DEFAULT_REFERENCE
 
 
 # -- catalogues and caching ---------------------------------------------------

@@ -16,7 +16,8 @@ from __future__ import annotations
 
 import random
 from collections.abc import Iterator
-from datetime import datetime, timedelta
+from datetime import datetime, timedelta, timezone, tzinfo
+from zoneinfo import ZoneInfo
 
 from faker import Faker
 
@@ -36,9 +37,9 @@ from .people import PATIENT_COLUMNS, PatientFactory
 from .staff import make_practice, make_staff
 from .schedule import APPOINTMENT_COLUMNS, WINDOW_DAYS, AppointmentBook, make_sessions
 
-#: The practice's local "now": the wall time of the emulator's default virtual epoch
-#: (Monday 5 January 2026, 09:00), used naively as the practice's local time.
-DEFAULT_REFERENCE = DEFAULT_EPOCH.replace(tzinfo=None)
+#: The practice's time zone: the SQL engine's GETDATE() is the emulator clock in this zone,
+#: so the appointment book's "now" is computed the same way.
+PRACTICE_TIMEZONE = "Australia/Sydney"
 PATIENT_CHUNK = 2000
 APPOINTMENT_CHUNK = 5000
 
@@ -56,13 +57,30 @@ def _no_progress(stage: str, done: int, total: int) -> None:
     return None
 
 
+def practice_zone(name: str = PRACTICE_TIMEZONE) -> tzinfo:
+    """The zone as a tzinfo; without a tz database, Australian Eastern Standard Time (as the engine does)."""
+    try:
+        return ZoneInfo(name)
+    except Exception:  # noqa: BLE001 - ZoneInfoNotFoundError, or no tzdata at all
+        return timezone(timedelta(hours=10))
+
+
 def normalise_reference(reference: datetime | None) -> datetime:
-    """The practice-local naive "now" for ``reference`` (None: :data:`DEFAULT_REFERENCE`)."""
+    """The practice-local, naive "now" of the data.
+
+    None means the emulator's default epoch. An aware datetime is converted to
+    :data:`PRACTICE_TIMEZONE`; a naive one is taken as practice-local already.
+    """
     if reference is None:
-        return DEFAULT_REFERENCE
+        reference = DEFAULT_EPOCH
     if reference.tzinfo is not None:
-        reference = reference.replace(tzinfo=None)
+        reference = reference.astimezone(practice_zone()).replace(tzinfo=None)
     return reference.replace(microsecond=0)
+
+
+#: The practice-local "now" of the default data: :data:`mock_halo.clock.DEFAULT_EPOCH`
+#: (2026-01-05T09:00:00Z) in Sydney, i.e. Monday 5 January 2026, 20:00 (after hours).
+DEFAULT_REFERENCE = normalise_reference(None)
 
 
 def generate_practice(
@@ -75,8 +93,9 @@ def generate_practice(
 ) -> Iterator[Batch]:
     """Yield the rows of a fake practice with ``patients`` patients.
 
-    ``reference`` is the practice's local "now" (default :data:`DEFAULT_REFERENCE`);
-    the appointment book spans 60 days either side of its date. ``progress`` is
+    ``reference`` is "now" (see :func:`normalise_reference`; default
+    :data:`DEFAULT_REFERENCE`); the appointment book spans 60 days either side
+    of its date and its statuses are consistent with it. ``progress`` is
     called with (stage, done, total). ``first_doctor`` names the first GP.
     """
     if isinstance(patients, bool) or not isinstance(patients, int) or patients < 0:
