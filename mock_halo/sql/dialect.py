@@ -42,6 +42,7 @@ def parse(text: str) -> list[exp.Expression]:
         tokens = _DIALECT.tokenize(text)
     except TokenError:
         raise _unclosed(text) from None
+    _strict(tokens)
     renamed = _rename(text, tokens)
     try:
         statements = _DIALECT.parse(renamed)
@@ -53,6 +54,51 @@ def parse(text: str) -> list[exp.Expression]:
     for statement in result:
         _dateparts(statement)
     return result
+
+
+#: Clause keywords SQL Server never accepts where an expression must come first.
+CLAUSES = frozenset({"FROM", "WHERE", "GROUP BY", "ORDER BY", "HAVING", "UNION", "EXCEPT", "INTERSECT",
+                     "INTO", "VALUES", "SET", "ON", "JOIN", "GROUP", "ORDER"})
+_EXPRESSION_EXPECTED = frozenset({"SELECT", ",", "SET", "WHERE", "HAVING", "AND", "OR", "ON", "ORDER BY",
+                                  "GROUP BY"})
+
+
+def _strict(tokens: list) -> None:
+    """Syntax errors sqlglot lets through (``SELECT FROM t``, ``SELECT a, FROM t``, ``ORDER`` without BY)."""
+    words = [("" if t.token_type in _NOT_NAMES else t.text.upper()) for t in tokens]
+    for index, word in enumerate(words):
+        if word in ("ORDER", "GROUP") and not (word == "GROUP" and index and words[index - 1] == "WITHIN"):
+            raise errors.syntax_near_keyword(word)
+        if word not in CLAUSES or index == 0:
+            continue
+        before = words[index - 1]
+        if before in _EXPRESSION_EXPECTED or _after_select_head(words, index):
+            raise errors.syntax_near_keyword(word.split()[0])
+
+
+def _after_select_head(words: list[str], index: int) -> bool:
+    """Is ``words[index]`` right after ``SELECT [DISTINCT|ALL] [TOP n|TOP (..) [PERCENT] [WITH TIES]]``?"""
+    i = index - 1
+    while i >= 0 and words[i] in ("PERCENT", "TIES", "WITH"):
+        i -= 1
+    if i >= 1 and words[i] == ")":
+        depth = 0
+        while i >= 0:
+            depth += {")": 1, "(": -1}.get(words[i], 0)
+            if depth == 0:
+                break
+            i -= 1
+        i -= 1
+        if i < 0 or words[i] != "TOP":
+            return False
+        i -= 1
+    elif i >= 1 and words[i - 1] == "TOP":
+        i -= 2
+    elif words[i] not in ("DISTINCT", "ALL"):
+        return False
+    while i >= 0 and words[i] in ("DISTINCT", "ALL"):
+        i -= 1
+    return i >= 0 and words[i] == "SELECT"
 
 
 def _rename(text: str, tokens: list) -> str:
