@@ -124,6 +124,11 @@ Scenario = ThroughputScenario | TimingScenario
 _REGISTRY: dict[str, Scenario] = {}
 
 
+def _first_line(doc: str | None, fallback: str) -> str:
+    lines = (doc or "").strip().splitlines()
+    return lines[0] if lines else fallback
+
+
 def register(scenario: Scenario) -> Scenario:
     """Add ``scenario``; names are unique."""
     if scenario.name in _REGISTRY:
@@ -139,7 +144,7 @@ def throughput(
     """Register the decorated setup function as a throughput scenario."""
 
     def decorate(setup: Callable[[SetupContext], RequestSpec]) -> Callable[[SetupContext], RequestSpec]:
-        register(ThroughputScenario(name, description or (setup.__doc__ or "").strip().splitlines()[0],
+        register(ThroughputScenario(name, description or _first_line(setup.__doc__, name),
                                     launch, setup, target, default, ready_path))
         return setup
 
@@ -152,7 +157,7 @@ def timing(
     """Register the decorated measuring function as a timing scenario."""
 
     def decorate(measure: Callable[[RunContext], list[TimingComparison]]) -> Callable[[RunContext], list[TimingComparison]]:
-        register(TimingScenario(name, description or (measure.__doc__ or "").strip().splitlines()[0],
+        register(TimingScenario(name, description or _first_line(measure.__doc__, name),
                                 measure, default))
         return measure
 

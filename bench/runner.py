@@ -37,8 +37,8 @@ def run_scenario(scenario: Scenario, ctx: RunContext) -> ScenarioResult:
     return result
 
 
-def start_and_wait(spec: LaunchSpec, server: ServerProcess, path: str = "/") -> None:
-    """Wait for an already started ``server``; an early exit that means "not there yet" is a Skip."""
+def wait_until_serving(spec: LaunchSpec, server: ServerProcess, path: str = "/") -> None:
+    """Wait until the started ``server`` answers; an early exit that means "not there yet" is a Skip."""
     try:
         server.wait_ready(path)
     except ServerError as exc:
@@ -64,7 +64,7 @@ def _run_throughput(scenario: ThroughputScenario, ctx: RunContext) -> Throughput
     ctx.details["subject_server"] = subject_spec.name
     with ServerProcess(baseline_launch()) as baseline, ServerProcess(subject_spec) as subject:
         baseline.wait_ready()
-        start_and_wait(subject_spec, subject, scenario.ready_path)
+        wait_until_serving(subject_spec, subject, scenario.ready_path)
         request = scenario.setup(SetupContext(subject, ctx))
         ctx.details["request"] = request.describe()
         check_answer(baseline, request, "the baseline app")
