@@ -18,7 +18,7 @@ becomes SQLite and ``generator.py`` for what the data looks like.
 
 from .cli import fixtures_main
 from .files import CatalogueInfo, load_catalogue_file, read_catalogue_info, write_catalogue_file, write_tsql_script
-from .generator import DEFAULT_REFERENCE, generate_practice
+from .generator import DEFAULT_REFERENCE, PRACTICE_TIMEZONE, generate_practice, normalise_reference
 from .loader import BP_CATALOGUES, build_catalogue, canonical_catalogue, clear_cache, copy_catalogue, populate
 from .model import Batch, ProgressCallback
 from .schema import SUPPORTED_PMS_TYPES, column_types, sqlite_schema
@@ -26,6 +26,7 @@ from .schema import SUPPORTED_PMS_TYPES, column_types, sqlite_schema
 __all__ = [
     "BP_CATALOGUES",
     "DEFAULT_REFERENCE",
+    "PRACTICE_TIMEZONE",
     "SUPPORTED_PMS_TYPES",
     "Batch",
     "CatalogueInfo",
@@ -38,6 +39,7 @@ __all__ = [
     "fixtures_main",
     "generate_practice",
     "load_catalogue_file",
+    "normalise_reference",
     "populate",
     "read_catalogue_info",
     "sqlite_schema",
