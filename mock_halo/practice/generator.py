@@ -34,8 +34,8 @@ from .clinical import (
 )
 from .model import Batch, PatientSummary, ProgressCallback
 from .people import PATIENT_COLUMNS, PatientFactory
-from .staff import make_practice, make_staff
 from .schedule import APPOINTMENT_COLUMNS, WINDOW_DAYS, AppointmentBook, make_sessions
+from .staff import make_practice, make_staff
 
 #: The practice's time zone: the SQL engine's GETDATE() is the emulator clock in this zone,
 #: so the appointment book's "now" is computed the same way.
