@@ -21,7 +21,7 @@ from mock_halo.sql import dates, errors, procedures
 from mock_halo.sql import kinds as K
 from mock_halo.sql.encode import Encoder
 from mock_halo.sql.model import SqlCommand, SqlOutcome
-from mock_halo.sql.params import BoundParameters, echo
+from mock_halo.sql.params import DOTNET, BoundParameters, echo
 from mock_halo.sql.rewrite import NOW_KEYS
 from mock_halo.sql.security import Guard
 from mock_halo.sql.translate import Script, Statement
@@ -121,6 +121,8 @@ class Batch:
         if statement.verb == "select":
             rows = cursor.fetchall()
             encoder = statement.encoder or _encoder_from(cursor)
+            if statement.param_columns:
+                encoder = _with_parameter_kinds(encoder, statement.param_columns, bound)
             return Result(encoder, rows, -1)
         return Result(None, None, cursor.rowcount)
 
@@ -183,6 +185,17 @@ class Batch:
 def _encoder_from(cursor: sqlite3.Cursor) -> Encoder:
     names = [d[0] for d in cursor.description or ()]
     return Encoder(names, [K.UNKNOWN] * len(names))
+
+
+def _with_parameter_kinds(encoder: Encoder, columns: tuple[tuple[int, str], ...],
+                          bound: BoundParameters) -> Encoder:
+    """``SELECT @p``: the column has the parameter's declared type (e.g. Date renders as a datetime)."""
+    kinds = list(encoder.kinds)
+    for index, key in columns:
+        declared = bound.declared.get(key)
+        if declared is not None and index < len(kinds):
+            kinds[index] = DOTNET.get(declared.type, ("", K.STR))[1]
+    return Encoder(encoder.names, kinds)
 
 
 _CONSTRAINT_RE = re.compile(r"constraint failed: (?P<cols>.+)$")

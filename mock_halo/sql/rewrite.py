@@ -61,7 +61,7 @@ class Rewriter:
 
     def as_datetime_arg(self, node: exp.Expression) -> exp.Expression:
         """A string literal given to a date function is a datetime (fixed at translation time)."""
-        if isinstance(node, exp.Literal) and node.is_string:
+        if isinstance(node, exp.Literal) and node.is_string and self.kind(node)[0] == K.STR:
             return exp.Literal.string(convert.convert(node.this, "datetime2"))
         return node
 
@@ -94,13 +94,14 @@ class Rewriter:
             if isinstance(node, exp.Expression):
                 self.analyzer.kind(node)  # types (and 207/209/4104 checks) before anything changes
         for node in reversed(nodes):
+            parent, arg_key, index = node.parent, node.arg_key, node.index
             replacement = self.visit(node)
             if replacement is not node:
                 self.analyzer.set_kind(replacement, self.analyzer.kind(node))
-                if node is tree:
+                if parent is None:
                     tree = replacement
                 else:
-                    node.replace(replacement)
+                    parent.set(arg_key, replacement, index=index, overwrite=True)
         return tree
 
     def visit(self, node: exp.Expression) -> exp.Expression:
@@ -216,7 +217,7 @@ class Rewriter:
         elif rk in K.NORMALISED or rk == K.INT:
             left = self.normalised(left, rk, rd)
         elif lk in _STRINGISH and rk in _STRINGISH and K.STR in (lk, rk):
-            if not isinstance(left, exp.Column) and not isinstance(right, exp.Column):
+            if not any(isinstance(side, (exp.Column, exp.Collate)) for side in (left, right)):
                 right = _nocase(right)
         node.set("this", left)
         node.set("expression", right)
@@ -253,7 +254,8 @@ class Rewriter:
         if simple:
             like.set("this", subject)
             return node
-        return self.call("like", subject, self.as_text(pattern), *([escape] if escape is not None else []))
+        call = self.call("like", subject, self.as_text(pattern), *([escape] if escape is not None else []))
+        return exp.Not(this=call) if like.args.get("negate") else call
 
     def coalesce(self, node: exp.Coalesce) -> exp.Expression:
         kind, decl = self.kind(node)

@@ -42,6 +42,9 @@ class Statement:
     target: Table | None = None  # the table an INSERT/UPDATE/DELETE writes
     procedure: str = ""  # EXEC: the procedure name as written
     proc_args: tuple[ProcArg, ...] = ()
+    #: Output columns that are bare parameters: (column index, parameter key); their type is the
+    #: parameter's declared SqlDbType, known only per request.
+    param_columns: tuple[tuple[int, str], ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -106,9 +109,11 @@ class Translator:
         analyzer = Analyzer(self.catalog, db)
         analyzer.resolve_tables(statement)
         outputs = None
+        param_columns: tuple[tuple[int, str], ...] = ()
         if verb == "select":
             _expand_stars(analyzer, _leftmost(statement))
             outputs = analyzer.outputs(statement)
+            param_columns = _parameter_columns(_leftmost(statement))
         rewriter = Rewriter(analyzer, self.catalog.display[db])
         tree = rewriter.rewrite(statement)
         sql = generate(tree)
@@ -118,7 +123,7 @@ class Translator:
         return Statement(
             sql=sql, verb=verb, params=tuple(rewriter.params),
             written=tuple(rewriter.written[k] for k in rewriter.params),
-            encoder=encoder, target=_target(statement),
+            encoder=encoder, target=_target(statement), param_columns=param_columns,
         )
 
 
@@ -169,6 +174,19 @@ def _expand_stars(analyzer: Analyzer, select: exp.Expression) -> None:
             expanded.append(projection)
     if changed:
         select.set("expressions", expanded)
+
+
+def _parameter_columns(select: exp.Expression) -> tuple[tuple[int, str], ...]:
+    if not isinstance(select, exp.Select):
+        return ()
+    found = []
+    for index, projection in enumerate(select.expressions):
+        inner = projection.this if isinstance(projection, exp.Alias) else projection
+        while isinstance(inner, exp.Paren):
+            inner = inner.this
+        if isinstance(inner, exp.Parameter) and not isinstance(inner.this, exp.Parameter):
+            found.append((index, inner.name.lower()))
+    return tuple(found)
 
 
 def _target(statement: exp.Expression) -> Table | None:
