@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import logging
 
 from starlette.applications import Starlette
@@ -11,7 +13,7 @@ from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
 
 from mock_halo import errors, resources
-from mock_halo.api import control, sql, tokens
+from mock_halo.api import control, registered, sql, tokens
 from mock_halo.api.common import JSONBody, error_response
 from mock_halo.config import Settings
 from mock_halo.emulator import Emulator
@@ -24,19 +26,35 @@ SITE = "/{prefix}/sites/{siteId}"
 def _site_routes(prefix: str) -> list[BaseRoute]:
     base = f"/{prefix}/sites/{{siteId}}"
     fhir_note = "The FHIR R4 facade"
-    registered = "Registered queries"
     # Literal segments ("registered") come before the {queryId} template.
     return [
         Route(f"{base}/queries/immediate", sql.create_immediate_query, methods=["POST"]),
-        Route(f"{base}/queries/async", sql.not_yet("Async queries"), methods=["POST"]),
-        Route(f"{base}/queries/registered", sql.not_yet(registered), methods=["GET", "POST"]),
-        Route(f"{base}/queries/registered/{{queryId}}", sql.not_yet(registered), methods=["GET", "DELETE"]),
-        Route(f"{base}/queries/registered/{{queryId}}/results", sql.not_yet(registered), methods=["GET"]),
+        Route(f"{base}/queries/async", sql.create_async_query, methods=["POST"]),
+        # Without these, GET .../queries/immediate would be read as a query id.
+        Route(f"{base}/queries/immediate", _only("POST"), methods=OTHER_METHODS),
+        Route(f"{base}/queries/async", _only("POST"), methods=OTHER_METHODS),
+        Route(f"{base}/queries/registered", registered.list_registered_queries, methods=["GET"]),
+        Route(f"{base}/queries/registered", registered.create_registered_query, methods=["POST"]),
+        Route(f"{base}/queries/registered/{{queryId}}", registered.get_registered_query, methods=["GET"]),
+        Route(f"{base}/queries/registered/{{queryId}}", registered.cancel_registered_query, methods=["DELETE"]),
+        Route(f"{base}/queries/registered/{{queryId}}/results", registered.get_registered_result, methods=["GET"]),
         Route(f"{base}/queries/{{queryId}}", sql.get_query, methods=["GET"]),
-        Route(f"{base}/queries/{{queryId}}/results/{{pageNumber}}", sql.not_yet("Async result pages"), methods=["GET"]),
+        Route(f"{base}/queries/{{queryId}}/results/{{pageNumber}}", sql.get_result_page, methods=["GET"]),
         Route(f"{base}/fhir/R4/{{resource}}/_search", sql.not_yet(fhir_note), methods=["POST"]),
         Route(f"{base}/fhir/R4/{{fhirParameters:path}}", sql.not_yet(fhir_note), methods=["GET"]),
     ]
+
+
+OTHER_METHODS = ["GET", "PUT", "PATCH", "DELETE"]
+
+
+def _only(*allowed: str):
+    """A handler answering 405 for a path whose only methods are ``allowed``."""
+
+    async def method_not_allowed(request: Request) -> Response:
+        raise HTTPException(405, headers={"Allow": ", ".join(allowed)})
+
+    return method_not_allowed
 
 
 async def openapi_document(request: Request) -> JSONBody:
@@ -80,9 +98,36 @@ def create_app(settings: Settings | None = None, *, emulator: Emulator | None = 
         log.exception("unexpected error handling %s %s", request.method, request.url.path)
         return error_response(errors.internal_error(f"An unexpected error occurred in the emulator ({type(exc).__name__})."), style)
 
+    @contextlib.asynccontextmanager
+    async def lifespan(app: Starlette):
+        # With a running clock, side effects (async executions, registered
+        # runs) happen on time even when nobody polls; a frozen clock moves
+        # only when told, and every request catches up before answering.
+        ticker = asyncio.create_task(_tick(emulator))
+        try:
+            yield
+        finally:
+            ticker.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await ticker
+
     app = Starlette(
         routes=routes(),
+        lifespan=lifespan,
         exception_handlers={errors.HaloError: on_halo_error, HTTPException: on_http_error, Exception: on_crash},
     )
     app.state.emulator = emulator
     return app
+
+
+TICK_SECONDS = 0.2
+
+
+async def _tick(emulator: Emulator) -> None:
+    while True:
+        await asyncio.sleep(TICK_SECONDS)
+        if not emulator.clock.frozen:
+            try:
+                emulator.lifecycle.tick()
+            except Exception:  # keep ticking; the failure is logged
+                log.exception("lifecycle tick failed")

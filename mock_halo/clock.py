@@ -20,8 +20,10 @@ from datetime import UTC, datetime, timedelta
 WallSource = Callable[[], float]
 
 #: Where a virtual clock starts when nothing else is configured: a fixed
-#: instant, so that runs are reproducible.
-DEFAULT_EPOCH = datetime(2026, 1, 5, 9, 0, 0, tzinfo=UTC)
+#: instant, so that runs are reproducible. It is Monday 5 January 2026, 10:00
+#: in Sydney (AEDT), during clinic hours, so the fake appointment book has
+#: patients waiting and with the doctor "now".
+DEFAULT_EPOCH = datetime(2026, 1, 4, 23, 0, 0, tzinfo=UTC)
 
 
 class Clock:

@@ -107,6 +107,14 @@ class Settings:
     clock_start: str | None = None
     immediate_result_limit_bytes: int = 8 * MB
     max_request_bytes: int = 4 * MB
+    #: Async result pages hold at most this many bytes of JSON ("roughly 1 MB").
+    page_size_bytes: int = MB
+    #: Async results stay downloadable this long after completion (~24 h).
+    result_retention_s: int = 86_400
+    #: Async execution limit (5 min of clock time).
+    async_execution_limit_s: int = 300
+    #: When an async query turns successful: "firstPage" cached or "allPages".
+    async_success_when: str = "firstPage"
     #: Where ``/_mock/*`` is open without an admin token (loopback by default).
     admin_token: str | None = None
     log_level: str = "info"
@@ -204,6 +212,10 @@ _ENV_FIELDS: dict[str, tuple[str, type]] = {
     "MOCK_HALO_CLOCK_START": ("clock_start", str),
     "MOCK_HALO_IMMEDIATE_RESULT_LIMIT": ("immediate_result_limit_bytes", int),
     "MOCK_HALO_MAX_REQUEST_BYTES": ("max_request_bytes", int),
+    "MOCK_HALO_PAGE_SIZE": ("page_size_bytes", int),
+    "MOCK_HALO_RESULT_RETENTION": ("result_retention_s", int),
+    "MOCK_HALO_ASYNC_EXECUTION_LIMIT": ("async_execution_limit_s", int),
+    "MOCK_HALO_ASYNC_SUCCESS_WHEN": ("async_success_when", str),
     "MOCK_HALO_ADMIN_TOKEN": ("admin_token", str),
     "MOCK_HALO_LOG_LEVEL": ("log_level", str),
     "MOCK_HALO_REQUIRE_KEY_ON_DEVICE_API": ("require_key_on_device_api", bool),
@@ -449,6 +461,14 @@ def validate(settings: Settings) -> None:
         raise ConfigError(f"clock must be one of {CLOCK_MODES}, got {settings.clock!r}")
     if settings.clock_speed < 0:
         raise ConfigError("clock_speed cannot be negative")
+    if settings.page_size_bytes < 64:
+        raise ConfigError(f"page_size_bytes must be at least 64, got {settings.page_size_bytes}")
+    if settings.result_retention_s < 1:
+        raise ConfigError("result_retention_s must be at least 1 second")
+    if settings.async_execution_limit_s < 1:
+        raise ConfigError("async_execution_limit_s must be at least 1 second")
+    if settings.async_success_when not in ("firstPage", "allPages"):
+        raise ConfigError(f"async_success_when must be 'firstPage' or 'allPages', got {settings.async_success_when!r}")
     if settings.immediate_result_limit_bytes < 1:
         raise ConfigError("immediate_result_limit_bytes must be positive")
 

@@ -9,22 +9,27 @@ from __future__ import annotations
 
 import threading
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import timedelta
 
 from mock_halo import errors
 from mock_halo.auth import GRANT_PREFIX, DeviceToken, TokenService
 from mock_halo.clock import Clock, parse_timestamp
 from mock_halo.config import IntegratorConfig, Settings, SiteConfig, load_settings
 from mock_halo.ids import IdSource
+from mock_halo.lifecycle.profile import LifecycleLimits
+from mock_halo.lifecycle.service import Lifecycle
 from mock_halo.lifecycle.store import QueryStore
 
 
 @dataclass
 class SiteState:
-    """A site as the emulator runs it: its config, availability and engine."""
+    """A site as the emulator runs it: its config and SQL engine.
+
+    Availability lives in the lifecycle (it changes over time); ask
+    ``Emulator.availability``.
+    """
 
     config: SiteConfig
-    availability: str
     _engine: object | None = None
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
@@ -50,10 +55,21 @@ class Emulator:
         self.clock = clock or _clock_from_settings(self.settings)
         self.ids = IdSource(self.settings.seed)
         self.tokens = TokenService(self.settings, self.clock, self.ids)
-        self.queries = QueryStore()
-        self.sites: dict[str, SiteState] = {
-            s.id: SiteState(config=s, availability=s.availability) for s in self.settings.sites
-        }
+        self.queries = QueryStore(retention=timedelta(seconds=self.settings.result_retention_s))
+        self.sites: dict[str, SiteState] = {s.id: SiteState(config=s) for s in self.settings.sites}
+        self.lifecycle = Lifecycle(
+            self.clock,
+            self.ids,
+            self.queries,
+            executors=self._executor,
+            availability={s.id: s.availability for s in self.settings.sites},
+            limits=LifecycleLimits(
+                async_execution_limit=timedelta(seconds=self.settings.async_execution_limit_s),
+                page_size_bytes=self.settings.page_size_bytes,
+                retention=timedelta(seconds=self.settings.result_retention_s),
+                success_when=self.settings.async_success_when,
+            ),
+        )
 
     # -- sites and engines --------------------------------------------------
     def site(self, site_id: str) -> SiteState | None:
@@ -67,12 +83,22 @@ class Emulator:
                 if site._engine is None:
                     from mock_halo.sql import open_engine
 
-                    site._engine = open_engine(site.config, self.settings, now=self._local_now)
+                    # GETDATE() in a deferred async execution is its own start time.
+                    site._engine = open_engine(site.config, self.settings, now=self.lifecycle.sql_now)
                 engine = site._engine
         return engine
 
-    def _local_now(self) -> datetime:
-        return self.clock.now()
+    def _executor(self, site_id: str):
+        return self.engine(self.sites[site_id]).execute
+
+    def availability(self, site_id: str) -> str:
+        """``online``, ``offline`` or ``unreachable`` at the clock's now."""
+        return self.lifecycle.availability(site_id)
+
+    def set_availability(self, site_id: str, state: str) -> None:
+        if state not in ("online", "offline", "unreachable"):
+            raise ValueError(f"availability must be online, offline or unreachable, not {state!r}")
+        self.lifecycle.set_availability(site_id, state)
 
     def warm(self) -> None:
         """Open every site's engine now (``serve`` does this before listening)."""
@@ -126,13 +152,11 @@ class Emulator:
         """Back to the start: all state, or one site's data, queries and availability."""
         targets = [self.sites[site_id]] if site_id else list(self.sites.values())
         for site in targets:
-            site.availability = site.config.availability
             if site._engine is not None:
                 site._engine.reset()
-        if site_id:
-            self.queries.clear(site_id)
-        else:
-            self.queries.clear()
+        # The lifecycle forgets the queries and restores configured availability.
+        self.lifecycle.reset(site_id)
+        if not site_id:
             self.tokens.reset()
             self.ids.reset()
 

@@ -95,7 +95,6 @@ def test_token_key_is_checked_before_media_type(client):
         ({"device_id": ""}, "device_id"),
         ({"site_id": None}, "site_id"),
         ({"grant_type": "client_credentials"}, "unsupported grant_type"),
-        ({"site_id": "clinic-1"}, "must be a halo guid"),
         ({"device_id": "x" * 300}, "at most 256"),
     ],
 )
@@ -106,6 +105,10 @@ def test_token_bad_form_is_400(client, data, fragment):
 def test_token_for_unknown_site_is_404(client):
     response = token_request(client, data={"site_id": "00000000-0000-4000-8000-000000000000"})
     assert_general_error(response, 404, "not found")
+
+
+def test_token_for_a_site_id_that_is_not_a_guid_is_404_with_a_hint(client):
+    assert_general_error(token_request(client, data={"site_id": "clinic-1"}), 404, "must be the site's halo guid")
 
 
 def test_token_for_unpaired_site_is_403(client):
@@ -169,7 +172,7 @@ def test_forged_token_is_401(client, emulator):
     claims = jwt.decode(
         token_request(client).json()["access_token"], options={"verify_signature": False}
     )
-    forged = jwt.encode(claims, "someone-elses-secret", algorithm="HS256")
+    forged = jwt.encode(claims, "someone-elses-secret-of-at-least-32-bytes", algorithm="HS256")
     headers = {"Authorization": f"Bearer {forged}", "DeviceId": DEVICE}
     assert_general_error(immediate(client, headers=headers), 401, "signature")
 

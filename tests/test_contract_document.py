@@ -77,8 +77,16 @@ def pointer(doc: dict[str, Any], ref: str) -> Any:
 
 
 def deref(doc: dict[str, Any], node: Any) -> Any:
-    while isinstance(node, dict) and "$ref" in node:
-        node = pointer(doc, node["$ref"])
+    """Follow $refs, and see through a nullable wrapper (anyOf [schema, {type: null}])."""
+    while isinstance(node, dict):
+        if "$ref" in node:
+            node = pointer(doc, node["$ref"])
+            continue
+        branches = node.get("anyOf")
+        if isinstance(branches, list) and len(branches) == 2 and {"type": "null"} in branches:
+            node = next(b for b in branches if b != {"type": "null"})
+            continue
+        break
     return node
 
 

@@ -126,7 +126,8 @@ def test_unknown_catalogue_is_400(halo):
     [
         ("SELECT * FROM BPS_Patientz", 208, "Invalid object name 'BPS_Patientz'."),
         ("SELECT Nonsense FROM BPS_Patients", 207, "Invalid column name 'Nonsense'."),
-        ("SELECT FROM WHERE", 102, "Incorrect syntax"),
+        ("SELECT * FROM WHERE", 156, "Incorrect syntax near the keyword 'WHERE'."),
+        ("SELECT 1 +", 102, "Incorrect syntax near '+'."),
         ("SELECT 1/0 AS x", 8134, "Divide by zero"),
     ],
 )
@@ -203,9 +204,9 @@ def test_unknown_query_is_404(client, halo):
 @pytest.mark.parametrize(("availability", "status", "fragment"), [("offline", 503, "could not be contacted"), ("unreachable", 504, "unreachable")])
 def test_site_availability(halo, emulator, availability, status, fragment):
     token = halo.token()
-    emulator.sites[SITE].availability = availability
+    emulator.set_availability(SITE, availability)
     assert_general_error(halo.immediate("SELECT 1 AS x", token=token), status, fragment)
-    emulator.sites[SITE].availability = "online"
+    emulator.set_availability(SITE, "online")
     assert halo.immediate("SELECT 1 AS x", token=token).status_code == 200
 
 

@@ -69,7 +69,7 @@ def test_created_query_is_initialising_with_only_a_start_time(world: World) -> N
     query = world.submit("rows:2")
     body = query.render(world.lifecycle.now())
     assert body["status"] == "initialising"
-    assert body["statusTiming"] == {"initialising": {"startTime": "2026-01-05T09:00:00.000Z"}}
+    assert body["statusTiming"] == {"initialising": {"startTime": "2026-01-04T23:00:00.000Z"}}
     assert body["maxTimeInQueue"] == 3_600_000
     check_shape(body)
 

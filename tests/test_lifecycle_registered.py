@@ -33,12 +33,12 @@ def test_enabled_runs_every_frequency_then_completes() -> None:
     world.advance(6)
     body = get(world, query)
     assert body["metrics"]["executionSucceededCount"] == 1
-    assert body["metrics"]["lastSucceededAt"] == "2026-01-05T09:00:05.000Z"
+    assert body["metrics"]["lastSucceededAt"] == "2026-01-04T23:00:05.000Z"
     world.advance(60)
     assert get(world, query)["metrics"]["executionSucceededCount"] == 2
     world.advance(60)
     body = get(world, query)
-    assert body["status"] == "completed" and body["completedAt"] == "2026-01-05T09:02:05.000Z"
+    assert body["status"] == "completed" and body["completedAt"] == "2026-01-04T23:02:05.000Z"
     assert body["metrics"]["executionSucceededCount"] == 3  # duration / frequency + 1
     world.advance(3600)
     assert get(world, query)["metrics"]["executionSucceededCount"] == 3

@@ -308,7 +308,7 @@ def check_status(a: dict[str, Any], d: date, today: date, now_s: int) -> None:
 def test_default_appointment_book_is_consistent(default_rows: Rows) -> None:
     check_book(default_rows)
     statuses = {a["APPOINTMENTSTATUS"] for a in default_rows["APPOINTMENTS"]}
-    assert statuses == {1, 5, 6}, "20:00 in Sydney: today's appointments are over"
+    assert statuses == {1, 2, 3, 4, 5, 6}, "10:00 in Sydney: the day is under way, every status appears"
     days = {a["APPOINTMENTDATE"] for a in default_rows["APPOINTMENTS"]}
     assert min(days) == (TODAY - timedelta(days=60)).isoformat() or min(days) < (TODAY - timedelta(days=55)).isoformat()
     assert max(days) > (TODAY + timedelta(days=50)).isoformat()
@@ -338,7 +338,7 @@ def test_an_empty_practice_still_has_staff_and_sessions() -> None:
 
 
 def test_reference_default_is_the_clock_epoch_in_sydney() -> None:
-    assert DEFAULT_REFERENCE == datetime(2026, 1, 5, 20, 0, 0)  # 09:00Z is 20:00 AEDT
+    assert DEFAULT_REFERENCE == datetime(2026, 1, 5, 10, 0, 0)  # 23:00Z on the 4th is 10:00 AEDT
     assert DEFAULT_EPOCH.astimezone(ZoneInfo("Australia/Sydney")).replace(tzinfo=None) == DEFAULT_REFERENCE
 
 

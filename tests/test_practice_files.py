@@ -55,7 +55,7 @@ def test_file_info(tmp_path: Path) -> None:
     write_catalogue_file(path, "BestPractice", "bpssamples", 1, 1)
     info = read_catalogue_info(path)
     assert (info.pms_type, info.catalogue, info.seed, info.patients) == ("BestPractice", "BPSSamples", 20181111, 25)
-    assert info.reference == "2026-01-05T20:00:00"
+    assert info.reference == "2026-01-05T10:00:00"
 
 
 def test_writing_replaces_an_existing_file(tmp_path: Path) -> None:

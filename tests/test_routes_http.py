@@ -18,12 +18,16 @@ def test_wrong_method_is_405_in_the_general_envelope(client):
     assert "POST" in response.headers["allow"]
 
 
+@pytest.mark.parametrize("tail", ["/queries/immediate", "/queries/async"])
+def test_other_methods_on_submission_paths_are_405_not_a_query_lookup(client, halo, tail):
+    response = client.get(f"/device/sites/{SITE}{tail}", headers=halo.headers(halo.token()))
+    assert_general_error(response, 405)
+    assert response.headers["allow"] == "POST"
+
+
 @pytest.mark.parametrize(
     ("method", "tail", "feature"),
     [
-        ("POST", "/queries/async", "Async queries"),
-        ("GET", "/queries/registered", "Registered queries"),
-        ("GET", "/queries/abc/results/1", "Async result pages"),
         ("GET", "/fhir/R4/Patient/1", "FHIR"),
         ("POST", "/fhir/R4/Patient/_search", "FHIR"),
     ],
@@ -38,7 +42,7 @@ def test_health(client):
     response = client.get("/_mock/health")
     assert response.status_code == 200
     assert response.json()["status"] == "ok"
-    assert response.json()["time"] == "2026-01-05T09:00:00.000Z"
+    assert response.json()["time"] == "2026-01-04T23:00:00.000Z"
 
 
 def test_info_lists_sites_and_shows_the_key_to_local_callers(client, emulator):

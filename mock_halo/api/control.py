@@ -40,7 +40,7 @@ async def info(request: Request) -> JSONBody:
                 "name": site.name,
                 "pmsType": site.pms_type,
                 "practiceManagementSiteId": site.pms_site_id,
-                "availability": state.availability,
+                "availability": emulator.availability(state.id),
                 "authoritative": site.authoritative,
                 "catalogue": [{"name": c.name, "isDefault": c.is_default} for c in site.catalogues],
                 "patients": settings.site_patients(site),

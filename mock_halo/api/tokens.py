@@ -41,13 +41,10 @@ async def obtain_token(request: Request) -> JSONBody:
         )
     if len(device_id) > 256:
         raise errors.bad_request("device_id must be at most 256 characters.")
-    try:
-        uuid.UUID(site_id)
-    except ValueError:
-        raise errors.bad_request(f"site_id must be a Halo GUID; got '{site_id[:60]}'.") from None
-    site = emulator.site(site_id)
+    site = emulator.site(site_id) if _is_guid(site_id) else None
     if site is None:
-        raise errors.not_found(f"Site '{site_id}' was not found.")
+        hint = "" if _is_guid(site_id) else " (site_id must be the site's Halo GUID)"
+        raise errors.not_found(f"Site '{site_id[:60]}' was not found{hint}.")
     emulator.check_pairing(integrator, site)
     allowed = site.config.devices
     if allowed and device_id not in allowed:
@@ -57,3 +54,11 @@ async def obtain_token(request: Request) -> JSONBody:
         {"access_token": token, "token_type": "Bearer", "expires_in": lifetime},
         headers={"Cache-Control": "no-store", "Pragma": "no-cache"},
     )
+
+
+def _is_guid(value: str) -> bool:
+    try:
+        uuid.UUID(value)
+    except ValueError:
+        return False
+    return True

@@ -95,9 +95,9 @@ def _parameter(raw: Any, path: str) -> SqlParameter:
         name = ""
     if not isinstance(name, str):
         raise _fail(f"{path}.name", "must be a string", name)
-    direction = _enum(raw, "direction", f"{path}.direction", DIRECTIONS, "input")
-    if not name and direction != "returnValue":
+    if not name:
         raise _fail(f"{path}.name", "is required (e.g. \"@id\")")
+    direction = _enum(raw, "direction", f"{path}.direction", DIRECTIONS, "input")
     sql_type = _enum(raw, "type", f"{path}.type", SQL_DB_TYPES, "NVarChar")
     value = raw.get("value")
     if value is not None and not isinstance(value, str):

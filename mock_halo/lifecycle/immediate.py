@@ -35,13 +35,15 @@ class ImmediateRequest:
 def run_immediate(emulator: Emulator, caller: DeviceCaller, request: ImmediateRequest) -> tuple[int, dict[str, Any]]:
     """Run an immediate query; returns the HTTP status and the body."""
     site = caller.site
-    if site.availability == "offline":
+    # Performs any async/registered side effects due before this instant.
+    start = emulator.lifecycle.now()
+    availability = emulator.lifecycle.availability(site.id, start)
+    if availability == "offline":
         raise errors.site_offline()
-    if site.availability == "unreachable":
+    if availability == "unreachable":
         raise errors.gateway_timeout("Site is unreachable")
 
     ids = emulator.ids
-    start = emulator.clock.now()
     record = QueryRecord(
         id=ids.uuid(),
         integrator_id=caller.integrator.id,
@@ -93,6 +95,7 @@ def run_immediate(emulator: Emulator, caller: DeviceCaller, request: ImmediateRe
     record.result_size = size
     record.completed_at = completed_at
     emulator.queries.add(record)
+    emulator.lifecycle.note_immediate(site.id, round((completed_at - start).total_seconds() * 1000))
     return 200, record.render()
 
 

@@ -1,0 +1,67 @@
+"""Registered (recurring) query handlers (halo-facts 7)."""
+
+from __future__ import annotations
+
+from starlette.requests import Request
+from starlette.responses import Response
+
+from mock_halo import errors
+from mock_halo.api import validate
+from mock_halo.api.common import JSONBody, device_caller, emulator_of, read_json_object
+from mock_halo.api.sql import prefix_of
+
+
+async def create_registered_query(request: Request) -> JSONBody:
+    emulator = emulator_of(request)
+    caller = device_caller(request, prefix_of(request))
+    body, raw = await read_json_object(request, emulator.settings.max_request_bytes)
+    register = body.get("registerCommand")
+    if register is None:
+        raise errors.bad_request("registerCommand is required (an object holding 'command').")
+    if not isinstance(register, dict):
+        raise errors.bad_request("registerCommand must be an object holding 'command'.")
+    command = validate.parse_command(register, "registerCommand.command")
+    query = emulator.lifecycle.create_registered(
+        site_id=caller.site.id,
+        integrator_id=caller.integrator.id,
+        name=body.get("name"),
+        registered_query_type=body.get("registeredQueryType"),
+        frequency=body.get("frequency"),
+        duration=body.get("duration"),
+        command=command,
+        request_size=len(raw),
+    )
+    # The Desktop API answers 201 (the Integrator API 202).
+    return JSONBody({"id": query.id}, status_code=201)
+
+
+def _owned(request: Request):
+    emulator = emulator_of(request)
+    caller = device_caller(request, prefix_of(request))
+    query_id = request.path_params["queryId"]
+    body = emulator.lifecycle.get_registered(caller.site.id, query_id)  # 404 if unknown
+    if emulator.lifecycle.registered.get(caller.site.id, query_id).integrator_id != caller.integrator.id:
+        raise errors.not_found(f"Registered query '{query_id}' was not found for site '{caller.site.id}'.")
+    return emulator, caller, query_id, body
+
+
+async def list_registered_queries(request: Request) -> JSONBody:
+    emulator = emulator_of(request)
+    caller = device_caller(request, prefix_of(request))
+    return JSONBody(emulator.lifecycle.list_registered(caller.site.id, caller.integrator.id))
+
+
+async def get_registered_query(request: Request) -> JSONBody:
+    _, _, _, body = _owned(request)
+    return JSONBody(body)
+
+
+async def cancel_registered_query(request: Request) -> Response:
+    emulator, caller, query_id, _ = _owned(request)
+    emulator.lifecycle.cancel_registered(caller.site.id, query_id)
+    return Response(status_code=204)
+
+
+async def get_registered_result(request: Request) -> JSONBody:
+    emulator, caller, query_id, _ = _owned(request)
+    return JSONBody(emulator.lifecycle.registered_result(caller.site.id, query_id))
