@@ -209,7 +209,7 @@ def map_sqlite_error(exc: sqlite3.Error, statement: Statement | None, guard: Gua
         return stashed
     target = statement.target if statement is not None else None
     verb = statement.verb if statement is not None else "insert"
-    if "not authorized" in message:
+    if guard.denied is not None or "not authorized" in message or "authorization denied" in message:
         return guard.take_denial()
     if message == "interrupted":
         return errors.timeout()

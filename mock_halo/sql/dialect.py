@@ -47,6 +47,8 @@ def parse(text: str) -> list[exp.Expression]:
     try:
         statements = _DIALECT.parse(renamed)
     except ParseError as exc:
+        if _second_statement(renamed, exc):
+            raise errors.unsupported("multi-statement batches", "statements separated by line breaks") from None
         raise _syntax_error(exc) from None
     except TokenError:
         raise _unclosed(text) from None
@@ -130,6 +132,26 @@ def _dateparts(tree: exp.Expression) -> None:
         else:
             raise errors.SqlError(1023, f"Invalid parameter 1 specified for {function.split('_')[0]}.")
         first.replace(exp.Var(this=dates.canonical_part(name, function.split("_")[0])))
+
+
+STATEMENT_STARTS = frozenset({"SELECT", "INSERT", "UPDATE", "DELETE", "DECLARE", "SET", "EXEC", "EXECUTE",
+                              "IF", "WHILE", "BEGIN", "PRINT", "RETURN", "MERGE", "CREATE", "DROP", "TRUNCATE",
+                              "USE", "WITH", "RAISERROR", "THROW", "GO"})
+
+
+def _second_statement(text: str, exc: ParseError) -> bool:
+    """Did parsing fail where a second statement starts (T-SQL needs no ``;`` between statements)?"""
+    details = exc.errors[0] if exc.errors else {}
+    for token in _DIALECT.tokenize(text):
+        if token.line == details.get("line") and token.col == details.get("col"):
+            if token.start == 0 or token.text.upper() not in STATEMENT_STARTS:
+                return False
+            try:
+                _DIALECT.parse(text[: token.start])
+            except (ParseError, TokenError):
+                return False
+            return True
+    return False
 
 
 def _syntax_error(exc: ParseError) -> errors.SqlError:

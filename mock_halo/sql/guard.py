@@ -33,6 +33,8 @@ DML_STATEMENTS = (exp.Insert, exp.Update, exp.Delete)
 
 def statement_verb(statement: exp.Expression) -> str:
     """``select`` / ``insert`` / ``update`` / ``delete`` / ``exec``, or raise for anything else."""
+    if isinstance(statement, exp.ExecuteSql):
+        raise errors.unsupported("sp_executesql")
     if isinstance(statement, QUERY_STATEMENTS):
         return "select"
     if isinstance(statement, DML_STATEMENTS):
@@ -54,7 +56,7 @@ def statement_verb(statement: exp.Expression) -> str:
 
 def _set_name(statement: exp.Set) -> str:
     for item in statement.expressions:
-        target = item.this.this if isinstance(item, exp.SetItem) else item
+        target = item.this if isinstance(item, exp.SetItem) else item
         if isinstance(target, exp.EQ) and isinstance(target.this, exp.Parameter):
             return "SET @variable"
     return "SET options (e.g. SET NOCOUNT ON)"

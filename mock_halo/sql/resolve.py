@@ -85,11 +85,15 @@ class Analyzer:
     def __init__(self, catalog: Catalog, current_db: str) -> None:
         self.catalog = catalog
         self.current_db = current_db
-        self._kinds: dict[int, Typed] = {}
+        # Keyed by id(); the node is kept alive next to its type so no id is ever reused.
+        self._kinds: dict[int, tuple[Typed, exp.Expression]] = {}
         self._sources: dict[int, list[Source]] = {}
         self._outputs: dict[int, list[OutCol] | None] = {}
         self._cte_names: dict[str, exp.CTE] = {}
         self._in_progress: set[int] = set()
+        # Side tables keyed by node identity (not node.meta: sqlglot deep-copies meta).
+        self._tables: dict[int, Table] = {}
+        self._ctes: dict[int, exp.CTE] = {}
 
     # -- tables -----------------------------------------------------------------
     def resolve_tables(self, tree: exp.Expression) -> None:
@@ -102,9 +106,13 @@ class Analyzer:
             if isinstance(table.this, exp.Dot):
                 raise errors.server_not_found(table.catalog)
             if not table.db and not table.catalog and table.name.lower() in self._cte_names:
-                table.meta["mh_cte"] = self._cte_names[table.name.lower()]
+                self._ctes[id(table)] = self._cte_names[table.name.lower()]
                 continue
-            table.meta["mh_table"] = self.lookup_table(table)
+            self._tables[id(table)] = self.lookup_table(table)
+
+    def table_of(self, table: exp.Expression) -> Table | None:
+        """The catalogue table a resolved ``exp.Table`` reads (None for CTEs)."""
+        return self._tables.get(id(table))
 
     def lookup_table(self, table: exp.Table) -> Table:
         name = written_name(table)
@@ -154,11 +162,11 @@ class Analyzer:
     def _source(self, ref: exp.Expression) -> Source:
         alias = ref.alias if isinstance(ref, (exp.Table, exp.Subquery)) else ""
         if isinstance(ref, exp.Table):
-            info: Table | None = ref.meta.get("mh_table")
+            info = self._tables.get(id(ref))
             if info is not None:
                 cols = [OutCol(c.name, c.kind, c.decl) for c in info.columns]
                 return Source(alias or info.name, info, cols, aliased=bool(alias))
-            cte: exp.CTE | None = ref.meta.get("mh_cte")
+            cte = self._ctes.get(id(ref))
             if cte is not None:
                 return Source(alias or cte.alias, None, self.cte_outputs(cte), aliased=bool(alias))
         if isinstance(ref, exp.Subquery):
@@ -283,17 +291,17 @@ class Analyzer:
 
     # -- kinds -------------------------------------------------------------------------------
     def kind(self, node: exp.Expression) -> Typed:
-        key = id(node)
-        cached = self._kinds.get(key)
-        if cached is None:
-            from mock_halo.sql.typing_rules import infer  # local: typing_rules imports this module
+        cached = self._kinds.get(id(node))
+        if cached is not None:
+            return cached[0]
+        from mock_halo.sql.typing_rules import infer  # local: typing_rules imports this module
 
-            cached = infer(self, node)
-            self._kinds[key] = cached
-        return cached
+        typed = infer(self, node)
+        self._kinds[id(node)] = (typed, node)
+        return typed
 
     def set_kind(self, node: exp.Expression, typed: Typed) -> None:
-        self._kinds[id(node)] = typed
+        self._kinds[id(node)] = (typed, node)
 
 
 def _named(projection: exp.Expression) -> bool:

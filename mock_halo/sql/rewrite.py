@@ -15,6 +15,8 @@ using the static types from :class:`~mock_halo.sql.resolve.Analyzer`:
 
 from __future__ import annotations
 
+import re
+
 from sqlglot import exp
 
 from mock_halo.sql import builtins, convert, errors
@@ -24,6 +26,7 @@ from mock_halo.sql.resolve import Analyzer, Typed, type_spec
 NOW_KEYS = {"local": "\x00now", "utc": "\x00utcnow"}
 _COMPARISONS = (exp.EQ, exp.NEQ, exp.GT, exp.GTE, exp.LT, exp.LTE)
 _STRINGISH = frozenset({K.STR, K.UNKNOWN, K.NULL})
+_INTEGER_TEXT = re.compile(r"^\s*[+-]?\d+\s*$")
 
 
 class Rewriter:
@@ -78,7 +81,8 @@ class Rewriter:
 
     def _literal_as(self, text: str, kind: K.Kind, decl: str) -> exp.Expression:
         if kind == K.INT:
-            convert.convert(text, "bigint", None, "varchar")  # SQL Server's 245 for 'abc'
+            if not _INTEGER_TEXT.match(text):
+                raise errors.conversion_failed(text, "varchar", "int")
             return exp.Literal.string(text)
         spec = {K.DATE: "date", K.TIME: "time", K.BIT: "bit", K.GUID: "uniqueidentifier",
                 K.DATETIME: decl if decl in ("datetime", "smalldatetime") else "datetime2"}.get(kind)
@@ -270,7 +274,7 @@ class Rewriter:
 
     def insert(self, node: exp.Insert) -> exp.Expression:
         target = node.this.this if isinstance(node.this, exp.Schema) else node.this
-        table = target.meta.get("mh_table")
+        table = self.analyzer.table_of(target)
         values = node.expression
         if table is None or not isinstance(values, exp.Values):
             return node

@@ -51,7 +51,8 @@ class Guard:
         denial = self._check(action, arg1, arg2)
         if denial is None:
             return sqlite3.SQLITE_OK
-        self.denied = denial
+        if self.denied is None:  # the first denial names what the statement tried to do
+            self.denied = denial
         return sqlite3.SQLITE_DENY
 
     def _check(self, action: int, arg1: str | None, arg2: str | None) -> errors.SqlError | None:
@@ -60,8 +61,7 @@ class Guard:
             return errors.permission_denied(what, self.database)
         if action == sqlite3.SQLITE_FUNCTION and (arg2 or "").lower() in DENIED_FUNCTIONS:
             return errors.execute_denied(arg2 or "", self.database)
-        if action in (sqlite3.SQLITE_READ, sqlite3.SQLITE_INSERT, sqlite3.SQLITE_UPDATE, sqlite3.SQLITE_DELETE) \
-                and (arg1 or "").lower().startswith("sqlite_"):
+        if action == sqlite3.SQLITE_READ and (arg1 or "").lower().startswith("sqlite_"):
             return errors.SqlError(229, f"The SELECT permission was denied on the object '{arg1}', database "
                                         f"'{self.database}', schema 'sys'.")
         return None

@@ -123,7 +123,7 @@ class Translator:
         return Statement(
             sql=sql, verb=verb, params=tuple(rewriter.params),
             written=tuple(rewriter.written[k] for k in rewriter.params),
-            encoder=encoder, target=_target(statement), param_columns=param_columns,
+            encoder=encoder, target=_target(analyzer, statement), param_columns=param_columns,
         )
 
 
@@ -189,10 +189,10 @@ def _parameter_columns(select: exp.Expression) -> tuple[tuple[int, str], ...]:
     return tuple(found)
 
 
-def _target(statement: exp.Expression) -> Table | None:
+def _target(analyzer: Analyzer, statement: exp.Expression) -> Table | None:
     if isinstance(statement, (exp.Insert, exp.Update, exp.Delete)):
         table = statement.this.this if isinstance(statement.this, exp.Schema) else statement.this
-        return table.meta.get("mh_table") if isinstance(table, exp.Table) else None
+        return analyzer.table_of(table)
     return None
 
 
