@@ -298,3 +298,15 @@ def test_oversize_body_is_413_without_harm(client, halo, emulator):
 
 def test_invalid_utf8_json_is_400(client, halo):
     assert_general_error(post_raw(client, halo, b'{"command":{"text":"\xff"}}', "application/json"), 400)
+
+
+def test_runaway_query_is_stopped_with_a_504_and_the_site_keeps_working(halo, monkeypatch):
+    import mock_halo.sql.engine as engine_module
+
+    # The engine counts SQLite VM steps; lower its budget so the test is quick.
+    monkeypatch.setattr(engine_module, "PROGRESS_LIMIT", 20)
+    runaway = ("WITH n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 100000000) "
+               "SELECT COUNT(*) AS c FROM n")
+    assert_general_error(halo.immediate(runaway), 504, "more than 30 seconds")
+    monkeypatch.setattr(engine_module, "PROGRESS_LIMIT", 100_000)
+    assert halo.rows("SELECT COUNT(*) AS n FROM BPS_Patients")[0]["n"] > 0

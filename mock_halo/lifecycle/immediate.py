@@ -21,6 +21,8 @@ from mock_halo.sql import ParameterError, SqlCommand, SqlError
 #: query to Halo Link (initialising), the database runs it (executing), Link
 #: reads the result (downloading) and sends it back (uploading).
 INITIALISING_MS = (12.0, 40.0)
+#: The number .NET's SqlClient reports when a command runs past its timeout.
+SQL_TIMEOUT = -2
 TRANSFER_MS_PER_MB = 40.0
 
 
@@ -65,6 +67,9 @@ def run_immediate(emulator: Emulator, caller: DeviceCaller, request: ImmediateRe
     except ParameterError as exc:
         raise errors.bad_request(f"{exc.message} Please correct your request and try again.") from None
     except SqlError as exc:
+        if exc.number == SQL_TIMEOUT:
+            # Halo's immediate limit: the caller gets a gateway timeout, not a record.
+            raise errors.gateway_timeout() from None
         failed_at = executing_at + timedelta(milliseconds=1)
         record.timing["executing"] = PhaseTiming(executing_at, failed_at)
         return 400, _fail(emulator, record, failed_at, errors.error_details(exc.error_type, exc.number, exc.message))
