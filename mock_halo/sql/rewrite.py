@@ -95,8 +95,9 @@ class Rewriter:
     def rewrite(self, tree: exp.Expression) -> exp.Expression:
         nodes = list(tree.dfs())
         for node in nodes:
-            if isinstance(node, exp.Expression):
-                self.analyzer.kind(node)  # types (and 207/209/4104 checks) before anything changes
+            self.analyzer.kind(node)  # types (and 207/209/4104 checks) before anything changes
+            if isinstance(node, exp.Parameter) and not isinstance(node.this, exp.Parameter):
+                self.placeholder(node.name.lower(), "@" + node.name)  # numbered in reading order
         for node in reversed(nodes):
             parent, arg_key, index = node.parent, node.arg_key, node.index
             replacement = self.visit(node)
