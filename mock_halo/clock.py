@@ -128,8 +128,11 @@ def _aware(value: datetime) -> datetime:
 
 def format_timestamp(value: datetime) -> str:
     """Halo's timestamp style: UTC, millisecond precision, ``Z`` suffix."""
-    value = value.astimezone(UTC)
-    return value.strftime("%Y-%m-%dT%H:%M:%S.") + f"{value.microsecond // 1000:03d}Z"
+    if value.tzinfo is not UTC:
+        value = value.astimezone(UTC)
+    # isoformat is several times faster than strftime, and this runs for
+    # every timestamp of every response.
+    return value.replace(tzinfo=None).isoformat(timespec="milliseconds") + "Z"
 
 
 def parse_timestamp(text: str) -> datetime:

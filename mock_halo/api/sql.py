@@ -5,15 +5,17 @@ from __future__ import annotations
 import dataclasses
 
 from starlette.requests import Request
+from starlette.responses import Response
 
 from mock_halo import errors
 from mock_halo.api import validate
-from mock_halo.api.common import JSONBody, device_caller, emulator_of, read_json_object
+from mock_halo.api.common import JSON, JSONBody, device_caller, emulator_of, read_json_object
 from mock_halo.lifecycle.immediate import ImmediateRequest, run_immediate
 
 
 def prefix_of(request: Request) -> str:
-    return request.url.path.split("/", 2)[1]
+    """``device`` or ``desktop``: the first segment of the path."""
+    return request.scope["path"].split("/", 2)[1]
 
 
 async def _command_request(request: Request, bounds: tuple[int, int, int]):
@@ -37,7 +39,7 @@ async def _command_request(request: Request, bounds: tuple[int, int, int]):
 async def create_immediate_query(request: Request) -> JSONBody:
     emulator, caller, parsed = await _command_request(request, validate.IMMEDIATE_MAX_TIME_IN_QUEUE)
     status, payload = run_immediate(emulator, caller, parsed)
-    return JSONBody(payload, status_code=status)
+    return Response(payload, status_code=status, media_type=JSON)
 
 
 async def create_async_query(request: Request) -> JSONBody:

@@ -14,7 +14,7 @@ from typing import Any
 
 from mock_halo import errors
 from mock_halo.emulator import DeviceCaller, Emulator
-from mock_halo.lifecycle.model import EXECUTION_FAILED, IMMEDIATE, SUCCESSFUL, PhaseTiming, QueryRecord
+from mock_halo.lifecycle.model import EXECUTION_FAILED, IMMEDIATE, SUCCESSFUL, PhaseTiming, QueryRecord, SealedRecord
 from mock_halo.sql import ParameterError, SqlCommand, SqlError
 
 #: Modelled phase durations (ms) of an immediate query: Halo Cloud hands the
@@ -34,8 +34,8 @@ class ImmediateRequest:
     request_size: int
 
 
-def run_immediate(emulator: Emulator, caller: DeviceCaller, request: ImmediateRequest) -> tuple[int, dict[str, Any]]:
-    """Run an immediate query; returns the HTTP status and the body."""
+def run_immediate(emulator: Emulator, caller: DeviceCaller, request: ImmediateRequest) -> tuple[int, bytes]:
+    """Run an immediate query; returns the HTTP status and the JSON body."""
     site = caller.site
     # Performs any async/registered side effects due before this instant.
     start = emulator.lifecycle.now()
@@ -99,14 +99,16 @@ def run_immediate(emulator: Emulator, caller: DeviceCaller, request: ImmediateRe
     record.result = result
     record.result_size = size
     record.completed_at = completed_at
-    emulator.queries.add(record)
+    sealed = SealedRecord(record)
+    emulator.queries.add(sealed)
     emulator.lifecycle.note_immediate(site.id, round((completed_at - start).total_seconds() * 1000))
-    return 200, record.render()
+    return 200, sealed.body
 
 
-def _fail(emulator: Emulator, record: QueryRecord, at, details: dict[str, Any]) -> dict[str, Any]:
+def _fail(emulator: Emulator, record: QueryRecord, at, details: dict[str, Any]) -> bytes:
     record.status = EXECUTION_FAILED
     record.error_details = details
     record.completed_at = at
-    emulator.queries.add(record)
-    return record.render()
+    sealed = SealedRecord(record)
+    emulator.queries.add(sealed)
+    return sealed.body
