@@ -13,7 +13,7 @@ from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
 
 from mock_halo import errors, resources
-from mock_halo.api import control, registered, sql, tokens
+from mock_halo.api import control, fhir, registered, sql, tokens
 from mock_halo.api.common import JSONBody, error_response
 from mock_halo.config import Settings
 from mock_halo.emulator import Emulator
@@ -25,7 +25,6 @@ SITE = "/{prefix}/sites/{siteId}"
 
 def _site_routes(prefix: str) -> list[BaseRoute]:
     base = f"/{prefix}/sites/{{siteId}}"
-    fhir_note = "The FHIR R4 facade"
     # Literal segments ("registered") come before the {queryId} template.
     return [
         Route(f"{base}/queries/immediate", sql.create_immediate_query, methods=["POST"]),
@@ -40,8 +39,8 @@ def _site_routes(prefix: str) -> list[BaseRoute]:
         Route(f"{base}/queries/registered/{{queryId}}/results", registered.get_registered_result, methods=["GET"]),
         Route(f"{base}/queries/{{queryId}}", sql.get_query, methods=["GET"]),
         Route(f"{base}/queries/{{queryId}}/results/{{pageNumber}}", sql.get_result_page, methods=["GET"]),
-        Route(f"{base}/fhir/R4/{{resource}}/_search", sql.not_yet(fhir_note), methods=["POST"]),
-        Route(f"{base}/fhir/R4/{{fhirParameters:path}}", sql.not_yet(fhir_note), methods=["GET"]),
+        Route(f"{base}/fhir/R4/{{resource}}/_search", fhir.post_fhir_search, methods=["POST"]),
+        Route(f"{base}/fhir/R4/{{fhirParameters:path}}", fhir.get_fhir, methods=["GET"]),
     ]
 
 

@@ -63,6 +63,9 @@ class SiteConfig:
     devices: tuple[str, ...] = ()
     #: ODBC connection string; None runs the embedded engine.
     connection: str | None = None
+    #: Catalogue name -> SQLite file written by ``mock-halo fixtures`` (instead
+    #: of generating the practice at startup: use it for big practices).
+    data_files: tuple[tuple[str, str], ...] = ()
     authoritative: bool = True
 
     @property
@@ -352,7 +355,7 @@ def _apply_env(settings: Settings, env: Mapping[str, str]) -> Settings:
 def _parse_site(data: dict[str, Any], index: int, source: str) -> SiteConfig:
     where = f"{source}: sites[{index}]"
     known = {"id", "name", "pms_type", "pms_site_id", "pms_version", "halo_link_version", "availability",
-             "catalogues", "seed", "patients", "devices", "connection", "authoritative"}
+             "catalogues", "seed", "patients", "devices", "connection", "authoritative", "data"}
     unknown = set(data) - known
     if unknown:
         raise ConfigError(f"{where}: unknown key(s) {sorted(unknown)}")
@@ -382,7 +385,24 @@ def _parse_site(data: dict[str, Any], index: int, source: str) -> SiteConfig:
         devices=tuple(str(d) for d in data.get("devices", ())),
         connection=data.get("connection"),
         authoritative=bool(data.get("authoritative", True)),
+        data_files=_parse_data_files(data.get("data", {}), catalogues, f"{where}.data", source),
     )
+
+
+def _parse_data_files(value: Any, catalogues: tuple[Catalogue, ...], where: str, source: str) -> tuple[tuple[str, str], ...]:
+    if not isinstance(value, dict):
+        raise ConfigError(f"{where} must be a table of catalogue = \"file.sqlite\"")
+    names = {c.name.lower(): c.name for c in catalogues}
+    base = Path(source).parent if source not in ("mapping", "overrides", "environment") else Path.cwd()
+    files = []
+    for name, path in value.items():
+        if name.lower() not in names:
+            raise ConfigError(f"{where}: '{name}' is not one of the site's catalogues {sorted(names.values())}")
+        full = (base / str(path)).resolve()
+        if not full.is_file():
+            raise ConfigError(f"{where}.{name}: file not found: {full} (write one with `mock-halo fixtures --out`)")
+        files.append((names[name.lower()], str(full)))
+    return tuple(files)
 
 
 def _parse_catalogue(value: Any, where: str) -> Catalogue:
@@ -436,6 +456,12 @@ def validate(settings: Settings) -> None:
     if len(set(ids)) != len(ids):
         raise ConfigError("site ids must be unique")
     for site in settings.sites:
+        covered = {name for name, _ in site.data_files}
+        if site.pms_type != "BestPractice" and not site.connection and covered != {c.name for c in site.catalogues}:
+            raise ConfigError(
+                f"site {site.id} ({site.pms_type}): mock-halo only generates Bp Premier practices; "
+                "give every catalogue a data file ([sites.data]) or use pms_type = \"BestPractice\""
+            )
         if not site.catalogues:
             raise ConfigError(f"site {site.id} has no catalogues")
         if sum(c.is_default for c in site.catalogues) > 1:

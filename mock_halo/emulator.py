@@ -84,7 +84,9 @@ class Emulator:
                     from mock_halo.sql import open_engine
 
                     # GETDATE() in a deferred async execution is its own start time.
-                    site._engine = open_engine(site.config, self.settings, now=self.lifecycle.sql_now)
+                    site._engine = open_engine(
+                        site.config, self.settings, now=self.lifecycle.sql_now, templates=_file_templates(site.config, self.settings)
+                    )
                 engine = site._engine
         return engine
 
@@ -165,6 +167,20 @@ class Emulator:
             if site._engine is not None:
                 site._engine.close()
                 site._engine = None
+
+
+def _file_templates(site: SiteConfig, settings: Settings):
+    """Templates for catalogues given as files; generated ones for the rest (None: all generated)."""
+    if not site.data_files:
+        return None
+    from mock_halo.practice import build_catalogue, load_catalogue_file
+
+    files = dict(site.data_files)
+    return {
+        c.name: load_catalogue_file(files[c.name]) if c.name in files
+        else build_catalogue(site.pms_type, c.name, settings.site_seed(site), settings.site_patients(site))
+        for c in site.catalogues
+    }
 
 
 def _clock_from_settings(settings: Settings) -> Clock:

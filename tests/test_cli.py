@@ -118,3 +118,24 @@ def test_serve_refuses_bad_configuration(tmp_path):
     result = run_cli("serve", "--config", str(path))
     assert result.returncode == 2
     assert "configuration error" in result.stderr and "port" in result.stderr
+
+
+def test_a_practice_written_by_fixtures_is_served_from_its_file(tmp_path):
+    from conftest import Halo
+    from starlette.testclient import TestClient
+
+    from mock_halo.app import create_app
+
+    out = tmp_path / "big.sqlite"
+    result = run_cli("fixtures", "--patients", "300", "--seed", "9", "--out", str(out))
+    assert result.returncode == 0, result.stderr
+    config = tmp_path / "halo.toml"
+    config.write_text(f'clock = "virtual"\n[[sites]]\nname = "Big"\ndata = {{ BPSPatients = "{out.name}" }}\n')
+    settings = load_settings(config, env={})
+    with TestClient(create_app(settings)) as client:
+        halo = Halo(client)
+        site = settings.sites[0].id
+        response = halo.immediate("SELECT COUNT(*) AS n FROM PATIENTS", site=site)
+        assert response.status_code == 200, response.text
+        rows = json.loads(base64.b64decode(response.json()["result"]["data"]))
+        assert rows == [{"n": 300}]

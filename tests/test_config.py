@@ -86,3 +86,16 @@ def test_missing_or_broken_toml_file(tmp_path):
     broken.write_text("port = = 3")
     with pytest.raises(ConfigError, match="not valid TOML"):
         load_settings(broken, env={})
+
+
+def test_sites_of_other_pms_types_need_data_files():
+    with pytest.raises(ConfigError, match="only generates Bp Premier practices"):
+        settings_from_mapping({"sites": [{"pms_type": "Zedmed"}]})
+
+
+def test_data_file_must_exist_and_name_a_catalogue(tmp_path):
+    with pytest.raises(ConfigError, match="file not found"):
+        settings_from_mapping({"sites": [{"data": {"BPSPatients": str(tmp_path / "absent.sqlite")}}]})
+    (tmp_path / "x.sqlite").write_bytes(b"")
+    with pytest.raises(ConfigError, match="not one of the site's catalogues"):
+        settings_from_mapping({"sites": [{"data": {"Patients": str(tmp_path / "x.sqlite")}}]})

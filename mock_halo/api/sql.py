@@ -88,13 +88,3 @@ async def get_result_page(request: Request) -> JSONBody:
     download = emulator.lifecycle.page(caller.site.id, query_id, page_number)
     return JSONBody(download.body, headers=download.headers)
 
-
-def not_yet(feature: str):
-    """A handler for an endpoint whose issue has not landed: auth, then 501."""
-
-    async def handler(request: Request) -> JSONBody:
-        device_caller(request, prefix_of(request))
-        raise errors.not_implemented(feature)
-
-    handler.__name__ = "not_implemented_" + feature.lower().replace(" ", "_")
-    return handler
