@@ -237,6 +237,13 @@ def map_sqlite_error(exc: sqlite3.Error, statement: Statement | None, guard: Gua
         name = message.split()[2]
         return errors.SqlError(4405, f"View or function '{name}' is not updatable because the modification "
                                      "affects multiple base tables.")
+    if message == "HAVING clause on a non-aggregate query":
+        return errors.SqlError(8121, "A column in the HAVING clause is invalid because it is not contained in "
+                                     "either an aggregate function or the GROUP BY clause.")
+    if message == "no tables specified":
+        return errors.SqlError(263, "Must specify table to select from.")
+    if message == "incomplete input":
+        return errors.syntax_near("end of batch")
     if message == "integer overflow":
         return errors.arithmetic_overflow("bigint")
     if (near := re.match(r'near "(.*)": syntax error', message)) is not None:

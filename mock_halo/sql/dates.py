@@ -259,7 +259,10 @@ def to_datetime(value: object) -> tuple[datetime, Shape]:
     if isinstance(value, str):
         return from_storage(value)
     if isinstance(value, (int, float)) and not isinstance(value, bool):
-        return datetime(1900, 1, 1) + timedelta(days=value), "datetime"
+        try:
+            return datetime(1900, 1, 1) + timedelta(days=value), "datetime"
+        except (OverflowError, ValueError):
+            raise errors.arithmetic_overflow("datetime") from None
     if isinstance(value, datetime):
         return value, "datetime"
     raise errors.datetime_from_string()

@@ -11,6 +11,11 @@ Parse failures become SQL Server's 102 / 156 / 105 errors.
 
 from __future__ import annotations
 
+import contextlib
+import logging
+import threading
+from collections.abc import Iterator
+
 from sqlglot import exp
 from sqlglot.dialects.tsql import TSQL
 from sqlglot.errors import ParseError, TokenError
@@ -34,6 +39,27 @@ PIVOT PRIMARY PRINT PROC PROCEDURE REFERENCES RETURN RIGHT ROLLBACK SELECT SET T
 TRUNCATE UNION UNIQUE UPDATE USE VALUES VIEW WHEN WHERE WHILE WITH""".split())
 
 _DIALECT = TSQL()
+_state = threading.local()
+
+
+class _DropWhileParsing(logging.Filter):
+    """sqlglot logs a warning for every statement it falls back to ``exp.Command`` for; those
+    statements are refused with a clear SqlError anyway, so the warning is noise (only ours)."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return not getattr(_state, "parsing", False)
+
+
+logging.getLogger("sqlglot").addFilter(_DropWhileParsing())
+
+
+@contextlib.contextmanager
+def _quiet() -> Iterator[None]:
+    _state.parsing = True
+    try:
+        yield
+    finally:
+        _state.parsing = False
 
 
 def parse(text: str) -> list[exp.Expression]:
@@ -45,13 +71,16 @@ def parse(text: str) -> list[exp.Expression]:
     _strict(tokens)
     renamed = _rename(text, tokens)
     try:
-        statements = _DIALECT.parse(renamed)
+        with _quiet():
+            statements = _DIALECT.parse(renamed)
     except ParseError as exc:
         if _second_statement(renamed, exc):
             raise errors.unsupported("multi-statement batches", "statements separated by line breaks") from None
         raise _syntax_error(exc) from None
     except TokenError:
         raise _unclosed(text) from None
+    except Exception:  # noqa: BLE001 - sqlglot trips over some malformed input: still a syntax error
+        raise errors.syntax_near(tokens[-1].text if tokens else "") from None
     result = [statement for statement in statements if statement is not None]
     for statement in result:
         _dateparts(statement)
@@ -71,6 +100,9 @@ def _strict(tokens: list) -> None:
     for index, word in enumerate(words):
         if word in ("ORDER", "GROUP") and not (word == "GROUP" and index and words[index - 1] == "WITHIN"):
             raise errors.syntax_near_keyword(word)
+        if word == "," and (index == 0 or index == len(words) - 1 or words[index - 1] in ("SELECT", ",", "(")
+                            or words[index + 1] in (")", ";")):
+            raise errors.syntax_near(",")
         if word not in CLAUSES or index == 0:
             continue
         before = words[index - 1]

@@ -12,7 +12,6 @@ from __future__ import annotations
 import functools
 import math
 import random
-import re
 import sqlite3
 import uuid
 from collections.abc import Callable
@@ -21,6 +20,10 @@ from decimal import ROUND_DOWN, ROUND_HALF_UP, Decimal
 from typing import Any
 
 from mock_halo.sql import convert, dates, errors, formatting
+from mock_halo.sql.strings import (
+    _text, as_int, ascii_code, char, charindex, concat, concat_ws, datalength, isdate, isnumeric, left, length, like,
+    lower, nchar, patindex, quotename, replace, replicate, reverse, right, space, stuff, substring, upper,
+)
 
 _Fn = Callable[..., Any]
 
@@ -35,235 +38,6 @@ def _guarded(name: str, fn: _Fn) -> _Fn:
         except Exception as exc:  # noqa: BLE001 - any failure must surface as a SqlError
             raise errors.stash(errors.internal(f"{name}() failed: {exc}")) from exc
     return call
-
-
-# -- strings ---------------------------------------------------------------------
-
-def _text(value: Any) -> str:
-    if isinstance(value, str):
-        return value
-    if isinstance(value, float) and value == int(value) and abs(value) < 1e15:
-        return f"{value:.1f}".rstrip("0").rstrip(".")
-    if isinstance(value, bytes):
-        return value.decode("latin-1")
-    return str(value)
-
-
-def upper(value: Any) -> Any:
-    if value is None:
-        return None
-    text = _text(value)
-    result = text.upper()
-    if len(result) != len(text):  # 'ß' -> 'SS': SQL Server keeps such characters
-        result = "".join(ch if len(ch.upper()) != 1 else ch.upper() for ch in text)
-    return result
-
-
-def lower(value: Any) -> Any:
-    if value is None:
-        return None
-    text = _text(value)
-    result = text.lower()
-    if len(result) != len(text):
-        result = "".join(ch if len(ch.lower()) != 1 else ch.lower() for ch in text)
-    return result
-
-
-def length(value: Any) -> Any:
-    return None if value is None else len(_text(value).rstrip(" "))
-
-
-def datalength(value: Any, unicode: int = 1) -> Any:
-    if value is None:
-        return None
-    if isinstance(value, bytes):
-        return len(value)
-    if isinstance(value, int):
-        return 8 if abs(value) >= 2**31 else 4
-    if isinstance(value, float):
-        return 8
-    return len(value.encode("utf-16-le")) if unicode else len(value.encode("utf-8"))
-
-
-def left(value: Any, count: Any) -> Any:
-    if value is None or count is None:
-        return None
-    count = int(count)
-    if count < 0:
-        raise errors.invalid_length("left")
-    return _text(value)[:count]
-
-
-def right(value: Any, count: Any) -> Any:
-    if value is None or count is None:
-        return None
-    count = int(count)
-    if count < 0:
-        raise errors.invalid_length("right")
-    text = _text(value)
-    return text[len(text) - count:] if count else ""
-
-
-def substring(value: Any, start: Any, count: Any) -> Any:
-    if value is None or start is None or count is None:
-        return None
-    start, count = int(start), int(count)
-    if count < 0:
-        raise errors.invalid_length("substring")
-    end = start + count  # 1-based, exclusive
-    begin = max(start, 1)
-    if end <= begin:
-        return "" if not isinstance(value, bytes) else b""
-    if isinstance(value, bytes):
-        return value[begin - 1: end - 1]
-    return _text(value)[begin - 1: end - 1]
-
-
-def charindex(needle: Any, haystack: Any, start: Any = 1) -> Any:
-    if needle is None or haystack is None:
-        return None
-    needle, haystack = _text(needle).casefold(), _text(haystack).casefold()
-    begin = max(int(start or 1), 1) - 1
-    if not needle:
-        return 0
-    return haystack.find(needle, begin) + 1
-
-
-def replace(value: Any, find: Any, replacement: Any) -> Any:
-    if value is None or find is None or replacement is None:
-        return None
-    find_text = _text(find)
-    if not find_text:
-        return _text(value)
-    return re.sub(re.escape(find_text), lambda _: _text(replacement), _text(value), flags=re.IGNORECASE)
-
-
-def concat(*values: Any) -> str:
-    return "".join(_text(v) for v in values if v is not None)
-
-
-def concat_ws(separator: Any, *values: Any) -> Any:
-    if separator is None:
-        return concat(*values)
-    return _text(separator).join(_text(v) for v in values if v is not None)
-
-
-def replicate(value: Any, count: Any) -> Any:
-    if value is None or count is None or int(count) < 0:
-        return None
-    return _text(value) * int(count)
-
-
-def space(count: Any) -> Any:
-    return None if count is None or int(count) < 0 else " " * int(count)
-
-
-def reverse(value: Any) -> Any:
-    return None if value is None else _text(value)[::-1]
-
-
-def stuff(value: Any, start: Any, count: Any, insert: Any) -> Any:
-    if value is None or start is None or count is None:
-        return None
-    text, start, count = _text(value), int(start), int(count)
-    if start < 1 or start > len(text) or count < 0:
-        return None
-    return text[: start - 1] + ("" if insert is None else _text(insert)) + text[start - 1 + count:]
-
-
-def char(code: Any) -> Any:
-    if code is None or not 0 <= int(code) <= 255:
-        return None
-    return bytes([int(code)]).decode("cp1252", errors="replace")
-
-
-def nchar(code: Any) -> Any:
-    return None if code is None or not 0 <= int(code) <= 0x10FFFF else chr(int(code))
-
-
-def ascii_code(value: Any) -> Any:
-    if value is None or _text(value) == "":
-        return None
-    return _text(value)[0].encode("cp1252", errors="replace")[0]
-
-
-def quotename(value: Any, quote: Any = "[") -> Any:
-    if value is None:
-        return None
-    opening = _text(quote or "[")
-    closing = {"[": "]", "]": "]", "(": ")", ")": ")", "<": ">", ">": ">", "{": "}", "}": "}"}.get(opening, opening)
-    opening = {"]": "[", ")": "(", ">": "<", "}": "{"}.get(opening, opening)
-    text = _text(value)
-    return opening + text.replace(closing, closing * 2) + closing
-
-
-def isnumeric(value: Any) -> int:
-    if value is None:
-        return 0
-    if isinstance(value, (int, float)):
-        return 1
-    return int(bool(re.fullmatch(r"\s*[+-]?(\d+\.?\d*|\.\d+)(e[+-]?\d+)?\s*|\s*[$]\s*\d+(\.\d*)?\s*",
-                                 _text(value), re.IGNORECASE)))
-
-
-def isdate(value: Any) -> int:
-    if value is None or not isinstance(value, str):
-        return 0
-    try:
-        dates.parse_sql(value)
-    except errors.SqlError:
-        return 0
-    return 1
-
-
-# -- LIKE with SQL Server's wildcards and case-insensitive collation ---------------------
-
-@functools.lru_cache(maxsize=512)
-def _like_regex(pattern: str, escape: str | None) -> re.Pattern[str]:
-    out: list[str] = []
-    i = 0
-    while i < len(pattern):
-        ch = pattern[i]
-        if escape and ch == escape and i + 1 < len(pattern):
-            out.append(re.escape(pattern[i + 1]))
-            i += 2
-            continue
-        if ch == "%":
-            out.append(".*")
-        elif ch == "_":
-            out.append(".")
-        elif ch == "[":
-            close = pattern.find("]", i + 2 if pattern[i + 1: i + 2] == "^" else i + 1)
-            if close == -1:
-                out.append(re.escape(ch))
-            else:
-                body = pattern[i + 1: close]
-                negate = body.startswith("^")
-                body = body[1:] if negate else body
-                parts = "".join(re.escape(c) if c != "-" else "-" for c in body)
-                out.append(f"[{'^' if negate else ''}{parts}]")
-                i = close
-        else:
-            out.append(re.escape(ch))
-        i += 1
-    return re.compile("".join(out), re.IGNORECASE | re.DOTALL)
-
-
-def like(value: Any, pattern: Any, escape: Any = None) -> Any:
-    if value is None or pattern is None:
-        return None
-    return int(_like_regex(_text(pattern), escape).fullmatch(_text(value)) is not None)
-
-
-def patindex(pattern: Any, value: Any) -> Any:
-    if value is None or pattern is None:
-        return None
-    regex = _like_regex(_text(pattern), None)
-    core = regex.pattern
-    core = core[2:] if core.startswith(".*") else "^" + core
-    core = core[:-2] if core.endswith(".*") else core + "$"
-    found = re.search(core, _text(value), re.IGNORECASE | re.DOTALL)
-    return found.start() + 1 if found else 0
 
 
 # -- numbers -------------------------------------------------------------------------
@@ -313,7 +87,7 @@ def modulo(dividend: Any, divisor: Any) -> Any:
 def round_(value: Any, places: Any, mode: Any = 0) -> Any:
     if value is None or places is None:
         return None
-    places = int(places)
+    places, value = as_int(places), as_number(value)
     number = Decimal(repr(value)) if isinstance(value, float) else Decimal(value)
     quantum = Decimal(1).scaleb(-places)
     result = number.quantize(quantum, rounding=ROUND_DOWN if mode else ROUND_HALF_UP) if places >= 0 else (
@@ -321,18 +95,37 @@ def round_(value: Any, places: Any, mode: Any = 0) -> Any:
     return int(result) if isinstance(value, int) else float(result)
 
 
+def as_number(value: Any) -> int | float:
+    """A numeric argument: strings convert to float as SQL Server does (error 8114)."""
+    if isinstance(value, (int, float)):
+        return value
+    return convert.convert(value, "float", None, "varchar")
+
+
 def floor(value: Any) -> Any:
-    return None if value is None else (value if isinstance(value, int) else float(math.floor(value)))
+    if value is None:
+        return None
+    value = as_number(value)
+    return value if isinstance(value, int) else float(math.floor(value))
 
 
 def ceiling(value: Any) -> Any:
-    return None if value is None else (value if isinstance(value, int) else float(math.ceil(value)))
+    if value is None:
+        return None
+    value = as_number(value)
+    return value if isinstance(value, int) else float(math.ceil(value))
 
 
 def power(value: Any, exponent: Any) -> Any:
     if value is None or exponent is None:
         return None
-    result = float(value) ** float(exponent)
+    value, exponent = as_number(value), as_number(exponent)
+    try:
+        result = float(value) ** float(exponent)
+    except (OverflowError, ZeroDivisionError):
+        raise errors.SqlError(3623, "An invalid floating point operation occurred.") from None
+    if isinstance(result, complex):
+        raise errors.SqlError(3623, "An invalid floating point operation occurred.")
     return int(result) if isinstance(value, int) and result == int(result) and abs(result) < 2**63 else result
 
 
@@ -341,10 +134,8 @@ def power(value: Any, exponent: Any) -> Any:
 def dateadd(part: str, number: Any, value: Any) -> Any:
     if number is None or value is None:
         return None
-    if isinstance(number, str):
-        number = convert.convert(number, "int", None, "varchar")
     moment, shape = dates.to_datetime(value)
-    return dates.fmt_shape(dates.dateadd(part, int(number), moment, shape), shape)
+    return dates.fmt_shape(dates.dateadd(part, as_int(number), moment, shape), shape)
 
 
 def datediff(part: str, start: Any, end: Any, big: int = 0) -> Any:
@@ -364,14 +155,14 @@ def datename(part: str, value: Any) -> Any:
 def eomonth(value: Any, months: Any = 0) -> Any:
     if value is None or months is None:
         return None
-    return dates.eomonth(dates.to_datetime(value)[0], int(months))
+    return dates.eomonth(dates.to_datetime(value)[0], as_int(months))
 
 
 def datefromparts(year: Any, month: Any, day: Any) -> Any:
     if year is None or month is None or day is None:
         return None
     try:
-        return dates.fmt_date(date(int(year), int(month), int(day)))
+        return dates.fmt_date(date(as_int(year), as_int(month), as_int(day)))
     except ValueError:
         raise errors.SqlError(289, "Cannot construct data type date, some of the arguments have values which "
                                    "are not valid.") from None

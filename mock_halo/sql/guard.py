@@ -35,6 +35,11 @@ def statement_verb(statement: exp.Expression) -> str:
     """``select`` / ``insert`` / ``update`` / ``delete`` / ``exec``, or raise for anything else."""
     if isinstance(statement, exp.ExecuteSql):
         raise errors.unsupported("sp_executesql")
+    if isinstance(statement, exp.SetOperation):
+        for side in (statement.this, statement.expression):
+            if not isinstance(side, (exp.Query, exp.Subquery)):
+                raise errors.syntax_near_keyword(type(statement).__name__.upper())
+        return "select"
     if isinstance(statement, QUERY_STATEMENTS):
         return "select"
     if isinstance(statement, DML_STATEMENTS):
