@@ -140,7 +140,8 @@ def banner(settings: Settings, port: int, elapsed_s: float) -> str:
         f"      -d site_id={first.id} | python3 -c 'import sys,json; print(json.load(sys.stdin)[\"access_token\"])')",
         f"    curl -s -X POST {base}/device/sites/{first.id}/queries/immediate \\",
         "      -H \"Authorization: Bearer $TOKEN\" -H 'DeviceId: my-device' -H 'Content-Type: application/json' \\",
-        "      -d '{\"command\":{\"text\":\"SELECT TOP 5 Firstname, Surname FROM BPS_Patients\"}}' | mock-halo decode",
+        "      -d '{\"command\":{\"text\":\"SELECT TOP 5 Firstname, Surname FROM BPS_Patients\"}}' \\",
+        "      | python3 -c 'import sys,json,base64; print(json.loads(base64.b64decode(json.load(sys.stdin)[\"result\"][\"data\"])))'",
         "",
         f"  Control plane: {base}/_mock/info   Contract: {base}/openapi.json",
     ]
