@@ -334,3 +334,32 @@ def test_command_defaults_match_halos():
     assert (command.execution_mode, command.command_type, list(command.parameters), command.catalogue) == (
         "reader", "text", [], None)
     assert isinstance(sqlite3.sqlite_version, str)
+
+
+# -- joined UPDATE / DELETE (T-SQL's FROM clause) ------------------------------------------------
+
+def test_update_with_qualified_set_targets(engine):
+    run(engine, "UPDATE PATIENTS SET PATIENTS.FIRSTNAME = 'X' WHERE PATIENTS.INTERNALID = 1", mode="nonQuery")
+    assert first(engine, "SELECT FIRSTNAME FROM PATIENTS WHERE INTERNALID = 1") == "X"
+
+
+def test_update_from_join_by_alias(engine):
+    outcome = run(engine, "UPDATE p SET p.EMAIL = a.STATUS FROM PATIENTS p JOIN APPOINTMENTS a "
+                          "ON a.INTERNALID = p.INTERNALID WHERE a.APPOINTMENTID = 13", mode="nonQuery")
+    assert outcome.rows_affected == 1
+    assert rows(engine, "SELECT INTERNALID, EMAIL FROM PATIENTS WHERE EMAIL = 'booked'") == [
+        {"INTERNALID": 3, "EMAIL": "Booked"}]
+
+
+def test_update_from_other_tables(engine):
+    run(engine, "UPDATE APPOINTMENTS SET STATUS = 'Cancelled' FROM PATIENTS p "
+                "WHERE p.INTERNALID = APPOINTMENTS.INTERNALID AND p.SURNAME = 'SMITH'", mode="nonQuery")
+    assert [r["APPOINTMENTID"] for r in rows(engine, "SELECT APPOINTMENTID FROM APPOINTMENTS "
+                                                     "WHERE STATUS = 'cancelled' ORDER BY 1")] == [10, 11]
+
+
+def test_delete_alias_from_join(engine):
+    outcome = run(engine, "DELETE a FROM APPOINTMENTS a INNER JOIN PATIENTS p ON p.INTERNALID = a.INTERNALID "
+                          "WHERE p.FIRSTNAME = 'alice'", mode="nonQuery")
+    assert outcome.rows_affected == 2
+    assert [r["APPOINTMENTID"] for r in rows(engine, "SELECT APPOINTMENTID FROM APPOINTMENTS ORDER BY 1")] == [12, 13]

@@ -146,7 +146,9 @@ def test_errors_leave_the_data_unchanged(engine):
     ("MERGE INTO PATIENTS USING APPOINTMENTS ON 1 = 0 WHEN MATCHED THEN DELETE;", "MERGE"),
     ("VACUUM INTO '/tmp/x.db'", "VACUUM"),
     ("SELECT * FROM (VALUES (1, 'a')) AS v(n, s)", "Named columns"),
-    ("DELETE TOP (1) FROM PATIENTS", "DELETE with TOP"),
+    ("DELETE TOP (1) FROM PATIENTS", "DELETE TOP"),
+    ("UPDATE p SET p.EMAIL = 'x' FROM PATIENTS p LEFT JOIN APPOINTMENTS a ON a.INTERNALID = p.INTERNALID",
+     "LEFT JOIN in UPDATE ... FROM"),
 ])
 def test_unsupported_constructs_are_refused_by_name(engine, sql, construct):
     error = fails(engine, sql)

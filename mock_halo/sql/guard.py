@@ -93,7 +93,8 @@ def check(statement: exp.Expression) -> None:
                 raise errors.unsupported("TOP ... PERCENT")
             if options is not None and options.args.get("with_ties"):
                 raise errors.unsupported("TOP ... WITH TIES")
-        elif isinstance(node, exp.Delete) and (node.args.get("tables") or node.args.get("limit")):
-            raise errors.unsupported("DELETE with TOP or a FROM clause of its own")
+        elif isinstance(node, exp.Delete) and (node.args.get("limit") or any(
+                t.name.upper() == "TOP" for t in node.args.get("tables") or ())):  # sqlglot misreads TOP (n)
+            raise errors.unsupported("DELETE TOP")
         elif isinstance(node, exp.Update) and node.args.get("limit"):
             raise errors.unsupported("UPDATE TOP")

@@ -153,6 +153,7 @@ class Analyzer:
         from_ = scope.args.get("from_")
         if from_ is not None:
             refs.append(from_.this)
+            refs.extend(join.this for join in from_.this.args.get("joins") or ())  # UPDATE ... FROM a, b
         refs.extend(join.this for join in scope.args.get("joins") or ())
         for ref in refs:
             found.append(self._source(ref))

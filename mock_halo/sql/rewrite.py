@@ -209,6 +209,8 @@ class Rewriter:
         if isinstance(node.parent, exp.Update) and isinstance(node, exp.EQ):
             kind, decl = self.kind(node.this)
             node.set("expression", self.normalised(node.expression, kind, decl, assign=True))
+            if isinstance(node.this, exp.Column):
+                node.this.set("table", None)  # SQLite's SET takes bare column names
             return node
         left, right = node.this, node.expression
         (lk, ld), (rk, rd) = self.kind(left), self.kind(right)

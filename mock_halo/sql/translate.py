@@ -16,7 +16,7 @@ from typing import Any
 from sqlglot import exp
 from sqlglot.errors import ErrorLevel, SqlglotError, UnsupportedError
 
-from mock_halo.sql import dialect, errors, guard, procedures
+from mock_halo.sql import dialect, dml, errors, guard, procedures
 from mock_halo.sql.encode import Encoder
 from mock_halo.sql.resolve import Analyzer, written_name
 from mock_halo.sql.rewrite import Rewriter
@@ -106,6 +106,7 @@ class Translator:
         if verb == "exec":
             return _exec(statement)
         guard.check(statement)
+        statement = dml.reshape(statement, lambda table: self._primary_key(table, db))
         analyzer = Analyzer(self.catalog, db)
         analyzer.resolve_tables(statement)
         outputs = None
@@ -125,6 +126,12 @@ class Translator:
             written=tuple(rewriter.written[k] for k in rewriter.params),
             encoder=encoder, target=_target(analyzer, statement), param_columns=param_columns,
         )
+
+
+    def _primary_key(self, table: exp.Table, db: str) -> str | None:
+        info = Analyzer(self.catalog, db).lookup_table(table.copy())
+        keys = [c.name for c in info.columns if c.pk]
+        return keys[0] if len(keys) == 1 else None
 
 
 def generate(tree: exp.Expression) -> str:
