@@ -17,7 +17,8 @@ from datetime import UTC, datetime, timedelta, timezone, tzinfo
 from typing import TYPE_CHECKING, Any
 
 from mock_halo.sql import errors, functions, params, procedures
-from mock_halo.sql.batch import Batch, map_sqlite_error
+from mock_halo.sql.batch import Batch
+from mock_halo.sql.sqlite_errors import map_sqlite_error
 from mock_halo.sql.errors import ParameterError, SqlError
 from mock_halo.sql.model import SqlCommand, SqlOutcome
 from mock_halo.sql.schema import quote, read_catalog
