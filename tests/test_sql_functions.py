@@ -114,6 +114,10 @@ def test_string_comparison_is_case_insensitive(engine):
                                                   "ORDER BY InternalID")] == [1, 4]
     assert rows(engine, "SELECT InternalID FROM BPS_Patients WHERE LOWER(Firstname) = 'ALICE'") == [
         {"InternalID": 1}]
+    assert rows(engine, "SELECT InternalID FROM BPS_Patients WHERE UPPER(Surname) = N'émile'") == [
+        {"InternalID": 3}]
+    assert value(engine, "CASE WHEN N'ÉCOLE' = N'école  ' THEN 1 ELSE 0 END") == 1  # trailing spaces too
+    assert value(engine, "CASE WHEN N'e' = N'é' THEN 1 ELSE 0 END") == 0  # accent-sensitive (CI_AS)
 
 
 def test_case_sensitive_collation_clause(engine):

@@ -239,4 +239,14 @@ def register(conn: sqlite3.Connection, rng: random.Random) -> None:
         return rng.random()
 
     conn.create_function("mh_newid", 0, _guarded("newid", newid))
+    conn.create_collation("MH_CI", case_insensitive)
+
+
+def case_insensitive(left_text: str, right_text: str) -> int:
+    """SQL Server's default collation for expressions: Unicode case-insensitive, trailing spaces ignored.
+
+    (Columns keep SQLite's NOCASE so their indexes stay usable; NOCASE folds ASCII only.)
+    """
+    a, b = left_text.rstrip(" ").casefold(), right_text.rstrip(" ").casefold()
+    return (a > b) - (a < b)
     conn.create_function("mh_rand", -1, _guarded("rand", rand))

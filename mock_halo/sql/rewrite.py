@@ -305,7 +305,8 @@ class Rewriter:
 
 
 def _nocase(node: exp.Expression) -> exp.Expression:
-    return exp.Collate(this=node, expression=exp.Var(this="NOCASE"))
+    """Compare ``node`` the way SQL Server's case-insensitive default collation does."""
+    return exp.Collate(this=node, expression=exp.Var(this="MH_CI"))
 
 
 def _number(text: str) -> int | float:
