@@ -61,8 +61,14 @@ class Batch:
         return self._now
 
     def run(self, script: Script, command: SqlCommand, bound: BoundParameters) -> SqlOutcome:
+        """Run ``script``; the request's parameters are the batch's variables (``@name`` -> value).
+
+        Statements read their placeholders from ``variables``; output parameters are echoed
+        from it afterwards, so a statement that assigns a variable (the batch interpreter's
+        SET / SELECT @v = ...) only has to write into this dict.
+        """
         results: list[Result] = []
-        outputs: dict[str, Any] = dict(bound.values)
+        variables: dict[str, Any] = dict(bound.values)
         return_value: Any = None
         transaction = script.writes or len(script.statements) > 1
         statement: Statement | None = None
@@ -72,10 +78,10 @@ class Batch:
         try:
             for statement in script.statements:
                 if statement.verb == "exec":
-                    result, return_value = self._exec(statement, bound, outputs)
+                    result, return_value = self._exec(statement, variables)
                     results.extend(result)
                 else:
-                    results.append(self._statement(statement, bound))
+                    results.append(self._statement(statement, variables, bound))
             if transaction:
                 self.conn.execute("COMMIT")
         except BaseException as exc:
@@ -84,7 +90,7 @@ class Batch:
             if isinstance(exc, sqlite3.Error):
                 raise map_sqlite_error(exc, statement, self.guard) from None
             raise
-        return self._outcome(command, results, echo(command.parameters, outputs, return_value))
+        return self._outcome(command, results, echo(command.parameters, variables, return_value))
 
     def run_procedure(self, fn: procedures.Procedure, name: str, command: SqlCommand,
                       bound: BoundParameters) -> SqlOutcome:
@@ -103,11 +109,11 @@ class Batch:
             raise
         return self._outcome(command, results, echo(command.parameters, outputs, return_value))
 
-    def _values(self, statement: Statement, bound: BoundParameters) -> tuple[Any, ...]:
+    def _values(self, statement: Statement, variables: dict[str, Any]) -> tuple[Any, ...]:
         values = []
         for key, written in zip(statement.params, statement.written):
-            if key in bound.values:
-                values.append(bound.values[key])
+            if key in variables:
+                values.append(variables[key])
             elif key == NOW_KEYS["local"]:
                 values.append(dates.fmt_datetime(dates.round_datetime(self.now()[0])))
             elif key == NOW_KEYS["utc"]:
@@ -116,8 +122,8 @@ class Batch:
                 raise errors.must_declare(written)
         return tuple(values)
 
-    def _statement(self, statement: Statement, bound: BoundParameters) -> Result:
-        cursor = self.conn.execute(statement.sql, self._values(statement, bound))
+    def _statement(self, statement: Statement, variables: dict[str, Any], bound: BoundParameters) -> Result:
+        cursor = self.conn.execute(statement.sql, self._values(statement, variables))
         if statement.verb == "select":
             rows = cursor.fetchall()
             encoder = statement.encoder or _encoder_from(cursor)
@@ -126,18 +132,17 @@ class Batch:
             return Result(encoder, rows, -1)
         return Result(None, None, cursor.rowcount)
 
-    def _exec(self, statement: Statement, bound: BoundParameters,
-              outputs: dict[str, Any]) -> tuple[list[Result], Any]:
+    def _exec(self, statement: Statement, variables: dict[str, Any]) -> tuple[list[Result], Any]:
         fn = procedures.find(statement.procedure)
         if fn is None:
             raise errors.procedure_not_found(statement.procedure)
         args: dict[str, Any] = {}
         for arg in statement.proc_args:
-            if arg.param is not None and arg.param not in bound.values:
+            if arg.param is not None and arg.param not in variables:
                 raise errors.must_declare("@" + arg.param)
-            value = bound.values[arg.param] if arg.param is not None else arg.literal
+            value = variables[arg.param] if arg.param is not None else arg.literal
             args[arg.name or f"${len(args)}"] = value
-        return self.call(fn, statement.procedure, args, outputs)
+        return self.call(fn, statement.procedure, args, variables)
 
     def call(self, fn: procedures.Procedure, name: str, args: dict[str, Any],
              outputs: dict[str, Any]) -> tuple[list[Result], Any]:
