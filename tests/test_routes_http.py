@@ -25,19 +25,6 @@ def test_other_methods_on_submission_paths_are_405_not_a_query_lookup(client, ha
     assert response.headers["allow"] == "POST"
 
 
-@pytest.mark.parametrize(
-    ("method", "tail", "feature"),
-    [
-        ("GET", "/fhir/R4/Patient/1", "FHIR"),
-        ("POST", "/fhir/R4/Patient/_search", "FHIR"),
-    ],
-)
-def test_endpoints_not_built_yet_answer_501_after_auth(client, halo, method, tail, feature):
-    token = halo.token()
-    response = client.request(method, f"/device/sites/{SITE}{tail}", headers=halo.headers(token))
-    assert_general_error(response, 501, feature, "not implemented")
-
-
 def test_health(client):
     response = client.get("/_mock/health")
     assert response.status_code == 200

@@ -1,19 +1,81 @@
-"""FHIR R4 facade handlers: ``GET .../fhir/R4/{fhirParameters}`` and ``POST .../{resource}/_search``."""
+"""FHIR R4 facade handlers: ``GET .../fhir/R4/{fhirParameters}`` and ``POST .../{resource}/_search``.
+
+Auth and site rules are the SQL endpoints' (general envelope for 401/403/404 of the
+site, 503/504 for an offline/unreachable site); everything the FHIR engine itself
+rejects is an ``OperationOutcome`` with ``application/fhir+json``.
+"""
 
 from __future__ import annotations
 
+from typing import Any
+from urllib.parse import parse_qsl
+
+import orjson
 from starlette.requests import Request
+from starlette.responses import Response
 
 from mock_halo import errors
-from mock_halo.api.common import JSONBody, device_caller
+from mock_halo.api.common import FORM, device_caller, emulator_of, media_type, read_body
 from mock_halo.api.sql import prefix_of
+from mock_halo.emulator import DeviceCaller, Emulator
+from mock_halo.fhir import FhirError, FhirService
+
+FHIR_JSON = "application/fhir+json; charset=utf-8"
 
 
-async def get_fhir(request: Request) -> JSONBody:
-    device_caller(request, prefix_of(request))
-    raise errors.not_implemented("The FHIR R4 facade")
+def _fhir_response(body: dict[str, Any], status: int = 200) -> Response:
+    return Response(orjson.dumps(body), status_code=status, media_type=FHIR_JSON)
 
 
-async def post_fhir_search(request: Request) -> JSONBody:
-    device_caller(request, prefix_of(request))
-    raise errors.not_implemented("The FHIR R4 facade")
+def _service(request: Request, emulator: Emulator, caller: DeviceCaller, prefix: str) -> FhirService:
+    now = emulator.lifecycle.now()
+    availability = emulator.lifecycle.availability(caller.site.id, now)
+    if availability == "offline":
+        raise errors.site_offline()
+    if availability == "unreachable":
+        raise errors.gateway_timeout("Site is unreachable")
+    site = caller.site
+    base = f"{str(request.base_url).rstrip('/')}/{prefix}/sites/{request.path_params['siteId']}/fhir/R4/"
+    return FhirService(
+        site_id=site.id,
+        halo_link_version=site.config.halo_link_version,
+        base_url=base,
+        now=now,
+        engine_factory=lambda: emulator.engine(site),
+        new_id=emulator.ids.uuid,
+    )
+
+
+async def get_fhir(request: Request) -> Response:
+    prefix = prefix_of(request)
+    emulator = emulator_of(request)
+    caller = device_caller(request, prefix)
+    service = _service(request, emulator, caller, prefix)
+    try:
+        body = service.get(request.path_params["fhirParameters"], list(request.query_params.multi_items()))
+    except FhirError as exc:
+        return _fhir_response(exc.outcome(), exc.status)
+    return _fhir_response(body)
+
+
+async def post_fhir_search(request: Request) -> Response:
+    prefix = prefix_of(request)
+    emulator = emulator_of(request)
+    caller = device_caller(request, prefix)
+    service = _service(request, emulator, caller, prefix)
+    kind = media_type(request)
+    raw = await read_body(request, emulator.settings.max_request_bytes)
+    if kind not in (FORM, None) and raw.strip():
+        error = FhirError(415, f"Unsupported media type '{kind}'; _search accepts {FORM}", code="not-supported")
+        return _fhir_response(error.outcome(), error.status)
+    try:
+        form = parse_qsl(raw.decode("utf-8"), keep_blank_values=True, strict_parsing=False)
+    except UnicodeDecodeError:
+        error = FhirError(400, "The form body is not valid UTF-8", code="invalid")
+        return _fhir_response(error.outcome(), error.status)
+    pairs = list(request.query_params.multi_items()) + form
+    try:
+        body = service.search(request.path_params["resource"], pairs)
+    except FhirError as exc:
+        return _fhir_response(exc.outcome(), exc.status)
+    return _fhir_response(body)

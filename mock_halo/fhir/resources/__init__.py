@@ -1,0 +1,1 @@
+"""One module per resource family: the SQL mapping (:class:`ResourceSpec`) and row -> resource."""

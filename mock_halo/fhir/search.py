@@ -1,0 +1,138 @@
+"""Running reads and searches of a :class:`ResourceSpec` against the site's SQL engine."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from mock_halo.fhir import outcome
+from mock_halo.fhir.params import SearchParam, parse_int
+from mock_halo.fhir.query import Binder, Engine, read
+from mock_halo.fhir.spec import Context, ResourceSpec, no_modifier_check
+
+DEFAULT_COUNT = 50
+MAX_COUNT = 1000
+#: Result parameters accepted on every search (besides each spec's own parameters).
+CONTROL = ("_count", "_sort", "_getpagesoffset", "_include", "_revinclude", "_format", "_pretty", "_summary",
+           "_total", "_elements")
+
+
+@dataclass(frozen=True)
+class SearchResult:
+    total: int
+    offset: int
+    count: int
+    matches: list[dict[str, Any]]
+    included: list[dict[str, Any]]
+
+
+def read_one(engine: Engine, spec: ResourceSpec, resource_id: str, ctx: Context) -> dict[str, Any]:
+    """``Type/id``: the resource, or 404."""
+    if not resource_id.isdigit() or len(resource_id) > 10:
+        raise outcome.unknown_id(spec.type, resource_id)
+    binder = Binder()
+    rows = read(engine, spec.select(f"{spec.id_column} = {binder.int(int(resource_id))}"), binder)
+    if not rows:
+        raise outcome.unknown_id(spec.type, resource_id)
+    return spec.to_resource(rows[0], ctx)
+
+
+def fetch_by_ids(engine: Engine, spec: ResourceSpec, column: str, ids: list[int], ctx: Context) -> list[dict[str, Any]]:
+    """Resources of ``spec`` whose ``column`` is one of ``ids`` (for _include/_revinclude)."""
+    if not ids:
+        return []
+    binder = Binder()
+    where = f"{column} IN {binder.ints(sorted(set(ids)))}"
+    rows = read(engine, spec.select(where) + f" ORDER BY {spec.id_column}", binder)
+    return [spec.to_resource(r, ctx) for r in rows]
+
+
+def _order_by(spec: ResourceSpec, sort_values: list[str]) -> str:
+    terms: list[str] = []
+    for value in sort_values:
+        descending = value.startswith("-")
+        name = value.lstrip("-")
+        if name not in spec.sorts:
+            raise outcome.invalid(
+                f"Unknown _sort parameter value \"{name}\" for resource type \"{spec.type}\"; "
+                f"sortable: {', '.join(sorted(spec.sorts))}"
+            )
+        terms.append(f"{spec.sorts[name]}{' DESC' if descending else ''}")
+    terms.append(spec.id_column)
+    return ", ".join(terms)
+
+
+def search(engine: Engine, spec: ResourceSpec, params: list[SearchParam], ctx: Context,
+           registry: dict[str, ResourceSpec]) -> SearchResult:
+    """Run a search: conditions AND'd per occurrence, COUNT for ``total``, one page, then includes."""
+    binder = Binder()
+    conditions: list[str] = []
+    count, offset = DEFAULT_COUNT, 0
+    sort_values: list[str] = []
+    includes: list[str] = []
+    revincludes: list[str] = []
+    for param in params:
+        if param.name == "_count":
+            count = min(parse_int(param.values[0], param="_count"), MAX_COUNT)
+        elif param.name == "_getpagesoffset":
+            offset = parse_int(param.values[0], param="_getpagesoffset")
+        elif param.name == "_sort":
+            sort_values.extend(v for v in param.values if v)
+        elif param.name == "_include":
+            includes.extend(param.values if param.modifier is None else [f"{v}" for v in param.values])
+        elif param.name == "_revinclude":
+            revincludes.extend(param.values)
+        elif param.name in CONTROL:
+            continue
+        elif param.name in spec.params:
+            definition = spec.params[param.name]
+            no_modifier_check(param, definition.modifiers, spec.type)
+            conditions.append(definition.build(param, binder, ctx))
+        else:
+            raise outcome.unknown_parameter(spec.type, param.name, [*spec.params, *CONTROL])
+    for name in includes:
+        if name not in spec.includes:
+            raise outcome.invalid(f"Unsupported _include \"{name}\" for {spec.type}; supported: {sorted(spec.includes)}")
+    for name in revincludes:
+        if name not in spec.revincludes:
+            raise outcome.invalid(
+                f"Unsupported _revinclude \"{name}\" for {spec.type}; supported: {sorted(spec.revincludes)}"
+            )
+    order = _order_by(spec, sort_values)
+    where = " AND ".join(conditions)
+    condition = spec.base_filter + (f" AND {where}" if where else "")
+    total = read(engine, f"SELECT COUNT(*) AS n FROM {spec.tables} WHERE {condition}", binder)[0]["n"]
+    matches: list[dict[str, Any]] = []
+    rows: list[dict[str, Any]] = []
+    if count > 0 and offset < total:
+        page_binder = Binder()
+        page_binder.parameters.extend(binder.parameters)
+        sql = (f"{spec.select(where)} ORDER BY {order} OFFSET {page_binder.int(offset)} ROWS "
+               f"FETCH NEXT {page_binder.int(count)} ROWS ONLY")
+        rows = read(engine, sql, page_binder)
+        matches = [spec.to_resource(r, ctx) for r in rows]
+    included = _included(engine, spec, rows, matches, includes, revincludes, ctx, registry)
+    return SearchResult(total=total, offset=offset, count=count, matches=matches, included=included)
+
+
+def _included(engine: Engine, spec: ResourceSpec, rows: list[dict[str, Any]], matches: list[dict[str, Any]],
+              includes: list[str], revincludes: list[str], ctx: Context,
+              registry: dict[str, ResourceSpec]) -> list[dict[str, Any]]:
+    included: list[dict[str, Any]] = []
+    seen: set[tuple[str, str]] = {(r["resourceType"], r["id"]) for r in matches}
+    for name in dict.fromkeys(includes):
+        target, key = spec.includes[name]
+        target_spec = registry[target]
+        ids = [int(r[key]) for r in rows if r.get(key) is not None]
+        for resource in fetch_by_ids(engine, target_spec, target_spec.id_column, ids, ctx):
+            if (resource["resourceType"], resource["id"]) not in seen:
+                seen.add((resource["resourceType"], resource["id"]))
+                included.append(resource)
+    ids = [int(r["id"]) for r in matches]
+    for name in dict.fromkeys(revincludes):
+        source, column = spec.revincludes[name]
+        for resource in fetch_by_ids(engine, registry[source], column, ids, ctx):
+            if (resource["resourceType"], resource["id"]) not in seen:
+                seen.add((resource["resourceType"], resource["id"]))
+                included.append(resource)
+    return included

@@ -1,0 +1,79 @@
+"""The FHIR facade of one site: routes a FHIR relative URL to read/search/metadata and answers JSON.
+
+``FhirService.get("Patient/12", pairs)`` and ``FhirService.search("Patient", pairs)`` return the
+resource or Bundle as a dict, or raise :class:`~mock_halo.fhir.outcome.FhirError`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from mock_halo.fhir import bundle, outcome
+from mock_halo.fhir.capability import capability_statement
+from mock_halo.fhir.params import PRACTICE_TZ, parse_pairs
+from mock_halo.fhir.query import Engine
+from mock_halo.fhir.registry import KNOWN_UNSUPPORTED, REGISTRY, SPECS
+from mock_halo.fhir.search import read_one, search
+from mock_halo.fhir.spec import Context, ResourceSpec
+
+
+@dataclass
+class FhirService:
+    """One request's view of a site: its engine (opened lazily), base URL, clock instant and id source."""
+
+    site_id: str
+    halo_link_version: str
+    base_url: str
+    now: datetime
+    engine_factory: Callable[[], Engine]
+    new_id: Callable[[], str]
+
+    def _context(self) -> Context:
+        local = self.now.astimezone(PRACTICE_TZ).replace(tzinfo=None)
+        return Context(now=local, site_id=self.site_id)
+
+    def _instant(self) -> str:
+        return self.now.astimezone(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+    def get(self, path: str, pairs: list[tuple[str, str]]) -> dict[str, Any]:
+        """A GET of ``{base}{path}?{pairs}``."""
+        parts = [p for p in path.strip("/").split("/") if p]
+        if not parts:
+            raise outcome.FhirError(400, "Unable to parse Resource URL: no resource type given", code="invalid")
+        if parts == ["metadata"]:
+            return capability_statement(site_id=self.site_id, halo_link_version=self.halo_link_version,
+                                        date=self._instant(), specs=SPECS)
+        spec = self._spec(parts[0])
+        if len(parts) == 1 or (len(parts) == 2 and parts[1] == "_search"):
+            return self._search(spec, pairs)
+        if len(parts) == 2 and not parts[1].startswith(("$", "_")):
+            return read_one(self.engine_factory(), spec, parts[1], self._context())
+        operation = parts[-1]
+        if operation.startswith("$"):
+            raise outcome.not_supported(f"Operation {operation} is not supported on {spec.type} by this server")
+        if "_history" in parts:
+            raise outcome.not_supported(f"The history interaction is not supported on {spec.type}")
+        raise outcome.FhirError(400, f"Unable to parse Resource URL: \"{path}\"", code="invalid")
+
+    def search(self, resource: str, pairs: list[tuple[str, str]]) -> dict[str, Any]:
+        """A ``POST {base}{resource}/_search`` with the (form and query) parameters."""
+        return self._search(self._spec(resource), pairs)
+
+    def _spec(self, name: str) -> ResourceSpec:
+        spec = REGISTRY.get(name)
+        if spec is not None:
+            return spec
+        if name in KNOWN_UNSUPPORTED:
+            raise outcome.FhirError(404, f"Resource type {name} is not supported by this server", code="not-supported")
+        raise outcome.unknown_resource_type(name)
+
+    def _search(self, spec: ResourceSpec, pairs: list[tuple[str, str]]) -> dict[str, Any]:
+        result = search(self.engine_factory(), spec, parse_pairs(pairs), self._context(), REGISTRY)
+        return bundle.searchset(
+            bundle_id=self.new_id(), base=self.base_url, resource=spec.type, pairs=pairs, total=result.total,
+            offset=result.offset, count=result.count, matches=result.matches, included=result.included,
+            last_updated=self._instant(),
+        )
