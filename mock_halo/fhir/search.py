@@ -57,7 +57,7 @@ def _order_by(spec: ResourceSpec, sort_values: list[str]) -> str:
                 f"Unknown _sort parameter value \"{name}\" for resource type \"{spec.type}\"; "
                 f"sortable: {', '.join(sorted(spec.sorts))}"
             )
-        terms.append(f"{spec.sorts[name]}{' DESC' if descending else ''}")
+        terms.extend(f"{column}{' DESC' if descending else ''}" for column in spec.sorts[name].split(", "))
     terms.append(spec.id_column)
     return ", ".join(terms)
 
