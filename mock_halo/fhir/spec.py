@@ -81,6 +81,13 @@ def _like_escape(value: str) -> str:
     return value.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_").replace("[", "\\[")
 
 
+def _like(column: str, binder: Binder, pattern: str, value: str) -> str:
+    """LIKE, with an ESCAPE clause only when needed (SQLite's prefix-index optimisation refuses ESCAPE)."""
+    if _like_escape(value) == value:
+        return f"{column} LIKE {binder.text(pattern)}"
+    return f"{column} LIKE {binder.text(pattern)} ESCAPE '\\'"
+
+
 def string_param(name: str, columns: list[str], documentation: str) -> ParamDef:
     """A FHIR string: starts-with, case-insensitive (default); ``:contains``; ``:exact`` (case-sensitive)."""
 
@@ -91,9 +98,10 @@ def string_param(name: str, columns: list[str], documentation: str) -> ParamDef:
                 if param.modifier == "exact":
                     parts.append(f"{column} = {binder.text(value)} COLLATE Latin1_General_CS_AS")
                 elif param.modifier == "contains":
-                    parts.append(f"{column} LIKE {binder.text('%' + _like_escape(value) + '%')} ESCAPE '\\'")
+                    parts.append(_like(column, binder, "%" + _like_escape(value) + "%", value))
                 else:
-                    parts.append(f"{column} LIKE {binder.text(_like_escape(value) + '%')} ESCAPE '\\'")
+                    # Starts-with as a range on the NOCASE column: index-friendly, unlike the engine's LIKE.
+                    parts.append(f"({column} >= {binder.text(value)} AND {column} < {binder.text(value + chr(0x10FFFF))})")
         return any_of(parts)
 
     return ParamDef(name, "string", documentation, build, frozenset({"exact", "contains"}))
