@@ -13,10 +13,11 @@ from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
 
 from mock_halo import errors, resources
-from mock_halo.api import control, fhir, registered, sql, tokens
+from mock_halo.api import control, control_rules, fhir, registered, sql, tokens
 from mock_halo.api.common import JSONBody, error_response
 from mock_halo.config import Settings
 from mock_halo.emulator import Emulator
+from mock_halo.journal import JournalMiddleware
 
 log = logging.getLogger("mock_halo")
 
@@ -65,11 +66,38 @@ def routes() -> list[BaseRoute]:
         Route("/integrator/token", tokens.obtain_token, methods=["POST"]),
         *_site_routes("device"),
         *_site_routes("desktop"),
-        Route("/_mock/health", control.health, methods=["GET"]),
-        Route("/_mock/info", control.info, methods=["GET"]),
+        *_control_routes(),
         Route("/openapi.json", openapi_document, methods=["GET"]),
     ]
     return table
+
+
+def _control_routes() -> list[BaseRoute]:
+    """``/_mock/*``: the control plane (mock_halo/api/control.py, control_rules.py)."""
+    c, r = control, control_rules
+    return [
+        Route("/_mock/health", c.health, methods=["GET"]),
+        Route("/_mock/info", c.info, methods=["GET"]),
+        Route("/_mock/openapi.json", c.openapi, methods=["GET"]),
+        Route("/_mock/reset", c.reset, methods=["POST"]),
+        Route("/_mock/seed", c.get_seed, methods=["GET"]),
+        Route("/_mock/seed", c.set_seed, methods=["POST"]),
+        Route("/_mock/clock", c.get_clock, methods=["GET"]),
+        Route("/_mock/clock/advance", c.advance_clock, methods=["POST"]),
+        Route("/_mock/clock/set", c.set_clock, methods=["POST"]),
+        Route("/_mock/clock/freeze", c.freeze_clock, methods=["POST"]),
+        Route("/_mock/clock/speed", c.set_speed, methods=["POST"]),
+        Route("/_mock/sites", c.list_sites, methods=["GET"]),
+        Route("/_mock/sites/{siteId}/availability", c.put_site, methods=["PUT"]),
+        Route("/_mock/sites/{siteId}/latency", c.put_site, methods=["PUT"]),
+        Route("/_mock/scenarios", r.list_scenarios, methods=["GET"]),
+        Route("/_mock/scenarios", r.create_scenario, methods=["POST"]),
+        Route("/_mock/scenarios", r.delete_scenarios, methods=["DELETE"]),
+        Route("/_mock/scenarios/{ruleId}", r.get_scenario, methods=["GET"]),
+        Route("/_mock/scenarios/{ruleId}", r.delete_scenario, methods=["DELETE"]),
+        Route("/_mock/journal", r.get_journal, methods=["GET"]),
+        Route("/_mock/journal", r.clear_journal, methods=["DELETE"]),
+    ]
 
 
 def create_app(settings: Settings | None = None, *, emulator: Emulator | None = None) -> Starlette:
@@ -116,6 +144,8 @@ def create_app(settings: Settings | None = None, *, emulator: Emulator | None = 
         exception_handlers={errors.HaloError: on_halo_error, HTTPException: on_http_error, Exception: on_crash},
     )
     app.state.emulator = emulator
+    # The journal sees every Halo API request and its final response.
+    app.add_middleware(JournalMiddleware, journal=lambda: emulator.journal, now=emulator.clock.now)
     return app
 
 

@@ -16,9 +16,11 @@ from mock_halo.auth import GRANT_PREFIX, DeviceToken, TokenService
 from mock_halo.clock import Clock, parse_timestamp
 from mock_halo.config import IntegratorConfig, Settings, SiteConfig, load_settings
 from mock_halo.ids import IdSource
+from mock_halo.journal import Journal
 from mock_halo.lifecycle.profile import LifecycleLimits
 from mock_halo.lifecycle.service import Lifecycle
 from mock_halo.lifecycle.store import QueryStore
+from mock_halo.scenarios import ScenarioBook
 
 
 @dataclass
@@ -70,6 +72,11 @@ class Emulator:
                 success_when=self.settings.async_success_when,
             ),
         )
+        # The control plane's state: scenario rules (preloaded ones come back
+        # on reset), the request journal and each site's added latency.
+        self.scenarios = ScenarioBook(getattr(self.settings, "scenarios", ()))
+        self.journal = Journal()
+        self.site_latency_ms: dict[str, int] = {}
 
     # -- sites and engines --------------------------------------------------
     def site(self, site_id: str) -> SiteState | None:
@@ -158,9 +165,27 @@ class Emulator:
                 site._engine.reset()
         # The lifecycle forgets the queries and restores configured availability.
         self.lifecycle.reset(site_id)
-        if not site_id:
+        if site_id:
+            self.site_latency_ms.pop(site_id, None)
+        else:
             self.tokens.reset()
             self.ids.reset()
+            self.scenarios.reset()
+            self.journal.clear()
+            self.site_latency_ms.clear()
+
+    def reseed(self, seed: int) -> None:
+        """A new seed for ids and the practice data, then a full reset.
+
+        Engines close and reopen on next use with data generated from ``seed``
+        (sites with their own ``seed`` in the config keep it).
+        """
+        from dataclasses import replace
+
+        self.settings = replace(self.settings, seed=seed)
+        self.ids._seed = seed
+        self.close()
+        self.reset()
 
     def close(self) -> None:
         for site in self.sites.values():

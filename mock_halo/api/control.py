@@ -1,16 +1,31 @@
-"""``/_mock/*``: the emulator's own control plane (not part of Halo's API)."""
+"""``/_mock/*``: the emulator's own control plane (not part of Halo's API).
+
+Every handler here except ``health`` and ``info`` (which shows subscription
+keys to loopback callers only) is wrapped in :func:`admin`: open to
+loopback callers, and to others only with ``Authorization: Bearer
+<admin_token>`` (``MOCK_HALO_ADMIN_TOKEN``). Subscription keys and device
+tokens never open it. Bad input answers 400 in Halo's general envelope.
+Scenario and journal handlers live in :mod:`mock_halo.api.control_rules`.
+"""
 
 from __future__ import annotations
 
+import hmac
+from collections.abc import Awaitable, Callable
+from functools import lru_cache, wraps
 from typing import Any
 
+import orjson
 from starlette.requests import Request
+from starlette.responses import Response
 
-from mock_halo import HALO_API_VERSION, __version__
-from mock_halo.api.common import JSONBody, emulator_of
-from mock_halo.clock import format_timestamp
+from mock_halo import HALO_API_VERSION, __version__, errors
+from mock_halo.api.common import JSONBody, emulator_of, read_body
+from mock_halo.clock import format_timestamp, parse_duration, parse_timestamp
 
 LOCAL_HOSTS = {"127.0.0.1", "::1", "localhost", "testclient"}
+CONTROL_BODY_LIMIT = 1024 * 1024
+Handler = Callable[[Request], Awaitable[Response]]
 
 
 def is_local(request: Request) -> bool:
@@ -22,6 +37,62 @@ def is_local(request: Request) -> bool:
     return host in LOCAL_HOSTS or host.startswith("127.")
 
 
+def check_admin(request: Request) -> None:
+    """Let loopback callers in; others need the admin token (403 when none is configured)."""
+    if is_local(request):
+        return
+    token = emulator_of(request).settings.admin_token
+    if not token:
+        raise errors.forbidden(
+            "The /_mock control plane is open to loopback callers only. To reach it from elsewhere, "
+            "set an admin token (MOCK_HALO_ADMIN_TOKEN or admin_token in the config file) and send "
+            "'Authorization: Bearer <admin token>'."
+        )
+    header = request.headers.get("authorization", "")
+    scheme, _, value = header.partition(" ")
+    if scheme.lower() != "bearer" or not hmac.compare_digest(value.strip().encode(), token.encode()):
+        raise errors.HaloError(401, "The /_mock control plane needs 'Authorization: Bearer <admin token>' (the admin token, not a subscription key or device token).")
+
+
+def admin(handler: Handler) -> Handler:
+    """Wrap a control handler with :func:`check_admin`."""
+
+    @wraps(handler)
+    async def guarded(request: Request) -> Response:
+        check_admin(request)
+        return await handler(request)
+
+    return guarded
+
+
+async def optional_json(request: Request) -> dict[str, Any]:
+    """The JSON object body, or ``{}`` for an empty body (400 for anything else)."""
+    raw = await read_body(request, CONTROL_BODY_LIMIT)
+    if not raw.strip():
+        return {}
+    try:
+        body = orjson.loads(raw)
+    except orjson.JSONDecodeError as exc:
+        raise errors.bad_request(f"The request body is not valid JSON: {exc}.") from None
+    if not isinstance(body, dict):
+        raise errors.bad_request("The request body must be a JSON object.")
+    return body
+
+
+def only_keys(body: dict[str, Any], *allowed: str) -> None:
+    unknown = sorted(set(body) - set(allowed))
+    if unknown:
+        raise errors.bad_request(f"Unknown field(s) {unknown}; this endpoint accepts {list(allowed)}.")
+
+
+def known_site(request: Request, site_id: Any) -> str:
+    if not isinstance(site_id, str) or emulator_of(request).site(site_id) is None:
+        known = sorted(emulator_of(request).sites)
+        raise errors.not_found(f"Site '{site_id}' is not configured; known sites: {known}.")
+    return site_id.lower()
+
+
+# -- health and info ----------------------------------------------------------
 async def health(request: Request) -> JSONBody:
     emulator = emulator_of(request)
     return JSONBody({"status": "ok", "version": __version__, "time": format_timestamp(emulator.clock.now())})
@@ -31,6 +102,29 @@ async def info(request: Request) -> JSONBody:
     emulator = emulator_of(request)
     settings = emulator.settings
     local = is_local(request)
+    integrators: list[dict[str, Any]] = []
+    for integrator in settings.integrators:
+        entry: dict[str, Any] = {"id": integrator.id, "name": integrator.name, "sites": list(integrator.sites)}
+        if local:
+            entry["subscriptionKey"] = integrator.subscription_keys[0]
+            entry["subscriptionKeys"] = list(integrator.subscription_keys)
+        integrators.append(entry)
+    return JSONBody(
+        {
+            "version": __version__,
+            "haloApiVersion": HALO_API_VERSION,
+            "seed": settings.seed,
+            "clock": _clock_body(emulator),
+            "tokenLifetime": settings.token_lifetime_s,
+            "prefixes": ["/device", "/desktop"],
+            "sites": _sites_body(emulator),
+            "integrators": integrators,
+        }
+    )
+
+
+def _sites_body(emulator) -> list[dict[str, Any]]:
+    settings = emulator.settings
     sites: list[dict[str, Any]] = []
     for state in emulator.sites.values():
         site = state.config
@@ -41,6 +135,7 @@ async def info(request: Request) -> JSONBody:
                 "pmsType": site.pms_type,
                 "practiceManagementSiteId": site.pms_site_id,
                 "availability": emulator.availability(state.id),
+                "latencyMs": emulator.site_latency_ms.get(state.id, 0),
                 "authoritative": site.authoritative,
                 "catalogue": [{"name": c.name, "isDefault": c.is_default} for c in site.catalogues],
                 "patients": settings.site_patients(site),
@@ -49,23 +144,152 @@ async def info(request: Request) -> JSONBody:
                 "devices": list(site.devices),
             }
         )
-    integrators: list[dict[str, Any]] = []
-    for integrator in settings.integrators:
-        entry: dict[str, Any] = {"id": integrator.id, "name": integrator.name, "sites": list(integrator.sites)}
-        if local:
-            entry["subscriptionKey"] = integrator.subscription_keys[0]
-            entry["subscriptionKeys"] = list(integrator.subscription_keys)
-        integrators.append(entry)
+    return sites
+
+
+# -- reset and seed -------------------------------------------------------------
+@admin
+async def reset(request: Request) -> JSONBody:
+    body = await optional_json(request)
+    only_keys(body, "siteId")
+    emulator = emulator_of(request)
+    site_id = known_site(request, body["siteId"]) if body.get("siteId") is not None else None
+    emulator.reset(site_id)
+    return JSONBody({"reset": site_id or "all", "time": format_timestamp(emulator.clock.now())})
+
+
+@admin
+async def get_seed(request: Request) -> JSONBody:
+    return JSONBody({"seed": emulator_of(request).settings.seed})
+
+
+@admin
+async def set_seed(request: Request) -> JSONBody:
+    body = await optional_json(request)
+    only_keys(body, "seed")
+    seed = body.get("seed")
+    if isinstance(seed, bool) or not isinstance(seed, int) or seed < 0:
+        raise errors.bad_request("seed must be a non-negative integer, e.g. {\"seed\": 7}.")
+    emulator_of(request).reseed(seed)
+    return JSONBody({"seed": seed})
+
+
+# -- clock ----------------------------------------------------------------------
+def _clock_body(emulator) -> dict[str, Any]:
     clock = emulator.clock
-    return JSONBody(
-        {
-            "version": __version__,
-            "haloApiVersion": HALO_API_VERSION,
-            "seed": settings.seed,
-            "clock": {"now": format_timestamp(clock.now()), "speed": clock.speed, "frozen": clock.frozen},
-            "tokenLifetime": settings.token_lifetime_s,
-            "prefixes": ["/device", "/desktop"],
-            "sites": sites,
-            "integrators": integrators,
-        }
-    )
+    return {"now": format_timestamp(emulator.lifecycle.now()), "speed": clock.speed, "frozen": clock.frozen}
+
+
+@admin
+async def get_clock(request: Request) -> JSONBody:
+    return JSONBody(_clock_body(emulator_of(request)))
+
+
+@admin
+async def advance_clock(request: Request) -> JSONBody:
+    body = await optional_json(request)
+    only_keys(body, "seconds", "duration")
+    if ("seconds" in body) == ("duration" in body):
+        raise errors.bad_request('Give exactly one of "seconds" (a number) or "duration" (e.g. "15m", "2h", "PT30S").')
+    value = body.get("seconds", body.get("duration"))
+    if isinstance(value, bool) or ("seconds" in body and not isinstance(value, (int, float))):
+        raise errors.bad_request("seconds must be a number.")
+    try:
+        delta = parse_duration(value)
+    except (TypeError, ValueError):
+        raise errors.bad_request(f"Cannot read the duration {value!r}; use e.g. 90, \"90s\", \"15m\", \"2h\", \"1d\" or \"PT2H\".") from None
+    emulator = emulator_of(request)
+    try:
+        emulator.clock.advance(delta)
+    except (ValueError, OverflowError) as exc:
+        raise errors.bad_request(f"Cannot advance the clock: {exc}.") from None
+    return JSONBody(_clock_body(emulator))
+
+
+@admin
+async def set_clock(request: Request) -> JSONBody:
+    body = await optional_json(request)
+    only_keys(body, "time")
+    if not isinstance(body.get("time"), str):
+        raise errors.bad_request('time is required: an ISO 8601 instant such as "2026-01-05T09:00:00Z".')
+    try:
+        instant = parse_timestamp(body["time"])
+    except ValueError:
+        raise errors.bad_request(f"time {body['time']!r} is not an ISO 8601 instant.") from None
+    emulator = emulator_of(request)
+    try:
+        emulator.clock.set(instant)
+    except ValueError as exc:
+        raise errors.bad_request(f"Cannot set the clock: {exc}.") from None
+    return JSONBody(_clock_body(emulator))
+
+
+@admin
+async def freeze_clock(request: Request) -> JSONBody:
+    emulator = emulator_of(request)
+    emulator.clock.freeze()
+    return JSONBody(_clock_body(emulator))
+
+
+@admin
+async def set_speed(request: Request) -> JSONBody:
+    body = await optional_json(request)
+    only_keys(body, "speed")
+    speed = body.get("speed")
+    if isinstance(speed, bool) or not isinstance(speed, (int, float)) or not 0 <= speed <= 1_000_000:
+        raise errors.bad_request("speed must be a number from 0 (frozen) to 1000000; 1 is real time, 60 an hour a minute.")
+    emulator = emulator_of(request)
+    emulator.clock.set_speed(float(speed))
+    return JSONBody(_clock_body(emulator))
+
+
+# -- sites ----------------------------------------------------------------------
+@admin
+async def list_sites(request: Request) -> JSONBody:
+    return JSONBody({"sites": _sites_body(emulator_of(request))})
+
+
+@admin
+async def put_site(request: Request) -> JSONBody:
+    """``PUT /_mock/sites/{siteId}/availability`` and ``.../latency``: either field on either path."""
+    site_id = known_site(request, request.path_params["siteId"])
+    body = await optional_json(request)
+    only_keys(body, "availability", "latency", "latencyMs")
+    if not body:
+        raise errors.bad_request('Give "availability" (online|offline|unreachable) and/or "latency" (e.g. "250ms").')
+    emulator = emulator_of(request)
+    if "latency" in body or "latencyMs" in body:
+        from mock_halo.scenarios.rules import ScenarioError, parse_latency_ms
+
+        try:
+            millis = parse_latency_ms(body["latency"]) if "latency" in body else _millis(body["latencyMs"])
+        except ScenarioError as exc:
+            raise errors.bad_request(str(exc)) from None
+        emulator.site_latency_ms[site_id] = millis
+    if "availability" in body:
+        try:
+            emulator.set_availability(site_id, body["availability"])
+        except ValueError as exc:
+            raise errors.bad_request(str(exc)) from None
+    return JSONBody(next(s for s in _sites_body(emulator) if s["id"] == site_id))
+
+
+def _millis(value: Any) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+        raise errors.bad_request("latencyMs must be a non-negative integer.")
+    return value
+
+
+# -- the control plane's own contract -----------------------------------------------
+@lru_cache(maxsize=1)
+def control_contract() -> dict[str, Any]:
+    import yaml
+
+    from mock_halo.resources import data_path
+
+    return yaml.safe_load(data_path("contracts/control-openapi.yaml").read_text(encoding="utf-8"))
+
+
+@admin
+async def openapi(request: Request) -> JSONBody:
+    return JSONBody(control_contract())

@@ -8,7 +8,10 @@ from starlette.responses import Response
 from mock_halo import errors
 from mock_halo.api import validate
 from mock_halo.api.common import JSONBody, device_caller, emulator_of, read_json_object
+from mock_halo.api.faults import screen
 from mock_halo.api.sql import prefix_of
+from mock_halo.lifecycle.registered import INIT_FAILED_CACHE_ERROR
+from mock_halo.scenarios import RequestFacts
 
 
 async def create_registered_query(request: Request) -> JSONBody:
@@ -21,6 +24,12 @@ async def create_registered_query(request: Request) -> JSONBody:
     if not isinstance(register, dict):
         raise errors.bad_request("registerCommand must be an object holding 'command'.")
     command = validate.parse_command(register, "registerCommand.command")
+    decision = await screen(
+        request, emulator,
+        RequestFacts(surface="registered", site=caller.site.id, sql=command.text, headers=request.headers),
+    )
+    # A rule's status=initialisationFailedCacheError fails the registration (halo-facts 7).
+    fail_init = decision is not None and decision.lifecycle is not None and decision.lifecycle.status == INIT_FAILED_CACHE_ERROR
     query = emulator.lifecycle.create_registered(
         site_id=caller.site.id,
         integrator_id=caller.integrator.id,
@@ -30,6 +39,7 @@ async def create_registered_query(request: Request) -> JSONBody:
         duration=body.get("duration"),
         command=command,
         request_size=len(raw),
+        fail_initialisation=fail_init,
     )
     # The Desktop API answers 201 (the Integrator API 202).
     return JSONBody({"id": query.id}, status_code=201)

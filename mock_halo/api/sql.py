@@ -10,7 +10,9 @@ from starlette.responses import Response
 from mock_halo import errors
 from mock_halo.api import validate
 from mock_halo.api.common import JSON, JSONBody, device_caller, emulator_of, read_json_object
-from mock_halo.lifecycle.immediate import ImmediateRequest, run_immediate
+from mock_halo.api.faults import plan_override, screen
+from mock_halo.lifecycle.immediate import ImmediateFault, ImmediateRequest, run_immediate
+from mock_halo.scenarios import RequestFacts
 
 
 def prefix_of(request: Request) -> str:
@@ -36,14 +38,23 @@ async def _command_request(request: Request, bounds: tuple[int, int, int]):
     return emulator, caller, parsed
 
 
+def _facts(request: Request, surface: str, site_id: str, sql: str) -> RequestFacts:
+    return RequestFacts(surface=surface, site=site_id, sql=sql, headers=request.headers)
+
+
 async def create_immediate_query(request: Request) -> JSONBody:
     emulator, caller, parsed = await _command_request(request, validate.IMMEDIATE_MAX_TIME_IN_QUEUE)
-    status, payload = run_immediate(emulator, caller, parsed)
+    decision = await screen(request, emulator, _facts(request, "immediate", caller.site.id, parsed.command.text))
+    fault = None
+    if decision is not None and (decision.sql_error is not None or decision.error is not None):
+        fault = ImmediateFault(sql_error=decision.sql_error, too_large=decision.error is not None)
+    status, payload = run_immediate(emulator, caller, parsed, fault)
     return Response(payload, status_code=status, media_type=JSON)
 
 
 async def create_async_query(request: Request) -> JSONBody:
     emulator, caller, parsed = await _command_request(request, validate.ASYNC_MAX_TIME_IN_QUEUE)
+    decision = await screen(request, emulator, _facts(request, "async", caller.site.id, parsed.command.text))
     lifecycle = emulator.lifecycle
     query = lifecycle.submit(
         site_id=caller.site.id,
@@ -52,6 +63,7 @@ async def create_async_query(request: Request) -> JSONBody:
         max_time_in_queue=parsed.max_time_in_queue,
         command_size=parsed.command_size,
         request_size=parsed.request_size,
+        plan_override=plan_override(decision),
     )
     return JSONBody(query.render(lifecycle.now()), status_code=201)
 

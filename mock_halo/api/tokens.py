@@ -9,6 +9,8 @@ from starlette.requests import Request
 
 from mock_halo import errors
 from mock_halo.api.common import FORM, JSONBody, emulator_of, media_type, read_body
+from mock_halo.api.faults import screen
+from mock_halo.scenarios import RequestFacts
 from mock_halo.auth import GRANT_TYPES, authenticate_key
 
 #: Token requests are three short fields; anything bigger is not one.
@@ -46,6 +48,7 @@ async def obtain_token(request: Request) -> JSONBody:
         hint = "" if _is_guid(site_id) else " (site_id must be the site's Halo GUID)"
         raise errors.not_found(f"Site '{site_id[:60]}' was not found{hint}.")
     emulator.check_pairing(integrator, site)
+    await screen(request, emulator, RequestFacts(surface="token", site=site.id, headers=request.headers))
     allowed = site.config.devices
     if allowed and device_id not in allowed:
         raise errors.forbidden(f"Device '{device_id}' is not registered for site '{site.id}'.")

@@ -34,8 +34,21 @@ class ImmediateRequest:
     request_size: int
 
 
-def run_immediate(emulator: Emulator, caller: DeviceCaller, request: ImmediateRequest) -> tuple[int, bytes]:
-    """Run an immediate query; returns the HTTP status and the JSON body."""
+@dataclass(frozen=True)
+class ImmediateFault:
+    """A scenario's forced failure: a SQL Server error, or a result too large (413)."""
+
+    sql_error: tuple[int, str] | None = None
+    too_large: bool = False
+
+
+def run_immediate(
+    emulator: Emulator, caller: DeviceCaller, request: ImmediateRequest, fault: ImmediateFault | None = None
+) -> tuple[int, bytes]:
+    """Run an immediate query; returns the HTTP status and the JSON body.
+
+    With a ``fault`` the SQL is not run: the query fails as the fault says.
+    """
     site = caller.site
     # Performs any async/registered side effects due before this instant.
     start = emulator.lifecycle.now()
@@ -61,6 +74,8 @@ def run_immediate(emulator: Emulator, caller: DeviceCaller, request: ImmediateRe
     executing_at = start + timedelta(milliseconds=round(ids.jitter(*INITIALISING_MS)))
     record.timing["initialising"] = PhaseTiming(start, executing_at)
 
+    if fault is not None:
+        return _forced(emulator, record, executing_at, fault)
     engine = emulator.engine(site)
     try:
         outcome = engine.execute(request.command)
@@ -103,6 +118,21 @@ def run_immediate(emulator: Emulator, caller: DeviceCaller, request: ImmediateRe
     emulator.queries.add(sealed)
     emulator.lifecycle.note_immediate(site.id, round((completed_at - start).total_seconds() * 1000))
     return 200, sealed.body
+
+
+def _forced(emulator: Emulator, record: QueryRecord, executing_at, fault: ImmediateFault) -> tuple[int, bytes]:
+    if fault.sql_error is not None:
+        failed_at = executing_at + timedelta(milliseconds=1)
+        record.timing["executing"] = PhaseTiming(executing_at, failed_at)
+        number, message = fault.sql_error
+        return 400, _fail(emulator, record, failed_at, errors.error_details("mssql", number, message))
+    downloading_at = executing_at + timedelta(milliseconds=1)
+    uploading_at = downloading_at + timedelta(milliseconds=1)
+    record.timing["executing"] = PhaseTiming(executing_at, downloading_at)
+    record.timing["downloading"] = PhaseTiming(downloading_at, uploading_at)
+    limit = emulator.settings.immediate_result_limit_bytes
+    message = errors.RESULT_TOO_LARGE_MESSAGE.format(limit=errors.format_size_limit(limit))
+    return 413, _fail(emulator, record, uploading_at, errors.error_details("http", 413, message))
 
 
 def _fail(emulator: Emulator, record: QueryRecord, at, details: dict[str, Any]) -> bytes:

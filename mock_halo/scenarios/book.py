@@ -1,0 +1,158 @@
+"""``ScenarioBook``: the rules in force, their counters, and the decision for a request.
+
+Precedence (documented in the README): a request is checked against every rule
+in creation order. A rule *matches* when all its criteria hold; it *fires* on
+its ``ordinal``-th matching request and keeps firing until it has fired
+``count`` times (unlimited when ``count`` is null). Every firing rule counts,
+and the outcome is composed kind by kind (HTTP error, latency, SQL error,
+lifecycle): for each kind, the first firing rule that has it wins. A SQL-comment
+directive comes before every rule.
+"""
+
+from __future__ import annotations
+
+import itertools
+import threading
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from mock_halo.scenarios.rules import Outcome, Rule, ScenarioError, parse_rule
+
+
+@dataclass(frozen=True)
+class RequestFacts:
+    """What a rule can look at. ``headers`` is case-insensitive (Starlette ``Headers``) or lower-case keyed."""
+
+    surface: str
+    site: str | None = None
+    sql: str | None = None
+    headers: Mapping[str, str] | None = None
+    fhir_resource: str | None = None
+
+
+@dataclass
+class Decision:
+    """The composed outcome for one request and the ids of the rules that fired."""
+
+    error: Outcome | None = None
+    latency_ms: int | None = None
+    sql_error: tuple[int, str] | None = None
+    lifecycle: Outcome | None = None
+    fired: list[str] = field(default_factory=list)
+
+    def take(self, outcome: Outcome) -> None:
+        """Fill each kind not set yet from ``outcome``."""
+        if self.error is None and outcome.error is not None:
+            self.error = outcome
+        if self.latency_ms is None and outcome.latency_ms is not None:
+            self.latency_ms = outcome.latency_ms
+        if self.sql_error is None and outcome.sql_error is not None:
+            self.sql_error = outcome.sql_error
+        if self.lifecycle is None and outcome.has_lifecycle:
+            self.lifecycle = outcome
+
+
+@dataclass
+class _Entry:
+    rule: Rule
+    seen: int = 0
+    fired: int = 0
+
+    def matches(self, facts: RequestFacts) -> bool:
+        m = self.rule.match
+        if m.surfaces and facts.surface not in m.surfaces:
+            return False
+        if m.site is not None and (facts.site or "").lower() != m.site:
+            return False
+        if m.sql is not None and (facts.sql is None or m.sql not in facts.sql.lower()):
+            return False
+        if m.sql_regex is not None and (facts.sql is None or m.sql_regex.search(facts.sql) is None):
+            return False
+        if m.fhir_resource is not None and (facts.fhir_resource or "").lower() != m.fhir_resource.lower():
+            return False
+        if m.headers:
+            headers = facts.headers or {}
+            for name, value in m.headers:
+                if headers.get(name) != value:
+                    return False
+        return True
+
+    def record(self) -> bool:
+        """Count a matching request; True when the rule fires for it."""
+        self.seen += 1
+        m = self.rule.match
+        if self.seen < m.ordinal or (m.count is not None and self.fired >= m.count):
+            return False
+        self.fired += 1
+        return True
+
+    def to_json(self) -> dict[str, Any]:
+        return {**self.rule.to_json(), "matched": self.seen, "fired": self.fired}
+
+
+class ScenarioBook:
+    """The rules of one emulator, in creation order. Thread-safe."""
+
+    def __init__(self, preloaded: Iterable[Mapping[str, Any]] = ()) -> None:
+        self._lock = threading.Lock()
+        self._entries: list[_Entry] = []
+        self._ids = itertools.count(1)
+        self._preloaded = [dict(r) for r in preloaded]
+        self.reset()
+
+    def __len__(self) -> int:
+        return len(self._entries)
+
+    def add(self, data: Mapping[str, Any]) -> Rule:
+        """Parse and append a rule (ScenarioError for a bad one or a duplicate id)."""
+        with self._lock:
+            rule = parse_rule(data, f"rule-{next(self._ids)}")
+            if any(e.rule.id == rule.id for e in self._entries):
+                raise ScenarioError(f"a rule with id '{rule.id}' already exists; delete it first or pick another id.")
+            self._entries.append(_Entry(rule))
+            return rule
+
+    def remove(self, rule_id: str) -> bool:
+        with self._lock:
+            before = len(self._entries)
+            self._entries = [e for e in self._entries if e.rule.id != rule_id]
+            return len(self._entries) != before
+
+    def clear(self) -> None:
+        with self._lock:
+            self._entries = []
+
+    def reset(self) -> None:
+        """Back to the preloaded rules (config file, ``--scenario``), counters at zero."""
+        with self._lock:
+            self._entries = []
+            self._ids = itertools.count(1)
+        for data in self._preloaded:
+            self.add(data)
+
+    def list(self) -> list[dict[str, Any]]:
+        with self._lock:
+            return [e.to_json() for e in self._entries]
+
+    def get(self, rule_id: str) -> dict[str, Any] | None:
+        with self._lock:
+            for entry in self._entries:
+                if entry.rule.id == rule_id:
+                    return entry.to_json()
+        return None
+
+    def decide(self, facts: RequestFacts, directive: Outcome | None = None) -> Decision | None:
+        """The composed decision for a request, or None when nothing applies."""
+        if not self._entries and directive is None:
+            return None
+        decision = Decision()
+        if directive is not None:
+            decision.take(directive)
+            decision.fired.append("sql-directive")
+        with self._lock:
+            for entry in self._entries:
+                if entry.matches(facts) and entry.record():
+                    decision.take(entry.rule.outcome)
+                    decision.fired.append(entry.rule.id)
+        return decision if decision.fired else None
