@@ -211,6 +211,8 @@ def test_revinclude_conditions(fhir, halo):
 
 def test_sql_update_is_visible_through_fhir(fhir, halo, rows):
     target = rows[4]["INTERNALID"]
+    before = fhir.ok(f"Patient/{target}")  # read first, so a stale mapping could be served
+    assert before["name"][0]["family"] != "Zzyzx"
     halo.immediate(f"UPDATE PATIENTS SET SURNAME = 'Zzyzx' WHERE INTERNALID = {target}", executionMode="nonQuery")
     assert fhir.ok(f"Patient/{target}")["name"][0]["family"] == "Zzyzx"
     assert ids(fhir.ok("Patient?family=zzy")) == [str(target)]

@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+from collections import OrderedDict
+
 from dataclasses import dataclass
 from typing import Any
+
+import orjson
 
 from mock_halo.fhir import outcome
 from mock_halo.fhir.params import SearchParam, parse_int
@@ -26,6 +30,28 @@ class SearchResult:
     included: list[dict[str, Any]]
 
 
+#: Mapped resources by (type, row values). Mapping is a pure function of the
+#: row (the context only matters for searching), so a row changed by a SQL
+#: write simply misses. Kept as JSON bytes: the garbage collector never scans
+#: them (20k resource trees would make full collections pause requests), and
+#: every hit gets a fresh dict.
+_MAPPED: OrderedDict[tuple[str, tuple[tuple[str, Any], ...]], bytes] = OrderedDict()
+MAPPED_CACHE_SIZE = 20_000
+
+
+def resource_of(spec: ResourceSpec, row: dict[str, Any], ctx: Context) -> dict[str, Any]:
+    """``spec.to_resource(row)``, remembered: the same row maps to the same resource."""
+    key = (spec.type, tuple(row.items()))
+    cached = _MAPPED.get(key)
+    if cached is not None:
+        return orjson.loads(cached)
+    resource = spec.to_resource(row, ctx)
+    _MAPPED[key] = orjson.dumps(resource)
+    if len(_MAPPED) > MAPPED_CACHE_SIZE:
+        _MAPPED.popitem(last=False)
+    return resource
+
+
 def read_one(engine: Engine, spec: ResourceSpec, resource_id: str, ctx: Context) -> dict[str, Any]:
     """``Type/id``: the resource, or 404."""
     if not resource_id.isdigit() or len(resource_id) > 10:
@@ -34,7 +60,7 @@ def read_one(engine: Engine, spec: ResourceSpec, resource_id: str, ctx: Context)
     rows = read(engine, spec.select(f"{spec.id_column} = {binder.int(int(resource_id))}"), binder)
     if not rows:
         raise outcome.unknown_id(spec.type, resource_id)
-    return spec.to_resource(rows[0], ctx)
+    return resource_of(spec, rows[0], ctx)
 
 
 def fetch_by_ids(engine: Engine, spec: ResourceSpec, column: str, ids: list[int], ctx: Context) -> list[dict[str, Any]]:
@@ -44,7 +70,7 @@ def fetch_by_ids(engine: Engine, spec: ResourceSpec, column: str, ids: list[int]
     binder = Binder()
     where = f"{column} IN {binder.ints(sorted(set(ids)))}"
     rows = read(engine, spec.select(where) + f" ORDER BY {spec.id_column}", binder)
-    return [spec.to_resource(r, ctx) for r in rows]
+    return [resource_of(spec, r, ctx) for r in rows]
 
 
 def _order_by(spec: ResourceSpec, sort_values: list[str]) -> str:
@@ -110,7 +136,7 @@ def search(engine: Engine, spec: ResourceSpec, params: list[SearchParam], ctx: C
         sql = (f"{spec.select(where)} ORDER BY {order} OFFSET {page_binder.int(offset)} ROWS "
                f"FETCH NEXT {page_binder.int(count)} ROWS ONLY")
         rows = read(engine, sql, page_binder)
-        matches = [spec.to_resource(r, ctx) for r in rows]
+        matches = [resource_of(spec, r, ctx) for r in rows]
     included = _included(engine, spec, rows, matches, includes, revincludes, ctx, registry)
     return SearchResult(total=total, offset=offset, count=count, matches=matches, included=included)
 
