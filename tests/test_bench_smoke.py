@@ -50,7 +50,7 @@ def test_list_names_every_scenario() -> None:
     proc = bench("--list")
     assert proc.returncode == 0
     names = [line.split()[0] for line in proc.stdout.splitlines() if line.strip()]
-    assert names[:3] == ["immediate-select", "startup", "app-create-reset"]
+    assert names[:4] == ["immediate-select", "fhir-patient-family", "startup", "app-create-reset"]
     assert "baseline" in names
 
 
