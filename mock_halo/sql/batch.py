@@ -61,36 +61,30 @@ class Batch:
         return self._now
 
     def run(self, script: Script, command: SqlCommand, bound: BoundParameters) -> SqlOutcome:
-        """Run ``script``; the request's parameters are the batch's variables (``@name`` -> value).
+        """Run ``script``; the request's parameters are the batch's first variables (``@name`` -> value).
 
-        Statements read their placeholders from ``variables``; output parameters are echoed
-        from it afterwards, so a statement that assigns a variable (the batch interpreter's
-        SET / SELECT @v = ...) only has to write into this dict.
+        Everything but a lone SELECT runs in one transaction, rolled back on any error;
+        output parameters are echoed from the variables afterwards.
         """
-        results: list[Result] = []
+        from mock_halo.sql.interpreter import Interpreter
+
         variables: dict[str, Any] = dict(bound.values)
-        return_value: Any = None
-        transaction = script.writes or len(script.statements) > 1
-        statement: Statement | None = None
+        transaction = script.writes or not script.simple
         self._now = None
+        interpreter = Interpreter(self, variables, bound)
         if transaction:
             self.conn.execute("BEGIN")
         try:
-            for statement in script.statements:
-                if statement.verb == "exec":
-                    result, return_value = self._exec(statement, variables)
-                    results.extend(result)
-                else:
-                    results.append(self._statement(statement, variables, bound))
-            if transaction:
+            return_value = interpreter.run(script.steps)
+            if transaction and self.conn.in_transaction:
                 self.conn.execute("COMMIT")
         except BaseException as exc:
             if transaction and self.conn.in_transaction:
                 self.conn.execute("ROLLBACK")
             if isinstance(exc, sqlite3.Error):
-                raise map_sqlite_error(exc, statement, self.guard) from None
+                raise map_sqlite_error(exc, None, self.guard) from None
             raise
-        return self._outcome(command, results, echo(command.parameters, variables, return_value))
+        return self._outcome(command, interpreter.results, echo(command.parameters, variables, return_value))
 
     def run_procedure(self, fn: procedures.Procedure, name: str, command: SqlCommand,
                       bound: BoundParameters) -> SqlOutcome:
@@ -109,7 +103,7 @@ class Batch:
             raise
         return self._outcome(command, results, echo(command.parameters, outputs, return_value))
 
-    def _values(self, statement: Statement, variables: dict[str, Any]) -> tuple[Any, ...]:
+    def values(self, statement: Statement, variables: dict[str, Any]) -> tuple[Any, ...]:
         values = []
         for key, written in zip(statement.params, statement.written):
             if key in variables:
@@ -122,17 +116,34 @@ class Batch:
                 raise errors.must_declare(written)
         return tuple(values)
 
-    def _statement(self, statement: Statement, variables: dict[str, Any], bound: BoundParameters) -> Result:
-        cursor = self.conn.execute(statement.sql, self._values(statement, variables))
+    def statement(self, statement: Statement, variables: dict[str, Any], bound: BoundParameters) -> Result:
+        """Run one translated statement (raw sqlite3 errors propagate)."""
+        cursor = self.conn.execute(statement.sql, self.values(statement, variables))
+        if statement.returns_rows:
+            rows = cursor.fetchall()
+            self._identity(statement, cursor, variables)
+            return Result(_encoder_for_table(cursor, statement), rows, -1)
         if statement.verb == "select":
             rows = cursor.fetchall()
             encoder = statement.encoder or _encoder_from(cursor)
             if statement.param_columns:
                 encoder = _with_parameter_kinds(encoder, statement.param_columns, bound)
             return Result(encoder, rows, -1)
+        self._identity(statement, cursor, variables)
         return Result(None, None, cursor.rowcount)
 
-    def _exec(self, statement: Statement, variables: dict[str, Any]) -> tuple[list[Result], Any]:
+    @staticmethod
+    def _identity(statement: Statement, cursor: sqlite3.Cursor, variables: dict[str, Any]) -> None:
+        """After an INSERT into a table with an identity key: SCOPE_IDENTITY() / @@IDENTITY."""
+        target = statement.target
+        if statement.verb != "insert" or target is None or target.is_view:
+            return
+        keys = [c for c in target.columns if c.pk]
+        if len(keys) == 1 and keys[0].decl.lower() == "integer" and cursor.lastrowid:  # INT IDENTITY key
+            variables["@identity"] = cursor.lastrowid
+
+    def exec(self, statement: Statement, variables: dict[str, Any]) -> tuple[list[Result], Any]:
+        """EXEC in a batch: arguments from literals and variables; OUTPUT arguments assigned back."""
         fn = procedures.find(statement.procedure)
         if fn is None:
             raise errors.procedure_not_found(statement.procedure)
@@ -142,11 +153,23 @@ class Batch:
                 raise errors.must_declare("@" + arg.param)
             value = variables[arg.param] if arg.param is not None else arg.literal
             args[arg.name or f"${len(args)}"] = value
-        return self.call(fn, statement.procedure, args, variables)
+        outputs: dict[str, Any] = {}
+        results, return_value = self.call(fn, statement.procedure, args, outputs)
+        for position, arg in enumerate(statement.proc_args):
+            if arg.output and arg.param is not None:
+                name = arg.name or procedures.parameter_name(fn, position)
+                if name is not None and name in outputs:
+                    variables[arg.param] = outputs[name]
+        if statement.return_key is not None:
+            if statement.return_key not in variables:
+                raise errors.must_declare("@" + statement.return_key)
+            variables[statement.return_key] = return_value
+        return results, return_value
 
     def call(self, fn: procedures.Procedure, name: str, args: dict[str, Any],
              outputs: dict[str, Any]) -> tuple[list[Result], Any]:
         """Run a Python stored procedure; its output parameters land in ``outputs``."""
+        args = procedures.bind_arguments(fn, name, args)
         call = procedures.ProcedureCall(
             name=name, args=args, catalogue=self.catalogue, now=self.now()[0],
             query=lambda sql, params=(): self.conn.execute(sql, tuple(params)).fetchall(),
@@ -185,6 +208,17 @@ class Batch:
             rows, data = read, first.encoder.encode(first.rows)
         return SqlOutcome(rows=rows, data=data, rows_affected=affected, parameters=parameters,
                           columns=columns, execution_ms=modelled_ms(read, affected))
+
+
+def _encoder_for_table(cursor: sqlite3.Cursor, statement: Statement) -> Encoder:
+    """OUTPUT columns take the kinds of the target table's columns."""
+    names = [d[0] for d in cursor.description or ()]
+    target = statement.target
+    kinds = []
+    for name in names:
+        column = target.column(name) if target is not None else None
+        kinds.append(column.kind if column is not None else K.UNKNOWN)
+    return Encoder(names, kinds)
 
 
 def _encoder_from(cursor: sqlite3.Cursor) -> Encoder:

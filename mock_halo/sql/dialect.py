@@ -200,3 +200,13 @@ def _unclosed(text: str) -> errors.SqlError:
     quote = max(text.rfind("'"), text.rfind("["))
     rest = text[quote + 1:] if quote >= 0 else text
     return errors.SqlError(105, f"Unclosed quotation mark after the character string '{rest}'.")
+
+
+def tokenize(text: str) -> list:
+    """sqlglot's T-SQL tokens for ``text`` (raises ``TokenError`` on an unclosed quote)."""
+    return _DIALECT.tokenize(text)
+
+
+def unclosed(text: str) -> errors.SqlError:
+    """SQL Server's 105 for an unclosed quotation mark in ``text``."""
+    return _unclosed(text)

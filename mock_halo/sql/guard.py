@@ -20,7 +20,7 @@ STATEMENT_NAMES: dict[type[exp.Expression], str] = {
     exp.ExecuteSql: "sp_executesql",
 }
 NODE_NAMES: dict[type[exp.Expression], str] = {
-    exp.Returning: "the OUTPUT clause", exp.Lateral: "CROSS APPLY / OUTER APPLY", exp.Pivot: "PIVOT / UNPIVOT",
+exp.Lateral: "CROSS APPLY / OUTER APPLY", exp.Pivot: "PIVOT / UNPIVOT",
     exp.Stddev: "STDEV", exp.StddevPop: "STDEVP", exp.StddevSamp: "STDEV", exp.Variance: "VAR",
     exp.VariancePop: "VARP", exp.Greatest: "GREATEST", exp.Least: "LEAST", exp.TimestampTrunc: "DATETRUNC",
     exp.CurrentTimestampLTZ: "SYSDATETIMEOFFSET", exp.JSONExtract: "JSON_QUERY",

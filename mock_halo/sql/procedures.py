@@ -21,6 +21,7 @@ from datetime import datetime
 from typing import Any
 
 from mock_halo.sql import kinds as K
+from mock_halo.sql.errors import SqlError
 
 
 @dataclass(frozen=True)
@@ -51,6 +52,10 @@ class ProcedureResult:
 
 Procedure = Callable[[ProcedureCall], ProcedureResult]
 _REGISTRY: dict[str, Procedure] = {}
+#: Declared parameters per procedure (lower-case names without '@', in order; None: accept any).
+_PARAMETERS: dict[str, tuple[str, ...]] = {}
+#: Parameters that have a default value (may be omitted).
+_OPTIONAL: dict[str, frozenset[str]] = {}
 
 
 def base_name(text: str) -> str:
@@ -61,18 +66,61 @@ def base_name(text: str) -> str:
     return last.strip('"').lower()
 
 
-def register(name: str, fn: Procedure) -> Procedure:
+def register(name: str, fn: Procedure, parameters: tuple[str, ...] | None = None,
+             optional: tuple[str, ...] = ()) -> Procedure:
     _REGISTRY[base_name(name)] = fn
+    if parameters is not None:
+        _PARAMETERS[base_name(name)] = tuple(p.lstrip("@").lower() for p in parameters)
+        _OPTIONAL[base_name(name)] = frozenset(p.lstrip("@").lower() for p in optional)
+    fn.__dict__["procedure_name"] = base_name(name)
     return fn
 
 
 def unregister(name: str) -> None:
     _REGISTRY.pop(base_name(name), None)
+    _PARAMETERS.pop(base_name(name), None)
+    _OPTIONAL.pop(base_name(name), None)
 
 
-def procedure(name: str) -> Callable[[Procedure], Procedure]:
-    """Decorator: register ``fn`` as the stored procedure ``name``."""
-    return lambda fn: register(name, fn)
+def procedure(name: str, *parameters: str, optional: tuple[str, ...] = ()) -> Callable[[Procedure], Procedure]:
+    """Decorator: register ``fn`` as the stored procedure ``name`` with its ``@parameters`` in order."""
+    return lambda fn: register(name, fn, parameters if parameters else None, optional)
+
+
+def parameters_of(fn: Procedure) -> tuple[str, ...] | None:
+    return _PARAMETERS.get(getattr(fn, "procedure_name", ""))
+
+
+def parameter_name(fn: Procedure, position: int) -> str | None:
+    declared = parameters_of(fn)
+    return declared[position] if declared is not None and position < len(declared) else None
+
+
+def bind_arguments(fn: Procedure, name: str, args: dict[str, Any]) -> dict[str, Any]:
+    """Positional ('$0', ...) and named arguments -> declared names; SQL Server's 201 / 8144 / 8145."""
+    declared = parameters_of(fn)
+    if declared is None:
+        return args
+    shown = name.strip().split(".")[-1].strip("[]")
+    bound: dict[str, Any] = {}
+    for key, value in args.items():
+        if key.startswith("$"):
+            position = int(key[1:])
+            if position >= len(declared):
+                raise SqlError(8144, f"Procedure or function {shown} has too many arguments specified.")
+            bound[declared[position]] = value
+        elif key not in declared:
+            raise SqlError(8145, f"@{key} is not a parameter for procedure {shown}.")
+        else:
+            bound[key] = value
+    optional = _OPTIONAL.get(getattr(fn, "procedure_name", ""), frozenset())
+    for param in declared:
+        if param not in bound:
+            if param not in optional:
+                raise SqlError(201, f"Procedure or function '{shown}' expects parameter '@{param}', which was "
+                                    "not supplied.")
+            bound[param] = None
+    return bound
 
 
 def find(name: str) -> Procedure | None:

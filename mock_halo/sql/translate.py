@@ -25,11 +25,12 @@ from mock_halo.sql.schema import Catalog, Table
 
 @dataclass(frozen=True, slots=True)
 class ProcArg:
-    """One argument of an EXEC: a literal value or a request parameter."""
+    """One argument of an EXEC: a literal value or a variable (request parameter or DECLAREd)."""
 
     name: str | None  # lower-case name without '@' (None: positional)
     literal: Any = None
-    param: str | None = None  # key of the request parameter passed through
+    param: str | None = None  # key of the variable passed (and, with ``output``, assigned back)
+    output: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -42,18 +43,28 @@ class Statement:
     target: Table | None = None  # the table an INSERT/UPDATE/DELETE writes
     procedure: str = ""  # EXEC: the procedure name as written
     proc_args: tuple[ProcArg, ...] = ()
+    return_key: str | None = None  # EXEC @ret = ...: the variable receiving the return value
+    returns_rows: bool = False  # INSERT/UPDATE/DELETE ... OUTPUT: the statement yields a result set
     #: Output columns that are bare parameters: (column index, parameter key); their type is the
     #: parameter's declared SqlDbType, known only per request.
     param_columns: tuple[tuple[int, str], ...] = ()
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True)
 class Script:
+    """A compiled batch: ``steps`` for the interpreter; ``statements`` its plain statements in order."""
+
     statements: tuple[Statement, ...]
+    steps: tuple[Any, ...] = ()
 
     @property
     def writes(self) -> bool:
         return any(s.verb != "select" for s in self.statements)
+
+    @property
+    def simple(self) -> bool:
+        """A single plain statement (no variables, no control flow)."""
+        return len(self.steps) == 1 and self.steps[0].kind == "run"
 
 
 class Translator:
@@ -91,11 +102,18 @@ class Translator:
         if db is None:
             raise errors.SqlError(911, f"Database '{catalogue}' does not exist. Make sure that the name is "
                                        "entered correctly.")
-        statements = dialect.parse(text)
-        if len(statements) > 1:
-            raise errors.unsupported("multi-statement batches", f"this batch has {len(statements)} statements")
+        from mock_halo.sql import control, program
+
+        translated: list[Statement] = []
+
+        def one(tree: exp.Expression) -> Statement:
+            statement = self._statement(tree, db)
+            translated.append(statement)
+            return statement
+
         try:
-            return Script(tuple(self._statement(s, db) for s in statements))
+            steps = program.Compiler(one).compile(control.split(text))
+            return Script(tuple(translated), steps)
         except errors.SqlError:
             raise
         except SqlglotError as exc:
@@ -105,6 +123,9 @@ class Translator:
         verb = guard.statement_verb(statement)
         if verb == "exec":
             return _exec(statement)
+        returns_rows = verb in ("insert", "update", "delete") and statement.args.get("returning") is not None
+        if returns_rows:
+            _output_clause(statement)
         guard.check(statement)
         statement = dml.reshape(statement, lambda table: self._primary_key(table, db))
         analyzer = Analyzer(self.catalog, db)
@@ -125,6 +146,7 @@ class Translator:
             sql=sql, verb=verb, params=tuple(rewriter.params),
             written=tuple(rewriter.written[k] for k in rewriter.params),
             encoder=encoder, target=_target(analyzer, statement), param_columns=param_columns,
+            returns_rows=returns_rows,
         )
 
 
@@ -206,19 +228,24 @@ def _target(analyzer: Analyzer, statement: exp.Expression) -> Table | None:
 def _exec(statement: exp.Execute) -> Statement:
     target = statement.this
     name = written_name(target) if isinstance(target, exp.Table) else target.sql(dialect="tsql")
-    if statement.args.get("return_status") is not None:
-        raise errors.unsupported("EXEC @return_status = procedure")
+    status = statement.args.get("return_status")
     if not isinstance(target, exp.Table):
         raise errors.unsupported("EXEC of a dynamic SQL string")
     if procedures.find(name) is None:
         raise errors.procedure_not_found(name)
     args = []
     for arg in statement.expressions:
-        arg_name = None
+        arg_name, output = None, False
+        if isinstance(arg, exp.Alias) and arg.alias.upper() in ("OUTPUT", "OUT"):
+            arg, output = arg.this, True
         if isinstance(arg, exp.EQ) and isinstance(arg.this, exp.Parameter):
             arg_name, arg = arg.this.name.lower(), arg.expression
+        if isinstance(arg, exp.Neg) and isinstance(arg.this, exp.Literal) and not arg.this.is_string:
+            arg = exp.Literal.number("-" + arg.this.this)
+        if output and not isinstance(arg, exp.Parameter):
+            raise errors.SqlError(179, "Cannot use the OUTPUT option when passing a constant to a stored procedure.")
         if isinstance(arg, exp.Parameter) and not isinstance(arg.this, exp.Parameter):
-            args.append(ProcArg(arg_name, param=arg.name.lower()))
+            args.append(ProcArg(arg_name, param=arg.name.lower(), output=output))
         elif isinstance(arg, (exp.Literal, exp.National)):
             value = arg.this if isinstance(arg, exp.National) or arg.is_string else (
                 float(arg.this) if "." in arg.this else int(arg.this))
@@ -227,4 +254,22 @@ def _exec(statement: exp.Execute) -> Statement:
             args.append(ProcArg(arg_name))
         else:
             raise errors.unsupported("EXEC arguments other than literals and parameters")
-    return Statement(sql="", verb="exec", procedure=name, proc_args=tuple(args))
+    return Statement(sql="", verb="exec", procedure=name, proc_args=tuple(args),
+                     return_key=status.name.lower() if isinstance(status, exp.Parameter) else None)
+
+
+def _output_clause(statement: exp.Expression) -> None:
+    """``OUTPUT INSERTED.x, DELETED.*`` -> SQLite's ``RETURNING x, *`` (same row image)."""
+    returning = statement.args["returning"]
+    if returning.args.get("into"):
+        raise errors.unsupported("OUTPUT ... INTO")
+    wanted = "DELETED" if isinstance(statement, exp.Delete) else "INSERTED"
+    for column in list(returning.find_all(exp.Column)):
+        prefix = column.table.upper()
+        if prefix not in ("INSERTED", "DELETED"):
+            raise errors.unbound_identifier(column.sql(dialect="tsql"))
+        if prefix != wanted:
+            raise errors.unsupported(f"{prefix}.* in the OUTPUT clause of {type(statement).__name__.upper()}")
+        column.set("table", None)
+        if column.is_star:
+            column.replace(exp.Star())
