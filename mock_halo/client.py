@@ -1,0 +1,156 @@
+"""``MockHaloControl``: a small typed client for the ``/_mock`` control plane.
+
+Works against a running emulator (``MockHaloControl("http://127.0.0.1:8080")``)
+or any httpx client, including an in-process Starlette ``TestClient``
+(``MockHaloControl(client=test_client)``)::
+
+    control = MockHaloControl("http://127.0.0.1:8080")
+    control.add_scenario({"surface": "async"}, status="expiredInQueue")
+    control.advance("10m")
+    failed = control.journal(status=429)
+    control.reset()
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+import httpx
+
+
+class MockHaloControlError(RuntimeError):
+    """The control plane refused a call; ``status`` and ``message`` come from its error envelope."""
+
+    def __init__(self, status: int, message: str) -> None:
+        super().__init__(f"{status}: {message}")
+        self.status = status
+        self.message = message
+
+
+@dataclass(frozen=True)
+class ClockState:
+    now: str
+    speed: float
+    frozen: bool
+
+
+class MockHaloControl:
+    """Typed calls to ``/_mock``. Give ``base_url`` or an httpx ``client`` (not both)."""
+
+    def __init__(
+        self, base_url: str | None = None, *, client: httpx.Client | None = None, admin_token: str | None = None, timeout: float = 10.0
+    ) -> None:
+        if (base_url is None) == (client is None):
+            raise ValueError("give either base_url or client")
+        self._owned = client is None
+        self._client = client or httpx.Client(base_url=base_url or "", timeout=timeout)
+        self._headers = {"Authorization": f"Bearer {admin_token}"} if admin_token else {}
+
+    def close(self) -> None:
+        if self._owned:
+            self._client.close()
+
+    def __enter__(self) -> MockHaloControl:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def _call(self, method: str, path: str, json: Any = None, params: Mapping[str, Any] | None = None) -> Any:
+        response = self._client.request(method, f"/_mock{path}", json=json, params=params, headers=self._headers)
+        if response.status_code >= 400:
+            try:
+                message = response.json()["error"]["message"]
+            except (ValueError, KeyError, TypeError):
+                message = response.text
+            raise MockHaloControlError(response.status_code, message)
+        return response.json() if response.content else None
+
+    # -- clock ---------------------------------------------------------------------
+    def clock(self) -> ClockState:
+        return ClockState(**self._call("GET", "/clock"))
+
+    def advance(self, duration: str | float) -> ClockState:
+        """Move the clock forward: ``"10m"``, ``"2h"``, ``"PT30S"`` or a number of seconds."""
+        body = {"seconds": duration} if isinstance(duration, (int, float)) else {"duration": duration}
+        return ClockState(**self._call("POST", "/clock/advance", body))
+
+    def set_time(self, instant: str | datetime) -> ClockState:
+        text = instant.isoformat() if isinstance(instant, datetime) else instant
+        return ClockState(**self._call("POST", "/clock/set", {"time": text}))
+
+    def freeze(self) -> ClockState:
+        return ClockState(**self._call("POST", "/clock/freeze"))
+
+    def set_speed(self, speed: float) -> ClockState:
+        return ClockState(**self._call("POST", "/clock/speed", {"speed": speed}))
+
+    # -- state -----------------------------------------------------------------------
+    def reset(self, site_id: str | None = None) -> None:
+        self._call("POST", "/reset", {"siteId": site_id} if site_id else None)
+
+    def seed(self) -> int:
+        return self._call("GET", "/seed")["seed"]
+
+    def reseed(self, seed: int) -> None:
+        self._call("POST", "/seed", {"seed": seed})
+
+    def info(self) -> dict[str, Any]:
+        return self._call("GET", "/info")
+
+    def sites(self) -> list[dict[str, Any]]:
+        return self._call("GET", "/sites")["sites"]
+
+    def set_availability(self, site_id: str, availability: str) -> dict[str, Any]:
+        """``online``, ``offline`` or ``unreachable``."""
+        return self._call("PUT", f"/sites/{site_id}/availability", {"availability": availability})
+
+    def set_latency(self, site_id: str, latency: str | float) -> dict[str, Any]:
+        return self._call("PUT", f"/sites/{site_id}/latency", {"latency": latency})
+
+    # -- scenarios ----------------------------------------------------------------------
+    def add_scenario(
+        self,
+        match: Mapping[str, Any] | None = None,
+        outcome: Mapping[str, Any] | None = None,
+        *,
+        id: str | None = None,
+        name: str | None = None,
+        **outcome_fields: Any,
+    ) -> dict[str, Any]:
+        """Add a rule; outcome keys may be given as keywords: ``add_scenario({"surface": "async"}, status="expiredInQueue")``."""
+        rule: dict[str, Any] = {"match": dict(match or {}), "outcome": {**(outcome or {}), **outcome_fields}}
+        if id is not None:
+            rule["id"] = id
+        if name is not None:
+            rule["name"] = name
+        return self._call("POST", "/scenarios", rule)
+
+    def scenarios(self) -> list[dict[str, Any]]:
+        return self._call("GET", "/scenarios")["rules"]
+
+    def delete_scenario(self, rule_id: str) -> None:
+        self._call("DELETE", f"/scenarios/{rule_id}")
+
+    def clear_scenarios(self) -> None:
+        self._call("DELETE", "/scenarios")
+
+    # -- journal ---------------------------------------------------------------------------
+    def journal(
+        self,
+        *,
+        path: str | None = None,
+        site: str | None = None,
+        status: int | None = None,
+        surface: str | None = None,
+        limit: int | None = None,
+    ) -> list[dict[str, Any]]:
+        """Recorded Halo API requests, oldest first, filtered."""
+        filters = {"path": path, "site": site, "status": status, "surface": surface, "limit": limit}
+        return self._call("GET", "/journal", params={k: v for k, v in filters.items() if v is not None})["entries"]
+
+    def clear_journal(self) -> None:
+        self._call("DELETE", "/journal")

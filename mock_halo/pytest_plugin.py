@@ -1,0 +1,146 @@
+"""The mock-halo pytest plugin (entry point ``pytest11``: loaded once mock-halo is installed).
+
+Fixtures, each fresh per test (nothing shared, so safe under pytest-xdist):
+
+* ``halo_settings`` – the settings (virtual clock); override it in a conftest.
+* ``halo_emulator`` / ``halo_app`` – an in-process emulator and its Starlette app.
+* ``halo_client`` – a Starlette ``TestClient`` (an httpx client) over ``halo_app``.
+* ``halo_control`` – a :class:`~mock_halo.client.MockHaloControl` over ``halo_client``.
+* ``halo_clock`` – ``advance("10m")``, ``set_time(...)``, ``now()``.
+* ``halo_scenarios`` – ``add({"surface": "async"}, status="expiredInQueue")``, ``list()``, ``clear()``.
+* ``halo_server`` – a live uvicorn on a free loopback port in a background
+  thread (``.base_url``, ``.control``, ``.emulator``) for non-Python clients.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any
+
+import pytest
+
+from mock_halo.client import ClockState, MockHaloControl
+
+
+class HaloClock:
+    """The emulator clock, as a test moves it."""
+
+    def __init__(self, control: MockHaloControl) -> None:
+        self._control = control
+
+    def now(self) -> str:
+        return self._control.clock().now
+
+    def advance(self, duration: str | float) -> ClockState:
+        return self._control.advance(duration)
+
+    def set_time(self, instant: Any) -> ClockState:
+        return self._control.set_time(instant)
+
+
+class HaloScenarios:
+    """Scenario rules for this test's emulator."""
+
+    def __init__(self, control: MockHaloControl) -> None:
+        self._control = control
+
+    def add(self, match: dict[str, Any] | None = None, outcome: dict[str, Any] | None = None, **fields: Any) -> dict[str, Any]:
+        return self._control.add_scenario(match, outcome, **fields)
+
+    def list(self) -> list[dict[str, Any]]:
+        return self._control.scenarios()
+
+    def delete(self, rule_id: str) -> None:
+        self._control.delete_scenario(rule_id)
+
+    def clear(self) -> None:
+        self._control.clear_scenarios()
+
+
+@pytest.fixture
+def halo_settings():
+    """Embedded defaults on a virtual clock (frozen at 2026-01-05 10:00 Sydney)."""
+    from mock_halo.config import load_settings
+
+    return load_settings(env={}, overrides={"clock": "virtual"})
+
+
+@pytest.fixture
+def halo_emulator(halo_settings) -> Iterator[Any]:
+    from mock_halo.emulator import Emulator
+
+    emulator = Emulator(halo_settings)
+    yield emulator
+    emulator.close()
+
+
+@pytest.fixture
+def halo_app(halo_emulator):
+    from mock_halo.app import create_app
+
+    return create_app(emulator=halo_emulator)
+
+
+@pytest.fixture
+def halo_client(halo_app) -> Iterator[Any]:
+    from starlette.testclient import TestClient
+
+    with TestClient(halo_app) as client:
+        yield client
+
+
+@pytest.fixture
+def halo_control(halo_client) -> MockHaloControl:
+    return MockHaloControl(client=halo_client)
+
+
+@pytest.fixture
+def halo_clock(halo_control) -> HaloClock:
+    return HaloClock(halo_control)
+
+
+@pytest.fixture
+def halo_scenarios(halo_control) -> HaloScenarios:
+    return HaloScenarios(halo_control)
+
+
+@dataclass
+class HaloServer:
+    """A live emulator: ``base_url`` for any HTTP client, ``control`` for ``/_mock``."""
+
+    base_url: str
+    emulator: Any
+    control: MockHaloControl
+
+
+@pytest.fixture
+def halo_server(halo_settings) -> Iterator[HaloServer]:
+    """A uvicorn server on a free port of 127.0.0.1, its own emulator, stopped after the test."""
+    import uvicorn
+
+    from mock_halo.app import create_app
+    from mock_halo.emulator import Emulator
+
+    emulator = Emulator(halo_settings)
+    config = uvicorn.Config(create_app(emulator=emulator), host="127.0.0.1", port=0, log_level="warning", access_log=False)
+    server = uvicorn.Server(config)
+    thread = threading.Thread(target=server.run, name="mock-halo-server", daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 30
+    while not server.started:
+        if not thread.is_alive() or time.monotonic() > deadline:
+            raise RuntimeError("the mock-halo server did not start")
+        time.sleep(0.01)
+    port = server.servers[0].sockets[0].getsockname()[1]
+    base_url = f"http://127.0.0.1:{port}"
+    control = MockHaloControl(base_url)
+    try:
+        yield HaloServer(base_url=base_url, emulator=emulator, control=control)
+    finally:
+        control.close()
+        server.should_exit = True
+        thread.join(timeout=10)
+        emulator.close()
