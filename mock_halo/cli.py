@@ -44,6 +44,10 @@ def _parser() -> argparse.ArgumentParser:
     serve.add_argument("--clock-speed", dest="clock_speed", type=float, help="with a real clock: 60 runs an hour a minute")
     serve.add_argument("--log-level", dest="log_level", choices=["critical", "error", "warning", "info", "debug"])
     serve.add_argument("--quiet", action="store_true", help="no startup banner")
+    serve.add_argument(
+        "--scenario", action="append", default=[], metavar="FILE.json",
+        help="preload scenario rules from a JSON file (a rule, an array, or {\"rules\": [...]}); repeatable",
+    )
     serve.set_defaults(func=_serve)
 
     sub.add_parser("fixtures", help="write a fake practice database (see: mock-halo fixtures --help)")
@@ -75,9 +79,15 @@ def _serve(args: argparse.Namespace) -> int:
         "clock_speed": args.clock_speed,
         "log_level": args.log_level,
     }
+    from mock_halo.config import with_scenarios
+    from mock_halo.scenarios import ScenarioError
+    from mock_halo.scenarios.files import read_rule_file
+
     try:
         settings = load_settings(args.config, overrides=overrides)
-    except ConfigError as exc:
+        for path in args.scenario:
+            settings = with_scenarios(settings, read_rule_file(path), path)
+    except (ConfigError, ScenarioError) as exc:
         print(f"mock-halo: configuration error: {exc}", file=sys.stderr)
         return 2
     started = time.perf_counter()

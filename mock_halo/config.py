@@ -120,6 +120,8 @@ class Settings:
     async_success_when: str = "firstPage"
     #: Where ``/_mock/*`` is open without an admin token (loopback by default).
     admin_token: str | None = None
+    #: Scenario rules loaded at startup (``[[scenarios]]``, ``serve --scenario``); JSON-shaped dicts.
+    scenarios: tuple[dict[str, Any], ...] = ()
     log_level: str = "info"
     source: str = "embedded defaults"
 
@@ -271,7 +273,7 @@ def _apply_toml_data(settings: Settings, data: dict[str, Any], source: str) -> S
     server = data.pop("server", {}) or {}
     if not isinstance(server, dict):
         raise ConfigError(f"{source}: [server] must be a table")
-    scalars = {**server, **{k: v for k, v in data.items() if k not in ("sites", "integrators")}}
+    scalars = {**server, **{k: v for k, v in data.items() if k not in ("sites", "integrators", "scenarios")}}
     settings = _apply_mapping(settings, scalars, source)
     if "sites" in data:
         settings = replace(settings, sites=tuple(_parse_site(s, i, source) for i, s in enumerate(_table_list(data["sites"], "sites", source))))
@@ -288,7 +290,21 @@ def _apply_toml_data(settings: Settings, data: dict[str, Any], source: str) -> S
             settings,
             integrators=tuple(_parse_integrator(i, n, source) for n, i in enumerate(_table_list(data["integrators"], "integrators", source))),
         )
+    if "scenarios" in data:
+        settings = with_scenarios(settings, _table_list(data["scenarios"], "scenarios", source), source)
     return replace(settings, source=source)
+
+
+def with_scenarios(settings: Settings, rules: list[dict[str, Any]], source: str) -> Settings:
+    """``settings`` with ``rules`` appended to its preloaded scenario rules (checked now: ConfigError)."""
+    from mock_halo.scenarios import ScenarioError, parse_rule
+
+    for index, rule in enumerate(rules):
+        try:
+            parse_rule(rule, f"rule-{index + 1}")
+        except ScenarioError as exc:
+            raise ConfigError(f"{source}: scenario {index + 1}: {exc}") from None
+    return replace(settings, scenarios=settings.scenarios + tuple(dict(r) for r in rules))
 
 
 def _table_list(value: Any, name: str, source: str) -> list[dict[str, Any]]:
