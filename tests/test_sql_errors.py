@@ -66,9 +66,9 @@ def fails(engine, sql: str, mode: str = "reader", **kwargs) -> SqlError:
     ("SELECT CAST('2020-02-30' AS datetime)", 242,
      "The conversion of a varchar data type to a datetime data type resulted in an out-of-range value."),
     ("SELECT SUBSTRING('abc', 1, -1)", 536, "Invalid length parameter passed to the substring function."),
-    ("EXEC BP_GetAllUsers", 2812, "Could not find stored procedure 'BP_GetAllUsers'."),
-    ("EXEC BPSPATIENTS.dbo.BP_AddAppointment @aptdate = '2020-01-01'", 2812,
-     "Could not find stored procedure 'BPSPATIENTS.dbo.BP_AddAppointment'."),
+    ("EXEC BP_GetNothing", 2812, "Could not find stored procedure 'BP_GetNothing'."),
+    ("EXEC BPSPATIENTS.dbo.BP_AddNothing @aptdate = '2020-01-01'", 2812,
+     "Could not find stored procedure 'BPSPATIENTS.dbo.BP_AddNothing'."),
 ])
 def test_error_numbers_and_messages(engine, sql, number, message):
     error = fails(engine, sql)

@@ -169,7 +169,7 @@ def _statement(reader: _Reader) -> list[Node]:
 
 def _expect(reader: _Reader, *words: str) -> None:
     for word in words:
-        if reader.word() != word:
+        if reader.i >= len(reader.tokens) or reader.tokens[reader.i].text.upper() != word:
             raise _near(reader)
         reader.i += 1
 

@@ -16,7 +16,7 @@ from collections.abc import Callable, Mapping
 from datetime import UTC, datetime, timedelta, timezone, tzinfo
 from typing import TYPE_CHECKING, Any
 
-from mock_halo.sql import errors, functions, params, procedures
+from mock_halo.sql import bp, errors, functions, params, procedures  # noqa: F401 - bp registers procedures
 from mock_halo.sql.batch import Batch
 from mock_halo.sql.sqlite_errors import map_sqlite_error
 from mock_halo.sql.errors import ParameterError, SqlError
