@@ -291,3 +291,20 @@ def test_directive_beats_rules(s: Scripted):
 @pytest.mark.parametrize("comment", ["/* mock-halo: error */", "/* mock-halo: status=done */", "/* mock-halo: error=abc */"])
 def test_malformed_directive_is_400(s: Scripted, comment):
     assert_general_error(s.immediate(f"SELECT 1 {comment}"), 400, "mock-halo")
+
+
+def test_a_rule_added_after_traffic_applies_to_the_next_request(s: Scripted):
+    token = s.token()
+    assert s.immediate("SELECT 1", token=token).status_code == 200
+    rule = s.rule({"error": 503}, surface="immediate", site=SITE)
+    assert s.immediate("SELECT 1", token=token).status_code == 503
+    s.client.delete(f"/_mock/scenarios/{rule['id']}")
+    assert s.immediate("SELECT 1", token=token).status_code == 200
+
+
+def test_many_non_matching_rules_change_nothing(s: Scripted):
+    rules = [{"match": {"sql": f"no-such-text-{i}"}, "outcome": {"error": 500}} for i in range(100)]
+    assert s.client.post("/_mock/scenarios", json={"rules": rules}).status_code == 201
+    token = s.token()
+    assert s.immediate("SELECT 1", token=token).status_code == 200
+    assert s.client.get("/_mock/journal", params={"surface": "immediate"}).json()["entries"][0]["scenarios"] == []

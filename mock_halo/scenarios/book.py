@@ -59,13 +59,17 @@ class _Entry:
     seen: int = 0
     fired: int = 0
 
-    def matches(self, facts: RequestFacts) -> bool:
+    def accepts(self, surface: str, site: str | None) -> bool:
+        """The cheap criteria (surface and site), which decide the candidate lists."""
         m = self.rule.match
-        if m.surfaces and facts.surface not in m.surfaces:
+        if m.surfaces and surface not in m.surfaces:
             return False
-        if m.site is not None and (facts.site or "").lower() != m.site:
-            return False
-        if m.sql is not None and (facts.sql is None or m.sql not in facts.sql.lower()):
+        return m.site is None or (site or "").lower() == m.site
+
+    def matches(self, facts: RequestFacts, lowered_sql: str | None) -> bool:
+        """The remaining criteria (``accepts`` already holds); ``lowered_sql`` is ``facts.sql.lower()``."""
+        m = self.rule.match
+        if m.sql is not None and (lowered_sql is None or m.sql not in lowered_sql):
             return False
         if m.sql_regex is not None and (facts.sql is None or m.sql_regex.search(facts.sql) is None):
             return False
@@ -97,6 +101,9 @@ class ScenarioBook:
     def __init__(self, preloaded: Iterable[Mapping[str, Any]] = ()) -> None:
         self._lock = threading.Lock()
         self._entries: list[_Entry] = []
+        # Rules that can apply to a (surface, site), so a request that matches
+        # none costs a dict lookup however many rules there are.
+        self._candidates: dict[tuple[str, str | None], list[_Entry]] = {}
         self._ids = itertools.count(1)
         self._preloaded = [dict(r) for r in preloaded]
         self.reset()
@@ -111,22 +118,26 @@ class ScenarioBook:
             if any(e.rule.id == rule.id for e in self._entries):
                 raise ScenarioError(f"a rule with id '{rule.id}' already exists; delete it first or pick another id.")
             self._entries.append(_Entry(rule))
+            self._candidates = {}
             return rule
 
     def remove(self, rule_id: str) -> bool:
         with self._lock:
             before = len(self._entries)
             self._entries = [e for e in self._entries if e.rule.id != rule_id]
+            self._candidates = {}
             return len(self._entries) != before
 
     def clear(self) -> None:
         with self._lock:
             self._entries = []
+            self._candidates = {}
 
     def reset(self) -> None:
         """Back to the preloaded rules (config file, ``--scenario``), counters at zero."""
         with self._lock:
             self._entries = []
+            self._candidates = {}
             self._ids = itertools.count(1)
         for data in self._preloaded:
             self.add(data)
@@ -146,13 +157,22 @@ class ScenarioBook:
         """The composed decision for a request, or None when nothing applies."""
         if not self._entries and directive is None:
             return None
+        key = (facts.surface, facts.site)
+        candidates = self._candidates.get(key)
+        if candidates is None:
+            with self._lock:
+                candidates = [e for e in self._entries if e.accepts(*key)]
+                self._candidates[key] = candidates
+        if not candidates and directive is None:
+            return None
         decision = Decision()
         if directive is not None:
             decision.take(directive)
             decision.fired.append("sql-directive")
+        lowered = facts.sql.lower() if facts.sql is not None else None
         with self._lock:
-            for entry in self._entries:
-                if entry.matches(facts) and entry.record():
+            for entry in candidates:
+                if entry.matches(facts, lowered) and entry.record():
                     decision.take(entry.rule.outcome)
                     decision.fired.append(entry.rule.id)
         return decision if decision.fired else None
