@@ -49,22 +49,26 @@ def site_of(path: str) -> str | None:
 
 
 class Journal:
-    """A thread-safe ring buffer of journal entries (plain dicts, newest last)."""
+    """A thread-safe ring buffer of journal entries, newest last.
+
+    Entries are kept raw (a tuple of bytes and numbers) and rendered only when
+    read, so recording costs the hot path a few microseconds.
+    """
 
     def __init__(self, capacity: int = DEFAULT_CAPACITY, body_limit: int = DEFAULT_BODY_LIMIT) -> None:
         self.capacity = capacity
         self.body_limit = body_limit
-        self._entries: deque[dict[str, Any]] = deque(maxlen=capacity)
+        self._entries: deque[tuple[Any, ...]] = deque(maxlen=capacity)
         self._ids = itertools.count(1)
         self._lock = threading.Lock()
 
     def __len__(self) -> int:
         return len(self._entries)
 
-    def record(self, entry: dict[str, Any]) -> None:
+    def record(self, at: Any, method: str, path: str, query: bytes, status: int, seconds: float,
+               request_body: bytes, response_body: bytes, fired: list[str]) -> None:
         with self._lock:
-            entry["id"] = next(self._ids)
-            self._entries.append(entry)
+            self._entries.append((next(self._ids), at, method, path, query, status, seconds, request_body, response_body, fired))
 
     def clear(self) -> None:
         with self._lock:
@@ -84,14 +88,31 @@ class Journal:
             items = list(self._entries)
         site = site.lower() if site else None
         found = [
-            e
+            self._render(e)
             for e in items
-            if (path is None or path in e["path"])
-            and (site is None or e["site"] == site)
-            and (status is None or e["status"] == status)
-            and (surface is None or e["surface"] == surface)
+            if (path is None or path in e[3])
+            and (status is None or e[5] == status)
+            and (site is None or site_of(e[3]) == site)
+            and (surface is None or surface_of(e[3]) == surface)
         ]
         return found[-limit:] if limit else found
+
+    def _render(self, entry: tuple[Any, ...]) -> dict[str, Any]:
+        entry_id, at, method, path, query, status, seconds, request_body, response_body, fired = entry
+        return {
+            "id": entry_id,
+            "time": format_timestamp(at),
+            "method": method,
+            "path": path,
+            "query": query.decode("latin-1"),
+            "site": site_of(path),
+            "surface": surface_of(path),
+            "status": status,
+            "durationMs": round(seconds * 1000, 3),
+            "requestBody": self.truncate(request_body),
+            "responseBody": self.truncate(response_body),
+            "scenarios": list(fired),
+        }
 
     def truncate(self, body: bytes) -> str:
         text = body[: self.body_limit].decode("utf-8", errors="replace")
@@ -111,42 +132,32 @@ class JournalMiddleware:
             await self.app(scope, receive, send)
             return
         journal = self.journal()
-        limit = journal.body_limit
-        request_body = bytearray()
-        response_body = bytearray()
-        state: dict[str, Any] = {"status": 500}
+        keep = journal.body_limit + 1  # one byte more marks truncation
+        request_parts: list[bytes] = []
+        response_parts: list[bytes] = []
+        status = [500]
         started = time.perf_counter()
         at = self.now()
 
         async def recording_receive():
             message = await receive()
-            if message["type"] == "http.request" and len(request_body) <= limit:
-                request_body.extend(message.get("body", b"")[: limit + 1 - len(request_body)])
+            if message["type"] == "http.request":
+                request_parts.append(message.get("body", b"")[:keep])
             return message
 
         async def recording_send(message):
-            if message["type"] == "http.response.start":
-                state["status"] = message["status"]
-            elif message["type"] == "http.response.body" and len(response_body) <= limit:
-                response_body.extend(message.get("body", b"")[: limit + 1 - len(response_body)])
+            kind = message["type"]
+            if kind == "http.response.body":
+                response_parts.append(message.get("body", b"")[:keep])
+            elif kind == "http.response.start":
+                status[0] = message["status"]
             await send(message)
 
         try:
             await self.app(scope, recording_receive, recording_send)
         finally:
-            path = scope["path"]
             journal.record(
-                {
-                    "time": format_timestamp(at),
-                    "method": scope["method"],
-                    "path": path,
-                    "query": scope.get("query_string", b"").decode("latin-1"),
-                    "site": site_of(path),
-                    "surface": surface_of(path),
-                    "status": state["status"],
-                    "durationMs": round((time.perf_counter() - started) * 1000, 3),
-                    "requestBody": journal.truncate(bytes(request_body)),
-                    "responseBody": journal.truncate(bytes(response_body)),
-                    "scenarios": scope.get(FIRED_KEY, []),
-                }
+                at, scope["method"], scope["path"], scope.get("query_string", b""), status[0],
+                time.perf_counter() - started, b"".join(request_parts)[:keep], b"".join(response_parts)[:keep],
+                scope.get(FIRED_KEY, ()),
             )

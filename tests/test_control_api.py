@@ -133,7 +133,7 @@ def test_journal_records_filters_and_clears(client, halo: Halo):
 
 
 def test_journal_is_bounded_and_truncates_bodies(client, emulator: Emulator, halo: Halo):
-    emulator.journal._entries = type(emulator.journal._entries)(maxlen=3)
+    emulator.journal._entries = type(emulator.journal._entries)(maxlen=3)  # a small ring
     for _ in range(5):
         client.get("/unknown")
     assert len(client.get("/_mock/journal").json()["entries"]) == 3
