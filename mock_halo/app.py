@@ -15,6 +15,7 @@ from starlette.routing import BaseRoute, Route
 from mock_halo import errors, resources
 from mock_halo.api import control, control_rules, fhir, registered, sql, tokens
 from mock_halo.api.common import JSONBody, error_response
+from mock_halo.api.fhir_faults import FhirScenarioMiddleware
 from mock_halo.config import Settings
 from mock_halo.emulator import Emulator
 from mock_halo.journal import JournalMiddleware
@@ -144,7 +145,9 @@ def create_app(settings: Settings | None = None, *, emulator: Emulator | None = 
         exception_handlers={errors.HaloError: on_halo_error, HTTPException: on_http_error, Exception: on_crash},
     )
     app.state.emulator = emulator
-    # The journal sees every Halo API request and its final response.
+    # Rules on the FHIR surface sit in front of the FHIR handlers; the journal
+    # (outermost) sees every Halo API request and its final response.
+    app.add_middleware(FhirScenarioMiddleware, emulator=emulator)
     app.add_middleware(JournalMiddleware, journal=lambda: emulator.journal, now=emulator.clock.now)
     return app
 

@@ -308,3 +308,19 @@ def test_many_non_matching_rules_change_nothing(s: Scripted):
     token = s.token()
     assert s.immediate("SELECT 1", token=token).status_code == 200
     assert s.client.get("/_mock/journal", params={"surface": "immediate"}).json()["entries"][0]["scenarios"] == []
+
+
+# -- FHIR surface -------------------------------------------------------------------------------
+def test_fhir_rules_match_the_resource_type(s: Scripted):
+    s.rule({"error": 503}, surface="fhir", fhirResource="Patient")
+    s.rule({"error": 429, "retryAfter": 4}, surface="fhir", fhirResource="Observation")
+    headers = s.headers(s.token())
+    patient = s.client.get(f"/device/sites/{SITE}/fhir/R4/Patient?family=Smith", headers=headers)
+    assert_general_error(patient, 503, "could not be contacted")
+    observation = s.client.get(f"/device/sites/{SITE}/fhir/R4/Observation", headers=headers)
+    assert observation.status_code == 429 and observation.headers["Retry-After"] == "4"
+    assert observation.json()["resourceType"] == "OperationOutcome"
+    other = s.client.get(f"/device/sites/{SITE}/fhir/R4/Practitioner", headers=headers)
+    assert other.status_code not in (429, 503)
+    entry = s.client.get("/_mock/journal", params={"surface": "fhir", "status": 503}).json()["entries"][0]
+    assert entry["scenarios"] == ["rule-1"]
