@@ -18,11 +18,13 @@ import threading
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pytest
 
-from mock_halo.client import ClockState, MockHaloControl
+if TYPE_CHECKING:  # httpx is imported only when a fixture is used: the plugin
+    # loads into every pytest session once mock-halo is installed.
+    from mock_halo.client import ClockState, MockHaloControl
 
 
 class HaloClock:
@@ -94,6 +96,8 @@ def halo_client(halo_app) -> Iterator[Any]:
 
 @pytest.fixture
 def halo_control(halo_client) -> MockHaloControl:
+    from mock_halo.client import MockHaloControl
+
     return MockHaloControl(client=halo_client)
 
 
@@ -122,6 +126,7 @@ def halo_server(halo_settings) -> Iterator[HaloServer]:
     import uvicorn
 
     from mock_halo.app import create_app
+    from mock_halo.client import MockHaloControl
     from mock_halo.emulator import Emulator
 
     emulator = Emulator(halo_settings)

@@ -108,3 +108,13 @@ def test_declares_the_pytest11_entry_point():
 
     project = tomllib.loads((REPO / "pyproject.toml").read_text())["project"]
     assert project["entry-points"]["pytest11"] == {"mock_halo": "mock_halo.pytest_plugin"}
+
+
+def test_loading_the_plugin_imports_neither_httpx_nor_the_emulator():
+    """Installed, the plugin loads into every pytest session: it must stay cheap and need no extras."""
+    import subprocess
+    import sys
+
+    code = "import sys, mock_halo.pytest_plugin; print(sorted(m for m in ('httpx', 'mock_halo.app', 'starlette') if m in sys.modules))"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=REPO, check=True).stdout
+    assert out.strip() == "[]"
