@@ -19,6 +19,9 @@ from typing import Any
 
 from mock_halo.scenarios.rules import Outcome, Rule, ScenarioError, parse_rule
 
+#: Remembered (surface, site, SQL text) -> rules whose SQL substring it contains.
+HITS_CACHE_SIZE = 4096
+
 
 @dataclass(frozen=True)
 class RequestFacts:
@@ -103,7 +106,8 @@ class ScenarioBook:
         self._entries: list[_Entry] = []
         # Rules that can apply to a (surface, site), so a request that matches
         # none costs a dict lookup however many rules there are.
-        self._candidates: dict[tuple[str, str | None], list[_Entry]] = {}
+        self._candidates: dict[tuple[str, str | None], list[tuple[str | None, _Entry]]] = {}
+        self._hits: dict[tuple[Any, str | None], list[_Entry]] = {}
         self._ids = itertools.count(1)
         self._preloaded = [dict(r) for r in preloaded]
         self.reset()
@@ -119,6 +123,7 @@ class ScenarioBook:
                 raise ScenarioError(f"a rule with id '{rule.id}' already exists; delete it first or pick another id.")
             self._entries.append(_Entry(rule))
             self._candidates = {}
+            self._hits = {}
             return rule
 
     def remove(self, rule_id: str) -> bool:
@@ -126,18 +131,21 @@ class ScenarioBook:
             before = len(self._entries)
             self._entries = [e for e in self._entries if e.rule.id != rule_id]
             self._candidates = {}
+            self._hits = {}
             return len(self._entries) != before
 
     def clear(self) -> None:
         with self._lock:
             self._entries = []
             self._candidates = {}
+            self._hits = {}
 
     def reset(self) -> None:
         """Back to the preloaded rules (config file, ``--scenario``), counters at zero."""
         with self._lock:
             self._entries = []
             self._candidates = {}
+            self._hits = {}
             self._ids = itertools.count(1)
         for data in self._preloaded:
             self.add(data)
@@ -157,22 +165,40 @@ class ScenarioBook:
         """The composed decision for a request, or None when nothing applies."""
         if not self._entries and directive is None:
             return None
-        key = (facts.surface, facts.site)
-        candidates = self._candidates.get(key)
-        if candidates is None:
-            with self._lock:
-                candidates = [e for e in self._entries if e.accepts(*key)]
-                self._candidates[key] = candidates
-        if not candidates and directive is None:
-            return None
-        decision = Decision()
-        if directive is not None:
-            decision.take(directive)
-            decision.fired.append("sql-directive")
         lowered = facts.sql.lower() if facts.sql is not None else None
         with self._lock:
-            for entry in candidates:
+            hits = self._hits_for((facts.surface, facts.site), lowered)
+            if not hits and directive is None:
+                return None
+            decision = Decision()
+            if directive is not None:
+                decision.take(directive)
+                decision.fired.append("sql-directive")
+            for entry in hits:
                 if entry.matches(facts, lowered) and entry.record():
                     decision.take(entry.rule.outcome)
                     decision.fired.append(entry.rule.id)
         return decision if decision.fired else None
+
+    def _hits_for(self, key: tuple[str, str | None], lowered: str | None) -> list[_Entry]:
+        """Rules that may match: surface and site accepted, SQL substring present (lock held).
+
+        The SQL substring is the usual discriminator, tested in one tight
+        comprehension (creation order kept) and remembered per SQL text, since
+        clients repeat theirs; so a request matching no rule stays cheap.
+        """
+        hits_key = (key, lowered)
+        hits = self._hits.get(hits_key)
+        if hits is not None:
+            return hits
+        candidates = self._candidates.get(key)
+        if candidates is None:
+            candidates = self._candidates[key] = [(e.rule.match.sql, e) for e in self._entries if e.accepts(*key)]
+        if lowered is None:
+            hits = [e for sub, e in candidates if sub is None]
+        else:
+            hits = [e for sub, e in candidates if sub is None or sub in lowered]
+        if len(self._hits) >= HITS_CACHE_SIZE:
+            self._hits = {}
+        self._hits[hits_key] = hits
+        return hits
