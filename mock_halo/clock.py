@@ -130,9 +130,18 @@ def format_timestamp(value: datetime) -> str:
     """Halo's timestamp style: UTC, millisecond precision, ``Z`` suffix."""
     if value.tzinfo is not UTC:
         value = value.astimezone(UTC)
-    # isoformat is several times faster than strftime, and this runs for
-    # every timestamp of every response.
-    return value.replace(tzinfo=None).isoformat(timespec="milliseconds") + "Z"
+    # This runs for every timestamp of every response; the timestamps of one
+    # response share their second, so the "YYYY-MM-DDTHH:MM:SS" part is cached.
+    key = (value.year, value.month, value.day, value.hour, value.minute, value.second)
+    prefix = _SECOND_PREFIXES.get(key)
+    if prefix is None:
+        if len(_SECOND_PREFIXES) > 4096:
+            _SECOND_PREFIXES.clear()
+        prefix = _SECOND_PREFIXES[key] = value.replace(microsecond=0, tzinfo=None).isoformat()
+    return f"{prefix}.{value.microsecond // 1000:03d}Z"
+
+
+_SECOND_PREFIXES: dict[tuple[int, int, int, int, int, int], str] = {}
 
 
 def parse_timestamp(text: str) -> datetime:

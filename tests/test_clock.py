@@ -1,4 +1,4 @@
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
 
@@ -73,3 +73,17 @@ def test_durations_parse(text, seconds):
 def test_bad_durations_are_refused(text):
     with pytest.raises(ValueError):
         parse_duration(text)
+
+
+from hypothesis import given  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+
+@given(st.datetimes(min_value=datetime(2000, 1, 1), max_value=datetime(2100, 1, 1), timezones=st.just(UTC)))
+def test_cached_timestamp_format_equals_the_plain_one(value):
+    assert format_timestamp(value) == value.replace(tzinfo=None).isoformat(timespec="milliseconds") + "Z"
+
+
+def test_timestamps_in_other_zones_render_in_utc():
+    sydney = timezone(timedelta(hours=11))
+    assert format_timestamp(datetime(2026, 1, 5, 10, 0, 0, 123456, tzinfo=sydney)) == "2026-01-04T23:00:00.123Z"

@@ -116,7 +116,7 @@ def run_immediate(
     record.completed_at = completed_at
     sealed = SealedRecord(record)
     emulator.queries.add(sealed)
-    emulator.lifecycle.note_immediate(site.id, round((completed_at - start).total_seconds() * 1000))
+    emulator.lifecycle.note_immediate(site.id, round((completed_at - start).total_seconds() * 1000), at=start)
     return 200, sealed.body
 
 

@@ -105,10 +105,14 @@ class Lifecycle:
     def _is_online(self, site_id: str, at: datetime) -> bool:
         return self._link(site_id).availability_at(at) == ONLINE
 
-    def note_immediate(self, site_id: str, duration_ms: int | None = None) -> None:
-        """An immediate query ran now: it holds an idle link briefly (async waits behind it)."""
+    def note_immediate(self, site_id: str, duration_ms: int | None = None, at: datetime | None = None) -> None:
+        """An immediate query ran at ``at`` (default now): it holds an idle link briefly.
+
+        Callers that already caught the scheduler up (``now()``) pass that instant,
+        which saves running it again on the hot path.
+        """
         with self.lock:
-            now = self.now()
+            now = at if at is not None else self.now()
             if duration_ms is None:
                 import random
 
