@@ -49,6 +49,25 @@ def _site_routes(prefix: str) -> list[BaseRoute]:
 OTHER_METHODS = ["GET", "PUT", "PATCH", "DELETE"]
 
 
+def _allowed_methods(request: Request) -> list[str]:
+    """Every method served at this path: the union over the routes that share the
+    template of the first route matching it (one path may have several routes).
+
+    Starlette's own 405 names only the first route's methods.
+    """
+    path = request.scope["path"]
+    routes = [r for r in request.app.routes if isinstance(r, Route) and r.methods]
+    owner = next((r for r in routes if r.path_regex.match(path)), None)
+    if owner is None:
+        return []
+    methods: set[str] = set()
+    for route in routes:
+        if route.path == owner.path and getattr(route.endpoint, "__name__", "") != "method_not_allowed":
+            methods |= route.methods
+    order = ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE"]
+    return sorted(methods, key=lambda m: order.index(m) if m in order else len(order))
+
+
 def _only(*allowed: str):
     """A handler answering 405 for a path whose only methods are ``allowed``."""
 
@@ -115,7 +134,10 @@ def create_app(settings: Settings | None = None, *, emulator: Emulator | None = 
         if exc.status_code == 405:
             err = errors.method_not_allowed(request.method, request.url.path)
             response = error_response(err, style)
-            if exc.headers and "Allow" in exc.headers:
+            allowed = _allowed_methods(request)
+            if allowed:
+                response.headers["Allow"] = ", ".join(allowed)
+            elif exc.headers and "Allow" in exc.headers:
                 response.headers["Allow"] = exc.headers["Allow"]
             return response
         if exc.status_code == 404:

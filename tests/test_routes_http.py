@@ -55,3 +55,13 @@ def test_openapi_document_is_served(client):
     assert document["openapi"].startswith("3.1")
     assert "/integrator/token" in document["paths"]
     assert f"/device/sites/{{siteId}}/queries/immediate" in document["paths"]
+
+
+def test_405_lists_every_method_the_path_serves(client, halo):
+    # GET and POST on .../queries/registered are two routes; Allow must name both.
+    response = client.put(f"/device/sites/{SITE}/queries/registered", headers=halo.headers(halo.token()))
+    assert_general_error(response, 405)
+    assert set(response.headers["allow"].split(", ")) >= {"GET", "POST"}
+    response = client.put("/_mock/scenarios")
+    assert response.status_code == 405
+    assert {"GET", "POST", "DELETE"} <= set(response.headers["allow"].split(", "))
