@@ -547,4 +547,10 @@ catalogues = [{{ name = "BPSPatients", default = true }}, {{ name = "BPSSamples"
 name = "My Integration"
 subscription_keys = ["{DEFAULT_SUBSCRIPTION_KEY}"]
 sites = ["{DEFAULT_SITE_IDS[0]}"]
+
+# Scenario rules loaded at startup (and restored on every reset); see the README.
+[[scenarios]]
+id = "busy-appointments"
+match = {{ surface = "immediate", sql = "BPS_Appointments", ordinal = 2, count = 1 }}
+outcome = {{ error = 429, retryAfter = 5 }}
 """

@@ -99,3 +99,10 @@ def test_data_file_must_exist_and_name_a_catalogue(tmp_path):
     (tmp_path / "x.sqlite").write_bytes(b"")
     with pytest.raises(ConfigError, match="not one of the site's catalogues"):
         settings_from_mapping({"sites": [{"data": {"Patients": str(tmp_path / "x.sqlite")}}]})
+
+
+def test_config_example_preloads_its_scenario(tmp_path):
+    path = tmp_path / "example.toml"
+    path.write_text(example_toml())
+    settings = load_settings(path, env={})
+    assert [rule["id"] for rule in settings.scenarios] == ["busy-appointments"]
