@@ -202,9 +202,20 @@ def _unclosed(text: str) -> errors.SqlError:
     return errors.SqlError(105, f"Unclosed quotation mark after the character string '{rest}'.")
 
 
+class _BatchTokenizer(TSQL.Tokenizer):
+    """T-SQL tokens for splitting a batch.
+
+    sqlglot counts ``END`` among its "commands": after a ``;`` it swallows the
+    rest of the text as one string, so ``...; END TRY BEGIN CATCH ...`` (a
+    semicolon before ``END``, common in T-SQL) lost the whole CATCH block.
+    """
+
+    COMMANDS = TSQL.Tokenizer.COMMANDS - {TokenType.END}
+
+
 def tokenize(text: str) -> list:
     """sqlglot's T-SQL tokens for ``text`` (raises ``TokenError`` on an unclosed quote)."""
-    return _DIALECT.tokenize(text)
+    return _BatchTokenizer(dialect=_DIALECT).tokenize(text)  # a tokenizer keeps state: one per call
 
 
 def unclosed(text: str) -> errors.SqlError:
