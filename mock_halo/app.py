@@ -42,6 +42,8 @@ def _site_routes(prefix: str) -> list[BaseRoute]:
         Route(f"{base}/queries/{{queryId}}", sql.get_query, methods=["GET"]),
         Route(f"{base}/queries/{{queryId}}/results/{{pageNumber}}", sql.get_result_page, methods=["GET"]),
         Route(f"{base}/fhir/R4/{{resource}}/_search", fhir.post_fhir_search, methods=["POST"]),
+        Route(f"{base}/fhir/R4/{{resource}}", fhir.post_fhir_create, methods=["POST"]),
+        Route(f"{base}/fhir/R4/{{resource}}/{{id}}", fhir.put_fhir_update, methods=["PUT"]),
         Route(f"{base}/fhir/R4/{{fhirParameters:path}}", fhir.get_fhir, methods=["GET"]),
     ]
 

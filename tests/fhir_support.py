@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from conftest import SITE, Halo
@@ -26,6 +27,18 @@ class Fhir:
 
     def post_search(self, resource: str, data: Any, **kwargs: Any):
         return self.halo.client.post(self.base + f"{resource}/_search", data=data, headers=self.headers, **kwargs)
+
+    def post(self, path: str, body: Any, content_type: str = "application/fhir+json", **kwargs: Any):
+        """POST a resource (dict -> JSON; bytes/str sent as is)."""
+        return self._send("POST", path, body, content_type, **kwargs)
+
+    def put(self, path: str, body: Any, content_type: str = "application/fhir+json", **kwargs: Any):
+        return self._send("PUT", path, body, content_type, **kwargs)
+
+    def _send(self, method: str, path: str, body: Any, content_type: str, **kwargs: Any):
+        content = json.dumps(body) if isinstance(body, dict | list) else body
+        headers = {**self.headers, "Content-Type": content_type}
+        return self.halo.client.request(method, self.base + path, content=content, headers=headers, **kwargs)
 
     def ok(self, path: str, **kwargs: Any) -> dict[str, Any]:
         response = self.get(path, **kwargs)

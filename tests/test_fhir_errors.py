@@ -22,7 +22,7 @@ def test_metadata_lists_exactly_the_supported_resources_and_parameters(fhir, emu
     resources = {r["type"]: r for r in body["rest"][0]["resource"]}
     patient = resources["Patient"]
     assert patient["supportedProfile"] == ["http://hl7.org.au/fhir/StructureDefinition/au-patient"]
-    assert {i["code"] for i in patient["interaction"]} == {"read", "search-type"}
+    assert {i["code"] for i in patient["interaction"]} == {"read", "search-type", "create", "update"}
     assert {p["name"] for p in patient["searchParam"]} >= {"_id", "identifier", "name", "family", "given",
                                                          "birthdate", "gender", "phone", "email"}
     assert patient["searchRevInclude"] == ["Condition:patient"]

@@ -1,4 +1,5 @@
-"""FHIR R4 facade handlers: ``GET .../fhir/R4/{fhirParameters}`` and ``POST .../{resource}/_search``.
+"""FHIR R4 facade handlers: ``GET .../fhir/R4/{fhirParameters}``, ``POST .../{resource}/_search``,
+create (``POST .../{resource}``) and update (``PUT .../{resource}/{id}``).
 
 Auth and site rules are the SQL endpoints' (general envelope for 401/403/404 of the
 site, 503/504 for an offline/unreachable site); everything the FHIR engine itself
@@ -15,7 +16,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from mock_halo import errors
-from mock_halo.api.common import FORM, device_caller, emulator_of, media_type, read_body
+from mock_halo.api.common import FORM, device_caller, emulator_of, is_json_type, media_type, read_body
 from mock_halo.api.sql import prefix_of
 from mock_halo.emulator import DeviceCaller, Emulator
 from mock_halo.fhir import FhirError, FhirService
@@ -79,3 +80,44 @@ async def post_fhir_search(request: Request) -> Response:
     except FhirError as exc:
         return _fhir_response(exc.outcome(), exc.status)
     return _fhir_response(body)
+
+
+async def _write_body(request: Request, emulator: Emulator) -> bytes:
+    """The body of a create/update: JSON (``application/fhir+json`` or ``application/json``) or 415."""
+    kind = media_type(request)
+    raw = await read_body(request, emulator.settings.max_request_bytes)
+    if kind is not None and not is_json_type(kind):
+        raise FhirError(415, f"Unsupported media type '{kind}'; use application/fhir+json", code="not-supported")
+    return raw
+
+
+async def post_fhir_create(request: Request) -> Response:
+    """``POST .../fhir/R4/{resource}``: 201 with the created resource and its Location."""
+    prefix = prefix_of(request)
+    emulator = emulator_of(request)
+    caller = device_caller(request, prefix)
+    service = _service(request, emulator, caller, prefix)
+    try:
+        raw = await _write_body(request, emulator)
+        body = service.create(request.path_params["resource"], raw)
+    except FhirError as exc:
+        return _fhir_response(exc.outcome(), exc.status)
+    response = _fhir_response(body, 201)
+    response.headers["Location"] = f"{service.base_url}{body['resourceType']}/{body['id']}"
+    return response
+
+
+async def put_fhir_update(request: Request) -> Response:
+    """``PUT .../fhir/R4/{resource}/{id}``: 200 with the updated resource."""
+    prefix = prefix_of(request)
+    emulator = emulator_of(request)
+    caller = device_caller(request, prefix)
+    service = _service(request, emulator, caller, prefix)
+    try:
+        raw = await _write_body(request, emulator)
+        body = service.update(request.path_params["resource"], request.path_params["id"], raw)
+    except FhirError as exc:
+        return _fhir_response(exc.outcome(), exc.status)
+    response = _fhir_response(body)
+    response.headers["Content-Location"] = f"{service.base_url}{body['resourceType']}/{body['id']}"
+    return response

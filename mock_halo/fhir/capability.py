@@ -58,8 +58,8 @@ def capability_statement(*, site_id: str, halo_link_version: str, date: str,
         "format": ["application/fhir+json", "application/json"],
         "rest": [{
             "mode": "server",
-            "documentation": "Read-only facade over the practice's Bp Premier database. Result parameters on every "
-                             "search: " + ", ".join(c for c in CONTROL if c not in ("_format", "_pretty")),
+            "documentation": "Facade over the practice's Bp Premier database; read-only except Patient create/update. "
+                             "Result parameters on every search: " + ", ".join(c for c in CONTROL if c not in ("_format", "_pretty")),
             "resource": [_resource(spec) for spec in specs],
         }],
     }

@@ -14,7 +14,8 @@ from typing import Any
 from mock_halo.fhir import bundle, outcome
 from mock_halo.fhir.capability import capability_statement
 from mock_halo.fhir.params import PRACTICE_TZ, parse_pairs
-from mock_halo.fhir.query import Engine
+from mock_halo.fhir.patient_write import check_update_id, parse_body, patient_columns
+from mock_halo.fhir.query import Binder, Engine, read, write
 from mock_halo.fhir.registry import KNOWN_UNSUPPORTED, REGISTRY, SPECS
 from mock_halo.fhir.search import read_one, search
 from mock_halo.fhir.spec import Context, ResourceSpec
@@ -62,6 +63,51 @@ class FhirService:
         """A ``POST {base}{resource}/_search`` with the (form and query) parameters."""
         return self._search(self._spec(resource), pairs)
 
+    def create(self, resource: str, raw: bytes) -> dict[str, Any]:
+        """``POST {base}{resource}``: only Patient; the created resource (its id is the new InternalID)."""
+        self._writable(resource)
+        values, title = patient_columns(parse_body(raw))
+        engine = self.engine_factory()
+        values["TITLECODE"] = self._title_code(engine, title)
+        binder = Binder()
+        columns = [*values, "CREATED", "UPDATED"]
+        placeholders = [_bound(binder, column, value) for column, value in values.items()] + ["GETDATE()"] * 2
+        rows = read(engine, f"INSERT INTO PATIENTS ({', '.join(columns)}) VALUES ({', '.join(placeholders)}); "
+                            "SELECT CAST(SCOPE_IDENTITY() AS INT) AS id", binder)
+        return read_one(engine, REGISTRY["Patient"], str(rows[-1]["id"]), self._context())
+
+    def update(self, resource: str, resource_id: str, raw: bytes) -> dict[str, Any]:
+        """``PUT {base}{resource}/{id}``: only Patient; replaces the mapped columns; 404 for an unknown id."""
+        self._writable(resource)
+        body = parse_body(raw)
+        engine = self.engine_factory()
+        read_one(engine, REGISTRY["Patient"], resource_id, self._context())
+        check_update_id(body, resource_id)
+        values, title = patient_columns(body)
+        values["TITLECODE"] = self._title_code(engine, title)
+        binder = Binder()
+        sets = [f"{column} = {_bound(binder, column, value)}" for column, value in values.items()]
+        sets.append("UPDATED = GETDATE()")
+        write(engine, f"UPDATE PATIENTS SET {', '.join(sets)} WHERE INTERNALID = {binder.int(int(resource_id))} "
+                      "AND RECORDSTATUS = 1", binder)
+        return read_one(engine, REGISTRY["Patient"], resource_id, self._context())
+
+    def _writable(self, resource: str) -> None:
+        spec = self._spec(resource)
+        if spec.type != "Patient":
+            raise outcome.not_supported(f"{spec.type} is read-only on this server: create and update are "
+                                        "supported for Patient only", status=405)
+
+    @staticmethod
+    def _title_code(engine: Engine, title: str | None) -> int:
+        """TITLES.TITLECODE of a name prefix (case and a trailing dot ignored); 0 (none) when unknown."""
+        if not title:
+            return 0
+        binder = Binder()
+        rows = read(engine, f"SELECT TITLECODE FROM TITLES WHERE UPPER(TITLE) = UPPER({binder.text(title.rstrip('.'))})",
+                    binder)
+        return int(rows[0]["TITLECODE"]) if rows else 0
+
     def _spec(self, name: str) -> ResourceSpec:
         spec = REGISTRY.get(name)
         if spec is not None:
@@ -77,3 +123,14 @@ class FhirService:
             offset=result.offset, count=result.count, matches=result.matches, included=result.included,
             last_updated=self._instant(),
         )
+
+
+def _bound(binder: Binder, column: str, value: Any) -> str:
+    """A bound parameter for a PATIENTS value (NULL literal for None)."""
+    if value is None:
+        return "NULL"
+    if isinstance(value, int):
+        return binder.int(value)
+    if column == "DOB":
+        return binder.datetime(value)
+    return binder.text(value)

@@ -200,5 +200,6 @@ SPEC = ResourceSpec(
     profile="http://hl7.org/fhir/StructureDefinition/Patient",
     supported_profiles=(PROFILE,),
     revincludes={"Condition:patient": ("Condition", "H.INTERNALID")},
+    interactions=("read", "search-type", "create", "update"),
     documentation="Patients of the practice (Bp Premier PATIENTS); id = InternalID",
 )
