@@ -17,7 +17,8 @@ from mock_halo.fhir.params import PRACTICE_TZ, parse_pairs
 from mock_halo.fhir.patient_write import check_update_id, parse_body, patient_columns
 from mock_halo.fhir.query import Binder, Engine, read, write
 from mock_halo.fhir.registry import KNOWN_UNSUPPORTED, REGISTRY, SPECS
-from mock_halo.fhir.search import read_one, search
+from mock_halo.fhir.resources.availability import read_slot, search_slots
+from mock_halo.fhir.search import DEFAULT_COUNT, MAX_COUNT, read_one, search
 from mock_halo.fhir.spec import Context, ResourceSpec
 
 
@@ -51,6 +52,8 @@ class FhirService:
         if len(parts) == 1 or (len(parts) == 2 and parts[1] == "_search"):
             return self._search(spec, pairs)
         if len(parts) == 2 and not parts[1].startswith(("$", "_")):
+            if spec.type == "Slot":
+                return read_slot(self.engine_factory(), parts[1])
             return read_one(self.engine_factory(), spec, parts[1], self._context())
         operation = parts[-1]
         if operation.startswith("$"):
@@ -117,6 +120,13 @@ class FhirService:
         raise outcome.unknown_resource_type(name)
 
     def _search(self, spec: ResourceSpec, pairs: list[tuple[str, str]]) -> dict[str, Any]:
+        if spec.type == "Slot":
+            found = search_slots(self.engine_factory(), parse_pairs(pairs), DEFAULT_COUNT, MAX_COUNT)
+            return bundle.searchset(
+                bundle_id=self.new_id(), base=self.base_url, resource="Slot", pairs=pairs, total=found.total,
+                offset=found.offset, count=found.count, matches=found.matches, included=[],
+                last_updated=self._instant(),
+            )
         result = search(self.engine_factory(), spec, parse_pairs(pairs), self._context(), REGISTRY)
         return bundle.searchset(
             bundle_id=self.new_id(), base=self.base_url, resource=spec.type, pairs=pairs, total=result.total,
