@@ -116,8 +116,7 @@ def test_errors_leave_the_data_unchanged(engine):
 @pytest.mark.parametrize(("sql", "construct"), [
     ("SELECT * INTO #t FROM PATIENTS", "SELECT ... INTO"),
     ("SELECT * FROM #t", "temporary tables"),
-    ("SELECT TOP 10 PERCENT * FROM PATIENTS", "TOP ... PERCENT"),
-    ("SELECT TOP 1 WITH TIES * FROM PATIENTS ORDER BY SURNAME", "TOP ... WITH TIES"),
+    ("SELECT DISTINCT TOP 1 WITH TIES SURNAME FROM PATIENTS ORDER BY SURNAME", "TOP ... WITH TIES with DISTINCT"),
     ("WHILE 1 = 0 SELECT 1", "WHILE"),
     ("SET ROWCOUNT 5", "SET options"),
     ("DECLARE @t TABLE (a INT)", "table variables"),

@@ -21,7 +21,7 @@ from typing import Any
 import pytest
 
 from mock_halo.practice import build_catalogue
-from mock_halo.sql import SqlParameter
+from mock_halo.sql import SqlError, SqlParameter
 from mock_halo.sql.engine import SqliteEngine
 from mock_halo.sql.testing import FIXED_NOW, rows, run
 
@@ -512,6 +512,39 @@ def top_percent(t):
     return sql, [{"InternalID": i} for i in ordered[:n]]
 
 
+@case
+def top_fractional_percent_rounds_up(t):
+    n = -(-len(PATIENTS) * 125 // 1000)
+    sql = "SELECT TOP (12.5) PERCENT InternalID FROM BPS_Patients ORDER BY 1 DESC"
+    return sql, [{"InternalID": i} for i in sorted((p["INTERNALID"] for p in PATIENTS), reverse=True)[:n]]
+
+
+@case
+def top_percent_star_grouped(t):
+    counts = Counter(a["USERID"] for a in APPOINTMENTS)
+    n = -(-len(counts) * 50 // 100)
+    sql = ("SELECT TOP 50 PERCENT * FROM (SELECT USERID, COUNT(*) AS n FROM APPOINTMENTS WHERE RECORDSTATUS = 1 "
+           "GROUP BY USERID) x ORDER BY n DESC, USERID")
+    ordered = sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))[:n]
+    return sql, [{"USERID": u, "n": c} for u, c in ordered]
+
+
+@case
+def top_with_ties_on_alias_keeps_every_tie(t):
+    first = min((SEX.get(p["SEXCODE"]) for p in PATIENTS if p["SEXCODE"] in SEX), key=ci)
+    sql = ("SELECT TOP 1 WITH TIES InternalID, Sex AS s FROM BPS_Patients WHERE Sex IS NOT NULL "
+           "ORDER BY s, InternalID DESC")
+    return sql, [{"InternalID": max(p["INTERNALID"] for p in PATIENTS if SEX.get(p["SEXCODE"]) == first),
+                  "s": first}]
+
+
+@case
+def top_with_ties_by_ordinal(t):
+    first = min((SEX.get(p["SEXCODE"]) for p in PATIENTS if p["SEXCODE"] in SEX), key=ci)
+    sql = "SELECT TOP 2 WITH TIES Sex FROM BPS_Patients WHERE Sex IS NOT NULL ORDER BY 1"
+    return sql, [{"Sex": first}] * sum(1 for p in PATIENTS if SEX.get(p["SEXCODE"]) == first)
+
+
 # ---------------------------------------------------------------- string building
 
 
@@ -932,9 +965,6 @@ def batch_paging_variables(t):
 XFAIL: dict[str, str] = {
     "string_agg_medications": "STRING_AGG ... WITHIN GROUP (ORDER BY ...) is refused with 40000 (guard/rewrite): "
                               "SQLite here is 3.40 (no ORDER BY inside group_concat): needs an ordered-subquery rewrite",
-    "top_with_ties": "TOP n WITH TIES is refused with 40000: needs a RANK() OVER (ORDER BY <the ORDER BY>) <= n "
-                     "rewrite",
-    "top_percent": "TOP (n) PERCENT is refused with 40000: needs ROW_NUMBER() <= CEILING(n * COUNT(*) OVER () / 100.0)",
 }
 
 
@@ -944,6 +974,12 @@ def test_read(reader, name, request):
         request.applymarker(pytest.mark.xfail(strict=True, reason=XFAIL[name]))
     sql, expected = CASES[name](T)
     assert rows(reader, sql) == expected
+
+
+def test_top_with_ties_needs_order_by(reader):
+    with pytest.raises(SqlError) as info:
+        rows(reader, "SELECT TOP 1 WITH TIES InternalID FROM BPS_Patients")
+    assert info.value.number == 1062
 
 
 def test_read_with_request_parameters(reader):

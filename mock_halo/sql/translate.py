@@ -16,7 +16,7 @@ from typing import Any
 from sqlglot import exp
 from sqlglot.errors import ErrorLevel, SqlglotError, UnsupportedError
 
-from mock_halo.sql import dialect, dml, errors, guard, procedures
+from mock_halo.sql import dialect, dml, errors, guard, procedures, top
 from mock_halo.sql.encode import Encoder
 from mock_halo.sql.resolve import Analyzer, written_name
 from mock_halo.sql.rewrite import Rewriter
@@ -126,6 +126,7 @@ class Translator:
         returns_rows = verb in ("insert", "update", "delete") and statement.args.get("returning") is not None
         if returns_rows:
             _output_clause(statement)
+        top.reshape(statement)
         guard.check(statement)
         statement = dml.reshape(statement, lambda table: self._primary_key(table, db))
         analyzer = Analyzer(self.catalog, db)
