@@ -112,3 +112,17 @@ def test_metadata_lists_schedule_and_slot(fhir):
     resources = {r["type"]: r for r in fhir.ok("metadata")["rest"][0]["resource"]}
     assert {p["name"] for p in resources["Slot"]["searchParam"]} == {"schedule", "start", "status"}
     assert {p["name"] for p in resources["Schedule"]["searchParam"]} == {"_id", "actor"}
+
+
+@pytest.mark.parametrize("resource", ["Appointment", "Slot"])
+def test_find_free_returns_the_slot_search_bundle(fhir, doctor, resource):
+    expected = fhir.ok(f"Slot?schedule={doctor}&{WINDOW}")
+    for query in (f"start={DAY}&end=2026-01-06&practitioner=Practitioner/{doctor}", f"start={DAY}&schedule={doctor}"):
+        found = fhir.ok(f"{resource}/$find-free?{query}")
+        assert found["type"] == "searchset" and ids(found) == ids(expected) and found["total"] == expected["total"]
+
+
+def test_find_free_errors(fhir):
+    assert_outcome(fhir.get("Appointment/$find-free"), 400, "invalid", "start")
+    assert_outcome(fhir.get("Appointment/$find-free?start=2026-01-01&end=2026-04-01"), 400, "invalid", "31 days")
+    assert_outcome(fhir.get(f"Appointment/$find-free?start={DAY}&x=1"), 400, "not-supported", "x")

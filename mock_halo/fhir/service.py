@@ -56,11 +56,36 @@ class FhirService:
                 return read_slot(self.engine_factory(), parts[1])
             return read_one(self.engine_factory(), spec, parts[1], self._context())
         operation = parts[-1]
+        if len(parts) == 2 and operation == "$find-free" and spec.type in ("Appointment", "Slot"):
+            return self._find_free(pairs)
         if operation.startswith("$"):
             raise outcome.not_supported(f"Operation {operation} is not supported on {spec.type} by this server")
         if "_history" in parts:
             raise outcome.not_supported(f"The history interaction is not supported on {spec.type}")
         raise outcome.FhirError(400, f"Unable to parse Resource URL: \"{path}\"", code="invalid")
+
+    def _find_free(self, pairs: list[tuple[str, str]]) -> dict[str, Any]:
+        """``Appointment/$find-free`` (or ``Slot/$find-free``): ``start``/``end`` dates (end exclusive,
+        defaulting to a day after start) and optional ``practitioner``/``schedule`` -> a searchset of free Slots."""
+        given = dict(pairs)
+        start, end = given.get("start"), given.get("end")
+        if not start:
+            raise outcome.invalid("$find-free needs a start date (and optionally an end date, exclusive)")
+        translated = [("start", f"ge{start}"), ("start", f"lt{end}" if end else f"le{start}")]
+        for key, value in pairs:
+            if key in ("practitioner", "schedule"):
+                translated.append(("schedule", value.replace("Practitioner/", "Schedule/")))
+            elif key in ("_count", "_getpagesoffset", "_format", "_pretty"):
+                translated.append((key, value))
+            elif key not in ("start", "end"):
+                raise outcome.unknown_parameter("$find-free", key, ["start", "end", "practitioner", "schedule",
+                                                                     "_count"])
+        found = search_slots(self.engine_factory(), parse_pairs(translated), DEFAULT_COUNT, MAX_COUNT)
+        return bundle.searchset(
+            bundle_id=self.new_id(), base=self.base_url, resource="Slot", pairs=translated, total=found.total,
+            offset=found.offset, count=found.count, matches=found.matches, included=[],
+            last_updated=self._instant(),
+        )
 
     def search(self, resource: str, pairs: list[tuple[str, str]]) -> dict[str, Any]:
         """A ``POST {base}{resource}/_search`` with the (form and query) parameters."""
