@@ -662,6 +662,26 @@ def string_agg_medications(t):
 
 
 @case
+def string_agg_ordered_descending_multi_key(t):
+    by: dict[int, list[dict]] = defaultdict(list)
+    for r in current("CURRENTRX"):
+        by[r["INTERNALID"]].append(r)
+    sql = ("SELECT INTERNALID, STRING_AGG(DRUGNAME, ' | ') WITHIN GROUP (ORDER BY STARTDATE DESC, RECORDID) AS drugs "
+           "FROM CURRENTRX WHERE RECORDSTATUS = 1 GROUP BY INTERNALID ORDER BY INTERNALID")
+    expected = []
+    for k in sorted(by):
+        items = sorted(by[k], key=lambda r: r["RECORDID"])
+        items.sort(key=lambda r: (r["STARTDATE"] is not None, r["STARTDATE"] or ""), reverse=True)
+        expected.append({"INTERNALID": k, "drugs": " | ".join(r["DRUGNAME"] for r in items)})
+    return sql, expected
+
+
+@case
+def rand_is_registered(t):
+    return "SELECT CASE WHEN RAND() >= 0 AND RAND() < 1 THEN 1 ELSE 0 END AS v", [{"v": 1}]
+
+
+@case
 def newid_is_a_fresh_guid(t):
     return ("SELECT LEN(CAST(NEWID() AS varchar(36))) AS n, CASE WHEN NEWID() = NEWID() THEN 1 ELSE 0 END AS same",
             [{"n": 36, "same": 0}])
@@ -962,10 +982,7 @@ def batch_paging_variables(t):
 
 # ---------------------------------------------------------------- expected failures found by the corpus
 
-XFAIL: dict[str, str] = {
-    "string_agg_medications": "STRING_AGG ... WITHIN GROUP (ORDER BY ...) is refused with 40000 (guard/rewrite): "
-                              "SQLite here is 3.40 (no ORDER BY inside group_concat): needs an ordered-subquery rewrite",
-}
+XFAIL: dict[str, str] = {}
 
 
 @pytest.mark.parametrize("name", sorted(CASES))

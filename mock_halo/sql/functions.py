@@ -239,7 +239,48 @@ def register(conn: sqlite3.Connection, rng: random.Random) -> None:
         return rng.random()
 
     conn.create_function("mh_newid", 0, _guarded("newid", newid))
+    conn.create_function("mh_rand", -1, _guarded("rand", rand))
+    conn.create_aggregate("mh_string_agg", -1, OrderedStringAgg)
     conn.create_collation("MH_CI", case_insensitive)
+
+
+def _order_key(value: Any) -> tuple[int, Any]:
+    """SQL Server's ascending order for one key: NULL first, text case-insensitively."""
+    if value is None:
+        return (0, 0)
+    if isinstance(value, str):
+        return (1, value.rstrip(" ").casefold())
+    return (1, value)
+
+
+class OrderedStringAgg:
+    """``STRING_AGG(value, separator) WITHIN GROUP (ORDER BY ...)`` (SQLite 3.40 has no ordered group_concat).
+
+    Called as ``mh_string_agg(value, separator, key1, desc1, key2, desc2, ...)``; NULL values are skipped.
+    """
+
+    def __init__(self) -> None:
+        self.items: list[tuple[list[tuple[Any, bool]], str]] = []
+        self.separator = ""
+
+    def step(self, value: Any, separator: Any, *order: Any) -> None:
+        self.separator = "" if separator is None else str(separator)
+        if value is not None:
+            keys = [(order[i], bool(order[i + 1])) for i in range(0, len(order), 2)]
+            self.items.append((keys, str(value)))
+
+    def finalize(self) -> str | None:
+        if not self.items:
+            return None
+
+        def compare(a: tuple[list[tuple[Any, bool]], str], b: tuple[list[tuple[Any, bool]], str]) -> int:
+            for (left, desc), (right, _) in zip(a[0], b[0]):
+                x, y = _order_key(left), _order_key(right)
+                if x != y:
+                    return (1 if x > y else -1) * (-1 if desc else 1)
+            return 0
+        ordered = sorted(self.items, key=functools.cmp_to_key(compare))
+        return self.separator.join(value for _, value in ordered)
 
 
 def case_insensitive(left_text: str, right_text: str) -> int:
@@ -249,4 +290,3 @@ def case_insensitive(left_text: str, right_text: str) -> int:
     """
     a, b = left_text.rstrip(" ").casefold(), right_text.rstrip(" ").casefold()
     return (a > b) - (a < b)
-    conn.create_function("mh_rand", -1, _guarded("rand", rand))

@@ -361,7 +361,12 @@ def _round(rw: Rewriter, node: exp.Round) -> exp.Expression:
 
 def _string_agg(rw: Rewriter, node: exp.GroupConcat) -> exp.Expression:
     if isinstance(node.this, exp.Order):
-        raise errors.unsupported("STRING_AGG ... WITHIN GROUP (ORDER BY ...)")
+        order = node.this
+        keys: list[exp.Expression] = []
+        for ordered in order.expressions:
+            keys += [ordered.this, exp.Literal.number(1 if ordered.args.get("desc") else 0)]
+        separator = node.args.get("separator") or exp.Literal.string("")
+        return rw.call("string_agg", rw.as_text(order.this), separator, *keys)
     node.set("this", rw.as_text(node.this))
     return node
 
