@@ -57,7 +57,7 @@ def test_metadata_does_not_touch_the_database(fhir, emulator):
     ("Patient?_sort=height", 400, "invalid", "height"),
     ("Patient?family:fuzzy=a", 400, "invalid", ":fuzzy"),
     ("Patient?_revinclude=Observation:patient", 400, "invalid", "Observation:patient"),
-    ("Patient/1/$summary", 400, "not-supported", "$summary"),
+    ("Patient/1/$everything", 400, "not-supported", "$everything"),
     ("Patient/1/_history", 400, "not-supported", "history"),
     ("Condition?patient=abc", 400, "invalid", "abc"),
 ])

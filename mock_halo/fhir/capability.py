@@ -33,6 +33,8 @@ def _resource(spec: ResourceSpec) -> dict[str, Any]:
     entry["searchParam"] = [
         {"name": p.name, "type": p.type, "documentation": p.documentation} for p in spec.params.values()
     ]
+    if spec.operations:
+        entry["operation"] = [{"name": name, "definition": definition} for name, definition in spec.operations]
     return entry
 
 

@@ -20,6 +20,7 @@ from mock_halo.fhir.registry import KNOWN_UNSUPPORTED, REGISTRY, SPECS
 from mock_halo.fhir.resources.availability import read_slot, search_slots
 from mock_halo.fhir.search import DEFAULT_COUNT, MAX_COUNT, read_one, search
 from mock_halo.fhir.spec import Context, ResourceSpec
+from mock_halo.fhir.summary import patient_summary
 
 
 @dataclass
@@ -56,6 +57,9 @@ class FhirService:
                 return read_slot(self.engine_factory(), parts[1])
             return read_one(self.engine_factory(), spec, parts[1], self._context())
         operation = parts[-1]
+        if len(parts) == 3 and operation == "$summary" and spec.type == "Patient":
+            return patient_summary(self.engine_factory(), REGISTRY, parts[1], self._context(), base=self.base_url,
+                                   bundle_id=self.new_id(), timestamp=self._instant())
         if len(parts) == 2 and operation == "$find-free" and spec.type in ("Appointment", "Slot"):
             return self._find_free(pairs)
         if operation.startswith("$"):

@@ -61,6 +61,8 @@ class ResourceSpec:
     includes: dict[str, tuple[str, str]] = field(default_factory=dict)
     revincludes: dict[str, tuple[str, str]] = field(default_factory=dict)
     interactions: tuple[str, ...] = ("read", "search-type")
+    #: (name, canonical OperationDefinition) of the type's operations, for the CapabilityStatement.
+    operations: tuple[tuple[str, str], ...] = ()
     documentation: str = ""
 
     def select(self, where: str = "") -> str:

@@ -220,6 +220,7 @@ SLOT_SPEC = ResourceSpec(
     to_resource=lambda row, ctx: {},
     params=SLOT_PARAMS,
     profile="http://hl7.org/fhir/StructureDefinition/Slot",
+    operations=(("find-free", "http://hl7.org/fhir/uv/scheduling/OperationDefinition/find-free"),),
     documentation="Free 15-minute slots: sessions minus non-cancelled appointments (as BP_GetFreeAppointments); "
                   "id = {userid}-{yyyymmdd}-{seconds since midnight}",
 )

@@ -201,5 +201,6 @@ SPEC = ResourceSpec(
     supported_profiles=(PROFILE,),
     revincludes={"Condition:patient": ("Condition", "H.INTERNALID")},
     interactions=("read", "search-type", "create", "update"),
+    operations=(("summary", "http://hl7.org/fhir/uv/ips/OperationDefinition/summary"),),
     documentation="Patients of the practice (Bp Premier PATIENTS); id = InternalID",
 )

@@ -88,6 +88,7 @@ APPOINTMENT = ResourceSpec(
     includes={"Appointment:patient": ("Patient", "INTERNALID"), "Appointment:practitioner": ("Practitioner", "USERID"),
               "Appointment:location": ("Location", "LOCATIONID")},
     profile="http://hl7.org/fhir/StructureDefinition/Appointment",
+    operations=(("find-free", "http://hl7.org/fhir/uv/scheduling/OperationDefinition/find-free"),),
     documentation="The appointment book (Bp Premier APPOINTMENTS); times are Australia/Sydney local",
 )
 
