@@ -77,11 +77,15 @@ class Clock:
     def advance(self, delta: timedelta | float) -> datetime:
         """Move time forward by ``delta`` (seconds or a timedelta); never backwards."""
         if not isinstance(delta, timedelta):
-            delta = timedelta(seconds=float(delta))
+            delta = _seconds(delta)
         if delta < timedelta(0):
             raise ValueError("the clock cannot move backwards")
         with self._lock:
-            self._anchor = self._now_locked() + delta
+            try:
+                moved = self._now_locked() + delta
+            except OverflowError:
+                raise ValueError("that would move the clock past the year 9999") from None
+            self._anchor = moved
             self._wall_anchor = self._wall()
             now = self._anchor
         self._notify(now)
@@ -122,6 +126,17 @@ class Clock:
             listener(now)
 
 
+def _seconds(value: float) -> timedelta:
+    """``value`` seconds as a timedelta; ValueError (not OverflowError) when out of range."""
+    try:
+        seconds = float(value)
+        if seconds != seconds:  # NaN
+            raise ValueError("a duration cannot be NaN")
+        return timedelta(seconds=seconds)
+    except OverflowError:
+        raise ValueError(f"duration out of range: {value!r}") from None
+
+
 def _aware(value: datetime) -> datetime:
     return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
 
@@ -153,7 +168,7 @@ def parse_timestamp(text: str) -> datetime:
 def parse_duration(text: str | float | int) -> timedelta:
     """Parse ``90``, ``"90s"``, ``"15m"``, ``"2h"``, ``"1d"``, ``"500ms"`` or ISO ``PT2H30M``."""
     if isinstance(text, (int, float)):
-        return timedelta(seconds=float(text))
+        return _seconds(text)
     raw = text.strip()
     if not raw:
         raise ValueError("empty duration")
@@ -163,8 +178,8 @@ def parse_duration(text: str | float | int) -> timedelta:
     for suffix in ("ms", "s", "m", "h", "d"):
         if raw.lower().endswith(suffix):
             number = raw[: -len(suffix)].strip()
-            return timedelta(seconds=float(number) * units[suffix])
-    return timedelta(seconds=float(raw))
+            return _seconds(float(number) * units[suffix])
+    return _seconds(float(raw))
 
 
 def _parse_iso_duration(raw: str) -> timedelta:
@@ -177,4 +192,4 @@ def _parse_iso_duration(raw: str) -> timedelta:
     if not match or raw in ("P", "PT"):
         raise ValueError(f"not an ISO 8601 duration: {raw!r}")
     days, hours, minutes, seconds = (float(g) if g else 0.0 for g in match.groups())
-    return timedelta(days=days, hours=hours, minutes=minutes, seconds=seconds)
+    return _seconds(days * 86400 + hours * 3600 + minutes * 60 + seconds)

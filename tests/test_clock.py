@@ -87,3 +87,16 @@ def test_cached_timestamp_format_equals_the_plain_one(value):
 def test_timestamps_in_other_zones_render_in_utc():
     sydney = timezone(timedelta(hours=11))
     assert format_timestamp(datetime(2026, 1, 5, 10, 0, 0, 123456, tzinfo=sydney)) == "2026-01-04T23:00:00.123Z"
+
+
+@pytest.mark.parametrize("text", ["-1000000000d", "1e300", "99999999999999d", "P99999999999D", "nan"])
+def test_out_of_range_durations_are_value_errors(text):
+    with pytest.raises(ValueError):
+        Clock.virtual(START).advance(parse_duration(text))
+
+
+def test_advancing_past_the_calendar_is_a_value_error():
+    clock = Clock.virtual(START)
+    with pytest.raises(ValueError):
+        clock.advance(timedelta(days=999_999_999))
+    assert clock.now() == START
