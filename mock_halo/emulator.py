@@ -57,7 +57,7 @@ class Emulator:
         self.clock = clock or _clock_from_settings(self.settings)
         self.ids = IdSource(self.settings.seed)
         self.tokens = TokenService(self.settings, self.clock, self.ids)
-        self.queries = QueryStore(retention=timedelta(seconds=self.settings.result_retention_s))
+        self.queries = QueryStore()
         self.sites: dict[str, SiteState] = {s.id: SiteState(config=s) for s in self.settings.sites}
         self.lifecycle = Lifecycle(
             self.clock,

@@ -157,10 +157,6 @@ def internal_error(message: str = "An unexpected error occurred in the emulator.
     return HaloError(500, message)
 
 
-def not_implemented(feature: str) -> HaloError:
-    return HaloError(501, f"{feature} is not implemented by this version of mock-halo yet.")
-
-
 def site_offline() -> HaloError:
     return HaloError(503, SITE_OFFLINE_503_MESSAGE)
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections import OrderedDict
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any, Protocol
 
 from mock_halo.lifecycle.model import QueryRecord
@@ -18,18 +18,21 @@ class StoredQuery(Protocol):
 
     def render(self, now: datetime) -> dict[str, Any]: ...
 
-#: Records kept at most; the oldest go first. Halo keeps results ~24 h.
+#: Records kept at most; the oldest go first.
 DEFAULT_CAPACITY = 100_000
-DEFAULT_RETENTION = timedelta(hours=24)
 
 
 class QueryStore:
-    """Bounded in capacity and in age, so a long run cannot grow without limit."""
+    """Bounded in capacity, so a long run cannot grow without limit.
 
-    def __init__(self, capacity: int = DEFAULT_CAPACITY, retention: timedelta = DEFAULT_RETENTION) -> None:
+    Age is the lifecycle's business: it removes each async query when its
+    retention (and the 410 window after it) has passed. Immediate records
+    simply give way to newer ones once ``capacity`` is reached.
+    """
+
+    def __init__(self, capacity: int = DEFAULT_CAPACITY) -> None:
         self._records: OrderedDict[str, QueryRecord | StoredQuery] = OrderedDict()
         self.capacity = capacity
-        self.retention = retention
 
     def add(self, record: QueryRecord | StoredQuery) -> None:
         self._records[record.id] = record
@@ -42,18 +45,6 @@ class QueryStore:
         if record is None or record.site_id != site_id:
             return None
         return record
-
-    def evict_older_than(self, now: datetime) -> int:
-        """Drop records created before ``now - retention``; returns how many went."""
-        cutoff = now - self.retention
-        dropped = 0
-        while self._records:
-            first = next(iter(self._records.values()))
-            if first.created_at >= cutoff:
-                break
-            self._records.popitem(last=False)
-            dropped += 1
-        return dropped
 
     def remove(self, query_id: str) -> bool:
         """Forget one record (retention); True if it was there."""
