@@ -10,7 +10,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from mock_halo.sql import SqlError, SqlParameter
-from mock_halo.sql.testing import mini_engine, rows, value
+from mock_halo.sql.testing import check, mini_engine, rows, value
 
 
 @pytest.fixture(scope="module")
@@ -18,11 +18,6 @@ def engine():
     engine = mini_engine()
     yield engine
     engine.close()
-
-
-def check(engine, expression: str, expected) -> None:
-    got = value(engine, expression)
-    assert got == expected, f"{expression} -> {got!r}, expected {expected!r}"
 
 
 def error_number(engine, expression: str) -> int:

@@ -7,7 +7,7 @@ import re
 import pytest
 
 from mock_halo.sql import SqlError
-from mock_halo.sql.testing import first, mini_engine, rows, value
+from mock_halo.sql.testing import check, first, mini_engine, rows, value
 
 
 @pytest.fixture(scope="module")
@@ -15,11 +15,6 @@ def engine():
     engine = mini_engine()
     yield engine
     engine.close()
-
-
-def check(engine, expression: str, expected) -> None:
-    got = value(engine, expression)
-    assert got == expected, f"{expression} -> {got!r}, expected {expected!r}"
 
 
 def error(engine, expression: str) -> SqlError:

@@ -110,6 +110,12 @@ def value(engine: SqliteEngine, expression: str, **kwargs):
     return rows(engine, f"SELECT {expression} AS v", **kwargs)[0]["v"]
 
 
+def check(engine: SqliteEngine, expression: str, expected) -> None:
+    """Assert that ``SELECT <expression>`` gives ``expected`` (the message shows both)."""
+    got = value(engine, expression)
+    assert got == expected, f"{expression} -> {got!r}, expected {expected!r}"
+
+
 def first(engine: SqliteEngine, text: str, **kwargs):
     """The first value of the first row of a query."""
     result = rows(engine, text, **kwargs)
