@@ -1,0 +1,61 @@
+"""A real PostgreSQL for the ODBC tests, reached through pyodbc.
+
+``scripts/test.sh`` starts a throwaway cluster and exports
+``MOCK_HALO_TEST_PG_DSN`` (an ODBC connection string to its ``mock_halo``
+database). Each pytest-xdist worker gets a database of its own, created fresh
+for the session, so workers never see each other's tables.
+
+Without the DSN (or without pyodbc / the PostgreSQL ODBC driver) the tests that
+use :func:`pg_dsn` skip and say why; with ``MOCK_HALO_REQUIRE_PG=1`` (set by the
+test command where it could install everything, as in CI) they fail instead.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Iterator
+
+import pytest
+
+ENV_DSN = "MOCK_HALO_TEST_PG_DSN"
+ENV_REQUIRE = "MOCK_HALO_REQUIRE_PG"
+
+
+def unavailable(reason: str) -> None:
+    """Skip, or fail where the PostgreSQL tests are required to run."""
+    if os.environ.get(ENV_REQUIRE, "") not in ("", "0"):
+        pytest.fail(f"PostgreSQL tests are required here ({ENV_REQUIRE}=1) but cannot run: {reason}")
+    pytest.skip(f"no PostgreSQL for the ODBC tests: {reason} (run `bash scripts/test.sh`, which starts a "
+                f"throwaway cluster, or set {ENV_DSN} to an ODBC connection string)")
+
+
+def with_database(dsn: str, database: str) -> str:
+    """``dsn`` with its DATABASE= attribute replaced (or added)."""
+    if re.search(r"(?i)(^|;)\s*DATABASE\s*=", dsn):
+        return re.sub(r"(?i)((?:^|;)\s*DATABASE\s*=\s*)[^;]*", lambda m: m.group(1) + database, dsn, count=1)
+    return dsn.rstrip(";") + f";DATABASE={database}"
+
+
+@pytest.fixture(scope="session")
+def pg_dsn(worker_id: str) -> Iterator[str]:
+    """ODBC connection string to a fresh, empty PostgreSQL database for this worker."""
+    dsn = os.environ.get(ENV_DSN, "").strip()
+    if not dsn:
+        unavailable(f"{ENV_DSN} is not set")
+    try:
+        import pyodbc
+    except ImportError as exc:  # libodbc.so.2 missing (Debian: unixodbc)
+        unavailable(f"pyodbc cannot be imported ({exc})")
+    name = "mh_test_" + re.sub(r"\W", "_", worker_id or "main").lower()
+    try:
+        admin = pyodbc.connect(dsn, autocommit=True, timeout=10)
+    except pyodbc.Error as exc:
+        unavailable(f"cannot connect with {ENV_DSN}: {exc}")
+    try:
+        admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        admin.execute(f'CREATE DATABASE "{name}" ENCODING \'UTF8\' TEMPLATE template0')
+        yield with_database(dsn, name)
+        admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    finally:
+        admin.close()
