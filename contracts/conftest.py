@@ -1,0 +1,88 @@
+"""The contract suite's target and markers.
+
+Choose the target with options or environment variables (``mock-halo contract``
+passes them through)::
+
+    --target inprocess|URL|halo      MOCK_HALO_CONTRACT_TARGET   (default: inprocess)
+    --halo-base-url URL              HALO_BASE_URL
+    --subscription-key KEY           HALO_SUBSCRIPTION_KEY
+    --site-id GUID                   HALO_SITE_ID
+    --device-id ID                   HALO_DEVICE_ID
+    --budget N                       MOCK_HALO_CONTRACT_BUDGET   (halo default 60; else unlimited)
+    --api device|desktop             MOCK_HALO_CONTRACT_API      (halo default desktop; else device)
+    --allow-writes                   MOCK_HALO_CONTRACT_ALLOW_WRITES=1
+    --no-control                     ignore a control plane even where one answers
+    --admin-token TOKEN              MOCK_HALO_ADMIN_TOKEN       (a non-loopback emulator's /_mock)
+
+Markers: ``needs_control`` (skipped without a ``/_mock`` control plane) and
+``writes`` (skipped on a read-only target, i.e. a real Halo without
+``--allow-writes``). A test that runs out of request budget is skipped.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+
+from mock_halo.contract.target import Target, TargetConfig, TargetError, config_from
+
+TARGET_CONFIG = pytest.StashKey[TargetConfig]()
+
+OPTIONS = (
+    ("--target", "target", "inprocess (default), halo, or the base URL of a running emulator"),
+    ("--halo-base-url", "halo_base_url", "a real Halo Cloud base URL, e.g. https://api.stage.haloconnect.io"),
+    ("--subscription-key", "subscription_key", "the integrator's subscription key"),
+    ("--site-id", "site_id", "the Halo site GUID the suite queries"),
+    ("--device-id", "device_id", "the device id tokens are requested for"),
+    ("--budget", "budget", "the most requests the run may make (halo default 60)"),
+    ("--api", "api", "device or desktop: the path prefix of query calls"),
+    ("--admin-token", "admin_token", "admin token for a non-loopback emulator's /_mock control plane"),
+)
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    group = parser.getgroup("mock-halo contract", "mock-halo contract suite target")
+    for flag, dest, help_text in OPTIONS:
+        group.addoption(flag, dest=f"contract_{dest}", default=None, help=help_text)
+    group.addoption("--allow-writes", dest="contract_allow_writes", action="store_true", default=False,
+                    help="let tests marked 'writes' run against a real Halo")
+    group.addoption("--no-control", dest="contract_no_control", action="store_true", default=False,
+                    help="do not use a /_mock control plane even where one answers")
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line("markers", "needs_control: needs the emulator's /_mock control plane (clock, scenarios)")
+    config.addinivalue_line("markers", "writes: changes state at the target; skipped on a read-only target")
+    try:
+        config.stash[TARGET_CONFIG] = config_from(_options(config))
+    except TargetError as exc:
+        raise pytest.UsageError(f"mock-halo contract: {exc}") from None
+
+
+def _options(config: pytest.Config) -> dict[str, object]:
+    names = [dest for _, dest, _ in OPTIONS] + ["allow_writes", "no_control"]
+    return {name: config.getoption(f"contract_{name}") for name in names}
+
+
+@pytest.fixture(scope="session")
+def target(request: pytest.FixtureRequest) -> Iterator[Target]:
+    opened = Target.open(request.config.stash[TARGET_CONFIG])
+    try:
+        yield opened
+    finally:
+        opened.close()
+
+
+@pytest.fixture(autouse=True)
+def _contract_capabilities(request: pytest.FixtureRequest) -> None:
+    """Skip, with a reason, what this target cannot do."""
+    needs_control = request.node.get_closest_marker("needs_control") is not None
+    writes = request.node.get_closest_marker("writes") is not None
+    if not (needs_control or writes):
+        return
+    target: Target = request.getfixturevalue("target")
+    if needs_control and not target.has_control:
+        pytest.skip(f"needs a /_mock control plane; the {target.kind} target at {target.base_url} has none")
+    if writes and target.read_only:
+        pytest.skip(f"writes to the target; the {target.kind} target is read-only (pass --allow-writes to allow)")

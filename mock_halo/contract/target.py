@@ -1,0 +1,414 @@
+"""Where the contract suite sends its requests: a :class:`Target`.
+
+Three kinds, one interface:
+
+* ``inprocess`` – a fresh emulator (virtual clock) inside the test process,
+  reached through a Starlette ``TestClient``; the default, and what CI runs.
+* ``url`` – a running emulator (``mock-halo serve``, docker) at a base URL.
+* ``halo`` – a real Halo Cloud environment (stage or production): base URL,
+  subscription key, site id and device id are required; read-only by default,
+  never probed for a control plane, and every request costs request budget.
+
+Every request made through :meth:`Target.client` (except ``/_mock`` control
+calls) spends one unit of :attr:`Target.budget`; when the budget is exhausted
+the request raises :class:`BudgetExhausted`, which pytest reports as a *skip*
+(it subclasses pytest's skip exception), so a small budget never turns into
+failures.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:  # pragma: no cover
+    import httpx
+
+    from mock_halo.client import MockHaloControl
+
+try:  # pytest is present whenever the suite runs; the class still works without it.
+    from _pytest.outcomes import Skipped as _SkipBase
+except ImportError:  # pragma: no cover
+    _SkipBase = RuntimeError  # type: ignore[misc,assignment]
+
+KINDS = ("inprocess", "url", "halo")
+APIS = ("device", "desktop")
+GRANTS = {"device": "urn:halo-connect:oauth:device-token", "desktop": "urn:halo-connect:oauth:desktop-token"}
+#: Requests a run may make against a real Halo unless told otherwise.
+DEFAULT_HALO_BUDGET = 60
+DEFAULT_DEVICE = "mock-halo-contract"
+#: A cached token is renewed this long before it expires.
+TOKEN_MARGIN_S = 60
+
+
+class BudgetExhausted(_SkipBase):  # type: ignore[misc,valid-type]
+    """The request budget ran out: the test that needed the request is skipped."""
+
+    def __init__(self, message: str) -> None:
+        if _SkipBase is RuntimeError:  # pragma: no cover
+            super().__init__(message)
+        else:
+            super().__init__(msg=message, pytrace=False)
+        self.message = message
+
+    def __str__(self) -> str:
+        return self.message
+
+
+class TargetError(ValueError):
+    """The target's options are incomplete or contradictory (a usage error)."""
+
+
+class Budget:
+    """A request budget: ``total`` requests (``None``: unlimited)."""
+
+    def __init__(self, total: int | None = None) -> None:
+        if total is not None and total < 0:
+            raise TargetError("the request budget must be zero or more")
+        self.total = total
+        self.used = 0
+
+    @property
+    def remaining(self) -> int | None:
+        return None if self.total is None else max(0, self.total - self.used)
+
+    @property
+    def unlimited(self) -> bool:
+        return self.total is None
+
+    def spend(self, n: int = 1) -> None:
+        if self.total is not None and self.used + n > self.total:
+            raise BudgetExhausted(f"request budget exhausted ({self.used} of {self.total} requests used)")
+        self.used += n
+
+    def __repr__(self) -> str:
+        return f"Budget(total={self.total}, used={self.used})"
+
+
+@dataclass
+class TargetConfig:
+    """What the user asked for, before anything is contacted."""
+
+    kind: str = "inprocess"
+    base_url: str | None = None
+    subscription_key: str | None = None
+    site_id: str | None = None
+    device_id: str | None = None
+    api: str | None = None
+    budget: int | None = None
+    allow_writes: bool = False
+    no_control: bool = False
+    admin_token: str | None = None
+    #: Settings overrides for the in-process emulator (``load_settings`` overrides).
+    overrides: dict[str, Any] = field(default_factory=dict)
+
+    def validate(self) -> TargetConfig:
+        if self.kind not in KINDS:
+            raise TargetError(f"unknown target kind {self.kind!r}; use inprocess, a URL, or halo")
+        if self.api is not None and self.api not in APIS:
+            raise TargetError(f"unknown api {self.api!r}; use device or desktop")
+        if self.kind in ("url", "halo") and not self.base_url:
+            raise TargetError(f"a {self.kind} target needs a base URL")
+        if self.kind == "halo":
+            missing = [flag for flag, value in (
+                ("--subscription-key / HALO_SUBSCRIPTION_KEY", self.subscription_key),
+                ("--site-id / HALO_SITE_ID", self.site_id),
+                ("--device-id / HALO_DEVICE_ID", self.device_id),
+            ) if not value]
+            if missing:
+                raise TargetError("a halo target needs " + ", ".join(missing))
+        if self.budget is not None and self.budget < 0:
+            raise TargetError("the request budget must be zero or more")
+        return self
+
+
+#: option name -> environment variable (the flags of ``mock-halo contract`` and of contracts/conftest.py).
+ENV = {
+    "target": "MOCK_HALO_CONTRACT_TARGET",
+    "halo_base_url": "HALO_BASE_URL",
+    "subscription_key": "HALO_SUBSCRIPTION_KEY",
+    "site_id": "HALO_SITE_ID",
+    "device_id": "HALO_DEVICE_ID",
+    "budget": "MOCK_HALO_CONTRACT_BUDGET",
+    "api": "MOCK_HALO_CONTRACT_API",
+    "allow_writes": "MOCK_HALO_CONTRACT_ALLOW_WRITES",
+    "admin_token": "MOCK_HALO_ADMIN_TOKEN",
+}
+
+_TRUE = {"1", "true", "yes", "on"}
+
+
+def config_from(options: Mapping[str, Any], env: Mapping[str, str] | None = None) -> TargetConfig:
+    """A :class:`TargetConfig` from option values (``None``: not given), falling back to ``env``.
+
+    ``target`` is ``inprocess``, ``halo`` or a URL (``http://...``: a running emulator).
+    """
+    env = os.environ if env is None else env
+
+    def pick(name: str) -> Any:
+        value = options.get(name)
+        if value is None or value == "":
+            value = env.get(ENV[name]) or None
+        return value
+
+    raw_target = (pick("target") or "inprocess").strip()
+    base_url = pick("halo_base_url")
+    if raw_target.startswith(("http://", "https://")):
+        kind, base_url = "url", raw_target
+    elif raw_target in ("inprocess", "halo", "url"):
+        kind = raw_target
+        if kind == "url":
+            base_url = options.get("base_url") or base_url
+    else:
+        raise TargetError(f"unknown target {raw_target!r}; use inprocess, halo, or the URL of a running emulator")
+    budget = pick("budget")
+    if budget is not None:
+        try:
+            budget = int(budget)
+        except (TypeError, ValueError):
+            raise TargetError(f"the request budget must be a whole number, not {budget!r}") from None
+    allow = options.get("allow_writes")
+    if not allow:
+        allow = str(env.get(ENV["allow_writes"], "")).strip().lower() in _TRUE
+    return TargetConfig(
+        kind=kind,
+        base_url=base_url.rstrip("/") if base_url else None,
+        subscription_key=pick("subscription_key"),
+        site_id=pick("site_id"),
+        device_id=pick("device_id"),
+        api=pick("api"),
+        budget=budget,
+        allow_writes=bool(allow),
+        no_control=bool(options.get("no_control")),
+        admin_token=pick("admin_token"),
+    ).validate()
+
+
+class Target:
+    """One target of the contract suite; see the module docstring. Build with :meth:`open`."""
+
+    kind: str
+    base_url: str
+    subscription_key: str
+    site_id: str
+    device_id: str
+    api: str
+    has_control: bool
+    read_only: bool
+    asgi_app: object | None
+    budget: Budget
+
+    def __init__(self, config: TargetConfig) -> None:
+        config.validate()
+        self.config = config
+        self.kind = config.kind
+        self.api = config.api or ("desktop" if config.kind == "halo" else "device")
+        self.read_only = config.kind == "halo" and not config.allow_writes
+        self.budget = Budget(config.budget if config.budget is not None else (DEFAULT_HALO_BUDGET if config.kind == "halo" else None))
+        self.asgi_app = None
+        self.emulator = None  # the in-process Emulator, else None
+        self._client: httpx.Client | None = None
+        self._control: MockHaloControl | None = None
+        self._tokens: dict[tuple[str, str], tuple[str, float]] = {}
+        self.has_control = False
+        self.control_info: dict[str, Any] | None = None
+        if config.kind == "inprocess":
+            from mock_halo.config import DEFAULT_SITE_IDS, DEFAULT_SUBSCRIPTION_KEY
+
+            self.base_url = "http://testserver"
+            self.subscription_key = config.subscription_key or DEFAULT_SUBSCRIPTION_KEY
+            self.site_id = config.site_id or DEFAULT_SITE_IDS[0]
+        else:
+            from mock_halo.config import DEFAULT_SITE_IDS, DEFAULT_SUBSCRIPTION_KEY
+
+            self.base_url = str(config.base_url).rstrip("/")
+            # A URL target is an emulator: its embedded defaults are the natural ones.
+            self.subscription_key = config.subscription_key or (DEFAULT_SUBSCRIPTION_KEY if config.kind == "url" else "")
+            self.site_id = config.site_id or (DEFAULT_SITE_IDS[0] if config.kind == "url" else "")
+        self.device_id = config.device_id or DEFAULT_DEVICE
+
+    # -- construction -------------------------------------------------------------------
+    @classmethod
+    def open(cls, config: TargetConfig) -> Target:
+        """Build the target, start its client and detect its capabilities."""
+        target = cls(config)
+        target._start()
+        target.detect()
+        return target
+
+    def _start(self) -> None:
+        import httpx
+
+        if self.kind == "inprocess":
+            from starlette.testclient import TestClient
+
+            from mock_halo.app import create_app
+            from mock_halo.config import load_settings
+            from mock_halo.emulator import Emulator
+
+            values: dict[str, Any] = {"clock": "virtual", "patients": 60}
+            values.update(self.config.overrides)
+            self.emulator = Emulator(load_settings(env={}, overrides=values))
+            self.asgi_app = create_app(emulator=self.emulator)
+            client = TestClient(self.asgi_app, base_url=self.base_url)
+            client.__enter__()  # runs the app's lifespan, as a server would
+        else:
+            client = httpx.Client(base_url=self.base_url, timeout=httpx.Timeout(40.0, connect=10.0))
+        client.event_hooks = {"request": [self._count], "response": []}
+        self._client = client
+
+    def _count(self, request: httpx.Request) -> None:
+        if request.url.path.startswith("/_mock"):
+            return  # control-plane calls are the harness's, not the contract's
+        self.budget.spend()
+
+    def detect(self) -> bool:
+        """``has_control``: ``GET /_mock/info`` answers 200 with a JSON object.
+
+        A ``halo`` target is never probed (a real Halo has no control plane, and
+        an emulator posing as Halo behaves like one); ``no_control`` also skips it.
+        """
+        self.has_control = False
+        self.control_info = None
+        if self.kind == "halo" or self.config.no_control:
+            return False
+        headers = {"Authorization": f"Bearer {self.config.admin_token}"} if self.config.admin_token else {}
+        try:
+            response = self.client().get("/_mock/info", headers=headers)
+        except Exception:  # noqa: BLE001 - a target that cannot answer has no control plane
+            return False
+        if response.status_code == 200 and response.headers.get("content-type", "").startswith("application/json"):
+            try:
+                body = response.json()
+            except ValueError:
+                body = None
+            if isinstance(body, dict):
+                self.has_control = True
+                self.control_info = body
+        return self.has_control
+
+    def close(self) -> None:
+        if self._control is not None:
+            self._control.close()
+            self._control = None
+        if self._client is not None:
+            if self.kind == "inprocess":
+                self._client.__exit__(None, None, None)
+            else:
+                self._client.close()
+            self._client = None
+        if self.emulator is not None:
+            self.emulator.close()
+            self.emulator = None
+
+    def __enter__(self) -> Target:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    # -- the interface the suite uses ---------------------------------------------------------
+    def client(self) -> httpx.Client:
+        """The shared client bound to ``base_url``; every non-``/_mock`` request spends budget."""
+        if self._client is None:
+            self._start()
+        assert self._client is not None
+        return self._client
+
+    def control(self) -> MockHaloControl | None:
+        if not self.has_control:
+            return None
+        if self._control is None:
+            from mock_halo.client import MockHaloControl
+
+            self._control = MockHaloControl(client=self.client(), admin_token=self.config.admin_token)
+        return self._control
+
+    @property
+    def grant_type(self) -> str:
+        return GRANTS[self.api]
+
+    def path(self, suffix: str = "") -> str:
+        return f"/{self.api}/sites/{self.site_id}{suffix}"
+
+    def token_request(self, *, site_id: str | None = None, key: str | None = None, grant_type: str | None = None):
+        """``POST /integrator/token`` as the suite makes it (the raw response, not checked)."""
+        return self.client().post(
+            "/integrator/token",
+            data={"grant_type": grant_type or self.grant_type, "device_id": self.device_id, "site_id": site_id or self.site_id},
+            headers={"Ocp-Apim-Subscription-Key": self.subscription_key if key is None else key},
+        )
+
+    def token(self, *, site_id: str | None = None) -> str:
+        """A device (or desktop) token for ``site_id``, cached until shortly before it expires."""
+        site = site_id or self.site_id
+        cache_key = (site, self.api)
+        cached = self._tokens.get(cache_key)
+        now = self._now()
+        if cached is not None and cached[1] - TOKEN_MARGIN_S > now:
+            return cached[0]
+        response = self.token_request(site_id=site)
+        if response.status_code != 200:
+            raise TargetError(f"could not obtain a token for site {site}: HTTP {response.status_code} {response.text[:300]}")
+        body = response.json()
+        token = body["access_token"]
+        expires_in = body.get("expires_in")
+        expires_at = _jwt_exp(token)
+        if expires_at is None:
+            expires_at = now + (float(expires_in) if isinstance(expires_in, (int, float)) and expires_in > 0 else 300.0)
+        self._tokens[cache_key] = (token, expires_at)
+        return token
+
+    def forget_tokens(self) -> None:
+        self._tokens.clear()
+
+    def auth_headers(self, *, site_id: str | None = None) -> dict[str, str]:
+        return {
+            "Authorization": f"Bearer {self.token(site_id=site_id)}",
+            "DeviceId": self.device_id,
+            # Halo's Desktop spec lists only bearer + DeviceId on query calls; the
+            # gateway may still want the key (halo-facts 1.2). Sending it is harmless.
+            "Ocp-Apim-Subscription-Key": self.subscription_key,
+        }
+
+    def _now(self) -> float:
+        """The target's idea of now (a control plane's clock may be virtual)."""
+        control = self.control()
+        if control is not None:
+            try:
+                return datetime.fromisoformat(control.clock().now).timestamp()
+            except Exception:  # noqa: BLE001 - fall back to wall time
+                pass
+        return time.time()
+
+    def describe(self) -> dict[str, Any]:
+        """The capability summary ``mock-halo contract`` prints up front."""
+        return {
+            "kind": self.kind,
+            "base_url": self.base_url,
+            "api": self.api,
+            "site_id": self.site_id,
+            "device_id": self.device_id,
+            "control_plane": self.has_control,
+            "read_only": self.read_only,
+            "budget": "unlimited" if self.budget.total is None else self.budget.total,
+        }
+
+    def __repr__(self) -> str:
+        return f"Target(kind={self.kind!r}, base_url={self.base_url!r}, api={self.api!r}, control={self.has_control}, read_only={self.read_only})"
+
+
+def _jwt_exp(token: str) -> float | None:
+    """The ``exp`` claim of a JWT, unverified (the target checks it; we only cache)."""
+    try:
+        import jwt
+
+        claims = jwt.decode(token, options={"verify_signature": False})
+    except Exception:  # noqa: BLE001 - an opaque token: fall back to expires_in
+        return None
+    exp = claims.get("exp")
+    return float(exp) if isinstance(exp, (int, float)) else None
