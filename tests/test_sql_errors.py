@@ -114,14 +114,14 @@ def test_errors_leave_the_data_unchanged(engine):
 
 
 @pytest.mark.parametrize(("sql", "construct"), [
-    ("SELECT * INTO #t FROM PATIENTS", "SELECT ... INTO"),
-    ("SELECT * FROM #t", "temporary tables"),
+    ("SELECT * INTO PATIENTS_COPY FROM PATIENTS", "SELECT ... INTO"),
+    ("SELECT * FROM ##t", "global temporary tables"),
     ("SELECT DISTINCT TOP 1 WITH TIES SURNAME FROM PATIENTS ORDER BY SURNAME", "TOP ... WITH TIES with DISTINCT"),
-    ("WHILE 1 = 0 SELECT 1", "WHILE"),
     ("SET ROWCOUNT 5", "SET options"),
-    ("DECLARE @t TABLE (a INT)", "table variables"),
+    ("DECLARE @t CURSOR", "variables of type CURSOR"),
     ("SELECT @@VERSION", "@@VERSION"),
-    ("INSERT INTO #t (a) OUTPUT INSERTED.a INTO #u VALUES (1)", "OUTPUT ... INTO"),
+    ("UPDATE PATIENTS SET EMAIL = 'x' OUTPUT DELETED.EMAIL", "DELETED.* in the OUTPUT clause of UPDATE"),
+    ("CREATE TABLE #t (a INT CHECK (a > 0))", "column constraint in a temporary table"),
     ("USE BPSSamples", "USE"),
     ("CREATE TABLE X (a int)", "CREATE"),
     ("DROP TABLE PATIENTS", "DROP"),

@@ -23,7 +23,7 @@ from mock_halo.sql import dialect, errors
 #: Words that start a statement (at parenthesis and CASE depth 0).
 STARTS = frozenset({"SELECT", "INSERT", "UPDATE", "DELETE", "DECLARE", "SET", "EXEC", "EXECUTE", "IF", "WHILE",
                     "BEGIN", "PRINT", "RETURN", "MERGE", "CREATE", "DROP", "TRUNCATE", "USE", "WITH", "RAISERROR",
-                    "THROW", "END", "ELSE", "COMMIT", "ROLLBACK", "GO", "ALTER"})
+                    "THROW", "END", "ELSE", "COMMIT", "ROLLBACK", "GO", "ALTER", "BREAK", "CONTINUE"})
 #: ``SET <option>`` statements that change nothing the emulator models (one transaction, no locks).
 NOOP_OPTIONS = frozenset({"NOCOUNT", "XACT_ABORT", "TRANSACTION", "ANSI_NULLS", "ANSI_WARNINGS", "ARITHABORT",
                           "QUOTED_IDENTIFIER", "LOCK_TIMEOUT", "DEADLOCK_PRIORITY", "CONCAT_NULL_YIELDS_NULL"})
@@ -33,13 +33,16 @@ _SET_OPS = frozenset({"UNION", "EXCEPT", "INTERSECT", "ALL"})
 
 @dataclass
 class Node:
-    """A statement of the batch: ``kind`` is plain | if | block | try | throw | print | return."""
+    """A statement of the batch: ``kind`` is plain | if | while | block | try | throw | print | return | break
+    | continue."""
 
     kind: str
     tree: exp.Expression | None = None  # plain: the parsed statement
     text: str = ""  # if: the condition; throw/return/print: the argument text
     body: list[Node] = field(default_factory=list)  # block / try body / if: the THEN branch (one node)
     other: list[Node] = field(default_factory=list)  # if: the ELSE branch; try: the CATCH block
+    #: plain INSERT/UPDATE/DELETE with ``OUTPUT ... INTO``: the target table and its column list
+    into: tuple[exp.Table, tuple[str, ...]] | None = None
 
 
 class _Reader:
@@ -161,9 +164,14 @@ def _statement(reader: _Reader) -> list[Node]:
         reader.i = reader.statement_end()
         return [Node("noop")]
     if word == "WHILE":
-        raise errors.unsupported("WHILE loops")
+        return [_while(reader)]
+    if word in ("BREAK", "CONTINUE"):
+        reader.i += 1
+        return [Node(word.lower())]
     start = reader.i
     reader.i = reader.statement_end()
+    if word in ("INSERT", "UPDATE", "DELETE") and "OUTPUT" in reader.words[start:reader.i]:
+        return _with_output(reader, start, reader.i)
     return [Node("plain", tree=tree) for tree in dialect.parse(reader.span(start, reader.i))]
 
 
@@ -174,7 +182,8 @@ def _expect(reader: _Reader, *words: str) -> None:
         reader.i += 1
 
 
-def _if(reader: _Reader) -> Node:
+def _condition(reader: _Reader, keyword: str) -> str:
+    """The condition after IF / WHILE: up to the word that starts the controlled statement."""
     reader.i += 1
     depth = 0
     start = reader.i
@@ -186,7 +195,19 @@ def _if(reader: _Reader) -> Node:
         reader.i += 1
     condition = reader.span(start, reader.i)
     if not condition or reader.i >= len(reader.words):
-        raise errors.syntax_near(condition or "IF")
+        raise errors.syntax_near(condition or keyword)
+    return condition
+
+
+def _while(reader: _Reader) -> Node:
+    condition = _condition(reader, "WHILE")
+    body = _statement(reader)
+    node = Node("while", text=condition, body=body[:1])
+    return node if len(body) == 1 else Node("block", body=[node, *body[1:]], text="flat")
+
+
+def _if(reader: _Reader) -> Node:
+    condition = _condition(reader, "IF")
     then = _statement(reader)
     node = Node("if", text=condition, body=then[:1])
     rest = then[1:]
@@ -194,6 +215,8 @@ def _if(reader: _Reader) -> Node:
         save = reader.i
         reader.skip_semicolons()
         if reader.word() == "ELSE":
+            if reader.i > save and then[0].kind in ("block", "try") and then[0].text != "flat":
+                raise errors.syntax_near_keyword("ELSE")  # BEGIN ... END; ELSE is refused by SQL Server
             reader.i += 1
             reader.skip_semicolons()
             other = _statement(reader)
@@ -212,3 +235,65 @@ def _try(reader: _Reader) -> Node:
     catch = _sequence(reader, stop=("END",))
     _expect(reader, "END", "CATCH")
     return Node("try", body=body, other=catch)
+
+
+#: Words that end an OUTPUT clause's column list or its INTO target.
+_AFTER_OUTPUT = frozenset({"INTO", "FROM", "WHERE", "VALUES", "SELECT", "DEFAULT", "EXEC", "EXECUTE", ";",
+                           "OPTION"})
+
+
+def _with_output(reader: _Reader, start: int, end: int) -> list[Node]:
+    """An INSERT/UPDATE/DELETE with an ``OUTPUT`` clause, parsed without it.
+
+    sqlglot cannot parse ``DELETE FROM t OUTPUT ... WHERE`` nor ``OUTPUT ... INTO @t (cols)``, so the
+    clause is cut out at the token level: its columns are parsed as a SELECT list and become the
+    statement's ``returning``, an INTO target is kept on the node.
+    """
+    words = reader.words
+    depth, output = 0, -1
+    for index in range(start, end):
+        depth += {"(": 1, ")": -1}.get(words[index], 0)
+        if depth == 0 and words[index] == "OUTPUT":
+            output = index
+            break
+    if output < 0:
+        return [Node("plain", tree=tree) for tree in dialect.parse(reader.span(start, end))]
+    index, depth = output + 1, 0
+    while index < end and not (depth == 0 and words[index] in _AFTER_OUTPUT):
+        depth += {"(": 1, ")": -1}.get(words[index], 0)
+        index += 1
+    columns_end = index
+    into = None
+    if index < end and words[index] == "INTO":
+        target_start = index + 1
+        index = target_start
+        while index < end and words[index] not in _AFTER_OUTPUT and words[index] != "(":
+            index += 1
+        target_text = reader.span(target_start, index)
+        names: list[str] = []
+        if index < end and words[index] == "(":
+            close = index
+            while close < end and words[close] != ")":
+                close += 1
+            names = [part.strip().strip("[]\"") for part in reader.span(index + 1, close).split(",")]
+            if close >= end or not all(names):
+                raise errors.syntax_near("(")
+            index = close + 1
+        if not target_text:
+            raise errors.syntax_near("INTO")
+        target_trees = dialect.parse(f"SELECT * FROM {target_text}")
+        source = target_trees[0].args.get("from_") if len(target_trees) == 1 else None
+        if source is None or not isinstance(source.this, exp.Table) or source.this.args.get("joins"):
+            raise errors.syntax_near(target_text)
+        into = (source.this, tuple(names))
+    column_text = reader.span(output + 1, columns_end)
+    if not column_text:
+        raise errors.syntax_near("OUTPUT")
+    columns = dialect.parse(f"SELECT {column_text}")
+    rest = (reader.span(start, output) + " " + reader.span(index, end)).strip()
+    trees = dialect.parse(rest)
+    if len(columns) != 1 or not isinstance(columns[0], exp.Select) or len(trees) != 1:
+        raise errors.syntax_near("OUTPUT")
+    tree = trees[0]
+    tree.set("returning", exp.Returning(expressions=columns[0].expressions))
+    return [Node("plain", tree=tree, into=into)]

@@ -82,9 +82,8 @@ def check(statement: exp.Expression) -> None:
             for projection in node.expressions:
                 if isinstance(projection, exp.EQ) and isinstance(projection.this, exp.Parameter):
                     raise errors.unsupported("assigning variables in SELECT (SELECT @v = ...)")
-        elif isinstance(node, exp.Table) and isinstance(node.this, exp.Identifier) and (
-                node.this.args.get("temporary") or node.this.args.get("global_")):
-            raise errors.unsupported("temporary tables", f"#{node.name}")
+        elif isinstance(node, exp.Table) and isinstance(node.this, exp.Identifier) and node.this.args.get("global_"):
+            raise errors.unsupported("global temporary tables", f"##{node.name}")
         elif isinstance(node, exp.Parameter) and isinstance(node.this, exp.Parameter):
             raise errors.unsupported(f"@@{node.this.name.upper()}")
         elif isinstance(node, (exp.Limit, exp.Fetch)):

@@ -19,12 +19,26 @@ from mock_halo.sql.sqlite_errors import map_sqlite_error
 if TYPE_CHECKING:
     from mock_halo.sql.batch import Batch, Result
     from mock_halo.sql.params import BoundParameters
+    from mock_halo.sql.translate import Statement
 
 _FORMAT_RE = re.compile(r"%[-+ 0#]*\d*(?:\.\d+)?[hl]?([sdiuxXo])")
 
 
+#: Loop iterations a command may run (all WHILE loops together) before it ends with SQL Server's
+#: timeout error: a runaway loop must not hang the emulator.
+LOOP_LIMIT = 100_000
+
+
 class _Return(Exception):
     """RETURN: stop the batch."""
+
+
+class _Break(Exception):
+    """BREAK: leave the innermost WHILE."""
+
+
+class _Continue(Exception):
+    """CONTINUE: next iteration of the innermost WHILE."""
 
 
 class Interpreter:
@@ -36,6 +50,7 @@ class Interpreter:
         self.bound = bound
         self.results: list[Result] = []
         self.caught: errors.SqlError | None = None
+        self.iterations = 0
         variables.update({"@rowcount": 0, "@identity": None, "@error": 0, "@trancount": 1,
                           **{f"@error_{n}": None for n in ("number", "message", "severity", "state", "line",
                                                           "procedure")}})
@@ -66,6 +81,16 @@ class Interpreter:
             self.assign(step)
         elif kind == "if":
             self.block(step.body if self.query(step)[0][0] == 1 else step.other)
+        elif kind == "while":
+            self.loop(step)
+        elif kind == "break":
+            raise _Break
+        elif kind == "continue":
+            raise _Continue
+        elif kind == "create":
+            self.batch.create(step.statement, step.keys[0], step.written[0], step.flag)
+        elif kind == "drop":
+            self.batch.drop(step.keys, step.written, step.flag)
         elif kind == "try":
             self.try_catch(step)
         elif kind == "throw":
@@ -77,8 +102,21 @@ class Interpreter:
             if conn.in_transaction:
                 conn.execute("ROLLBACK")
             conn.execute("BEGIN")
+            self.batch.sync_live()
         elif kind == "return":
             raise _Return
+
+    def loop(self, step: Step) -> None:
+        while self.query(step)[0][0] == 1:
+            self.iterations += 1
+            if self.iterations > LOOP_LIMIT:
+                raise errors.timeout()
+            try:
+                self.block(step.body)
+            except _Break:
+                break
+            except _Continue:
+                continue
 
     # -- statements ---------------------------------------------------------------------------
     def query(self, step: Step) -> list[tuple[Any, ...]]:
@@ -98,6 +136,13 @@ class Interpreter:
                 self.variables["@rowcount"] = changed[-1] if changed else 0
                 return
             result = self.batch.statement(statement, self.variables, self.bound)
+            if step.extra is not None:  # OUTPUT ... INTO: the rows go to the table, not to the client
+                self.output_into(step.extra, result.rows or [])
+                result = type(result)(None, None, len(result.rows or ()))
+                self.results.append(result)
+                self.variables["@rowcount"] = result.affected
+                self.variables["@error"] = 0
+                return
         except sqlite3.Error as exc:
             raise map_sqlite_error(exc, statement, self.batch.guard) from None
         self.results.append(result)
@@ -105,6 +150,21 @@ class Interpreter:
             self.results.append(type(result)(None, None, len(result.rows)))
         self.variables["@rowcount"] = len(result.rows) if result.rows is not None else max(result.affected, 0)
         self.variables["@error"] = 0
+
+    def output_into(self, insert: Statement, rows: list[tuple[Any, ...]]) -> None:
+        from mock_halo.sql.program import OUTPUT_KEY
+
+        width = sum(1 for key in insert.params if key.startswith(OUTPUT_KEY[:4]))
+        for row in rows:
+            if len(row) != width:
+                raise errors.SqlError(213, "Column name or number of supplied values does not match table "
+                                           "definition.")
+            values = dict(self.variables)
+            values.update({OUTPUT_KEY.format(i): value for i, value in enumerate(row)})
+            try:
+                self.batch.conn.execute(insert.sql, self.batch.values(insert, values))
+            except sqlite3.Error as exc:
+                raise map_sqlite_error(exc, insert, self.batch.guard) from None
 
     def declare(self, step: Step) -> None:
         key = step.keys[0]

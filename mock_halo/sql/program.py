@@ -16,7 +16,8 @@ from dataclasses import dataclass
 
 from sqlglot import exp
 
-from mock_halo.sql import control, dialect, errors
+from mock_halo.sql import control, dialect, errors, scratch
+from mock_halo.sql.resolve import OutCol
 from mock_halo.sql.translate import Statement
 
 #: Built-in values the interpreter provides: written form -> (parameter key, SQL Server type).
@@ -32,38 +33,71 @@ SPECIALS: dict[str, tuple[str, str]] = {
 
 @dataclass(frozen=True)
 class Step:
-    """One executable step: ``kind`` is run | declare | assign | if | block | try | throw | raise | return | noop
-    | rollback."""
+    """One executable step: ``kind`` is run | declare | assign | if | while | break | continue | block | try
+    | throw | raise | return | noop | rollback | create | drop."""
 
     kind: str
-    statement: Statement | None = None  # run: the statement; declare/assign/if/throw/raise/return: the query
-    keys: tuple[str, ...] = ()  # declare: the variable; assign: the targets (one per query column)
+    #: run: the statement; declare/assign/if/while/throw/raise/return: the query; create: the DDL
+    statement: Statement | None = None
+    keys: tuple[str, ...] = ()  # declare: the variable; assign: the targets (one per query column); drop: tables
     written: tuple[str, ...] = ()
     body: tuple[Step, ...] = ()
     other: tuple[Step, ...] = ()
+    extra: Statement | None = None  # run with OUTPUT ... INTO: the INSERT of each output row
+    flag: bool = False  # drop: IF EXISTS; create: a table variable (created once per batch)
 
 
 Translate = Callable[[exp.Expression], Statement]
+#: Parameter keys of the values an OUTPUT ... INTO inserts (column i of the output row).
+OUTPUT_KEY = "\x00out{}"
+#: Parameter key prefix of OBJECT_ID('tempdb..#t') (filled in at run time: temporary tables come and go).
+OBJECT_KEY = "\x00object:"
 
 
 class Compiler:
-    """Turns control nodes into steps with ``translate`` (the translator's one-statement function)."""
+    """Turns control nodes into steps with ``translate`` (the translator's one-statement function).
 
-    def __init__(self, translate: Translate) -> None:
+    ``scope`` collects the batch's temporary tables and table variables, ``outputs`` gives a
+    query's output columns (for SELECT ... INTO) and ``object_id`` answers OBJECT_ID() for
+    catalogue objects.
+    """
+
+    def __init__(self, translate: Translate, scope: scratch.Scope | None = None,
+                 outputs: Callable[[exp.Expression], list[OutCol] | None] | None = None,
+                 object_id: Callable[[str], int | None] | None = None) -> None:
         self.translate = translate
+        self.scope = scope if scope is not None else scratch.Scope()
+        self.outputs = outputs
+        self.object_id = object_id or (lambda name: None)
         self.declared: dict[str, exp.DataType] = {}
+        self.loops = 0
 
     def compile(self, nodes: list[control.Node]) -> tuple[Step, ...]:
         return tuple(self.step(node) for node in nodes)
 
     def step(self, node: control.Node) -> Step:
         if node.kind == "plain":
+            if node.into is not None:
+                return self.output_into(node.tree, *node.into)
             return self.plain(node.tree)
         if node.kind in ("block",):
             return Step("block", body=self.compile(node.body))
         if node.kind == "if":
             condition = self.query(f"SELECT CASE WHEN {node.text} THEN 1 ELSE 0 END")
             return Step("if", statement=condition, body=self.compile(node.body), other=self.compile(node.other))
+        if node.kind == "while":
+            condition = self.query(f"SELECT CASE WHEN {node.text} THEN 1 ELSE 0 END")
+            self.loops += 1
+            try:
+                return Step("while", statement=condition, body=self.compile(node.body))
+            finally:
+                self.loops -= 1
+        if node.kind in ("break", "continue"):
+            if not self.loops:
+                word = node.kind.upper()
+                raise errors.SqlError(135, f"Cannot use a {word} statement outside the scope of a WHILE "
+                                           "statement.")
+            return Step(node.kind)
         if node.kind == "try":
             return Step("try", body=self.compile(node.body), other=self.compile(node.other))
         if node.kind == "throw":
@@ -82,6 +116,19 @@ class Compiler:
     def plain(self, tree: exp.Expression) -> Step:
         if isinstance(tree, exp.Declare):
             return self.declare(tree)
+        if isinstance(tree, exp.Create) and _temp_target(tree.this) is not None:
+            return self.create(tree)
+        dropped = tree.args.get("tables") or [] if isinstance(tree, exp.Drop) else []
+        if str(tree.args.get("kind") or "").upper() == "TABLE" and dropped and all(
+                isinstance(t, exp.Table) and scratch.key_of(t) is not None for t in dropped):
+            return self.drop(dropped, bool(tree.args.get("exists")))
+        if isinstance(tree, exp.TruncateTable) and len(tree.expressions) == 1 and scratch.key_of(
+                tree.expressions[0]) is not None:
+            return Step("run", statement=self.translate(exp.Delete(this=tree.expressions[0].copy())))
+        if isinstance(tree, exp.Select) and isinstance(tree.args.get("into"), exp.Into):
+            target = tree.args["into"].this
+            if isinstance(target, exp.Table) and scratch.key_of(target) is not None:
+                return self.select_into(tree, target)
         if isinstance(tree, exp.Set) and _assignments(tree) is not None:
             return self.set(tree)
         if isinstance(tree, exp.Select) and any(_assigned(p) for p in tree.expressions):
@@ -97,16 +144,84 @@ class Compiler:
             return Step("run", statement=self.translate(tree))
         return Step("run", statement=self.translate(self.prepare(tree)))
 
+    # -- temporary tables and table variables ---------------------------------------------
+    def create(self, tree: exp.Create) -> Step:
+        schema = tree.this
+        if str(tree.args.get("kind") or "").upper() != "TABLE" or not isinstance(schema, exp.Schema):
+            raise errors.unsupported("CREATE")
+        table = schema.this
+        table_key = scratch.key_of(table)
+        if table.db and table.db.lower() != "dbo" or table.catalog and table.catalog.lower() != "tempdb":
+            raise errors.unsupported("CREATE TABLE outside tempdb")
+        if tree.expression is not None or tree.args.get("exists"):
+            raise errors.unsupported("this form of CREATE TABLE")
+        return self.define(table_key, scratch.written(table), scratch.columns_of_definition(schema))
+
+    def define(self, key: str, written: str, columns: list) -> Step:
+        table, ddl = self.scope.define(key, written, columns)
+        return Step("create", statement=Statement(sql=ddl, verb="create", target=table), keys=(key,),
+                    written=(written,), flag=key.startswith("@"))
+
+    def drop(self, tables: list[exp.Table], if_exists: bool) -> Step:
+        keys, written = [], []
+        for table in tables:
+            if table.db and table.db.lower() != "dbo" or table.catalog and table.catalog.lower() != "tempdb":
+                raise errors.unsupported("DROP")
+            key = scratch.key_of(table)
+            if key.startswith("@"):
+                raise errors.syntax_near("@" + table.name)
+            keys.append(key)
+            written.append(scratch.written(table))
+        return Step("drop", keys=tuple(keys), written=tuple(written), flag=if_exists)
+
+    def select_into(self, tree: exp.Select, target: exp.Table) -> Step:
+        key = scratch.key_of(target)
+        if key.startswith("@"):
+            raise errors.syntax_near("@" + target.name)
+        query = tree.copy()
+        query.set("into", None)
+        query = self.prepare(query)
+        if self.outputs is None:
+            raise errors.unsupported("SELECT ... INTO")
+        create = self.define(key, scratch.written(target), scratch.columns_of_query(self.outputs(query)))
+        insert = exp.Insert(this=target.copy(), expression=query)
+        return Step("block", body=(create, Step("run", statement=self.translate(insert))))
+
+    def output_into(self, tree: exp.Expression, target: exp.Table, names: tuple[str, ...]) -> Step:
+        """``INSERT/UPDATE/DELETE ... OUTPUT ... INTO target``: the DML returns rows that an INSERT stores."""
+        statement = self.translate(self.prepare(tree))
+        width = 0
+        for projection in tree.args["returning"].expressions:
+            if isinstance(projection, exp.Star) or (isinstance(projection, exp.Column) and projection.is_star):
+                width += len(statement.target.columns) if statement.target is not None else 0
+            else:
+                width += 1
+        values = exp.Tuple(expressions=[exp.Parameter(this=exp.Var(this=OUTPUT_KEY.format(i))) for i in range(width)])
+        into: exp.Expression = target.copy()
+        if names:
+            into = exp.Schema(this=into, expressions=[exp.to_identifier(n) for n in names])
+        insert = self.translate(exp.Insert(this=into, expression=exp.Values(expressions=[values])))
+        return Step("run", statement=statement, extra=insert)
+
     def declare(self, tree: exp.Declare) -> Step:
         steps = []
         for item in tree.expressions:
             targets = item.this if isinstance(item.this, list) else [item.this]
             kind = item.args.get("kind")
+            if isinstance(kind, exp.Schema) and len(targets) == 1:
+                written = "@" + targets[0].name
+                if targets[0].name.lower() in self.declared:
+                    raise errors.duplicate_variable(written)
+                steps.append(self.define("@" + targets[0].name.lower(), written,
+                                         scratch.columns_of_definition(kind)))
+                continue
             if not isinstance(kind, exp.DataType):
-                raise errors.unsupported("table variables")
+                raise errors.unsupported("this form of DECLARE")
+            if kind.this == exp.DataType.Type.USERDEFINED:
+                raise errors.unsupported(f"variables of type {kind.args.get('kind') or kind.sql(dialect='tsql')}")
             for target in targets:
                 key, written = target.name.lower(), "@" + target.name
-                if key in self.declared:
+                if key in self.declared or "@" + key in self.scope.tables:
                     raise errors.duplicate_variable(written)
                 default = item.args.get("default")
                 query = None
@@ -172,11 +287,46 @@ class Compiler:
             key, type_name = SPECIALS[name]
             return exp.Cast(this=exp.Parameter(this=exp.Var(this=key)), to=exp.DataType.build(type_name,
                                                                                                dialect="tsql"))
+        if isinstance(node, exp.ObjectId):
+            return self._object_id(node)
         if isinstance(node, exp.Parameter) and not isinstance(node.this, exp.Parameter):
+            if isinstance(node.parent, exp.Table):
+                return None  # a table variable
             kind = self.declared.get(node.name.lower())
             if kind is not None and not isinstance(node.parent, exp.Cast):
                 return exp.Cast(this=node.copy(), to=kind.copy())
         return None
+
+
+    def _object_id(self, node: exp.ObjectId) -> exp.Expression:
+        """OBJECT_ID('tempdb..#t') is looked up when the statement runs; catalogue objects now."""
+        name = node.this
+        kind = node.expression
+        if not isinstance(name, (exp.Literal, exp.National)) or (name.is_string is False if isinstance(
+                name, exp.Literal) else False):
+            raise errors.unsupported("OBJECT_ID of anything but a string literal")
+        if kind is not None and not (isinstance(kind, exp.Literal) and kind.is_string):
+            raise errors.unsupported("OBJECT_ID with a non-literal object type")
+        text = name.this.strip()
+        parts = [p.strip().strip("[]\"") for p in text.split(".")]
+        last = parts[-1]
+        int_type = exp.DataType.build("INT", dialect="tsql")
+        if last.startswith("#"):
+            temp = len(parts) == 1 or (len(parts) == 3 and parts[0].lower() == "tempdb" and parts[1].lower() in (
+                "", "dbo"))
+            if not temp or last.startswith("##"):
+                return exp.Cast(this=exp.Null(), to=int_type)
+            return exp.Cast(this=exp.Parameter(this=exp.Var(this=OBJECT_KEY + last.lower())), to=int_type)
+        number = self.object_id(text)
+        wanted = (kind.this.strip().upper() if kind is not None else "")
+        if number is None or wanted not in ("", "U", "V"):
+            return exp.Cast(this=exp.Null(), to=int_type)
+        return exp.Literal.number(number)
+
+
+def _temp_target(schema: exp.Expression) -> str | None:
+    table = schema.this if isinstance(schema, exp.Schema) else schema
+    return scratch.key_of(table) if isinstance(table, exp.Table) else None
 
 
 def _assigned(projection: exp.Expression) -> bool:

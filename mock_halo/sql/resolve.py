@@ -11,12 +11,16 @@ expression. The rewriter uses the kinds to pick SQL Server semantics (string
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from sqlglot import exp
 
 from mock_halo.sql import errors
 from mock_halo.sql import kinds as K
 from mock_halo.sql.schema import Catalog, Table
+
+if TYPE_CHECKING:
+    from mock_halo.sql.scratch import Scope
 
 SCOPES = (exp.Select, exp.Update, exp.Delete, exp.Insert, exp.SetOperation)
 Typed = tuple[K.Kind, str]  # (kind, declared type name or '')
@@ -82,9 +86,10 @@ def literal_decl(literal: exp.Literal) -> Typed:
 class Analyzer:
     """Resolves names and infers kinds for one statement (memoised by node identity)."""
 
-    def __init__(self, catalog: Catalog, current_db: str) -> None:
+    def __init__(self, catalog: Catalog, current_db: str, temps: Scope | None = None) -> None:
         self.catalog = catalog
         self.current_db = current_db
+        self.temps = temps  # the batch's temporary tables and table variables
         # Keyed by id(); the node is kept alive next to its type so no id is ever reused.
         self._kinds: dict[int, tuple[Typed, exp.Expression]] = {}
         self._sources: dict[int, list[Source]] = {}
@@ -98,9 +103,13 @@ class Analyzer:
     # -- tables -----------------------------------------------------------------
     def resolve_tables(self, tree: exp.Expression) -> None:
         """Check every table reference and point it at the right SQLite schema."""
+        from mock_halo.sql import scratch  # local: scratch imports this module
         for cte in tree.find_all(exp.CTE):
             self._cte_names[cte.alias.lower()] = cte
         for table in list(tree.find_all(exp.Table)):
+            if self.temps is not None and scratch.key_of(table) is not None:
+                self._tables[id(table)] = self.lookup_table(table)
+                continue
             if not isinstance(table.this, (exp.Identifier, exp.Dot)):
                 raise errors.unsupported("table-valued functions", written_name(table))
             if isinstance(table.this, exp.Dot):
@@ -115,6 +124,16 @@ class Analyzer:
         return self._tables.get(id(table))
 
     def lookup_table(self, table: exp.Table) -> Table:
+        from mock_halo.sql import scratch  # local: scratch imports this module
+
+        if self.temps is not None and scratch.key_of(table) is not None:
+            if table.db and table.db.lower() != "dbo" or table.catalog and table.catalog.lower() != "tempdb":
+                raise errors.invalid_object(written_name(table))
+            info = self.temps.find(table)
+            table.set("this", exp.to_identifier(info.name, quoted=True))
+            table.set("catalog", None)
+            table.set("db", exp.to_identifier(scratch.DB, quoted=True))
+            return info
         name = written_name(table)
         db = self.current_db
         if table.catalog:

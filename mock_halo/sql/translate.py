@@ -9,6 +9,7 @@ so a cache hit costs one dictionary lookup.
 
 from __future__ import annotations
 
+import zlib
 from collections import OrderedDict
 from dataclasses import dataclass
 from typing import Any
@@ -18,7 +19,7 @@ from sqlglot.errors import ErrorLevel, SqlglotError, UnsupportedError
 
 from mock_halo.sql import dialect, dml, errors, guard, procedures, top
 from mock_halo.sql.encode import Encoder
-from mock_halo.sql.resolve import Analyzer, written_name
+from mock_halo.sql.resolve import Analyzer, OutCol, written_name
 from mock_halo.sql.rewrite import Rewriter
 from mock_halo.sql.schema import Catalog, Table
 
@@ -56,6 +57,7 @@ class Script:
 
     statements: tuple[Statement, ...]
     steps: tuple[Any, ...] = ()
+    scratch: bool = False  # creates temporary tables or table variables (dropped when the command ends)
 
     @property
     def writes(self) -> bool:
@@ -102,24 +104,27 @@ class Translator:
         if db is None:
             raise errors.SqlError(911, f"Database '{catalogue}' does not exist. Make sure that the name is "
                                        "entered correctly.")
-        from mock_halo.sql import control, program
+        from mock_halo.sql import control, program, scratch
 
         translated: list[Statement] = []
+        scope = scratch.Scope()
 
         def one(tree: exp.Expression) -> Statement:
-            statement = self._statement(tree, db)
+            statement = self._statement(tree, db, scope)
             translated.append(statement)
             return statement
 
         try:
-            steps = program.Compiler(one).compile(control.split(text))
-            return Script(tuple(translated), steps)
+            compiler = program.Compiler(one, scope=scope, outputs=lambda tree: self._outputs(tree, db, scope),
+                                        object_id=lambda name: self._object_id(name, db))
+            steps = compiler.compile(control.split(text))
+            return Script(tuple(translated), steps, scratch=bool(scope.tables))
         except errors.SqlError:
             raise
         except SqlglotError as exc:
             raise errors.unsupported("this construct", str(exc).splitlines()[0]) from None
 
-    def _statement(self, statement: exp.Expression, db: str) -> Statement:
+    def _statement(self, statement: exp.Expression, db: str, scope: Any = None) -> Statement:
         verb = guard.statement_verb(statement)
         if verb == "exec":
             return _exec(statement)
@@ -128,8 +133,8 @@ class Translator:
             _output_clause(statement)
         top.reshape(statement)
         guard.check(statement)
-        statement = dml.reshape(statement, lambda table: self._primary_key(table, db))
-        analyzer = Analyzer(self.catalog, db)
+        statement = dml.reshape(statement, lambda table: self._primary_key(table, db, scope))
+        analyzer = Analyzer(self.catalog, db, scope)
         analyzer.resolve_tables(statement)
         outputs = None
         param_columns: tuple[tuple[int, str], ...] = ()
@@ -151,10 +156,40 @@ class Translator:
         )
 
 
-    def _primary_key(self, table: exp.Table, db: str) -> str | None:
-        info = Analyzer(self.catalog, db).lookup_table(table.copy())
+    def _primary_key(self, table: exp.Table, db: str, scope: Any = None) -> str | None:
+        info = Analyzer(self.catalog, db, scope).lookup_table(table.copy())
         keys = [c.name for c in info.columns if c.pk]
         return keys[0] if len(keys) == 1 else None
+
+    def _outputs(self, tree: exp.Expression, db: str, scope: Any) -> list[OutCol] | None:
+        """The output columns of a query (for ``SELECT ... INTO #t``), without translating it."""
+        tree = tree.copy()
+        top.reshape(tree)
+        guard.check(tree)
+        analyzer = Analyzer(self.catalog, db, scope)
+        analyzer.resolve_tables(tree)
+        _expand_stars(analyzer, _leftmost(tree))
+        return analyzer.outputs(tree)
+
+    def _object_id(self, name: str, db: str) -> int | None:
+        """OBJECT_ID('dbo.PATIENTS') of a catalogue table or view: a stable number, or None."""
+        parts = [p.strip().strip("[]\"") for p in name.split(".")]
+        if len(parts) > 3 or not parts[-1]:
+            return None
+        if len(parts) == 3 and parts[0]:
+            found = self.catalog.db_for(parts[0])
+            if found is None:
+                return None
+            db = found
+        if len(parts) >= 2 and parts[-2] and parts[-2].lower() != "dbo":
+            return None
+        table = self.catalog.table(db, parts[-1])
+        return None if table is None else object_number(f"{table.db}.{table.name}")
+
+
+def object_number(name: str) -> int:
+    """A stable positive object id for OBJECT_ID()."""
+    return zlib.crc32(name.lower().encode()) & 0x3FFFFFFF or 1
 
 
 def generate(tree: exp.Expression) -> str:
@@ -262,7 +297,7 @@ def _exec(statement: exp.Execute) -> Statement:
 def _output_clause(statement: exp.Expression) -> None:
     """``OUTPUT INSERTED.x, DELETED.*`` -> SQLite's ``RETURNING x, *`` (same row image)."""
     returning = statement.args["returning"]
-    if returning.args.get("into"):
+    if returning.args.get("into"):  # control.py cuts INTO out first; sqlglot's own parse of it is not used
         raise errors.unsupported("OUTPUT ... INTO")
     wanted = "DELETED" if isinstance(statement, exp.Delete) else "INSERTED"
     for column in list(returning.find_all(exp.Column)):
