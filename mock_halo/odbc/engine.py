@@ -1,0 +1,288 @@
+"""The ODBC engine base: Halo commands on a real database through pyodbc.
+
+:class:`OdbcEngine` has the embedded engine's interface (``execute``,
+``reset``, ``close``, ``cache_info``, ``catalogues``) and does what is the same
+for every real database: route the command's catalogue to a connection pool,
+bind the request parameters (.NET's conversion rules and errors, as in
+:mod:`mock_halo.sql.params`), run the statements under the query timeout in
+one transaction (committed on success, rolled back on any error), collect
+every result set and row count, shape the outcome for the execution mode
+exactly as the embedded engine does (``reader``: first result set; ``scalar``:
+its first value; ``nonQuery``: rows affected), render values the way Halo does,
+and turn driver errors into :class:`~mock_halo.sql.errors.SqlError`.
+
+A dialect subclass supplies :meth:`OdbcEngine.statements` (what to send) and
+:meth:`OdbcEngine.map_error`; it may override :meth:`OdbcEngine.run` entirely.
+The base itself sends ``text`` commands as written with no parameters: plain
+SQL, used by the tests of this plumbing.
+
+Reset: an external database is not the emulator's to throw away. With the
+site's ``odbc_reset = "reload"`` a reset reloads the fixtures through the
+``reload`` callable; with ``"keep"`` (the default) it leaves the data alone and
+logs that it did (queries, clock and scenarios still reset).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import uuid
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Any
+
+from mock_halo.odbc import errors as odbc_errors
+from mock_halo.odbc.pool import ConnectionPool, PooledConnection
+from mock_halo.sql import dates, errors, params
+from mock_halo.sql import kinds as K
+from mock_halo.sql.batch import modelled_ms
+from mock_halo.sql.encode import Encoder
+from mock_halo.sql.errors import ParameterError, SqlError
+from mock_halo.sql.model import SqlCommand, SqlOutcome
+
+log = logging.getLogger("mock_halo.odbc")
+
+RESET_POLICIES = ("keep", "reload")
+_NO_ROWS = b"[]"
+
+
+@dataclass(frozen=True)
+class Route:
+    """Where a catalogue's commands go: a pool, and the database to switch to (None: the connection's own)."""
+
+    catalogue: str
+    pool: ConnectionPool
+    database: str | None = None
+
+
+@dataclass
+class Result:
+    """One result set (``rows`` with an ``encoder``) or one row count (``rows`` None)."""
+
+    encoder: Encoder | None
+    rows: list[tuple[Any, ...]] | None
+    affected: int = -1
+
+
+Call = tuple[str, Sequence[Any]]
+
+
+# -- values -------------------------------------------------------------------------
+_KIND_OF_TYPE: dict[type, str] = {
+    bool: K.BIT, int: K.INT, float: K.DEC, Decimal: K.DEC, dt.datetime: K.DATETIME, dt.date: K.DATE,
+    dt.time: K.TIME, bytes: K.BIN, bytearray: K.BIN, uuid.UUID: K.GUID, str: K.STR,
+}
+
+
+def kind_of(type_code: Any) -> str:
+    """The value kind of a DB-API ``description`` type code (pyodbc gives Python types)."""
+    if isinstance(type_code, type):
+        for klass in type_code.__mro__:
+            if klass in _KIND_OF_TYPE:
+                return _KIND_OF_TYPE[klass]
+    return K.UNKNOWN
+
+
+def plain(value: Any) -> Any:
+    """A driver value in the emulator's storage form (what the embedded engine holds).
+
+    datetimes -> ``YYYY-MM-DDTHH:MM:SS[.fff]``, dates -> ``YYYY-MM-DD``, times ->
+    ``HH:MM:SS[.fff]``, decimals -> float, GUIDs -> lower-case text; the rest as is.
+    """
+    if value is None or isinstance(value, (bool, int, float, str, bytes)):
+        return value
+    if isinstance(value, dt.datetime):
+        if value.tzinfo is not None:
+            offset = value.strftime("%z")
+            return dates.fmt_datetime(value.replace(tzinfo=None)) + offset[:3] + ":" + offset[3:]
+        return dates.fmt_datetime(value)
+    if isinstance(value, dt.date):
+        return dates.fmt_date(value)
+    if isinstance(value, dt.time):
+        return dates.fmt_time(value)
+    if isinstance(value, Decimal):
+        return int(value) if value == value.to_integral_value() and value.as_tuple().exponent >= 0 else float(value)
+    if isinstance(value, uuid.UUID):
+        return str(value)
+    if isinstance(value, (bytearray, memoryview)):
+        return bytes(value)
+    return value
+
+
+def collect(cursor: Any) -> list[Result]:
+    """Every result set and row count of the statement just executed on ``cursor``."""
+    results: list[Result] = []
+    while True:
+        description = cursor.description
+        if description:
+            names = [d[0] or "" for d in description]
+            encoder = Encoder(names, [kind_of(d[1]) for d in description])
+            rows = [tuple(plain(v) for v in row) for row in cursor.fetchall()]
+            results.append(Result(encoder, rows, -1))
+        else:
+            results.append(Result(None, None, cursor.rowcount if cursor.rowcount is not None else -1))
+        if not cursor.nextset():
+            return results
+
+
+def outcome(command: SqlCommand, results: Sequence[Result], parameters: list[dict[str, Any]]) -> SqlOutcome:
+    """The embedded engine's shaping rules: first result set for ``reader``, first value for ``scalar``."""
+    changed = [r.affected for r in results if r.rows is None and r.affected >= 0]
+    affected = sum(changed) if changed else -1
+    sets = [r for r in results if r.rows is not None and r.encoder is not None]
+    first = sets[0] if sets else None
+    columns = list(first.encoder.names) if first else []
+    read = len(first.rows) if first else 0
+    mode = command.execution_mode
+    if mode == "nonQuery" or first is None:
+        rows, data = 0, _NO_ROWS
+    elif mode == "scalar":
+        rows, data = first.encoder.scalar(first.rows)
+        columns = columns[:1]
+    else:
+        rows, data = read, first.encoder.encode(first.rows)
+    return SqlOutcome(rows=rows, data=data, rows_affected=affected, parameters=parameters,
+                      columns=columns, execution_ms=modelled_ms(read, affected))
+
+
+# -- the engine ---------------------------------------------------------------------------
+class OdbcEngine:
+    """A site's catalogues on a real database reached through ODBC."""
+
+    dialect = "odbc"
+
+    def __init__(self, routes: Mapping[str, Route], default: str, *, reset_policy: str = "keep",
+                 reload: Callable[[], None] | None = None, site: str = "") -> None:
+        if default not in routes:
+            raise ValueError(f"no ODBC route for the default catalogue {default!r}")
+        if reset_policy not in RESET_POLICIES:
+            raise ValueError(f"odbc_reset must be one of {RESET_POLICIES}, got {reset_policy!r}")
+        self.routes = dict(routes)
+        self.default = default
+        self.reset_policy = reset_policy
+        self._reload = reload
+        self.site = site
+        self._closed = False
+        #: How many resets left the external data alone (for tests and the health view).
+        self.resets_kept = 0
+
+    # -- public interface ---------------------------------------------------------------
+    @property
+    def catalogues(self) -> list[str]:
+        return list(self.routes)
+
+    def cache_info(self) -> dict[str, int]:
+        """No translation cache on this engine (SQL Server gets the text as written)."""
+        return {"hits": 0, "misses": 0, "size": 0, "maxsize": 0}
+
+    def route(self, catalogue: str | None) -> Route:
+        if catalogue is None:
+            return self.routes[self.default]
+        for name, route in self.routes.items():
+            if name.lower() == catalogue.lower():
+                return route
+        raise SqlError(911, f"Database '{catalogue}' does not exist. Make sure that the name is entered correctly.")
+
+    def execute(self, command: SqlCommand) -> SqlOutcome:
+        """Run one Halo command; raises :class:`SqlError` or :class:`ParameterError`."""
+        try:
+            if self._closed:
+                raise errors.internal("the engine is closed")
+            bound = params.bind(command.parameters)
+            route = self.route(command.catalogue)
+            with route.pool.connection() as conn:
+                return self._attempt(conn, route, command, bound)
+        except (SqlError, ParameterError):
+            raise
+        except Exception as exc:  # noqa: BLE001 - the HTTP layer only ever sees SqlError
+            raise errors.internal(f"{type(exc).__name__}: {exc}") from exc
+
+    def _attempt(self, conn: PooledConnection, route: Route, command: SqlCommand,
+                 bound: params.BoundParameters) -> SqlOutcome:
+        try:
+            result = self.run(conn, route, command, bound)
+            conn.raw.commit()
+            return result
+        except BaseException as exc:
+            conn.rollback()
+            if isinstance(exc, (SqlError, ParameterError)):
+                raise
+            if not _is_driver_error(exc):
+                raise
+            if odbc_errors.is_connection_error(exc):
+                conn.broken = True
+            if conn.timed_out:
+                raise errors.timeout() from None
+            raise self.map_error(exc) from None
+
+    def reset(self) -> None:
+        """``reload``: load the fixtures again; ``keep``: leave the external data as it is (logged)."""
+        if self.reset_policy == "reload" and self._reload is not None:
+            self._reload()
+            return
+        self.resets_kept += 1
+        log.info("reset of site %s left its %s database alone (odbc_reset = \"keep\"); queries, clock and "
+                 "scenarios were reset", self.site or "?", self.dialect)
+
+    def close(self) -> None:
+        if self._closed:
+            return
+        self._closed = True
+        seen: set[int] = set()
+        for route in self.routes.values():
+            if id(route.pool) not in seen:
+                seen.add(id(route.pool))
+                route.pool.close()
+
+    # -- dialect hooks ------------------------------------------------------------------------
+    def run(self, conn: PooledConnection, route: Route, command: SqlCommand,
+            bound: params.BoundParameters) -> SqlOutcome:
+        """Send the statements for ``command`` on one cursor and shape the outcome."""
+        calls = self.statements(route, command, bound)
+        cursor = conn.cursor()
+        results: list[Result] = []
+        try:
+            with conn.guarded(cursor):
+                for sql, values in calls:
+                    if values:
+                        cursor.execute(sql, list(values))
+                    else:
+                        cursor.execute(sql)
+                    results.extend(collect(cursor))
+        finally:
+            _close_quietly(cursor)
+        return self.shape(command, results, bound)
+
+    def statements(self, route: Route, command: SqlCommand, bound: params.BoundParameters) -> list[Call]:
+        """What to send for ``command``. The base sends plain text commands as written, unparameterised."""
+        if command.command_type == "storedProcedure":
+            raise errors.unsupported("stored procedures on this ODBC engine")
+        if bound.values:
+            raise errors.unsupported("parameters on the plain ODBC engine")
+        return [(command.text, ())]
+
+    def shape(self, command: SqlCommand, results: Sequence[Result], bound: params.BoundParameters,
+              outputs: dict[str, Any] | None = None, return_value: Any = None) -> SqlOutcome:
+        values = dict(bound.values)
+        values.update(outputs or {})
+        return outcome(command, results, params.echo(command.parameters, values, return_value))
+
+    def map_error(self, exc: BaseException) -> SqlError:
+        """A driver error as a SqlError; dialects map to SQL Server's numbers."""
+        return odbc_errors.nearest(exc, {})
+
+
+def _is_driver_error(exc: BaseException) -> bool:
+    try:
+        import pyodbc
+    except ImportError:  # pragma: no cover - pyodbc needs libodbc
+        return False
+    return isinstance(exc, pyodbc.Error)
+
+
+def _close_quietly(cursor: Any) -> None:
+    try:
+        cursor.close()
+    except Exception:  # noqa: BLE001
+        pass
