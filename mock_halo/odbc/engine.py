@@ -239,7 +239,10 @@ class OdbcEngine:
     def run(self, conn: PooledConnection, route: Route, command: SqlCommand,
             bound: params.BoundParameters) -> SqlOutcome:
         """Send the statements for ``command`` on one cursor and shape the outcome."""
-        calls = self.statements(route, command, bound)
+        return self.finish(command, self.send(conn, self.statements(route, command, bound)), bound)
+
+    def send(self, conn: PooledConnection, calls: Sequence[Call]) -> list[Result]:
+        """Execute ``calls`` in order on one cursor under the query timeout; every result of each."""
         cursor = conn.cursor()
         results: list[Result] = []
         try:
@@ -252,6 +255,10 @@ class OdbcEngine:
                     results.extend(collect(cursor))
         finally:
             _close_quietly(cursor)
+        return results
+
+    def finish(self, command: SqlCommand, results: list[Result], bound: params.BoundParameters) -> SqlOutcome:
+        """The outcome from everything the statements produced (dialects take off what is theirs)."""
         return self.shape(command, results, bound)
 
     def statements(self, route: Route, command: SqlCommand, bound: params.BoundParameters) -> list[Call]:
