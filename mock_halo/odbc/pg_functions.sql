@@ -1,0 +1,152 @@
+-- mock-halo's support schema on PostgreSQL: T-SQL built-ins PostgreSQL lacks.
+--
+-- The translator (mock_halo/odbc/pg_translate.py) calls these as mock_halo.<name>(...) with
+-- date parts already in canonical form ('year', 'weekday', ...) and datetime arguments
+-- already cast to timestamp. Every function is IMMUTABLE (no table access, no settings),
+-- so the planner can fold constant calls. Re-running this script replaces them.
+
+CREATE SCHEMA IF NOT EXISTS mock_halo;
+
+-- DATEDIFF: the number of part boundaries crossed from a to b (not elapsed whole units).
+CREATE OR REPLACE FUNCTION mock_halo.datediff(part text, a timestamp, b timestamp) RETURNS bigint
+LANGUAGE sql IMMUTABLE AS $$
+SELECT CASE part
+    WHEN 'year' THEN extract(year FROM b)::bigint - extract(year FROM a)::bigint
+    WHEN 'quarter' THEN (extract(year FROM b)::bigint * 4 + extract(quarter FROM b)::bigint)
+                      - (extract(year FROM a)::bigint * 4 + extract(quarter FROM a)::bigint)
+    WHEN 'month' THEN (extract(year FROM b)::bigint * 12 + extract(month FROM b)::bigint)
+                    - (extract(year FROM a)::bigint * 12 + extract(month FROM a)::bigint)
+    WHEN 'day' THEN (b::date - a::date)::bigint
+    WHEN 'dayofyear' THEN (b::date - a::date)::bigint
+    WHEN 'weekday' THEN (b::date - a::date)::bigint
+    -- weeks start on Sunday for DATEDIFF whatever DATEFIRST says
+    WHEN 'week' THEN (((b::date - extract(dow FROM b)::int) - (a::date - extract(dow FROM a)::int)) / 7)::bigint
+    WHEN 'hour' THEN (extract(epoch FROM date_trunc('hour', b) - date_trunc('hour', a)) / 3600)::bigint
+    WHEN 'minute' THEN (extract(epoch FROM date_trunc('minute', b) - date_trunc('minute', a)) / 60)::bigint
+    WHEN 'second' THEN extract(epoch FROM date_trunc('second', b) - date_trunc('second', a))::bigint
+    WHEN 'millisecond' THEN (extract(epoch FROM date_trunc('milliseconds', b) - date_trunc('milliseconds', a))
+                             * 1000)::bigint
+    WHEN 'microsecond' THEN (extract(epoch FROM b - a) * 1000000)::bigint
+END
+$$;
+
+-- DATEPART with SQL Server's defaults (DATEFIRST 7: Sunday is weekday 1; week 1 holds 1 January).
+CREATE OR REPLACE FUNCTION mock_halo.datepart(part text, d timestamp) RETURNS integer
+LANGUAGE sql IMMUTABLE AS $$
+SELECT CASE part
+    WHEN 'year' THEN extract(year FROM d)::int
+    WHEN 'quarter' THEN extract(quarter FROM d)::int
+    WHEN 'month' THEN extract(month FROM d)::int
+    WHEN 'dayofyear' THEN extract(doy FROM d)::int
+    WHEN 'day' THEN extract(day FROM d)::int
+    WHEN 'weekday' THEN extract(dow FROM d)::int + 1
+    WHEN 'week' THEN ((extract(doy FROM d)::int - 1
+                       + extract(dow FROM date_trunc('year', d))::int) / 7) + 1
+    WHEN 'iso_week' THEN extract(week FROM d)::int
+    WHEN 'hour' THEN extract(hour FROM d)::int
+    WHEN 'minute' THEN extract(minute FROM d)::int
+    WHEN 'second' THEN floor(extract(second FROM d))::int
+    WHEN 'millisecond' THEN (floor(extract(milliseconds FROM d))::int % 1000)
+    WHEN 'microsecond' THEN (extract(microseconds FROM d)::int % 1000000)
+    WHEN 'nanosecond' THEN (extract(microseconds FROM d)::int % 1000000) * 1000
+    WHEN 'tzoffset' THEN 0
+END
+$$;
+
+-- DATENAME: English month and weekday names (us_english), else the DATEPART number as text.
+CREATE OR REPLACE FUNCTION mock_halo.datename(part text, d timestamp) RETURNS text
+LANGUAGE sql IMMUTABLE AS $$
+SELECT CASE part
+    WHEN 'month' THEN (ARRAY['January', 'February', 'March', 'April', 'May', 'June', 'July', 'August',
+                             'September', 'October', 'November', 'December'])[extract(month FROM d)::int]
+    WHEN 'weekday' THEN (ARRAY['Sunday', 'Monday', 'Tuesday', 'Wednesday', 'Thursday', 'Friday',
+                               'Saturday'])[extract(dow FROM d)::int + 1]
+    ELSE mock_halo.datepart(part, d)::text
+END
+$$;
+
+-- EOMONTH(d, months)
+CREATE OR REPLACE FUNCTION mock_halo.eomonth(d date, months integer) RETURNS date
+LANGUAGE sql IMMUTABLE AS $$
+SELECT (date_trunc('month', d) + make_interval(months => coalesce(months, 0) + 1) - interval '1 day')::date
+$$;
+
+-- CHARINDEX(needle, haystack, start): case-insensitive (SQL Server's default collation), 1-based, 0 if absent.
+CREATE OR REPLACE FUNCTION mock_halo.charindex(needle text, haystack text, start integer) RETURNS integer
+LANGUAGE sql IMMUTABLE AS $$
+SELECT CASE
+    WHEN needle IS NULL OR haystack IS NULL THEN NULL
+    WHEN needle = '' THEN 0
+    ELSE coalesce(nullif(strpos(lower(substr(haystack, greatest(coalesce(start, 1), 1))), lower(needle)), 0)
+                  + greatest(coalesce(start, 1), 1) - 1, 0)
+END
+$$;
+
+-- REPLACE under a case-insensitive collation: every occurrence, matched without regard to case.
+CREATE OR REPLACE FUNCTION mock_halo.replace(s text, find text, repl text) RETURNS text
+LANGUAGE sql IMMUTABLE AS $$
+SELECT CASE
+    WHEN s IS NULL OR find IS NULL OR repl IS NULL THEN NULL
+    WHEN find = '' THEN s
+    ELSE regexp_replace(s, regexp_replace(find, '([.^$*+?()\[\]{}|\\-])', '\\\1', 'g'),
+                        replace(repl, '\', '\\'), 'gi')
+END
+$$;
+
+-- CONVERT(varchar, <datetime>, style): the styles integrations use. style 0/100 is the default
+-- 'mon dd yyyy hh:miAM'. Unknown styles give NULL (the translator refuses them first).
+CREATE OR REPLACE FUNCTION mock_halo.convert_datetime(d timestamp, style integer, date_only boolean) RETURNS text
+LANGUAGE sql IMMUTABLE AS $$
+SELECT CASE
+    WHEN d IS NULL THEN NULL
+    WHEN date_only AND style IN (0, 100, 20, 120, 21, 121, 126, 127) THEN to_char(d,
+        CASE WHEN style IN (0, 100) THEN 'Mon ' ELSE 'YYYY-MM-DD' END)
+        || CASE WHEN style IN (0, 100) THEN lpad(extract(day FROM d)::int::text, 2, ' ') || to_char(d, ' YYYY')
+           ELSE '' END
+    WHEN style IN (0, 100) THEN to_char(d, 'Mon ') || lpad(extract(day FROM d)::int::text, 2, ' ')
+        || to_char(d, ' YYYY ') || lpad(to_char(d, 'FMHH12:MI'), 5, ' ') || to_char(d, 'AM')
+    WHEN style = 1 THEN to_char(d, 'MM/DD/YY')
+    WHEN style = 101 THEN to_char(d, 'MM/DD/YYYY')
+    WHEN style = 2 THEN to_char(d, 'YY.MM.DD')
+    WHEN style = 102 THEN to_char(d, 'YYYY.MM.DD')
+    WHEN style = 3 THEN to_char(d, 'DD/MM/YY')
+    WHEN style = 103 THEN to_char(d, 'DD/MM/YYYY')
+    WHEN style = 4 THEN to_char(d, 'DD.MM.YY')
+    WHEN style = 104 THEN to_char(d, 'DD.MM.YYYY')
+    WHEN style = 5 THEN to_char(d, 'DD-MM-YY')
+    WHEN style = 105 THEN to_char(d, 'DD-MM-YYYY')
+    WHEN style = 106 THEN to_char(d, 'DD Mon YYYY')
+    WHEN style = 107 THEN to_char(d, 'Mon DD, YYYY')
+    WHEN style IN (8, 108, 24) THEN to_char(d, 'HH24:MI:SS')
+    WHEN style = 10 THEN to_char(d, 'MM-DD-YY')
+    WHEN style = 110 THEN to_char(d, 'MM-DD-YYYY')
+    WHEN style = 11 THEN to_char(d, 'YY/MM/DD')
+    WHEN style = 111 THEN to_char(d, 'YYYY/MM/DD')
+    WHEN style = 12 THEN to_char(d, 'YYMMDD')
+    WHEN style = 112 THEN to_char(d, 'YYYYMMDD')
+    WHEN style = 23 THEN to_char(d, 'YYYY-MM-DD')
+    WHEN style IN (20, 120) THEN to_char(d, 'YYYY-MM-DD HH24:MI:SS')
+    WHEN style IN (21, 121, 25) THEN to_char(d, 'YYYY-MM-DD HH24:MI:SS.MS')
+    WHEN style IN (126, 127) THEN to_char(d, 'YYYY-MM-DD"T"HH24:MI:SS')
+        || CASE WHEN extract(milliseconds FROM d)::numeric % 1000 = 0 THEN '' ELSE to_char(d, '.MS') END
+END
+$$;
+
+-- A string as bit (SQL Server: 'true'/'false' or a number; anything non-zero is 1).
+CREATE OR REPLACE FUNCTION mock_halo.to_bit(s text) RETURNS smallint
+LANGUAGE sql IMMUTABLE AS $$
+SELECT CASE
+    WHEN s IS NULL THEN NULL
+    WHEN lower(trim(s)) = 'true' THEN 1
+    WHEN lower(trim(s)) = 'false' THEN 0
+    WHEN trim(s)::numeric <> 0 THEN 1
+    ELSE 0
+END::smallint
+$$;
+
+-- The emulated BP_* procedures (mock_halo/sql/bp/) write SQLite-flavoured SQL against the
+-- storage forms; substr() of a datetime there means a substring of 'YYYY-MM-DDTHH:MI:SS'.
+CREATE OR REPLACE FUNCTION mock_halo.substr(d timestamp, start integer, len integer) RETURNS text
+LANGUAGE sql IMMUTABLE AS $$
+SELECT substr(to_char(d, 'YYYY-MM-DD"T"HH24:MI:SS'), start, len)
+$$;

@@ -1,0 +1,655 @@
+"""T-SQL -> PostgreSQL, with the embedded engine's front end.
+
+:class:`PgTranslator` is the embedded :class:`~mock_halo.sql.translate.Translator`
+(same cache, same batch compiler, same parser, guard, ``TOP``/``UPDATE ... FROM``
+reshaping and :class:`~mock_halo.sql.resolve.Analyzer` for names, SQL Server's
+name errors and static types) with a different last step: :class:`PgRewriter`
+turns the typed T-SQL tree into PostgreSQL over the schemas written by
+:mod:`mock_halo.odbc.pg_load`:
+
+* names: ``[BPSPatients].dbo.PATIENTS`` -> ``"bpspatients"."patients"``; every
+  identifier is folded to lower case and quoted (PostgreSQL's folding, and
+  reserved words stay usable); result column names come from the T-SQL text;
+* ``@param`` -> ``?`` (one per occurrence, in text order); ``GETDATE()`` -> a
+  bound timestamp from the emulator's clock;
+* string ``+`` -> ``||``; ``datetime + n`` -> ``+ n * interval '1 day'``;
+  ``'5' + 3`` -> 8 (the string converted the way SQL Server does);
+* case-insensitive comparisons: columns are ``citext``; expressions compared
+  with each other are cast to ``citext``; ``LIKE`` is ``ILIKE`` without an
+  escape character;
+* built-ins: ``DATEADD`` -> interval arithmetic; ``DATEDIFF``/``DATEPART``/
+  ``DATENAME``/``EOMONTH``/``CHARINDEX``/``REPLACE``/``CONVERT`` styles ->
+  ``mock_halo.*`` SQL functions; ``ISNULL`` -> ``COALESCE``; ``LEN`` ->
+  ``length(rtrim())``; ``NEWID`` -> ``gen_random_uuid``; ``FORMAT`` with a
+  date pattern -> ``to_char``;
+* SQL Server's integer semantics: ``AVG(int)`` and ``CAST(decimal AS int)``
+  truncate, ``SUM(int)`` stays an integer (so ``/`` stays integer division);
+* a recursive CTE gets ``WITH RECURSIVE``;
+* an ``INSERT`` into a table with an ``IDENTITY`` key gets ``RETURNING <key>``
+  (that is how ``SCOPE_IDENTITY()`` is known).
+
+What cannot be expressed raises SQL Server-shaped errors (``unsupported`` =
+40000), never wrong SQL.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Any
+
+from sqlglot import exp
+from sqlglot.errors import ErrorLevel, UnsupportedError
+
+from mock_halo.sql import builtins, convert, dates, dml, errors, guard, top
+from mock_halo.sql import kinds as K
+from mock_halo.sql.encode import Encoder
+from mock_halo.sql.resolve import Analyzer, type_spec
+from mock_halo.sql.rewrite import NOW_KEYS
+from mock_halo.sql.schema import Catalog
+from mock_halo.sql.translate import (
+    Statement,
+    Translator,
+    _exec,
+    _expand_stars,
+    _leftmost,
+    _output_clause,
+    _parameter_columns,
+    _target,
+)
+
+from .pg_load import SUPPORT_SCHEMA, schema_name
+
+_MARK = re.compile(r"__mh_p(\d+)__")
+_INTEGER_TEXT = re.compile(r"^\s*[+-]?\d+\s*$")
+_STRINGISH = frozenset({K.STR, K.NULL, K.UNKNOWN})
+_COMPARISONS = (exp.EQ, exp.NEQ, exp.GT, exp.GTE, exp.LT, exp.LTE)
+_INTERVAL_UNITS = {
+    "year": ("1", "YEAR"), "quarter": ("3", "MONTH"), "month": ("1", "MONTH"), "dayofyear": ("1", "DAY"),
+    "day": ("1", "DAY"), "weekday": ("1", "DAY"), "week": ("7", "DAY"), "hour": ("1", "HOUR"),
+    "minute": ("1", "MINUTE"), "second": ("1", "SECOND"), "millisecond": ("1", "MILLISECOND"),
+    "microsecond": ("1", "MICROSECOND"),
+}
+#: .NET custom date format tokens -> to_char patterns (longest first).
+_DOTNET_FORMAT = [
+    ("yyyy", "YYYY"), ("yy", "YY"), ("MMMM", "FMMonth"), ("MMM", "Mon"), ("MM", "MM"), ("M", "FMMM"),
+    ("dddd", "FMDay"), ("ddd", "Dy"), ("dd", "DD"), ("d", "FMDD"), ("HH", "HH24"), ("H", "FMHH24"),
+    ("hh", "HH12"), ("h", "FMHH12"), ("mm", "MI"), ("m", "FMMI"), ("ss", "SS"), ("s", "FMSS"),
+    ("fff", "MS"), ("tt", "AM"),
+]
+
+
+@dataclass(frozen=True, slots=True)
+class PgStatement(Statement):
+    """A translated statement; ``identity``: the INSERT returns the new IDENTITY keys (RETURNING)."""
+
+    identity: bool = False
+
+
+class PgTranslator(Translator):
+    """The embedded translator's front end with a PostgreSQL back end (same cache, same batches)."""
+
+    dialect = "postgresql"
+
+    def __init__(self, catalog: Catalog, maxsize: int = 1024) -> None:
+        super().__init__(catalog, maxsize)
+        self.schemas = {db: schema_name(name) for db, name in catalog.display.items()}
+
+    def _statement(self, statement: exp.Expression, db: str, *scope: Any) -> Statement:
+        from mock_halo.sql import scratch
+
+        if any(scratch.key_of(t) is not None for t in statement.find_all(exp.Table)):
+            raise errors.unsupported("temporary tables and table variables on PostgreSQL")
+        verb = guard.statement_verb(statement)
+        if verb == "exec":
+            return _exec(statement)
+        returns_rows = verb in ("insert", "update", "delete") and statement.args.get("returning") is not None
+        if returns_rows:
+            _output_clause(statement)
+        top.reshape(statement)
+        guard.check(statement)
+        statement = dml.reshape(statement, lambda table: self._primary_key(table, db))
+        analyzer = Analyzer(self.catalog, db)
+        analyzer.resolve_tables(statement)
+        outputs = None
+        param_columns: tuple[tuple[int, str], ...] = ()
+        if verb == "select":
+            _expand_stars(analyzer, _leftmost(statement))
+            outputs = analyzer.outputs(statement)
+            param_columns = _parameter_columns(_leftmost(statement))
+        target = _target(analyzer, statement)
+        rewriter = PgRewriter(analyzer, self.catalog.display[db], self.schemas)
+        tree = rewriter.rewrite(statement)
+        identity = False
+        if verb == "insert" and not returns_rows and target is not None and not target.is_view:
+            keys = [c for c in target.columns if c.pk]
+            if len(keys) == 1 and keys[0].decl.lower() == "integer":  # INT IDENTITY key (pg_load, schema.py)
+                tree.set("returning", exp.Returning(expressions=[exp.column(exp.to_identifier(
+                    keys[0].name.lower(), quoted=True))]))
+                identity = True
+        sql, params, written = rewriter.finish(tree)
+        encoder = None
+        if verb == "select" and outputs is not None:
+            encoder = Encoder([c.name for c in outputs], [c.kind for c in outputs])
+        return PgStatement(sql=sql, verb=verb, params=params, written=written, encoder=encoder, target=target,
+                           param_columns=param_columns, returns_rows=returns_rows, identity=identity)
+
+
+class PgRewriter:
+    """Rewrites one analysed T-SQL statement into PostgreSQL (bottom-up, by static type)."""
+
+    def __init__(self, analyzer: Analyzer, catalogue_name: str, schemas: dict[str, str]) -> None:
+        self.analyzer = analyzer
+        self.catalogue_name = catalogue_name
+        self.schemas = schemas
+        self.keys: list[str] = []
+        self.written: dict[str, str] = {}
+
+    # -- helpers ----------------------------------------------------------------------------
+    def kind(self, node: exp.Expression) -> tuple[K.Kind, str]:
+        return self.analyzer.kind(node)
+
+    def placeholder(self, key: str, written: str) -> exp.Expression:
+        if key not in self.written:
+            self.keys.append(key)
+            self.written[key] = written
+        return exp.Var(this=f"__mh_p{self.keys.index(key)}__")
+
+    def now(self, which: str, type_name: str = "TIMESTAMP(3)") -> exp.Expression:
+        return _cast(self.placeholder(NOW_KEYS[which], which), type_name)
+
+    @staticmethod
+    def fn(name: str, *args: exp.Expression) -> exp.Expression:
+        return exp.Anonymous(this=f"{SUPPORT_SCHEMA}.{name}", expressions=list(args))
+
+    def text(self, node: exp.Expression) -> exp.Expression:
+        """An argument of a string function (SQL Server converts other types implicitly)."""
+        kind, _ = self.kind(node)
+        if kind in K.TEMPORAL:
+            return self.fn("convert_datetime", _cast(node, "TIMESTAMP"), exp.Literal.number(0),
+                           exp.Boolean(this=kind == K.DATE))
+        if kind == K.GUID:
+            return exp.Upper(this=_cast(node, "TEXT"))
+        if kind == K.STR and not isinstance(node, exp.Literal):
+            return node
+        return _cast(node, "TEXT")
+
+    def timestamp(self, node: exp.Expression) -> exp.Expression:
+        """A datetime argument of a date function (string literals are parsed as SQL Server would)."""
+        if isinstance(node, exp.Literal) and node.is_string:
+            return _cast(exp.Literal.string(convert.convert(node.this, "datetime2")), "TIMESTAMP")
+        if isinstance(node, exp.Literal):
+            raise errors.SqlError(8116, "Argument data type int is invalid for argument 2 of dateadd function.")
+        return _cast(node, "TIMESTAMP")
+
+    # -- the walk ---------------------------------------------------------------------------
+    def rewrite(self, tree: exp.Expression) -> exp.Expression:
+        nodes = list(tree.dfs())
+        for node in nodes:
+            self.analyzer.kind(node)  # types (and 207/209/4104) before anything changes
+        for node in reversed(nodes):
+            if isinstance(node, exp.Table):
+                self.table(node)
+                continue
+            parent, arg_key, index = node.parent, node.arg_key, node.index
+            replacement = self.visit(node)
+            if replacement is not node:
+                self.analyzer.set_kind(replacement, self.analyzer.kind(node))
+                if parent is None:
+                    tree = replacement
+                else:
+                    parent.set(arg_key, replacement, index=index, overwrite=True)
+        _recursive_ctes(tree)
+        return tree
+
+    def finish(self, tree: exp.Expression) -> tuple[str, tuple[str, ...], tuple[str, ...]]:
+        """PostgreSQL text with ``?`` placeholders, and the parameter keys in placeholder order."""
+        for ident in tree.find_all(exp.Identifier):
+            ident.set("this", ident.name.lower())
+            ident.set("quoted", True)
+        try:
+            sql = tree.sql(dialect="postgres", unsupported_level=ErrorLevel.RAISE)
+        except UnsupportedError as exc:
+            raise errors.unsupported("this construct", str(exc).splitlines()[0]) from None
+        if not sql.strip():
+            raise errors.unsupported("this statement")
+        order = [self.keys[int(m.group(1))] for m in _MARK.finditer(sql)]
+        return _MARK.sub("?", sql), tuple(order), tuple(self.written[k] for k in order)
+
+    def visit(self, node: exp.Expression) -> exp.Expression:
+        handler = _HANDLERS.get(type(node))
+        if handler is None:
+            if isinstance(node, _COMPARISONS):
+                return self.compare(node)
+            return node
+        return handler(self, node)
+
+    # -- names --------------------------------------------------------------------------------
+    def table(self, node: exp.Table) -> None:
+        info = self.analyzer.table_of(node)
+        if info is None:
+            return  # a CTE
+        node.set("catalog", None)
+        node.set("db", exp.to_identifier(self.schemas[info.db]))
+        node.set("this", exp.to_identifier(info.name.lower()))
+
+    def column(self, node: exp.Column) -> exp.Expression:
+        node.set("db", None)
+        node.set("catalog", None)
+        return node
+
+    def parameter(self, node: exp.Parameter) -> exp.Expression:
+        if isinstance(node.this, exp.Parameter):
+            raise errors.unsupported(f"@@{node.this.name.upper()}")
+        return self.placeholder(node.name.lower(), "@" + node.name)
+
+    # -- operators ------------------------------------------------------------------------------
+    def add(self, node: exp.Add) -> exp.Expression:
+        left, right = node.this, node.expression
+        (lk, ld), (rk, rd) = self.kind(left), self.kind(right)
+        numbers = {K.INT, K.DEC, K.BIT}
+        if lk in (K.STR, K.NULL) and rk in (K.STR, K.NULL) and K.STR in (lk, rk):
+            return exp.DPipe(this=self.text(left), expression=self.text(right))
+        if lk == K.DATETIME and rk in numbers:
+            return _days(left, right)
+        if rk == K.DATETIME and lk in numbers:
+            return _days(right, left)
+        if K.DATE in (lk, rk) and {lk, rk} & numbers:
+            raise errors.operand_clash("date", "int")
+        if lk == K.STR and rk in numbers:
+            return exp.Add(this=self._number(left, rk), expression=right)
+        if rk == K.STR and lk in numbers:
+            return exp.Add(this=left, expression=self._number(right, lk))
+        if K.STR in (lk, rk) and K.UNKNOWN in (lk, rk):  # @param + 'text': concatenation
+            return exp.DPipe(this=_cast(left, "TEXT"), expression=_cast(right, "TEXT"))
+        return node
+
+    def sub(self, node: exp.Sub) -> exp.Expression:
+        left, right = node.this, node.expression
+        (lk, _), (rk, _) = self.kind(left), self.kind(right)
+        if lk == K.DATETIME and rk in (K.INT, K.DEC, K.BIT):
+            return _days(left, exp.Neg(this=exp.Paren(this=right)))
+        return self.arithmetic(node)
+
+    def arithmetic(self, node: exp.Binary) -> exp.Expression:
+        left, right = node.this, node.expression
+        (lk, _), (rk, _) = self.kind(left), self.kind(right)
+        if lk == K.STR and rk in (K.INT, K.DEC, K.BIT):
+            node.set("this", self._number(left, rk))
+        if rk == K.STR and lk in (K.INT, K.DEC, K.BIT):
+            node.set("expression", self._number(right, lk))
+        return node
+
+    def _number(self, node: exp.Expression, other: K.Kind) -> exp.Expression:
+        spec = "int" if other in (K.INT, K.BIT) else "decimal(38,10)"
+        if isinstance(node, exp.Literal):
+            return exp.Literal.number(repr(convert.convert(node.this, spec, None, "varchar")))
+        return _cast(node, "INTEGER" if spec == "int" else "NUMERIC(38,10)")
+
+    def compare(self, node: exp.Binary) -> exp.Expression:
+        if isinstance(node.parent, exp.Update) and isinstance(node, exp.EQ):
+            if isinstance(node.this, exp.Column):
+                node.this.set("table", None)  # PostgreSQL's SET takes bare column names
+            return node
+        left, right = node.this, node.expression
+        (lk, _), (rk, _) = self.kind(left), self.kind(right)
+        if lk in _STRINGISH and rk in _STRINGISH and K.STR in (lk, rk):
+            node.set("this", _ci(left))
+            node.set("expression", _ci(right))
+        elif lk == K.INT and isinstance(right, exp.Literal) and right.is_string:
+            node.set("expression", self._int_literal(right))
+        elif rk == K.INT and isinstance(left, exp.Literal) and left.is_string:
+            node.set("this", self._int_literal(left))
+        return node
+
+    @staticmethod
+    def _int_literal(literal: exp.Literal) -> exp.Expression:
+        if not _INTEGER_TEXT.match(literal.this):
+            raise errors.conversion_failed(literal.this, "varchar", "int")
+        return exp.Literal.number(literal.this.strip())
+
+    def in_(self, node: exp.In) -> exp.Expression:
+        kind, _ = self.kind(node.this)
+        if kind == K.STR and node.expressions:
+            node.set("this", _ci(node.this))
+        return node
+
+    def like(self, node: exp.Expression) -> exp.Expression:
+        if isinstance(node, exp.Escape):
+            like = node.this
+            if not isinstance(like, exp.Like):
+                return node
+            return exp.Escape(this=self._ilike(like), expression=node.expression)
+        if isinstance(node.parent, exp.Escape):
+            return node
+        return exp.Escape(this=self._ilike(node), expression=exp.Literal.string(""))
+
+    def _ilike(self, like: exp.Like) -> exp.Expression:
+        pattern = like.expression
+        if isinstance(pattern, exp.Literal) and pattern.is_string and "[" in pattern.this:
+            raise errors.unsupported("LIKE patterns with [...] character classes on PostgreSQL")
+        return exp.ILike(this=self.text(like.this), expression=self.text(pattern))
+
+    def collate(self, node: exp.Collate) -> exp.Expression:
+        name = node.expression.name.upper()
+        if "_CS" in name or "BIN" in name:
+            return exp.Collate(this=_cast(node.this, "TEXT"), expression=exp.Identifier(this="C", quoted=True))
+        return _cast(node.this, "CITEXT")
+
+    # -- types --------------------------------------------------------------------------------
+    def cast(self, node: exp.Expression) -> exp.Expression:
+        if isinstance(node, exp.Convert):
+            data_type, value, style_node = node.this, node.expression, node.args.get("style")
+        else:
+            data_type, value, style_node = node.args["to"], node.this, None
+        spec = type_spec(data_type)
+        target = convert.target(spec)  # unsupported target types fail now
+        style = None
+        if style_node is not None:
+            if not isinstance(style_node, exp.Literal) or style_node.is_string:
+                raise errors.unsupported("CONVERT with a non-constant style")
+            style = int(style_node.this)
+        safe = int(bool(node.args.get("safe")) or isinstance(node, exp.TryCast))
+        src_kind, src = self.kind(value)
+        pg = _pg_type(spec)
+        if isinstance(value, (exp.Literal, exp.Null)):
+            folded = convert.convert(None if isinstance(value, exp.Null) else value.this if value.is_string else
+                                     _number(value.this), spec, style, src, safe)
+            if folded is None:
+                return _cast(exp.Null(), pg)
+            literal = exp.Literal.number(repr(folded)) if isinstance(folded, (int, float)) else \
+                exp.Literal.string(str(folded))
+            return _cast(literal, pg)
+        if safe:
+            raise errors.unsupported("TRY_CAST / TRY_CONVERT of a non-constant value on PostgreSQL")
+        base = target.base
+        if base in ("varchar", "nvarchar", "char", "nchar", "text", "ntext"):
+            if src_kind in (K.DATE, K.DATETIME):
+                if style is not None and style not in _DATETIME_STYLES:
+                    raise errors.unsupported(f"CONVERT style {style} on PostgreSQL")
+                text = self.fn("convert_datetime", _cast(value, "TIMESTAMP"), exp.Literal.number(style or 0),
+                               exp.Boolean(this=src_kind == K.DATE))
+                return _cast(text, pg)
+            return _cast(self.text(value) if src_kind in (K.GUID, K.TIME) else value, pg)
+        if base in ("int", "bigint", "smallint", "tinyint") and src_kind == K.DEC:
+            return _cast(exp.Anonymous(this="TRUNC", expressions=[value]), pg)
+        if base == "bit":
+            if src_kind == K.STR:
+                return self.fn("to_bit", _cast(value, "TEXT"))
+            return exp.Case(ifs=[exp.If(this=exp.Is(this=value.copy(), expression=exp.Null()), true=exp.Null()),
+                                 exp.If(this=exp.NEQ(this=value, expression=exp.Literal.number(0)),
+                                        true=exp.Literal.number(1))],
+                            default=exp.Literal.number(0))
+        if base in ("date", "datetime", "datetime2", "smalldatetime") and src_kind == K.STR and style is not None:
+            raise errors.unsupported(f"CONVERT of a string with style {style} on PostgreSQL")
+        return _cast(value, pg)
+
+    def avg(self, node: exp.Avg) -> exp.Expression:
+        if self.kind(node.this)[0] in (K.INT, K.BIT):
+            return _cast(exp.Anonymous(this="TRUNC", expressions=[node]), "INTEGER")
+        return node
+
+    def sum(self, node: exp.Sum) -> exp.Expression:
+        if self.kind(node.this)[0] in (K.INT, K.BIT) and not isinstance(node.parent, exp.Window):
+            return _cast(node, "BIGINT")
+        return node
+
+    def count(self, node: exp.Count) -> exp.Expression:
+        return node if isinstance(node.parent, exp.Window) else _cast(node, "INTEGER")
+
+    def window(self, node: exp.Window) -> exp.Expression:
+        """``SUM(int) OVER (...)`` stays an integer (PostgreSQL's is numeric); ``COUNT`` an int."""
+        inner = node.this
+        if isinstance(inner, exp.Count) or isinstance(inner, exp.Sum) and self.kind(inner.this)[0] in (K.INT, K.BIT):
+            return _cast(node, "BIGINT")
+        return node
+
+    # -- built-ins ------------------------------------------------------------------------------
+    def anonymous(self, node: exp.Anonymous) -> exp.Expression:
+        name, _ = builtins.lookup(node)  # 195 / 174 as on SQL Server
+        args = list(node.expressions)
+        handler = _BUILTINS.get(name)
+        if handler is None:
+            raise errors.unsupported(f"{name}() on PostgreSQL")
+        return handler(self, args)
+
+    def dateadd(self, args: list[exp.Expression]) -> exp.Expression:
+        part = dates.canonical_part(args[0].name, "dateadd")
+        if part not in _INTERVAL_UNITS:
+            raise errors.unsupported(f"DATEADD({part}, ...) on PostgreSQL")
+        amount, unit = _INTERVAL_UNITS[part]
+        number, value = args[1], args[2]
+        if self.kind(number)[0] != K.INT:
+            number = _cast(exp.Anonymous(this="TRUNC", expressions=[_cast(number, "NUMERIC")]), "INTEGER")
+        kind, decl = self.kind(value)
+        interval = exp.Mul(this=exp.Paren(this=number),
+                           expression=exp.Interval(this=exp.Literal.string(amount), unit=exp.Var(this=unit)))
+        if kind == K.TIME:
+            return _cast(exp.Add(this=_cast(value, "TIME"), expression=interval), "TIME")
+        moved = exp.Paren(this=exp.Add(this=self.timestamp(value), expression=interval))
+        if kind == K.DATE:
+            return _cast(moved, "DATE")
+        return _cast(moved, _pg_type(decl) if decl in ("datetime", "datetime2", "smalldatetime") else "TIMESTAMP(3)")
+
+    def datediff(self, args: list[exp.Expression]) -> exp.Expression:
+        part = dates.canonical_part(args[0].name, "datediff")
+        call = self.fn("datediff", exp.Literal.string(part), self.timestamp(args[1]), self.timestamp(args[2]))
+        return _cast(call, "INTEGER")
+
+    def datepart(self, args: list[exp.Expression], function: str = "datepart") -> exp.Expression:
+        part = dates.canonical_part(args[0].name, function)
+        return self.fn(function, exp.Literal.string(part), self.timestamp(args[1]))
+
+    def format(self, args: list[exp.Expression]) -> exp.Expression:
+        value, pattern = args[0], args[1]
+        kind = self.kind(value)[0]
+        if not (isinstance(pattern, exp.Literal) and pattern.is_string) or kind not in (K.DATE, K.DATETIME, K.STR):
+            raise errors.unsupported("FORMAT other than a constant date pattern on PostgreSQL")
+        return exp.Anonymous(this="TO_CHAR", expressions=[self.timestamp(value),
+                                                          exp.Literal.string(_to_char_pattern(pattern.this))])
+
+
+def _cast(node: exp.Expression, type_name: str) -> exp.Expression:
+    return exp.Cast(this=node, to=exp.DataType(this=exp.DataType.Type.USERDEFINED, kind=type_name))
+
+
+def _ci(node: exp.Expression) -> exp.Expression:
+    """Compare the way SQL Server's case-insensitive default collation does."""
+    if isinstance(node, exp.Column) or isinstance(node, exp.Null):
+        return node
+    return _cast(node, "CITEXT")
+
+
+def _days(value: exp.Expression, days: exp.Expression) -> exp.Expression:
+    return _cast(exp.Paren(this=exp.Add(this=_cast(value, "TIMESTAMP"), expression=exp.Mul(
+        this=exp.Paren(this=days), expression=exp.Interval(this=exp.Literal.string("1"), unit=exp.Var(this="DAY"))))),
+        "TIMESTAMP(3)")
+
+
+def _number(text: str) -> int | float:
+    return float(text) if any(c in text for c in ".eE") else int(text)
+
+
+_DATETIME_STYLES = frozenset({0, 100, 1, 101, 2, 102, 3, 103, 4, 104, 5, 105, 106, 107, 8, 108, 24, 10, 110, 11, 111,
+                              12, 112, 23, 20, 120, 21, 121, 25, 126, 127})
+
+
+def _pg_type(spec: str) -> str:
+    """A compact SQL Server type (``nvarchar(50)``, ``decimal(9,2)``) -> PostgreSQL (as for CAST)."""
+    base, params = K.split_decl(spec)
+    if base in ("varchar", "nvarchar", "char", "nchar"):
+        if params == "max":
+            return "TEXT"
+        return f"VARCHAR({params or 30})"
+    return {
+        "text": "TEXT", "ntext": "TEXT", "sysname": "VARCHAR(128)", "xml": "TEXT",
+        "int": "INTEGER", "integer": "INTEGER", "bigint": "BIGINT", "smallint": "SMALLINT", "tinyint": "SMALLINT",
+        "bit": "SMALLINT", "money": "NUMERIC(19,4)", "smallmoney": "NUMERIC(10,4)",
+        "float": "DOUBLE PRECISION", "real": "REAL", "date": "DATE", "time": "TIME",
+        "datetime": "TIMESTAMP(3)", "datetime2": "TIMESTAMP", "smalldatetime": "TIMESTAMP(0)",
+        "datetimeoffset": "TIMESTAMPTZ", "uniqueidentifier": "UUID",
+        "binary": "BYTEA", "varbinary": "BYTEA", "image": "BYTEA",
+    }.get(base) or (f"NUMERIC({params})" if base in ("decimal", "numeric") and params else
+                    "NUMERIC(18,0)" if base in ("decimal", "numeric") else _refuse(spec))
+
+
+def _refuse(spec: str) -> str:
+    raise errors.unsupported(f"the type {spec} on PostgreSQL")
+
+
+def _to_char_pattern(pattern: str) -> str:
+    """A .NET custom date format -> a to_char pattern (other characters quoted as literals)."""
+    out: list[str] = []
+    literal: list[str] = []
+    i = 0
+    while i < len(pattern):
+        for token, replacement in _DOTNET_FORMAT:
+            if pattern.startswith(token, i):
+                if literal:
+                    out.append('"' + "".join(literal).replace('"', '\\"') + '"')
+                    literal = []
+                out.append(replacement)
+                i += len(token)
+                break
+        else:
+            literal.append(pattern[i])
+            i += 1
+    if literal:
+        out.append('"' + "".join(literal).replace('"', '\\"') + '"')
+    return "".join(out)
+
+
+def _recursive_ctes(tree: exp.Expression) -> None:
+    """T-SQL has no RECURSIVE keyword; PostgreSQL needs it when a CTE names itself."""
+    for with_ in tree.find_all(exp.With):
+        for cte in with_.expressions:
+            name = cte.alias.lower()
+            if any(t.name.lower() == name and not t.db for t in cte.this.find_all(exp.Table)):
+                with_.set("recursive", True)
+
+
+def _len(rw: PgRewriter, args: list[exp.Expression]) -> exp.Expression:
+    return exp.Length(this=exp.Anonymous(this="RTRIM", expressions=[rw.text(args[0])]))
+
+
+def _datalength(rw: PgRewriter, args: list[exp.Expression]) -> exp.Expression:
+    _, decl = rw.kind(args[0])
+    if decl in ("varchar", "char", "text") or decl.startswith(("varchar(", "char(")):
+        return exp.Anonymous(this="OCTET_LENGTH", expressions=[rw.text(args[0])])
+    return exp.Mul(this=exp.Length(this=rw.text(args[0])), expression=exp.Literal.number(2))
+
+
+def _side(name: str):
+    def build(rw: PgRewriter, args: list[exp.Expression]) -> exp.Expression:
+        return exp.Anonymous(this=name, expressions=[rw.text(args[0]), _cast(args[1], "INTEGER")])
+    return build
+
+
+def _charindex(rw: PgRewriter, args: list[exp.Expression]) -> exp.Expression:
+    start = _cast(args[2], "INTEGER") if len(args) > 2 else exp.Literal.number(1)
+    return rw.fn("charindex", rw.text(args[0]), rw.text(args[1]), start)
+
+
+def _isnull(rw: PgRewriter, args: list[exp.Expression]) -> exp.Expression:
+    return exp.Coalesce(this=args[0], expressions=[args[1]])
+
+
+def _choose(rw: PgRewriter, args: list[exp.Expression]) -> exp.Expression:
+    ifs = [exp.If(this=exp.EQ(this=args[0].copy(), expression=exp.Literal.number(i)), true=value)
+           for i, value in enumerate(args[1:], start=1)]
+    return exp.Case(ifs=ifs)
+
+
+def _eomonth(rw: PgRewriter, args: list[exp.Expression]) -> exp.Expression:
+    months = _cast(args[1], "INTEGER") if len(args) > 1 else exp.Literal.number(0)
+    return rw.fn("eomonth", _cast(rw.timestamp(args[0]), "DATE"), months)
+
+
+def _db_name(rw: PgRewriter, args: list[exp.Expression]) -> exp.Expression:
+    if args:
+        raise errors.unsupported("DB_NAME(database_id)")
+    return exp.Literal.string(rw.catalogue_name)
+
+
+def _simple(name: str, *, text: bool = True):
+    def handler(rw: PgRewriter, node: exp.Expression) -> exp.Expression:
+        node.set("this", rw.text(node.this) if text else node.this)
+        return node
+    return handler
+
+
+def _replace(rw: PgRewriter, node: exp.Replace) -> exp.Expression:
+    return rw.fn("replace", rw.text(node.this), rw.text(node.expression), rw.text(node.args["replacement"]))
+
+
+def _substring(rw: PgRewriter, node: exp.Substring) -> exp.Expression:
+    if node.args.get("length") is None:
+        raise errors.wrong_argument_count("substring", 3)
+    return exp.Substring(this=rw.text(node.this), start=_cast(node.args["start"], "INTEGER"),
+                         length=_cast(node.args["length"], "INTEGER"))
+
+
+def _concat(rw: PgRewriter, node: exp.Concat) -> exp.Expression:
+    node.set("expressions", [rw.text(e) for e in node.expressions])
+    return node
+
+
+def _string_agg(rw: PgRewriter, node: exp.GroupConcat) -> exp.Expression:
+    inner = node.this
+    if isinstance(inner, exp.Order):
+        inner.set("this", rw.text(inner.this))
+    else:
+        node.set("this", rw.text(inner))
+    return node
+
+
+def _round(rw: PgRewriter, node: exp.Round) -> exp.Expression:
+    if node.args.get("truncate") is not None:
+        raise errors.unsupported("ROUND(x, n, function) on PostgreSQL")
+    decimals = node.args.get("decimals") or exp.Literal.number(0)
+    kind = rw.kind(node.this)[0]
+    value = node.this if kind in (K.INT, K.DEC) and "float" not in rw.kind(node.this)[1] else _cast(node.this,
+                                                                                                  "NUMERIC")
+    return exp.Round(this=value, decimals=_cast(decimals, "INTEGER"))
+
+
+_BUILTINS = {
+    "DATEADD": PgRewriter.dateadd, "DATEDIFF": PgRewriter.datediff,
+    "DATEDIFF_BIG": lambda rw, a: _cast(rw.fn("datediff", exp.Literal.string(
+        dates.canonical_part(a[0].name, "datediff_big")), rw.timestamp(a[1]), rw.timestamp(a[2])), "BIGINT"),
+    "DATEPART": PgRewriter.datepart, "DATENAME": lambda rw, a: rw.datepart(a, "datename"),
+    "YEAR": lambda rw, a: rw.fn("datepart", exp.Literal.string("year"), rw.timestamp(a[0])),
+    "MONTH": lambda rw, a: rw.fn("datepart", exp.Literal.string("month"), rw.timestamp(a[0])),
+    "DAY": lambda rw, a: rw.fn("datepart", exp.Literal.string("day"), rw.timestamp(a[0])),
+    "EOMONTH": _eomonth, "FORMAT": PgRewriter.format,
+    "GETDATE": lambda rw, a: rw.now("local"), "SYSDATETIME": lambda rw, a: rw.now("local", "TIMESTAMP"),
+    "GETUTCDATE": lambda rw, a: rw.now("utc"), "SYSUTCDATETIME": lambda rw, a: rw.now("utc", "TIMESTAMP"),
+    "ISNULL": _isnull, "LEN": _len, "DATALENGTH": _datalength, "LEFT": _side("LEFT"), "RIGHT": _side("RIGHT"),
+    "CHARINDEX": _charindex, "CHOOSE": _choose, "DB_NAME": _db_name,
+}
+
+_HANDLERS = {
+    exp.Column: PgRewriter.column, exp.Parameter: PgRewriter.parameter, exp.Anonymous: PgRewriter.anonymous,
+    exp.National: lambda rw, n: exp.Literal.string(n.this),
+    exp.CurrentTimestamp: lambda rw, n: rw.now("local"),
+    exp.CurrentUser: lambda rw, n: exp.Literal.string("dbo"),
+    exp.Cast: PgRewriter.cast, exp.TryCast: PgRewriter.cast, exp.Convert: PgRewriter.cast,
+    exp.Add: PgRewriter.add, exp.Sub: PgRewriter.sub, exp.Mul: PgRewriter.arithmetic,
+    exp.Div: PgRewriter.arithmetic, exp.Mod: PgRewriter.arithmetic,
+    exp.In: PgRewriter.in_, exp.Like: PgRewriter.like, exp.Escape: PgRewriter.like,
+    exp.Collate: PgRewriter.collate, exp.Avg: PgRewriter.avg, exp.Sum: PgRewriter.sum, exp.Count: PgRewriter.count,
+    exp.Window: PgRewriter.window,
+    exp.Upper: _simple("upper"), exp.Lower: _simple("lower"), exp.Trim: _simple("trim"),
+    exp.Reverse: _simple("reverse"), exp.Ascii: _simple("ascii"),
+    exp.Substring: _substring, exp.Replace: _replace, exp.Concat: _concat, exp.GroupConcat: _string_agg,
+    exp.Uuid: lambda rw, n: exp.Anonymous(this="GEN_RANDOM_UUID", expressions=[]),
+    exp.Rand: lambda rw, n: exp.Anonymous(this="RANDOM", expressions=[]),
+    exp.Round: _round, exp.Pow: lambda rw, n: exp.Anonymous(this="POWER", expressions=[n.this, n.expression]),
+    exp.DateFromParts: lambda rw, n: exp.Anonymous(this="MAKE_DATE", expressions=[
+        _cast(n.args["year"], "INTEGER"), _cast(n.args["month"], "INTEGER"), _cast(n.args["day"], "INTEGER")]),
+    exp.Repeat: lambda rw, n: exp.Anonymous(this="REPEAT", expressions=[rw.text(n.this), _cast(n.args["times"],
+                                                                                                "INTEGER")]),
+    exp.Space: lambda rw, n: exp.Anonymous(this="REPEAT", expressions=[exp.Literal.string(" "),
+                                                                       _cast(n.this, "INTEGER")]),
+    exp.Chr: lambda rw, n: exp.Anonymous(this="CHR", expressions=[_cast(n.expressions[0], "INTEGER")]),
+}

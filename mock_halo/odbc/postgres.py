@@ -1,0 +1,360 @@
+"""The PostgreSQL engine: integrators' T-SQL translated and run on a real PostgreSQL through pyodbc.
+
+:class:`PostgresEngine` has the embedded engine's interface (``execute``,
+``reset``, ``close``, ``cache_info``, ``catalogues``) over a database loaded
+by :func:`mock_halo.odbc.pg_load.load_postgres` (one schema per catalogue). It
+reuses the embedded engine's pieces, not copies of them:
+
+* :class:`~mock_halo.odbc.pg_translate.PgTranslator` (the same parser, batch
+  compiler, name resolution and typing, with a PostgreSQL back end);
+* the batch interpreter (:class:`~mock_halo.sql.batch.Batch` /
+  :class:`~mock_halo.sql.interpreter.Interpreter`: variables, IF/WHILE,
+  TRY/CATCH, EXEC, output parameters) through :class:`PgConnection`, a
+  DB-API-shaped seam over the pyodbc connection. psqlODBC's default "level of
+  rollback on errors" (``Protocol=7.4-2``: a driver savepoint before each
+  statement) makes an error caught by ``BEGIN CATCH`` undo only that
+  statement, as on SQL Server (PostgreSQL would otherwise abort the whole
+  transaction): do not set ``Protocol=7.4-1`` in the connection string;
+* the Python-emulated ``BP_*`` stored procedures, whose SQL is plain enough to
+  run on PostgreSQL with the catalogue's schema on the ``search_path``;
+* result encoding: values come back from pyodbc as Python objects and are
+  turned into the embedded engine's storage forms (ISO datetime text, numbers,
+  lower-case GUIDs) before the shared :class:`~mock_halo.sql.encode.Encoder`
+  renders them, so the JSON is byte-for-byte what the embedded engine gives.
+
+Driver errors become SQL Server errors by SQLSTATE (:data:`SQLSTATE_NUMBERS`:
+the nearest SQL Server number, PostgreSQL's message kept).
+"""
+
+from __future__ import annotations
+
+import sqlite3
+import uuid
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from datetime import UTC, date, datetime, time, timedelta, timezone, tzinfo
+from decimal import Decimal
+from typing import Any
+
+from mock_halo.odbc.engine import OdbcEngine, Route
+from mock_halo.odbc.pool import ConnectionPool, PoolSettings
+from mock_halo.sql import bp, errors, params, procedures  # noqa: F401 - bp registers procedures
+from mock_halo.sql import kinds as K
+from mock_halo.sql.batch import Batch, Result, _encoder_from, _with_parameter_kinds
+from mock_halo.sql.dates import fmt_date, fmt_datetime, fmt_time
+from mock_halo.sql.encode import Encoder
+from mock_halo.sql.errors import ParameterError, SqlError
+from mock_halo.sql.model import SqlCommand, SqlOutcome
+from mock_halo.sql.schema import Catalog, read_catalog
+from mock_halo.sql.translate import Statement
+
+from .pg_load import SUPPORT_SCHEMA, load_postgres, schema_name
+from .pg_translate import PgTranslator
+
+DEFAULT_TIMEZONE = "Australia/Sydney"
+#: PostgreSQL SQLSTATE (or class) -> the nearest SQL Server error number.
+SQLSTATE_NUMBERS: dict[str, int] = {
+    "42P01": 208,  # undefined_table: Invalid object name
+    "42703": 207,  # undefined_column: Invalid column name
+    "42702": 209,  # ambiguous_column
+    "42601": 102,  # syntax_error: Incorrect syntax near
+    "42883": 402,  # undefined_function / operator: data types incompatible in the operator
+    "42804": 206,  # datatype_mismatch: Operand type clash
+    "42803": 8120,  # grouping_error: not in the GROUP BY clause
+    "42P10": 145,  # invalid_column_reference (ORDER BY items must appear in the select list)
+    "42501": 229,  # insufficient_privilege: permission denied
+    "23505": 2627,  # unique_violation: Violation of PRIMARY KEY / UNIQUE constraint
+    "23503": 547,  # foreign_key_violation: conflicted with the FOREIGN KEY constraint
+    "23514": 547,  # check_violation: conflicted with the CHECK constraint
+    "23502": 515,  # not_null_violation: Cannot insert the value NULL
+    "22012": 8134,  # division_by_zero: Divide by zero error encountered
+    "22P02": 245,  # invalid_text_representation: Conversion failed when converting
+    "22007": 241,  # invalid_datetime_format: Conversion failed when converting date and/or time
+    "22008": 242,  # datetime_field_overflow: out-of-range datetime value
+    "22003": 8115,  # numeric_value_out_of_range: Arithmetic overflow error
+    "22001": 8152,  # string_data_right_truncation: String or binary data would be truncated
+    "21000": 512,  # cardinality_violation: Subquery returned more than 1 value
+    "57014": -2,  # query_canceled (statement_timeout): Execution Timeout Expired
+    "40001": 1205,  # serialization_failure: deadlock victim
+    "40P01": 1205,  # deadlock_detected
+    "25P02": 3930,  # in_failed_sql_transaction: the transaction cannot be committed
+    "53": 701,  # insufficient resources: There is insufficient system memory
+}
+
+Clock = Callable[[], datetime]
+
+
+def map_pg_error(exc: BaseException) -> SqlError:
+    """A pyodbc error from psqlODBC -> SqlError with the nearest SQL Server number, message kept."""
+    from mock_halo.odbc.errors import nearest
+
+    error = nearest(exc, SQLSTATE_NUMBERS)
+    if error.number == -2:
+        return errors.timeout()
+    return error
+
+
+def storage(value: Any) -> Any:
+    """A pyodbc value in the embedded engine's storage form (what the Encoder and procedures expect)."""
+    if value is None or isinstance(value, (str, int, float)):
+        return int(value) if isinstance(value, bool) else value
+    if isinstance(value, datetime):
+        return fmt_datetime(value)
+    if isinstance(value, date):
+        return fmt_date(value)
+    if isinstance(value, time):
+        return fmt_time(value)
+    if isinstance(value, Decimal):
+        if value == value.to_integral_value() and value.as_tuple().exponent >= 0:
+            return int(value)
+        return float(value)
+    if isinstance(value, uuid.UUID):
+        return str(value)
+    if isinstance(value, (bytes, bytearray, memoryview)):
+        return bytes(value)
+    return value
+
+
+class PgCursor:
+    """The result of one statement, DB-API shaped, with rows already in storage form."""
+
+    def __init__(self, cursor: Any) -> None:
+        self.description = cursor.description
+        self.rowcount = cursor.rowcount
+        self.lastrowid = None
+        guids = [i for i, d in enumerate(cursor.description or ()) if d[1] is uuid.UUID]
+        if cursor.description is None:
+            self._rows: list[tuple[Any, ...]] = []
+            return
+        rows = []
+        for row in cursor.fetchall():
+            values = [storage(v) for v in row]
+            for i in guids:
+                if isinstance(values[i], str):
+                    values[i] = values[i].lower()
+            rows.append(tuple(values))
+        self._rows = rows
+
+    def fetchall(self) -> list[tuple[Any, ...]]:
+        return self._rows
+
+
+class PgConnection:
+    """The seam between the batch interpreter (which speaks sqlite3's DB-API dialect) and pyodbc.
+
+    ``pooled`` is a checked-out :class:`~mock_halo.odbc.pool.PooledConnection`
+    (autocommit off: the command is one transaction, committed or rolled back by
+    :class:`~mock_halo.odbc.engine.OdbcEngine`). ``execute("COMMIT" /
+    "ROLLBACK")`` end it early as the batch asks; ``"BEGIN"`` is implicit. Every
+    other statement runs under the pool's query timeout and driver errors come
+    out as :class:`SqlError` (SQL Server's -2 for a timeout; a connection-class
+    failure also marks the connection broken so the pool replaces it). The
+    emulated procedures' ``last_insert_rowid()`` is PostgreSQL's ``lastval()``.
+    """
+
+    def __init__(self, pooled: Any) -> None:
+        self.pooled = pooled
+        self.in_transaction = False
+
+    def execute(self, sql: str, parameters: Sequence[Any] = ()) -> Any:
+        import pyodbc
+
+        from mock_halo.odbc.errors import is_connection_error
+
+        word = sql.strip().upper()
+        if word in ("BEGIN", "BEGIN TRANSACTION"):
+            self.in_transaction = True
+            return _NO_ROWS
+        if word in ("COMMIT", "ROLLBACK"):
+            self.in_transaction = False
+            if word == "COMMIT":
+                self.pooled.raw.commit()
+            else:
+                self.pooled.raw.rollback()
+            return _NO_ROWS
+        sql = sql.replace("last_insert_rowid()", "lastval()")
+        cursor = self.pooled.cursor()
+        try:
+            with self.pooled.guarded(cursor):
+                if parameters:
+                    cursor.execute(sql, list(parameters))
+                else:
+                    cursor.execute(sql)
+                return PgCursor(cursor)
+        except pyodbc.Error as exc:
+            if is_connection_error(exc):
+                self.pooled.broken = True
+            if self.pooled.timed_out:
+                raise errors.timeout() from None
+            raise map_pg_error(exc) from None
+        finally:
+            try:
+                cursor.close()
+            except Exception:  # noqa: BLE001
+                pass
+
+
+class _NoRows:
+    description = None
+    rowcount = -1
+    lastrowid = None
+
+    def fetchall(self) -> list[tuple[Any, ...]]:
+        return []
+
+
+_NO_ROWS = _NoRows()
+
+
+class PgBatch(Batch):
+    """The embedded engine's batch runner over :class:`PgConnection`."""
+
+    def statement(self, statement: Statement, variables: dict[str, Any], bound: params.BoundParameters) -> Result:
+        cursor = self.conn.execute(statement.sql, self.values(statement, variables))
+        if getattr(statement, "identity", False):  # INSERT ... RETURNING <identity key> (added by the translator)
+            rows = cursor.fetchall()
+            if rows:
+                variables["@identity"] = rows[-1][0]
+            return Result(None, None, len(rows))
+        if statement.returns_rows:
+            return Result(_table_encoder(cursor, statement), cursor.fetchall(), -1)
+        if statement.verb == "select":
+            rows = cursor.fetchall()
+            encoder = statement.encoder or _encoder_from(cursor)
+            if statement.param_columns:
+                encoder = _with_parameter_kinds(encoder, statement.param_columns, bound)
+            return Result(encoder, rows, -1)
+        return Result(None, None, cursor.rowcount)
+
+    # Temporary tables (a feature of the embedded engine) are refused by the translator here.
+    def drop_all(self) -> None:
+        self.live = {}
+
+    def sync_live(self) -> None:
+        self.live = {}
+
+
+def _table_encoder(cursor: Any, statement: Statement) -> Encoder:
+    """OUTPUT columns: names and kinds of the target table's columns."""
+    names, kinds = [], []
+    for description in cursor.description or ():
+        column = statement.target.column(description[0]) if statement.target is not None else None
+        names.append(column.name if column is not None else description[0])
+        kinds.append(column.kind if column is not None else K.UNKNOWN)
+    return Encoder(names, kinds)
+
+
+def schema_catalog(catalogues: Sequence[str], default: str, pms_type: str = "BestPractice") -> Catalog:
+    """The translator's view of the catalogues: the fixture schema (tables, views, T-SQL column types)."""
+    from mock_halo.practice import sqlite_schema
+
+    schema = sqlite_schema(pms_type)
+    conn = sqlite3.connect(":memory:")
+    try:
+        names = {}
+        for name in catalogues:
+            db = "main" if name == default else name
+            if db != "main":
+                conn.execute(f'ATTACH DATABASE \':memory:\' AS "{db}"')
+            target = sqlite3.connect(":memory:")
+            for ddl in (*schema.tables, *schema.views):
+                target.execute(ddl)
+            target.backup(conn, name=db)
+            target.close()
+            names[name] = db
+        return read_catalog(conn, names, default)
+    finally:
+        conn.close()
+
+
+def _zone(name: str) -> tzinfo:
+    try:
+        from zoneinfo import ZoneInfo
+
+        return ZoneInfo(name)
+    except Exception:  # noqa: BLE001 - no tz database: Australian Eastern Standard Time
+        return timezone(timedelta(hours=10))
+
+
+class PostgresEngine(OdbcEngine):
+    """A site's catalogues on PostgreSQL (one schema each), T-SQL in, Halo results out.
+
+    ``routes`` map each catalogue to a pool (usually one pool for all: one
+    database, a schema per catalogue, see :mod:`mock_halo.odbc.pg_load`). With
+    ``load=True`` the fixtures are loaded when the engine opens; ``reset()``
+    reloads them with ``reset_policy="reload"`` and otherwise leaves the
+    database alone (:class:`~mock_halo.odbc.engine.OdbcEngine`).
+    """
+
+    dialect = "postgresql"
+
+    def __init__(self, routes: Mapping[str, Route], default: str, *, now: Clock | None = None,
+                 timezone_name: str = DEFAULT_TIMEZONE, cache_size: int = 1024, pms_type: str = "BestPractice",
+                 seed: int = 1, patients: int = 200, reset_policy: str = "keep", site: str = "",
+                 load: bool = False) -> None:
+        super().__init__(routes, default, reset_policy=reset_policy, reload=self.load, site=site)
+        self._now = now or datetime.now
+        self._zone = _zone(timezone_name)
+        self._pms_type, self._seed, self._patients = pms_type, seed, patients
+        self.catalog = schema_catalog(list(self.routes), default, pms_type)
+        self.translator = PgTranslator(self.catalog, cache_size)
+        if load:
+            self.load()
+
+    def cache_info(self) -> dict[str, int]:
+        """Translation cache counters: ``hits``, ``misses``, ``size``, ``maxsize``."""
+        return self.translator.cache_info()
+
+    def load(self) -> dict[str, dict[str, int]]:
+        """(Re)load the fixture data into every catalogue's schema (per pool, one transaction each)."""
+        counts: dict[str, dict[str, int]] = {}
+        pools: dict[int, tuple[Any, list[str]]] = {}
+        for name, route in self.routes.items():
+            pools.setdefault(id(route.pool), (route.pool, []))[1].append(name)
+        for pool, names in pools.values():
+            with pool.connection() as conn:
+                try:
+                    counts.update(load_postgres(conn.raw, names, self._seed, self._patients,
+                                                pms_type=self._pms_type))
+                except BaseException:
+                    conn.rollback()
+                    raise
+        return counts
+
+    def run(self, conn: Any, route: Route, command: SqlCommand, bound: params.BoundParameters) -> SqlOutcome:
+        """The command through the embedded engine's batch runner, on ``conn``, in the catalogue's schema."""
+        conn.raw.execute(f'SET search_path = "{schema_name(route.catalogue)}", {SUPPORT_SCHEMA}, public')
+        batch = PgBatch(PgConnection(conn), None, route.catalogue, self._clock)  # type: ignore[arg-type]
+        if command.command_type == "storedProcedure":
+            name = command.text.strip()
+            fn = procedures.find(name)
+            if fn is None:
+                raise errors.procedure_not_found(name)
+            return batch.run_procedure(fn, name, command, bound)
+        script = self.translator.translate(command.text, command.catalogue)
+        return batch.run(script, command, bound)
+
+    def map_error(self, exc: BaseException) -> SqlError:
+        return map_pg_error(exc)
+
+    def _clock(self) -> tuple[datetime, datetime]:
+        value = self._now()
+        if value.tzinfo is None:
+            local = value
+            utc = value.replace(tzinfo=self._zone).astimezone(UTC)
+        else:
+            local = value.astimezone(self._zone)
+            utc = value.astimezone(UTC)
+        return local.replace(tzinfo=None), utc.replace(tzinfo=None)
+
+
+def open_postgres(connection_string: str, catalogues: Iterable[str] = ("BPSPatients",), default: str | None = None,
+                  *, pool: PoolSettings | None = None, **options: Any) -> PostgresEngine:
+    """One pool to ``connection_string`` for every catalogue (see :class:`PostgresEngine` for the options)."""
+    from mock_halo.practice.loader import canonical_catalogue
+
+    names = [canonical_catalogue(options.get("pms_type", "BestPractice"), c) for c in catalogues]
+    if not names:
+        raise ValueError("a PostgreSQL engine needs at least one catalogue")
+    shared = ConnectionPool(connection_string, pool)
+    routes = {name: Route(name, shared) for name in names}
+    return PostgresEngine(routes, default or names[0], **options)

@@ -1,0 +1,115 @@
+"""The T-SQL corpus (tests/test_tsql_corpus.py) on a real PostgreSQL through ODBC.
+
+The cases are imported, not copied: every read case must give its independently derived expected
+rows on PostgreSQL too, and (unless it is random by design) exactly the bytes the embedded engine
+gives (``data``, column names, row count). The corpus's other tests (request parameters, writes,
+stored procedures, TRY/CATCH) are run as they are, with the PostgreSQL engine as their ``reader`` /
+``writer``; a writer's changes are undone by reloading the fixtures after it.
+
+Differences from SQL Server that the corpus exposes are listed in :data:`EXCEPTIONS` with the
+reason (and in the README's fidelity table): each is an expected failure, strict, so a fix shows.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import inspect
+import re
+from collections.abc import Iterator
+
+import orjson
+import pytest
+
+import test_tsql_corpus as corpus
+from pg_support import pg_dsn, with_database  # noqa: F401 - pg_dsn is a fixture
+from mock_halo.odbc.pg_load import load_postgres
+from mock_halo.odbc.postgres import PostgresEngine, open_postgres
+from mock_halo.sql.testing import FIXED_NOW, run
+
+#: Corpus cases whose PostgreSQL result is known to differ, with the reason (README fidelity table).
+EXCEPTIONS: dict[str, str] = {}
+#: Corpus tests (other than the read cases) known to fail on PostgreSQL, with the reason.
+TEST_EXCEPTIONS: dict[str, str] = {}
+#: Read cases whose bytes legitimately differ between two runs (NEWID(), RAND()).
+RANDOM = frozenset({"rand_is_registered", "newid_is_a_fresh_guid"})
+
+OTHER_TESTS = sorted(name for name, fn in vars(corpus).items()
+                     if name.startswith("test_") and callable(fn)
+                     and list(inspect.signature(fn).parameters) in (["reader"], ["writer"]))
+
+
+@contextlib.contextmanager
+def own_database(dsn: str, label: str) -> Iterator[str]:
+    """A fresh database next to ``dsn``'s for one test module (dropped afterwards)."""
+    import pyodbc
+
+    base = re.search(r"(?i)(?:^|;)\s*DATABASE\s*=\s*([^;]*)", dsn)
+    name = f"{base.group(1) if base else 'mh'}_{label}"[:63]
+    admin = pyodbc.connect(dsn, autocommit=True, timeout=10)
+    try:
+        admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        admin.execute(f'CREATE DATABASE "{name}" ENCODING \'UTF8\' TEMPLATE template0')
+        yield with_database(dsn, name)
+        admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    finally:
+        admin.close()
+
+
+def _load(dsn: str) -> None:
+    load_postgres(dsn, ["BPSPatients"], templates={"BPSPatients": corpus._TEMPLATE})
+
+
+@pytest.fixture(scope="module")
+def corpus_dsn(pg_dsn: str) -> Iterator[str]:  # noqa: F811 - the pg_dsn fixture
+    with own_database(pg_dsn, "corpus") as dsn:
+        _load(dsn)
+        yield dsn
+
+
+@pytest.fixture(scope="module")
+def pg_engine(corpus_dsn: str) -> Iterator[PostgresEngine]:
+    engine = open_postgres(corpus_dsn, ["BPSPatients"], now=lambda: FIXED_NOW)
+    yield engine
+    engine.close()
+
+
+@pytest.fixture(scope="module")
+def embedded():
+    engine = corpus._engine()
+    yield engine
+    engine.close()
+
+
+@pytest.mark.parametrize("name", sorted(corpus.CASES))
+def test_read_on_postgres(pg_engine, embedded, name, request):
+    if name in EXCEPTIONS:
+        request.applymarker(pytest.mark.xfail(strict=True, reason=EXCEPTIONS[name]))
+    elif name in corpus.XFAIL:
+        request.applymarker(pytest.mark.xfail(strict=False, reason=corpus.XFAIL[name]))
+    sql, expected = corpus.CASES[name](corpus.T)
+    got = run(pg_engine, sql)
+    assert orjson.loads(got.data) == expected
+    if name not in RANDOM:
+        same = run(embedded, sql)
+        assert (got.data, got.columns, got.rows) == (same.data, same.columns, same.rows)
+
+
+@pytest.mark.parametrize("name", OTHER_TESTS)
+def test_corpus_test_on_postgres(corpus_dsn, pg_engine, name, request):
+    if name in TEST_EXCEPTIONS:
+        request.applymarker(pytest.mark.xfail(strict=True, reason=TEST_EXCEPTIONS[name]))
+    test = getattr(corpus, name)
+    writes = list(inspect.signature(test).parameters) == ["writer"]
+    try:
+        test(pg_engine)
+    finally:
+        if writes:
+            _load(corpus_dsn)  # back to the pristine data for the next test
+
+
+def test_every_corpus_test_is_run_here():
+    """A corpus test with another signature would be silently skipped here: fail instead."""
+    skipped = [name for name, fn in vars(corpus).items() if name.startswith("test_") and callable(fn)
+               and name not in OTHER_TESTS and name not in ("test_read", "test_corpus_size")]
+    assert skipped == []
+    assert len(OTHER_TESTS) >= 15
