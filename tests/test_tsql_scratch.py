@@ -206,3 +206,31 @@ def test_semicolon_between_end_and_else_is_a_syntax_error(engine):
     assert (error.number, error.message) == (156, "Incorrect syntax near the keyword 'ELSE'.")
     assert rows(engine, "IF 1 = 0 BEGIN SELECT 1 AS a END ELSE SELECT 2 AS a") == [{"a": 2}]
     assert rows(engine, "IF 1 = 0 SELECT 1 AS a; ELSE SELECT 2 AS a") == [{"a": 2}]
+
+
+# -- Unicode case-insensitive comparisons with text columns ------------------------------------------
+
+@pytest.mark.parametrize("text", [
+    "SELECT INTERNALID FROM PATIENTS WHERE FIRSTNAME = 'ZOË'",
+    "SELECT INTERNALID FROM PATIENTS WHERE FIRSTNAME = N'zoë  '",
+    "SELECT INTERNALID FROM PATIENTS WHERE N'ÉMILE' = SURNAME",
+    "SELECT INTERNALID FROM PATIENTS WHERE SURNAME IN (N'émile', 'nobody')",
+    "SELECT InternalID AS INTERNALID FROM BPS_Patients WHERE Surname = N'ÉMILE'",
+    "DECLARE @f NVARCHAR(20) = N'ZOË'; SELECT INTERNALID FROM PATIENTS WHERE FIRSTNAME = @f",
+    "SELECT INTERNALID FROM PATIENTS WHERE UPPER(FIRSTNAME) = N'zoë' AND LOWER(SURNAME) = N'ÉMILE'",
+])
+def test_non_ascii_text_compares_case_insensitively_with_columns(engine, text):
+    assert rows(engine, text) == [{"INTERNALID": 3}]
+
+
+def test_parameters_pick_the_unicode_variant_only_when_needed(engine):
+    from mock_halo.sql import SqlParameter
+
+    text = "SELECT INTERNALID FROM PATIENTS WHERE FIRSTNAME = @n"
+    for value, expected in [("ZOË", 3), ("alice", 1), ("ALICE ", 1)]:
+        got = rows(engine, text, parameters=[SqlParameter(name="@n", value=value)])
+        assert got == [{"INTERNALID": expected}], value
+    statement = engine.translator.translate(text).statements[0]
+    assert "MH_CI" not in statement.sql and "COLLATE MH_CI" in statement.sql_unicode
+    assert engine.translator.translate("SELECT 1 FROM PATIENTS WHERE INTERNALID = @n").statements[0].sql_unicode \
+        is None

@@ -22,7 +22,7 @@ from mock_halo.sql.encode import Encoder
 from mock_halo.sql.model import SqlCommand, SqlOutcome
 from mock_halo.sql.params import DOTNET, BoundParameters, echo
 from mock_halo.sql.program import OBJECT_KEY
-from mock_halo.sql.rewrite import NOW_KEYS
+from mock_halo.sql.rewrite import NOW_KEYS, needs_unicode
 from mock_halo.sql.security import Guard
 from mock_halo.sql.sqlite_errors import map_sqlite_error
 from mock_halo.sql.translate import Script, Statement
@@ -125,9 +125,17 @@ class Batch:
                 raise errors.must_declare(written)
         return tuple(values)
 
+    def execute(self, statement: Statement, variables: dict[str, Any]) -> sqlite3.Cursor:
+        """Run a translated statement: its Unicode-collation variant when a string value needs it."""
+        values = self.values(statement, variables)
+        sql = statement.sql
+        if statement.sql_unicode is not None and any(needs_unicode(v) for v in values):
+            sql = statement.sql_unicode
+        return self.conn.execute(sql, values)
+
     def statement(self, statement: Statement, variables: dict[str, Any], bound: BoundParameters) -> Result:
         """Run one translated statement (raw sqlite3 errors propagate)."""
-        cursor = self.conn.execute(statement.sql, self.values(statement, variables))
+        cursor = self.execute(statement, variables)
         if statement.returns_rows:
             rows = cursor.fetchall()
             self._identity(statement, cursor, variables)

@@ -122,7 +122,7 @@ class Interpreter:
     def query(self, step: Step) -> list[tuple[Any, ...]]:
         statement = step.statement
         try:
-            return self.batch.conn.execute(statement.sql, self.batch.values(statement, self.variables)).fetchall()
+            return self.batch.execute(statement, self.variables).fetchall()
         except sqlite3.Error as exc:
             raise map_sqlite_error(exc, statement, self.batch.guard) from None
 
@@ -162,7 +162,7 @@ class Interpreter:
             values = dict(self.variables)
             values.update({OUTPUT_KEY.format(i): value for i, value in enumerate(row)})
             try:
-                self.batch.conn.execute(insert.sql, self.batch.values(insert, values))
+                self.batch.execute(insert, values)
             except sqlite3.Error as exc:
                 raise map_sqlite_error(exc, insert, self.batch.guard) from None
 

@@ -226,6 +226,10 @@ class Rewriter:
         elif lk in _STRINGISH and rk in _STRINGISH and K.STR in (lk, rk):
             if not any(isinstance(side, (exp.Column, exp.Collate)) for side in (left, right)):
                 right = _nocase(right)
+            elif isinstance(left, exp.Column) and not isinstance(right, (exp.Column, exp.Collate)):
+                right = _unicode_aware(right)
+            elif isinstance(right, exp.Column) and not isinstance(left, (exp.Column, exp.Collate)):
+                left = _unicode_aware(left)
         node.set("this", left)
         node.set("expression", right)
         return node
@@ -236,6 +240,11 @@ class Rewriter:
             node.set("expressions", [self.normalised(e, kind, decl) for e in node.expressions])
             if kind == K.STR and not isinstance(node.this, exp.Column):
                 node.set("this", _nocase(node.this))
+            elif kind == K.STR:
+                marks = {_collation_for(e) for e in node.expressions if not isinstance(e, exp.Column)} - {None}
+                if marks:
+                    mark = "MH_CI" if "MH_CI" in marks else PARAM_COLLATION
+                    node.set("this", exp.Collate(this=node.this, expression=exp.Var(this=mark)))
         return node
 
     def between(self, node: exp.Between) -> exp.Expression:
@@ -307,6 +316,42 @@ class Rewriter:
 def _nocase(node: exp.Expression) -> exp.Expression:
     """Compare ``node`` the way SQL Server's case-insensitive default collation does."""
     return exp.Collate(this=node, expression=exp.Var(this="MH_CI"))
+
+
+#: Collation marker for a column compared with a parameter: the translator emits the statement twice,
+#: with NOCASE (index-friendly, exact for ASCII) and with MH_CI (Unicode case folding, trailing spaces
+#: ignored), and the batch picks the second when a string value needs it (see ``needs_unicode``).
+PARAM_COLLATION = "MH_CIP"
+
+
+def _collation_for(node: exp.Expression) -> str | None:
+    """The collation a comparison of ``node`` with a NOCASE text column needs (None: the column's own)."""
+    inner = node.this if isinstance(node, exp.Paren) else node
+    if isinstance(inner, exp.Literal) and inner.is_string:
+        return None if inner.this.isascii() and not inner.this.endswith(" ") else "MH_CI"
+    if node.find(exp.Parameter, exp.Placeholder) is not None or any(
+            v.name.startswith("?") for v in node.find_all(exp.Var)):
+        return PARAM_COLLATION
+    return None
+
+
+def _unicode_aware(node: exp.Expression) -> exp.Expression:
+    """The non-column side of a comparison with a (NOCASE, ASCII-folding) text column.
+
+    A non-ASCII string literal gets SQL Server's Unicode case-insensitive collation now; an expression
+    with a parameter gets the :data:`PARAM_COLLATION` marker; anything else keeps the column's NOCASE.
+    """
+    collation = _collation_for(node)
+    if collation is None:
+        return node
+    wrapped = node if isinstance(node, (exp.Var, exp.Literal, exp.Paren, exp.Cast, exp.Anonymous)) else exp.Paren(
+        this=node)
+    return exp.Collate(this=wrapped, expression=exp.Var(this=collation))
+
+
+def needs_unicode(value: object) -> bool:
+    """A string the NOCASE variant of a statement would compare wrongly."""
+    return isinstance(value, str) and (not value.isascii() or value.endswith(" "))
 
 
 def _number(text: str) -> int | float:

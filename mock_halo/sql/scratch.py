@@ -14,6 +14,7 @@ is an ordinary translated statement under the integrator authorizer.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 
 from sqlglot import exp
@@ -149,7 +150,7 @@ def columns_of_query(outputs: list[OutCol] | None) -> list[Column]:
         raise errors.unsupported("SELECT ... INTO from a query whose columns are not known statically")
     columns = []
     for c in outputs:
-        decl = c.decl or _DEFAULT_DECL.get(c.kind, "")
+        decl = c.decl if c.decl and _DECL_SHAPE.fullmatch(c.decl) else _DEFAULT_DECL.get(c.kind, "")
         decl = "int" if decl == "integer" else decl  # an identity key copied by SELECT INTO is a plain int here
         columns.append(Column(name=c.name, decl=decl, kind=K.kind_of_decl(decl) if decl else K.UNKNOWN))
     return columns
@@ -177,5 +178,15 @@ def _ddl(key: str, columns: list[Column]) -> str:
 
 
 def _sqlite_decl(decl: str) -> str:
-    """The declared type as SQLite's DDL accepts it (affinity from the SQL Server name, as in the catalogues)."""
-    return decl.replace("(max)", "(4000)") if decl else ""
+    """The declared type as SQLite's DDL accepts it (affinity from the SQL Server name, as in the catalogues).
+
+    The DDL runs trusted, so the type text is checked against a strict shape, never passed through.
+    """
+    if not decl:
+        return ""
+    if not _DECL_SHAPE.fullmatch(decl):
+        raise errors.unsupported("this column type in a temporary table", decl)
+    return decl.replace("(max)", "(4000)")
+
+
+_DECL_SHAPE = re.compile(r"[a-z][a-z0-9]*(\((\d+|max)(,\d+)?\))?")

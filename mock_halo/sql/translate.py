@@ -20,7 +20,7 @@ from sqlglot.errors import ErrorLevel, SqlglotError, UnsupportedError
 from mock_halo.sql import dialect, dml, errors, guard, procedures, top
 from mock_halo.sql.encode import Encoder
 from mock_halo.sql.resolve import Analyzer, OutCol, written_name
-from mock_halo.sql.rewrite import Rewriter
+from mock_halo.sql.rewrite import PARAM_COLLATION, Rewriter
 from mock_halo.sql.schema import Catalog, Table
 
 
@@ -49,6 +49,9 @@ class Statement:
     #: Output columns that are bare parameters: (column index, parameter key); their type is the
     #: parameter's declared SqlDbType, known only per request.
     param_columns: tuple[tuple[int, str], ...] = ()
+    #: The same statement comparing text columns with parameters under MH_CI (Unicode case folding),
+    #: for values NOCASE would get wrong (non-ASCII, trailing spaces); None when nothing differs.
+    sql_unicode: str | None = None
 
 
 @dataclass(frozen=True)
@@ -144,6 +147,14 @@ class Translator:
             param_columns = _parameter_columns(_leftmost(statement))
         rewriter = Rewriter(analyzer, self.catalog.display[db])
         tree = rewriter.rewrite(statement)
+        sql_unicode = None
+        marks = [c for c in tree.find_all(exp.Collate) if c.expression.name == PARAM_COLLATION]
+        if marks:
+            for mark in marks:
+                mark.set("expression", exp.Var(this="MH_CI"))
+            sql_unicode = generate(tree)
+            for mark in marks:
+                mark.replace(mark.this)
         sql = generate(tree)
         encoder = None
         if verb == "select" and outputs is not None:
@@ -152,7 +163,7 @@ class Translator:
             sql=sql, verb=verb, params=tuple(rewriter.params),
             written=tuple(rewriter.written[k] for k in rewriter.params),
             encoder=encoder, target=_target(analyzer, statement), param_columns=param_columns,
-            returns_rows=returns_rows,
+            returns_rows=returns_rows, sql_unicode=sql_unicode,
         )
 
 
