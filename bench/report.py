@@ -138,6 +138,9 @@ def render(results: Sequence[ScenarioResult], tool: LoadTool, options: RunOption
                               _seconds(t.baseline_median), _ratio(t.ratio),
                               t.target.describe() if t.target else "-", _verdict(t.verdict), str(len(t.subject)))
         console.print(table)
+    for result in measured:
+        for note in result.details.get("notes") or ():
+            console.print(f"{result.name}: {note}")
     others = [r for r in results if r.status != "ok"]
     if others:
         table = Table(title="Not measured")
