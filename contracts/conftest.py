@@ -25,9 +25,13 @@ from collections.abc import Iterator
 
 import pytest
 
+from mock_halo.contract.drift import ShapeRecorder, compare, load
 from mock_halo.contract.target import Target, TargetConfig, TargetError, config_from
 
 TARGET_CONFIG = pytest.StashKey[TargetConfig]()
+RECORDER = pytest.StashKey[ShapeRecorder]()
+SOURCE = pytest.StashKey[dict]()
+DRIFT_LINES = pytest.StashKey[list]()
 
 OPTIONS = (
     ("--target", "target", "inprocess (default), halo, or the base URL of a running emulator"),
@@ -47,6 +51,12 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         group.addoption(flag, dest=f"contract_{dest}", default=None, help=help_text)
     group.addoption("--allow-writes", dest="contract_allow_writes", action="store_true", default=False,
                     help="let tests marked 'writes' run against a real Halo")
+    group.addoption("--record-shapes", dest="contract_record_shapes", default=None, metavar="FILE",
+                    help="write the shapes (never values) of every response to FILE (a drift snapshot)")
+    group.addoption("--compare-shapes", dest="contract_compare_shapes", default=None, metavar="FILE",
+                    help="diff this run's response shapes against the snapshot FILE and report drift")
+    group.addoption("--drift", dest="contract_drift", choices=("fail", "warn"), default="fail",
+                    help="with --compare-shapes: fail the run on drift (default) or only warn")
     group.addoption("--no-control", dest="contract_no_control", action="store_true", default=False,
                     help="do not use a /_mock control plane even where one answers")
 
@@ -68,6 +78,9 @@ def _options(config: pytest.Config) -> dict[str, object]:
 @pytest.fixture(scope="session")
 def target(request: pytest.FixtureRequest) -> Iterator[Target]:
     opened = Target.open(request.config.stash[TARGET_CONFIG])
+    if request.config.getoption("contract_record_shapes") or request.config.getoption("contract_compare_shapes"):
+        opened.recorder = request.config.stash.setdefault(RECORDER, ShapeRecorder())
+        request.config.stash[SOURCE] = opened.describe()
     try:
         yield opened
     finally:
@@ -86,3 +99,47 @@ def _contract_capabilities(request: pytest.FixtureRequest) -> None:
         pytest.skip(f"needs a /_mock control plane; the {target.kind} target at {target.base_url} has none")
     if writes and target.read_only:
         pytest.skip(f"writes to the target; the {target.kind} target is read-only (pass --allow-writes to allow)")
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    """Write the shape snapshot and/or diff it against the one given (drift, scope 6)."""
+    config = session.config
+    record, against = config.getoption("contract_record_shapes"), config.getoption("contract_compare_shapes")
+    if not (record or against) or hasattr(config, "workerinput"):
+        return
+    recorder = config.stash.get(RECORDER, None) or ShapeRecorder()
+    source = {k: v for k, v in config.stash.get(SOURCE, {}).items() if k in ("kind", "base_url", "api")}
+    if record:
+        from mock_halo import __version__
+
+        recorder.write(record, {**source, "mockHalo": __version__})
+        lines = [f"response shapes of {len(recorder.entries)} operation/status pair(s) written to {record}"]
+    else:
+        lines = []
+    if against:
+        try:
+            report = compare(load(against), recorder.snapshot(source))
+        except (OSError, ValueError) as exc:
+            lines.append(f"shape drift: cannot read the snapshot: {exc}")
+            session.exitstatus = pytest.ExitCode.USAGE_ERROR
+        else:
+            lines += report.lines()
+            if not report.ok:
+                if config.getoption("contract_drift") == "fail":
+                    lines.append("shape drift FAILS the run (--drift warn only reports it)")
+                    if session.exitstatus == pytest.ExitCode.OK:
+                        session.exitstatus = pytest.ExitCode.TESTS_FAILED
+                else:
+                    lines.append("shape drift reported as a warning (--drift warn)")
+    config.stash[DRIFT_LINES] = lines
+    if config.pluginmanager.get_plugin("terminalreporter") is None:
+        for line in lines:
+            print(line)
+
+
+def pytest_terminal_summary(terminalreporter, exitstatus: int, config: pytest.Config) -> None:
+    lines = config.stash.get(DRIFT_LINES, [])
+    if lines:
+        terminalreporter.section("mock-halo contract: response shapes")
+        for line in lines:
+            terminalreporter.write_line(line)

@@ -216,6 +216,8 @@ class Target:
         self._tokens: dict[tuple[str, str], tuple[str, float]] = {}
         self.has_control = False
         self.control_info: dict[str, Any] | None = None
+        #: A :class:`mock_halo.contract.drift.ShapeRecorder` fed every non-control response, when set.
+        self.recorder: Any = None
         if config.kind == "inprocess":
             from mock_halo.config import DEFAULT_SITE_IDS, DEFAULT_SUBSCRIPTION_KEY
 
@@ -258,13 +260,17 @@ class Target:
             client.__enter__()  # runs the app's lifespan, as a server would
         else:
             client = httpx.Client(base_url=self.base_url, timeout=httpx.Timeout(40.0, connect=10.0))
-        client.event_hooks = {"request": [self._count], "response": []}
+        client.event_hooks = {"request": [self._count], "response": [self._record]}
         self._client = client
 
     def _count(self, request: httpx.Request) -> None:
         if request.url.path.startswith("/_mock"):
             return  # control-plane calls are the harness's, not the contract's
         self.budget.spend()
+
+    def _record(self, response: httpx.Response) -> None:
+        if self.recorder is not None:
+            self.recorder.on_response(response)
 
     def detect(self) -> bool:
         """``has_control``: ``GET /_mock/info`` answers 200 with a JSON object.
