@@ -52,7 +52,10 @@ class _Reader:
             self.tokens: list[Token] = dialect.tokenize(text)
         except TokenError:
             raise dialect.unclosed(text) from None
-        self.words = [("" if t.token_type in _TEXT else t.text.upper()) for t in self.tokens]
+        # A variable named like a keyword (@end, @if, @begin) is a name, not a control word.
+        self.words = [("" if t.token_type in _TEXT or (i and self.tokens[i - 1].token_type == TokenType.PARAMETER
+                                                       and t.token_type != TokenType.PARAMETER)
+                       else t.text.upper()) for i, t in enumerate(self.tokens)]
         self.i = 0
 
     def word(self, offset: int = 0) -> str:

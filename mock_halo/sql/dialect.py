@@ -96,7 +96,9 @@ _EXPRESSION_EXPECTED = frozenset({"SELECT", ",", "SET", "WHERE", "HAVING", "AND"
 
 def _strict(tokens: list) -> None:
     """Syntax errors sqlglot lets through (``SELECT FROM t``, ``SELECT a, FROM t``, ``ORDER`` without BY)."""
-    words = [("" if t.token_type in _NOT_NAMES else t.text.upper()) for t in tokens]
+    words = [("" if t.token_type in _NOT_NAMES or (i and tokens[i - 1].token_type == TokenType.PARAMETER
+                                                  and t.token_type != TokenType.PARAMETER)
+              else t.text.upper()) for i, t in enumerate(tokens)]  # @order is a variable, not ORDER
     for index, word in enumerate(words):
         if word in ("ORDER", "GROUP") and not (word == "GROUP" and index and words[index - 1] == "WITHIN"):
             raise errors.syntax_near_keyword(word)

@@ -13,6 +13,7 @@ import functools
 import math
 import random
 import sqlite3
+import unicodedata
 import uuid
 from collections.abc import Callable
 from datetime import date, timedelta
@@ -289,4 +290,12 @@ def case_insensitive(left_text: str, right_text: str) -> int:
     (Columns keep SQLite's NOCASE so their indexes stay usable; NOCASE folds ASCII only.)
     """
     a, b = left_text.rstrip(" ").casefold(), right_text.rstrip(" ").casefold()
-    return (a > b) - (a < b)
+    if a == b:
+        return 0
+    if not (a.isascii() and b.isascii()):  # accented letters sort next to their base letter, then by accent
+        a, b = (_unaccented(a), a), (_unaccented(b), b)
+    return 1 if a > b else -1
+
+
+def _unaccented(text: str) -> str:
+    return "".join(ch for ch in unicodedata.normalize("NFD", text) if not unicodedata.combining(ch))

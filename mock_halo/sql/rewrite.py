@@ -307,6 +307,23 @@ class Rewriter:
                                     for item, col in zip(items, columns)])
         return node
 
+    def ordered(self, node: exp.Ordered) -> exp.Expression:
+        """ORDER BY a text expression: SQL Server's collation (SQLite would sort it by bytes)."""
+        key = node.this
+        if isinstance(key, exp.Collate) or self.kind(key)[0] != K.STR:
+            return node
+        if isinstance(key, exp.Column):
+            select = node.find_ancestor(exp.Select)
+            aliased = None if key.table or select is None else next(
+                (p.this for p in select.expressions if isinstance(p, exp.Alias) and p.alias.lower() == key.name.lower()),
+                None)
+            if aliased is None or isinstance(aliased, exp.Column) or (
+                    isinstance(aliased, exp.Collate) and isinstance(aliased.this, exp.Column)):
+                return node  # a text column keeps its NOCASE collation (and its index)
+        node.set("this", exp.Collate(this=key if isinstance(key, (exp.Column, exp.Anonymous, exp.Paren)) else
+                                     exp.Paren(this=key), expression=exp.Var(this="MH_CI")))
+        return node
+
     def avg(self, node: exp.Avg) -> exp.Expression:
         if self.kind(node.this)[0] == K.INT:
             return exp.Cast(this=node, to=exp.DataType.build("INTEGER"))
@@ -426,7 +443,7 @@ _HANDLERS = {
     exp.Div: Rewriter.arithmetic, exp.Mod: Rewriter.arithmetic,
     exp.In: Rewriter.in_, exp.Between: Rewriter.between, exp.Like: Rewriter.like, exp.Escape: Rewriter.like,
     exp.Coalesce: Rewriter.coalesce, exp.Collate: Rewriter.collate, exp.Insert: Rewriter.insert,
-    exp.Avg: Rewriter.avg,
+    exp.Avg: Rewriter.avg, exp.Ordered: Rewriter.ordered,
     exp.Upper: _simple("upper", "this", text=("this",)), exp.Lower: _simple("lower", "this", text=("this",)),
     exp.Substring: _substring, exp.Trim: _trim,
     exp.Replace: _simple("replace", "this", "expression", "replacement",
