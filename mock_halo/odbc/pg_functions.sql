@@ -150,3 +150,38 @@ CREATE OR REPLACE FUNCTION mock_halo.substr(d timestamp, start integer, len inte
 LANGUAGE sql IMMUTABLE AS $$
 SELECT substr(to_char(d, 'YYYY-MM-DD"T"HH24:MI:SS'), start, len)
 $$;
+
+-- STUFF(s, start, length, replacement): NULL when start is outside the string (SQL Server).
+CREATE OR REPLACE FUNCTION mock_halo.stuff(s text, start integer, len integer, repl text) RETURNS text
+LANGUAGE sql IMMUTABLE AS $$
+SELECT CASE
+    WHEN s IS NULL OR start IS NULL OR len IS NULL OR start < 1 OR start > length(s) OR len < 0 THEN NULL
+    ELSE overlay(s PLACING coalesce(repl, '') FROM start FOR len)
+END
+$$;
+
+-- TRY_CAST / TRY_CONVERT of a string: NULL instead of a conversion error.
+CREATE OR REPLACE FUNCTION mock_halo.try_numeric(s text) RETURNS numeric
+LANGUAGE plpgsql IMMUTABLE AS $$
+BEGIN
+    RETURN trim(s)::numeric;
+EXCEPTION WHEN others THEN
+    RETURN NULL;
+END
+$$;
+
+CREATE OR REPLACE FUNCTION mock_halo.try_timestamp(s text) RETURNS timestamp
+LANGUAGE plpgsql IMMUTABLE AS $$
+BEGIN
+    RETURN trim(s)::timestamp;
+EXCEPTION WHEN others THEN
+    RETURN NULL;
+END
+$$;
+
+-- "+" of two values whose types are known only at run time (request parameters): numbers add,
+-- strings concatenate (PostgreSQL picks the overload from the argument types).
+CREATE OR REPLACE FUNCTION mock_halo.add(a numeric, b numeric) RETURNS numeric
+LANGUAGE sql IMMUTABLE AS $$ SELECT a + b $$;
+CREATE OR REPLACE FUNCTION mock_halo.add(a text, b text) RETURNS text
+LANGUAGE sql IMMUTABLE AS $$ SELECT a || b $$;

@@ -90,8 +90,6 @@ def pg_type(dt: exp.DataType) -> str:
         return f"numeric({','.join(params)})" if params else "numeric(18,0)"
     if kind in (_T.FLOAT, _T.DOUBLE):
         return "double precision"
-    if kind == _T.REAL:
-        return "real"
     if kind in (_T.VARBINARY, _T.BINARY, _T.IMAGE):
         return "bytea"
     raise ValueError(f"no PostgreSQL type for T-SQL {dt.sql('tsql')}")

@@ -262,6 +262,8 @@ class PgRewriter:
             return exp.Add(this=left, expression=self._number(right, lk))
         if K.STR in (lk, rk) and K.UNKNOWN in (lk, rk):  # @param + 'text': concatenation
             return exp.DPipe(this=_cast(left, "TEXT"), expression=_cast(right, "TEXT"))
+        if lk == K.UNKNOWN and rk == K.UNKNOWN:  # two request parameters: decided by their types at run time
+            return self.fn("add", left, right)
         return node
 
     def sub(self, node: exp.Sub) -> exp.Expression:
@@ -360,9 +362,9 @@ class PgRewriter:
             literal = exp.Literal.number(repr(folded)) if isinstance(folded, (int, float)) else \
                 exp.Literal.string(str(folded))
             return _cast(literal, pg)
-        if safe:
-            raise errors.unsupported("TRY_CAST / TRY_CONVERT of a non-constant value on PostgreSQL")
         base = target.base
+        if safe:
+            return self._try_cast(value, src_kind, base, pg, style)
         if base in ("varchar", "nvarchar", "char", "nchar", "text", "ntext"):
             if src_kind in (K.DATE, K.DATETIME):
                 if style is not None and style not in _DATETIME_STYLES:
@@ -383,6 +385,27 @@ class PgRewriter:
         if base in ("date", "datetime", "datetime2", "smalldatetime") and src_kind == K.STR and style is not None:
             raise errors.unsupported(f"CONVERT of a string with style {style} on PostgreSQL")
         return _cast(value, pg)
+
+    def _try_cast(self, value: exp.Expression, src_kind: K.Kind, base: str, pg: str,
+                  style: int | None) -> exp.Expression:
+        """TRY_CAST / TRY_CONVERT: NULL where SQL Server's conversion would fail (strings to numbers/dates)."""
+        if src_kind != K.STR or style is not None:
+            raise errors.unsupported("TRY_CAST / TRY_CONVERT other than of a string to a number or date on "
+                                     "PostgreSQL")
+        text = _cast(value, "TEXT")
+        if base in ("int", "bigint", "smallint", "tinyint"):
+            number = self.fn("try_numeric", text)
+            return exp.Case(ifs=[exp.If(this=exp.EQ(this=number, expression=exp.Anonymous(
+                this="TRUNC", expressions=[number.copy()])), true=_cast(number.copy(), pg))])
+        if base in ("decimal", "numeric", "money", "smallmoney", "float", "real"):
+            return _cast(self.fn("try_numeric", text), pg)
+        if base in ("date", "datetime", "datetime2", "smalldatetime"):
+            return _cast(self.fn("try_timestamp", text), pg)
+        raise errors.unsupported(f"TRY_CAST / TRY_CONVERT to {base} on PostgreSQL")
+
+    def pow(self, node: exp.Pow) -> exp.Expression:
+        call = exp.Anonymous(this="POWER", expressions=[node.this, node.expression])
+        return _cast(call, "BIGINT") if self.kind(node.this)[0] == K.INT else call
 
     def avg(self, node: exp.Avg) -> exp.Expression:
         if self.kind(node.this)[0] in (K.INT, K.BIT):
@@ -443,6 +466,14 @@ class PgRewriter:
     def format(self, args: list[exp.Expression]) -> exp.Expression:
         value, pattern = args[0], args[1]
         kind = self.kind(value)[0]
+        if kind in (K.INT, K.DEC) and isinstance(pattern, exp.Literal) and pattern.is_string:
+            match = re.fullmatch(r"([NnFf])(\d?)", pattern.this)
+            if match is None:
+                raise errors.unsupported(f"FORMAT pattern {pattern.this!r} for numbers on PostgreSQL")
+            digits = int(match.group(2) or 2)
+            whole = "FM999,999,999,999,990" if match.group(1) in "Nn" else "FM999999999999990"
+            number = whole + ("." + "0" * digits if digits else "")
+            return exp.Anonymous(this="TO_CHAR", expressions=[_cast(value, "NUMERIC"), exp.Literal.string(number)])
         if not (isinstance(pattern, exp.Literal) and pattern.is_string) or kind not in (K.DATE, K.DATETIME, K.STR):
             raise errors.unsupported("FORMAT other than a constant date pattern on PostgreSQL")
         return exp.Anonymous(this="TO_CHAR", expressions=[self.timestamp(value),
@@ -644,7 +675,9 @@ _HANDLERS = {
     exp.Substring: _substring, exp.Replace: _replace, exp.Concat: _concat, exp.GroupConcat: _string_agg,
     exp.Uuid: lambda rw, n: exp.Anonymous(this="GEN_RANDOM_UUID", expressions=[]),
     exp.Rand: lambda rw, n: exp.Anonymous(this="RANDOM", expressions=[]),
-    exp.Round: _round, exp.Pow: lambda rw, n: exp.Anonymous(this="POWER", expressions=[n.this, n.expression]),
+    exp.Round: _round, exp.Pow: PgRewriter.pow,
+    exp.Stuff: lambda rw, n: rw.fn("stuff", rw.text(n.this), _cast(n.args["start"], "INTEGER"),
+                                   _cast(n.args["length"], "INTEGER"), rw.text(n.expression)),
     exp.DateFromParts: lambda rw, n: exp.Anonymous(this="MAKE_DATE", expressions=[
         _cast(n.args["year"], "INTEGER"), _cast(n.args["month"], "INTEGER"), _cast(n.args["day"], "INTEGER")]),
     exp.Repeat: lambda rw, n: exp.Anonymous(this="REPEAT", expressions=[rw.text(n.this), _cast(n.args["times"],

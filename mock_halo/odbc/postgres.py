@@ -28,6 +28,7 @@ the nearest SQL Server number, PostgreSQL's message kept).
 
 from __future__ import annotations
 
+import re
 import sqlite3
 import uuid
 from collections.abc import Callable, Iterable, Mapping, Sequence
@@ -42,7 +43,7 @@ from mock_halo.sql import kinds as K
 from mock_halo.sql.batch import Batch, Result, _encoder_from, _with_parameter_kinds
 from mock_halo.sql.dates import fmt_date, fmt_datetime, fmt_time
 from mock_halo.sql.encode import Encoder
-from mock_halo.sql.errors import ParameterError, SqlError
+from mock_halo.sql.errors import SqlError
 from mock_halo.sql.model import SqlCommand, SqlOutcome
 from mock_halo.sql.schema import Catalog, read_catalog
 from mock_halo.sql.translate import Statement
@@ -258,7 +259,7 @@ def schema_catalog(catalogues: Sequence[str], default: str, pms_type: str = "Bes
             target = sqlite3.connect(":memory:")
             for ddl in (*schema.tables, *schema.views):
                 target.execute(ddl)
-            target.backup(conn, name=db)
+            conn.deserialize(target.serialize(), name=db)
             target.close()
             names[name] = db
         return read_catalog(conn, names, default)
@@ -292,6 +293,8 @@ class PostgresEngine(OdbcEngine):
                  seed: int = 1, patients: int = 200, reset_policy: str = "keep", site: str = "",
                  load: bool = False) -> None:
         super().__init__(routes, default, reset_policy=reset_policy, reload=self.load, site=site)
+        for route in self.routes.values():  # before any connection is opened
+            route.pool.connection_string = pg_connection_string(route.pool.connection_string)
         self._now = now or datetime.now
         self._zone = _zone(timezone_name)
         self._pms_type, self._seed, self._patients = pms_type, seed, patients
@@ -347,6 +350,18 @@ class PostgresEngine(OdbcEngine):
         return local.replace(tzinfo=None), utc.replace(tzinfo=None)
 
 
+def pg_connection_string(connection_string: str) -> str:
+    """``connection_string`` with the psqlODBC options the engine relies on (unless given).
+
+    ``UseServerSidePrepare=0``: psqlODBC then sends parameters as typed literals
+    (an ``Int`` parameter is an integer, so ``SELECT @n`` and ``@n + @n`` are
+    numbers, as on SQL Server), not as untyped text.
+    """
+    if re.search(r"(?i)(^|;)\s*UseServerSidePrepare\s*=", connection_string):
+        return connection_string
+    return connection_string.rstrip(";") + ";UseServerSidePrepare=0"
+
+
 def open_postgres(connection_string: str, catalogues: Iterable[str] = ("BPSPatients",), default: str | None = None,
                   *, pool: PoolSettings | None = None, **options: Any) -> PostgresEngine:
     """One pool to ``connection_string`` for every catalogue (see :class:`PostgresEngine` for the options)."""
@@ -355,6 +370,6 @@ def open_postgres(connection_string: str, catalogues: Iterable[str] = ("BPSPatie
     names = [canonical_catalogue(options.get("pms_type", "BestPractice"), c) for c in catalogues]
     if not names:
         raise ValueError("a PostgreSQL engine needs at least one catalogue")
-    shared = ConnectionPool(connection_string, pool)
+    shared = ConnectionPool(pg_connection_string(connection_string), pool)
     routes = {name: Route(name, shared) for name in names}
     return PostgresEngine(routes, default or names[0], **options)
