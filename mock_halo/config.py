@@ -22,6 +22,8 @@ PMS_TYPES = ("BestPractice", "Zedmed", "D4w")
 PMS_DISPLAY_NAMES = {"BestPractice": "Best Practice", "Zedmed": "Zedmed", "D4w": "D4w"}
 AVAILABILITIES = ("online", "offline", "unreachable")
 CLOCK_MODES = ("real", "virtual")
+ODBC_DIALECTS = ("auto", "mssql", "postgresql")
+ODBC_RESETS = ("keep", "reload")
 
 DEFAULT_SUBSCRIPTION_KEY = "4fd6ae9a6c57a3f59d5eabf1cede969e"
 DEFAULT_SECONDARY_KEY = "1dfe62d408eaa423870b7a955ee7b51e"
@@ -46,6 +48,64 @@ class Catalogue:
 
 
 @dataclass(frozen=True)
+class OdbcOptions:
+    """A site's real database (``odbc`` keys of ``[[sites]]``); unset fields take the global ``odbc_*``."""
+
+    #: One connection string for the whole site: each catalogue is a database on that server
+    #: (SQL Server) or a schema in that database (PostgreSQL).
+    connection: str | None = None
+    #: Catalogue name -> its own connection string (``[sites.odbc]``).
+    catalogues: tuple[tuple[str, str], ...] = ()
+    dialect: str | None = None
+    reset: str | None = None
+    pool_size: int | None = None
+    login_timeout_s: int | None = None
+    query_timeout_s: int | None = None
+
+
+@dataclass(frozen=True)
+class SiteOdbc:
+    """A site's resolved ODBC settings (see :meth:`Settings.site_odbc`)."""
+
+    connection: str | None
+    catalogues: tuple[tuple[str, str], ...]
+    dialect: str  # auto | mssql | postgresql
+    reset: str  # keep | reload
+    pool_size: int
+    login_timeout_s: int
+    query_timeout_s: int
+
+    def connection_for(self, catalogue: str) -> tuple[str, bool]:
+        """(connection string, whether it is the site-wide one) for ``catalogue``."""
+        for name, connection in self.catalogues:
+            if name.lower() == catalogue.lower():
+                return connection, False
+        if self.connection is None:
+            raise ConfigError(f"no ODBC connection string for catalogue {catalogue!r}")
+        return self.connection, True
+
+
+def redact(connection: str) -> str:
+    """A connection string fit for logs and messages: passwords replaced by ``***``."""
+    import re
+
+    return re.sub(r"(?i)((?:^|;)\s*(?:PWD|PASSWORD)\s*=\s*)(\{(?:[^}]|\}\})*\}|[^;]*)", r"\1***", connection)
+
+
+def detect_dialect(connection: str) -> str | None:
+    """``mssql`` or ``postgresql`` from the DRIVER of a connection string (None: cannot tell)."""
+    import re
+
+    match = re.search(r"(?i)(?:^|;)\s*DRIVER\s*=\s*(\{[^}]*\}|[^;]*)", connection)
+    driver = (match.group(1) if match else "").lower()
+    if any(word in driver for word in ("sql server", "msodbcsql", "freetds", "tdsodbc")):
+        return "mssql"
+    if any(word in driver for word in ("postgres", "psqlodbc")):
+        return "postgresql"
+    return None
+
+
+@dataclass(frozen=True)
 class SiteConfig:
     id: str
     name: str
@@ -61,8 +121,8 @@ class SiteConfig:
     patients: int | None = None
     #: Device ids allowed to obtain tokens for this site (empty: any device).
     devices: tuple[str, ...] = ()
-    #: ODBC connection string; None runs the embedded engine.
-    connection: str | None = None
+    #: A real database through ODBC (None runs the embedded engine).
+    odbc: OdbcOptions | None = None
     #: Catalogue name -> SQLite file written by ``mock-halo fixtures`` (instead
     #: of generating the practice at startup: use it for big practices).
     data_files: tuple[tuple[str, str], ...] = ()
@@ -122,6 +182,14 @@ class Settings:
     admin_token: str | None = None
     #: Scenario rules loaded at startup (``[[scenarios]]``, ``serve --scenario``); JSON-shaped dicts.
     scenarios: tuple[dict[str, Any], ...] = ()
+    #: ODBC connection string for every site that has none of its own ("" : embedded engine).
+    odbc: str = ""
+    #: ODBC defaults for sites with a connection string (a site's own odbc_* keys win).
+    odbc_dialect: str = "auto"
+    odbc_reset: str = "keep"
+    odbc_pool_size: int = 4
+    odbc_login_timeout_s: int = 15
+    odbc_query_timeout_s: int = 30
     log_level: str = "info"
     source: str = "embedded defaults"
 
@@ -149,6 +217,20 @@ class Settings:
             return site.seed
         index = [s.id for s in self.sites].index(site.id)
         return self.seed * 1000 + index
+
+    def site_odbc(self, site: SiteConfig) -> SiteOdbc | None:
+        """The site's ODBC settings with the global defaults filled in (None: embedded engine)."""
+        own = site.odbc or OdbcOptions()
+        connection = own.connection or (None if own.catalogues else (self.odbc or None))
+        if connection is None and not own.catalogues:
+            return None
+        pick = lambda mine, default: default if mine is None else mine  # noqa: E731
+        return SiteOdbc(
+            connection=connection, catalogues=own.catalogues, dialect=pick(own.dialect, self.odbc_dialect),
+            reset=pick(own.reset, self.odbc_reset), pool_size=pick(own.pool_size, self.odbc_pool_size),
+            login_timeout_s=pick(own.login_timeout_s, self.odbc_login_timeout_s),
+            query_timeout_s=pick(own.query_timeout_s, self.odbc_query_timeout_s),
+        )
 
     def site_patients(self, site: SiteConfig) -> int:
         return site.patients if site.patients is not None else self.patients
@@ -225,6 +307,12 @@ _ENV_FIELDS: dict[str, tuple[str, type]] = {
     "MOCK_HALO_LOG_LEVEL": ("log_level", str),
     "MOCK_HALO_REQUIRE_KEY_ON_DEVICE_API": ("require_key_on_device_api", bool),
     "MOCK_HALO_STRICT_TOKEN_PREFIX": ("strict_token_prefix", bool),
+    "MOCK_HALO_ODBC": ("odbc", str),
+    "MOCK_HALO_ODBC_DIALECT": ("odbc_dialect", str),
+    "MOCK_HALO_ODBC_RESET": ("odbc_reset", str),
+    "MOCK_HALO_ODBC_POOL_SIZE": ("odbc_pool_size", int),
+    "MOCK_HALO_ODBC_LOGIN_TIMEOUT": ("odbc_login_timeout_s", int),
+    "MOCK_HALO_ODBC_QUERY_TIMEOUT": ("odbc_query_timeout_s", int),
 }
 
 #: Documented in the README's configuration table; kept here so both agree.
@@ -315,7 +403,8 @@ def _table_list(value: Any, name: str, source: str) -> list[dict[str, Any]]:
 
 def _apply_mapping(settings: Settings, values: Mapping[str, Any], source: str) -> Settings:
     changes: dict[str, Any] = {}
-    aliases = {"token_lifetime": "token_lifetime_s", "subscription_key": None}
+    aliases = {"token_lifetime": "token_lifetime_s", "subscription_key": None,
+               "odbc_login_timeout": "odbc_login_timeout_s", "odbc_query_timeout": "odbc_query_timeout_s"}
     for key, value in values.items():
         target = aliases.get(key, key)
         if key == "subscription_key":
@@ -371,7 +460,7 @@ def _apply_env(settings: Settings, env: Mapping[str, str]) -> Settings:
 def _parse_site(data: dict[str, Any], index: int, source: str) -> SiteConfig:
     where = f"{source}: sites[{index}]"
     known = {"id", "name", "pms_type", "pms_site_id", "pms_version", "halo_link_version", "availability",
-             "catalogues", "seed", "patients", "devices", "connection", "authoritative", "data"}
+             "catalogues", "seed", "patients", "devices", "connection", "authoritative", "data", *_SITE_ODBC_KEYS}
     unknown = set(data) - known
     if unknown:
         raise ConfigError(f"{where}: unknown key(s) {sorted(unknown)}")
@@ -399,10 +488,69 @@ def _parse_site(data: dict[str, Any], index: int, source: str) -> SiteConfig:
         seed=_opt_int(data.get("seed"), f"{where}.seed"),
         patients=_opt_int(data.get("patients"), f"{where}.patients"),
         devices=tuple(str(d) for d in data.get("devices", ())),
-        connection=data.get("connection"),
+        odbc=_parse_site_odbc(data, catalogues, where),
         authoritative=bool(data.get("authoritative", True)),
         data_files=_parse_data_files(data.get("data", {}), catalogues, f"{where}.data", source),
     )
+
+
+_SITE_ODBC_KEYS = ("odbc", "odbc_dialect", "odbc_reset", "odbc_pool_size", "odbc_login_timeout", "odbc_query_timeout")
+
+
+def _parse_site_odbc(data: dict[str, Any], catalogues: tuple[Catalogue, ...], where: str) -> OdbcOptions | None:
+    """``odbc = "..."`` (or the older ``connection``) or ``[sites.odbc]`` catalogue = "...", plus ``odbc_*``."""
+    if "odbc" in data and "connection" in data:
+        raise ConfigError(f"{where}: give 'odbc' or 'connection' (an older name for it), not both")
+    value = data.get("odbc", data.get("connection"))
+    if value is None and not any(k in data for k in _SITE_ODBC_KEYS):
+        return None
+    connection, per_catalogue = None, ()
+    if isinstance(value, str):
+        connection = _connection_string(value, f"{where}.odbc")
+    elif isinstance(value, dict):
+        names = {c.name.lower(): c.name for c in catalogues}
+        pairs = []
+        for name, text in value.items():
+            if name.lower() not in names:
+                raise ConfigError(f"{where}.odbc: '{name}' is not one of the site's catalogues "
+                                  f"{sorted(names.values())}")
+            if not isinstance(text, str):
+                raise ConfigError(f"{where}.odbc.{name} must be an ODBC connection string")
+            pairs.append((names[name.lower()], _connection_string(text, f"{where}.odbc.{name}")))
+        missing = sorted(set(names.values()) - {n for n, _ in pairs})
+        if missing:
+            raise ConfigError(f"{where}.odbc: no connection string for catalogue(s) {missing}; give every catalogue "
+                              "one, or use a single odbc = \"...\" for the whole site")
+        per_catalogue = tuple(pairs)
+    elif value is not None:
+        raise ConfigError(f"{where}.odbc must be a connection string or a table of catalogue = \"connection string\"")
+
+    def number(key: str, low: int, high: int) -> int | None:
+        raw = data.get(key)
+        if raw is None:
+            return None
+        if isinstance(raw, bool) or not isinstance(raw, int) or not low <= raw <= high:
+            raise ConfigError(f"{where}.{key} must be an integer {low}..{high}, got {raw!r}")
+        return raw
+
+    dialect, reset = data.get("odbc_dialect"), data.get("odbc_reset")
+    if dialect is not None and dialect not in ODBC_DIALECTS:
+        raise ConfigError(f"{where}.odbc_dialect must be one of {ODBC_DIALECTS}, got {dialect!r}")
+    if reset is not None and reset not in ODBC_RESETS:
+        raise ConfigError(f"{where}.odbc_reset must be one of {ODBC_RESETS}, got {reset!r}")
+    return OdbcOptions(connection=connection, catalogues=per_catalogue, dialect=dialect, reset=reset,
+                       pool_size=number("odbc_pool_size", 1, 64),
+                       login_timeout_s=number("odbc_login_timeout", 0, 3600),
+                       query_timeout_s=number("odbc_query_timeout", 0, 86_400))
+
+
+def _connection_string(value: str, where: str) -> str:
+    text = value.strip()
+    if "=" not in text:
+        raise ConfigError(f"{where} must be an ODBC connection string such as "
+                          "\"DRIVER={ODBC Driver 18 for SQL Server};SERVER=...;UID=...;PWD=...\", got "
+                          f"{redact(text)!r}")
+    return text
 
 
 def _parse_data_files(value: Any, catalogues: tuple[Catalogue, ...], where: str, source: str) -> tuple[tuple[str, str], ...]:
@@ -473,7 +621,10 @@ def validate(settings: Settings) -> None:
         raise ConfigError("site ids must be unique")
     for site in settings.sites:
         covered = {name for name, _ in site.data_files}
-        if site.pms_type != "BestPractice" and not site.connection and covered != {c.name for c in site.catalogues}:
+        odbc = settings.site_odbc(site)
+        if odbc is not None:
+            _validate_odbc(site, odbc)
+        if site.pms_type != "BestPractice" and odbc is None and covered != {c.name for c in site.catalogues}:
             raise ConfigError(
                 f"site {site.id} ({site.pms_type}): mock-halo only generates Bp Premier practices; "
                 "give every catalogue a data file ([sites.data]) or use pms_type = \"BestPractice\""
@@ -513,6 +664,28 @@ def validate(settings: Settings) -> None:
         raise ConfigError(f"async_success_when must be 'firstPage' or 'allPages', got {settings.async_success_when!r}")
     if settings.immediate_result_limit_bytes < 1:
         raise ConfigError("immediate_result_limit_bytes must be positive")
+    if settings.odbc and "=" not in settings.odbc:
+        raise ConfigError(f"odbc must be an ODBC connection string (KEY=value;...), got {redact(settings.odbc)!r}")
+    if settings.odbc_dialect not in ODBC_DIALECTS:
+        raise ConfigError(f"odbc_dialect must be one of {ODBC_DIALECTS}, got {settings.odbc_dialect!r}")
+    if settings.odbc_reset not in ODBC_RESETS:
+        raise ConfigError(f"odbc_reset must be one of {ODBC_RESETS}, got {settings.odbc_reset!r}")
+    if not 1 <= settings.odbc_pool_size <= 64:
+        raise ConfigError(f"odbc_pool_size must be 1..64, got {settings.odbc_pool_size}")
+    if settings.odbc_login_timeout_s < 0 or settings.odbc_query_timeout_s < 0:
+        raise ConfigError("odbc_login_timeout and odbc_query_timeout cannot be negative (0: no timeout)")
+
+
+def _validate_odbc(site: SiteConfig, odbc: SiteOdbc) -> None:
+    if site.data_files:
+        raise ConfigError(f"site {site.id}: 'data' files are for the embedded engine; a site with an ODBC "
+                          "connection reads its catalogues from that database (load it with "
+                          "`mock-halo fixtures --target`)")
+    for name, connection in ((c.name, odbc.connection_for(c.name)[0]) for c in site.catalogues):
+        if odbc.dialect == "auto" and detect_dialect(connection) is None:
+            raise ConfigError(f"site {site.id}: cannot tell the database of catalogue {name} from its connection "
+                              f"string {redact(connection)!r} (no SQL Server or PostgreSQL DRIVER=); set "
+                              "odbc_dialect = \"mssql\" or \"postgresql\"")
 
 
 def example_toml() -> str:

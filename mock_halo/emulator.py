@@ -87,7 +87,12 @@ class Emulator:
         engine = site._engine
         if engine is None:
             with site._lock:
-                if site._engine is None:
+                if site._engine is None and self.settings.site_odbc(site.config) is not None:
+                    # A real database (SQL Server or PostgreSQL) through ODBC: mock_halo/odbc.
+                    from mock_halo.odbc import open_odbc_engine
+
+                    site._engine = open_odbc_engine(site.config, self.settings, now=self.lifecycle.sql_now)
+                elif site._engine is None:
                     from mock_halo.sql import open_engine
 
                     # GETDATE() in a deferred async execution is its own start time.

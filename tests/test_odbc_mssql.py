@@ -81,6 +81,7 @@ class FakeConnection:
         self.rollbacks = 0
         self.closed = False
         self.timeout = 0
+        self.autocommit = False
 
     def cursor(self):
         return FakeCursor(self)

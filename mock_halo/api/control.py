@@ -140,7 +140,7 @@ def _sites_body(emulator) -> list[dict[str, Any]]:
                 "catalogue": [{"name": c.name, "isDefault": c.is_default} for c in site.catalogues],
                 "patients": settings.site_patients(site),
                 "seed": settings.site_seed(site),
-                "engine": "odbc" if site.connection else "sqlite",
+                "engine": "odbc" if settings.site_odbc(site) is not None else "sqlite",
                 "devices": list(site.devices),
             }
         )
