@@ -1,4 +1,4 @@
-"""The ``mock-halo`` command: serve, fixtures, decode, config-example, version."""
+"""The ``mock-halo`` command: serve, fixtures, contract, decode, config-example, version."""
 
 from __future__ import annotations
 
@@ -24,6 +24,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         from mock_halo.practice import fixtures_main
 
         return fixtures_main(argv[1:])
+    if argv[0] == "contract":
+        # So does the contract subcommand (its flags pass through to pytest).
+        from mock_halo.contract.runner import main as contract_main
+
+        return contract_main(argv[1:])
     args = parser.parse_args(argv)
     return args.func(args)
 
@@ -51,6 +56,7 @@ def _parser() -> argparse.ArgumentParser:
     serve.set_defaults(func=_serve)
 
     sub.add_parser("fixtures", help="write a fake practice database (see: mock-halo fixtures --help)")
+    sub.add_parser("contract", help="run the contract suite against the emulator or a real Halo (see: mock-halo contract --help)")
 
     decode = sub.add_parser("decode", help="print the rows of a query response read from stdin")
     decode.set_defaults(func=_decode)

@@ -218,6 +218,8 @@ class Target:
         self.control_info: dict[str, Any] | None = None
         #: A :class:`mock_halo.contract.drift.ShapeRecorder` fed every non-control response, when set.
         self.recorder: Any = None
+        #: Why ``has_control`` is what it is (for the capability summary).
+        self.control_reason = "not detected yet"
         if config.kind == "inprocess":
             from mock_halo.config import DEFAULT_SITE_IDS, DEFAULT_SUBSCRIPTION_KEY
 
@@ -256,7 +258,8 @@ class Target:
             values.update(self.config.overrides)
             self.emulator = Emulator(load_settings(env={}, overrides=values))
             self.asgi_app = create_app(emulator=self.emulator)
-            client = TestClient(self.asgi_app, base_url=self.base_url)
+            # A crash is an HTTP 500 the suite observes, as over a socket.
+            client = TestClient(self.asgi_app, base_url=self.base_url, raise_server_exceptions=False)
             client.__enter__()  # runs the app's lifespan, as a server would
         else:
             client = httpx.Client(base_url=self.base_url, timeout=httpx.Timeout(40.0, connect=10.0))
@@ -280,21 +283,30 @@ class Target:
         """
         self.has_control = False
         self.control_info = None
-        if self.kind == "halo" or self.config.no_control:
+        if self.kind == "halo":
+            self.control_reason = "not probed (a real Halo has none)"
+            return False
+        if self.config.no_control:
+            self.control_reason = "ignored (--no-control)"
             return False
         headers = {"Authorization": f"Bearer {self.config.admin_token}"} if self.config.admin_token else {}
         try:
             response = self.client().get("/_mock/info", headers=headers)
-        except Exception:  # noqa: BLE001 - a target that cannot answer has no control plane
+        except Exception as exc:  # noqa: BLE001 - a target that cannot answer has no control plane
+            self.control_reason = f"GET /_mock/info failed: {type(exc).__name__}: {exc}"
             return False
-        if response.status_code == 200 and response.headers.get("content-type", "").startswith("application/json"):
+        body = None
+        if response.headers.get("content-type", "").startswith("application/json"):
             try:
                 body = response.json()
             except ValueError:
                 body = None
-            if isinstance(body, dict):
-                self.has_control = True
-                self.control_info = body
+        if response.status_code == 200 and isinstance(body, dict):
+            self.has_control = True
+            self.control_info = body
+            self.control_reason = "GET /_mock/info answered"
+        else:
+            self.control_reason = f"GET /_mock/info answered HTTP {response.status_code}"
         return self.has_control
 
     def close(self) -> None:
@@ -400,6 +412,7 @@ class Target:
             "site_id": self.site_id,
             "device_id": self.device_id,
             "control_plane": self.has_control,
+            "control_plane_detail": self.control_reason,
             "read_only": self.read_only,
             "budget": "unlimited" if self.budget.total is None else self.budget.total,
         }
