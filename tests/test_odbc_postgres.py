@@ -136,8 +136,7 @@ def test_like_is_case_insensitive_without_an_escape_character():
 
 
 @pytest.mark.parametrize("text", [
-    "CREATE TABLE #t (id INT); INSERT INTO #t VALUES (1); SELECT id FROM #t",
-    "DECLARE @t TABLE (id INT); SELECT id FROM @t",
+    "UPDATE PATIENTS SET SURNAME = 'x' OUTPUT DELETED.SURNAME WHERE INTERNALID = 1",
     "SELECT InternalID FROM BPS_Patients WHERE Surname LIKE '[ab]%'",
     "SELECT FORMAT(InternalID, '#,##0') AS v FROM BPS_Patients",
 ])
@@ -343,6 +342,19 @@ def test_reset_keeps_or_reloads_the_database(dsn, policy, kept):
     finally:
         engine.close()
         load_postgres(dsn, ["BPSPatients"], SEED, PATIENTS)
+
+
+def test_temp_tables_are_session_temp_tables_gone_after_the_command(engine):
+    got = rows(engine, "CREATE TABLE #t (n INT IDENTITY(1,1) PRIMARY KEY, name NVARCHAR(20)); "
+                       "INSERT INTO #t (name) SELECT TOP 3 Surname FROM BPS_Patients ORDER BY InternalID; "
+                       "SELECT MAX(n) AS n, SCOPE_IDENTITY() AS id, COUNT(*) AS c FROM #t")
+    assert got == [{"n": 3, "id": 3, "c": 3}]
+    with pytest.raises(SqlError) as info:
+        rows(engine, "SELECT n FROM #t")
+    assert info.value.number == 208
+    with engine.routes["BPSPatients"].pool.connection() as conn:  # the pooled session holds no temp table
+        assert conn.raw.execute("SELECT to_regclass('pg_temp.\"#t\"')").fetchone()[0] is None
+        conn.raw.rollback()
 
 
 def test_translation_cache_is_reported(engine):

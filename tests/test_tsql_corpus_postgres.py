@@ -1,4 +1,4 @@
-"""The T-SQL corpus (tests/test_tsql_corpus.py) on a real PostgreSQL through ODBC.
+"""The T-SQL corpus (tests/test_tsql_corpus.py and test_tsql_corpus_batches.py) on a real PostgreSQL.
 
 The cases are imported, not copied: every read case must give its independently derived expected
 rows on PostgreSQL too, and (unless it is random by design) exactly the bytes the embedded engine
@@ -21,21 +21,29 @@ import orjson
 import pytest
 
 import test_tsql_corpus as corpus
+import test_tsql_corpus_batches as batches
 from pg_support import pg_dsn, with_database  # noqa: F401 - pg_dsn is a fixture
 from mock_halo.odbc.pg_load import load_postgres
 from mock_halo.odbc.postgres import PostgresEngine, open_postgres
 from mock_halo.sql.testing import FIXED_NOW, run
 
-#: Corpus cases whose PostgreSQL result is known to differ, with the reason (README fidelity table).
-EXCEPTIONS: dict[str, str] = {}
+MODULES = {"corpus": corpus, "batches": batches}
+#: Corpus cases ("module:case") whose PostgreSQL result is known to differ, with the reason (README fidelity).
+EXCEPTIONS: dict[str, str] = {
+    "batches:update_output_deleted_and_inserted": "UPDATE ... OUTPUT DELETED is refused (40000) on PostgreSQL: "
+                                                  "PostgreSQL 15's RETURNING sees only the new row",
+}
 #: Corpus tests (other than the read cases) known to fail on PostgreSQL, with the reason.
 TEST_EXCEPTIONS: dict[str, str] = {}
 #: Read cases whose bytes legitimately differ between two runs (NEWID(), RAND()).
-RANDOM = frozenset({"rand_is_registered", "newid_is_a_fresh_guid"})
+RANDOM = frozenset({"corpus:rand_is_registered", "corpus:newid_is_a_fresh_guid"})
+#: Module-level checks of the corpus itself (they take no engine).
+NOT_ENGINE_TESTS = frozenset({"test_read", "test_corpus_size", "test_batch_corpus_size"})
 
-OTHER_TESTS = sorted(name for name, fn in vars(corpus).items()
-                     if name.startswith("test_") and callable(fn)
-                     and list(inspect.signature(fn).parameters) in (["reader"], ["writer"]))
+READ_CASES = sorted(f"{label}:{name}" for label, module in MODULES.items() for name in module.CASES)
+OTHER_TESTS = sorted(f"{label}:{name}" for label, module in MODULES.items() for name, fn in vars(module).items()
+                     if name.startswith("test_") and callable(fn) and getattr(fn, "__module__", "") ==
+                     module.__name__ and list(inspect.signature(fn).parameters) in (["reader"], ["writer"]))
 
 
 @contextlib.contextmanager
@@ -80,13 +88,15 @@ def embedded():
     engine.close()
 
 
-@pytest.mark.parametrize("name", sorted(corpus.CASES))
+@pytest.mark.parametrize("name", READ_CASES)
 def test_read_on_postgres(pg_engine, embedded, name, request):
+    label, case = name.split(":")
+    module = MODULES[label]
     if name in EXCEPTIONS:
         request.applymarker(pytest.mark.xfail(strict=True, reason=EXCEPTIONS[name]))
-    elif name in corpus.XFAIL:
-        request.applymarker(pytest.mark.xfail(strict=False, reason=corpus.XFAIL[name]))
-    sql, expected = corpus.CASES[name](corpus.T)
+    elif case in getattr(module, "XFAIL", {}):
+        request.applymarker(pytest.mark.xfail(strict=False, reason=module.XFAIL[case]))
+    sql, expected = module.CASES[case](corpus.T)
     got = run(pg_engine, sql)
     assert orjson.loads(got.data) == expected
     if name not in RANDOM:
@@ -98,7 +108,8 @@ def test_read_on_postgres(pg_engine, embedded, name, request):
 def test_corpus_test_on_postgres(corpus_dsn, pg_engine, name, request):
     if name in TEST_EXCEPTIONS:
         request.applymarker(pytest.mark.xfail(strict=True, reason=TEST_EXCEPTIONS[name]))
-    test = getattr(corpus, name)
+    label, test_name = name.split(":")
+    test = getattr(MODULES[label], test_name)
     writes = list(inspect.signature(test).parameters) == ["writer"]
     try:
         test(pg_engine)
@@ -109,7 +120,8 @@ def test_corpus_test_on_postgres(corpus_dsn, pg_engine, name, request):
 
 def test_every_corpus_test_is_run_here():
     """A corpus test with another signature would be silently skipped here: fail instead."""
-    skipped = [name for name, fn in vars(corpus).items() if name.startswith("test_") and callable(fn)
-               and name not in OTHER_TESTS and name not in ("test_read", "test_corpus_size")]
+    skipped = [f"{label}:{name}" for label, module in MODULES.items() for name, fn in vars(module).items()
+               if name.startswith("test_") and callable(fn) and getattr(fn, "__module__", "") == module.__name__
+               and f"{label}:{name}" not in OTHER_TESTS and name not in NOT_ENGINE_TESTS]
     assert skipped == []
-    assert len(OTHER_TESTS) >= 15
+    assert len(OTHER_TESTS) >= 20 and len(READ_CASES) >= 120

@@ -26,7 +26,10 @@ turns the typed T-SQL tree into PostgreSQL over the schemas written by
   truncate, ``SUM(int)`` stays an integer (so ``/`` stays integer division);
 * a recursive CTE gets ``WITH RECURSIVE``;
 * an ``INSERT`` into a table with an ``IDENTITY`` key gets ``RETURNING <key>``
-  (that is how ``SCOPE_IDENTITY()`` is known).
+  (that is how ``SCOPE_IDENTITY()`` is known);
+* temporary tables and table variables (the embedded engine's
+  :mod:`~mock_halo.sql.scratch` scope) are PostgreSQL temp tables
+  ``pg_temp."#t"`` / ``pg_temp."@t"`` (DDL in :mod:`mock_halo.odbc.postgres`).
 
 What cannot be expressed raises SQL Server-shaped errors (``unsupported`` =
 40000), never wrong SQL.
@@ -41,7 +44,7 @@ from typing import Any
 from sqlglot import exp
 from sqlglot.errors import ErrorLevel, UnsupportedError
 
-from mock_halo.sql import builtins, convert, dates, dml, errors, guard, top
+from mock_halo.sql import builtins, convert, dates, dml, errors, guard, scratch, top
 from mock_halo.sql import kinds as K
 from mock_halo.sql.encode import Encoder
 from mock_halo.sql.resolve import Analyzer, type_spec
@@ -95,21 +98,20 @@ class PgTranslator(Translator):
         super().__init__(catalog, maxsize)
         self.schemas = {db: schema_name(name) for db, name in catalog.display.items()}
 
-    def _statement(self, statement: exp.Expression, db: str, *scope: Any) -> Statement:
-        from mock_halo.sql import scratch
-
-        if any(scratch.key_of(t) is not None for t in statement.find_all(exp.Table)):
-            raise errors.unsupported("temporary tables and table variables on PostgreSQL")
+    def _statement(self, statement: exp.Expression, db: str, scope: Any = None) -> Statement:
         verb = guard.statement_verb(statement)
         if verb == "exec":
             return _exec(statement)
         returns_rows = verb in ("insert", "update", "delete") and statement.args.get("returning") is not None
+        if returns_rows and verb == "update" and any(
+                c.table.upper() == "DELETED" for c in statement.args["returning"].find_all(exp.Column)):
+            raise errors.unsupported("UPDATE ... OUTPUT DELETED on PostgreSQL")
         if returns_rows:
             _output_clause(statement)
         top.reshape(statement)
         guard.check(statement)
-        statement = dml.reshape(statement, lambda table: self._primary_key(table, db))
-        analyzer = Analyzer(self.catalog, db)
+        statement = dml.reshape(statement, lambda table: self._primary_key(table, db, scope))
+        analyzer = Analyzer(self.catalog, db, scope)
         analyzer.resolve_tables(statement)
         outputs = None
         param_columns: tuple[tuple[int, str], ...] = ()
@@ -230,6 +232,10 @@ class PgRewriter:
         if info is None:
             return  # a CTE
         node.set("catalog", None)
+        if info.db == scratch.DB:  # a temporary table or table variable: a session temp table named "#t" / "@t"
+            node.set("db", exp.to_identifier("pg_temp"))
+            node.set("this", exp.to_identifier(info.name))
+            return
         node.set("db", exp.to_identifier(self.schemas[info.db]))
         node.set("this", exp.to_identifier(info.name.lower()))
 
@@ -296,8 +302,8 @@ class PgRewriter:
         left, right = node.this, node.expression
         (lk, _), (rk, _) = self.kind(left), self.kind(right)
         if lk in _STRINGISH and rk in _STRINGISH and K.STR in (lk, rk):
-            node.set("this", _ci(left))
-            node.set("expression", _ci(right))
+            node.set("this", _ci(_rtrim(left)))
+            node.set("expression", _ci(_rtrim(right)))
         elif lk == K.INT and isinstance(right, exp.Literal) and right.is_string:
             node.set("expression", self._int_literal(right))
         elif rk == K.INT and isinstance(left, exp.Literal) and left.is_string:
@@ -313,7 +319,23 @@ class PgRewriter:
     def in_(self, node: exp.In) -> exp.Expression:
         kind, _ = self.kind(node.this)
         if kind == K.STR and node.expressions:
-            node.set("this", _ci(node.this))
+            node.set("this", _ci(_rtrim(node.this)))
+            node.set("expressions", [_ci(_rtrim(e)) for e in node.expressions])
+        return node
+
+    def ordered(self, node: exp.Ordered) -> exp.Expression:
+        """Text sorts case-insensitively with accented letters next to their base letter (CI_AS), via ICU."""
+        key = node.this
+        select = node.parent.parent if isinstance(node.parent, exp.Order) else None
+        if self.kind(key)[0] != K.STR or isinstance(key, exp.Literal) or not isinstance(select, exp.Select) \
+                or select.args.get("distinct"):
+            return node
+        if isinstance(key, exp.Column) and not key.table:
+            for projection in select.expressions:
+                if isinstance(projection, exp.Alias) and projection.alias.lower() == key.name.lower():
+                    key = projection.this.copy()
+                    break
+        node.set("this", exp.Collate(this=_ci(key), expression=exp.Identifier(this="und-x-icu", quoted=True)))
         return node
 
     def like(self, node: exp.Expression) -> exp.Expression:
@@ -489,6 +511,15 @@ def _ci(node: exp.Expression) -> exp.Expression:
     if isinstance(node, exp.Column) or isinstance(node, exp.Null):
         return node
     return _cast(node, "CITEXT")
+
+
+def _rtrim(node: exp.Expression) -> exp.Expression:
+    """SQL Server ignores trailing spaces when it compares strings."""
+    if isinstance(node, exp.Literal) and node.is_string:
+        return exp.Literal.string(node.this.rstrip(" "))
+    if isinstance(node, exp.Null):
+        return node
+    return exp.Anonymous(this="RTRIM", expressions=[node])
 
 
 def _days(value: exp.Expression, days: exp.Expression) -> exp.Expression:
@@ -669,7 +700,7 @@ _HANDLERS = {
     exp.Div: PgRewriter.arithmetic, exp.Mod: PgRewriter.arithmetic,
     exp.In: PgRewriter.in_, exp.Like: PgRewriter.like, exp.Escape: PgRewriter.like,
     exp.Collate: PgRewriter.collate, exp.Avg: PgRewriter.avg, exp.Sum: PgRewriter.sum, exp.Count: PgRewriter.count,
-    exp.Window: PgRewriter.window,
+    exp.Window: PgRewriter.window, exp.Ordered: PgRewriter.ordered,
     exp.Upper: _simple("upper"), exp.Lower: _simple("lower"), exp.Trim: _simple("trim"),
     exp.Reverse: _simple("reverse"), exp.Ascii: _simple("ascii"),
     exp.Substring: _substring, exp.Replace: _replace, exp.Concat: _concat, exp.GroupConcat: _string_agg,
