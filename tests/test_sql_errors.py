@@ -120,7 +120,10 @@ def test_errors_leave_the_data_unchanged(engine):
     ("SET ROWCOUNT 5", "SET options"),
     ("DECLARE @t CURSOR", "variables of type CURSOR"),
     ("SELECT @@VERSION", "@@VERSION"),
-    ("UPDATE PATIENTS SET EMAIL = 'x' OUTPUT DELETED.EMAIL", "DELETED.* in the OUTPUT clause of UPDATE"),
+    ("UPDATE p SET p.EMAIL = 'x' OUTPUT DELETED.EMAIL FROM PATIENTS p JOIN APPOINTMENTS a ON "
+     "a.INTERNALID = p.INTERNALID", "UPDATE ... FROM with OUTPUT DELETED"),
+    ("INSERT INTO PATIENTS (INTERNALID, FIRSTNAME, SURNAME) OUTPUT DELETED.INTERNALID VALUES (9, 'a', 'b')",
+     "DELETED.* in the OUTPUT clause of INSERT"),
     ("CREATE TABLE #t (a INT CHECK (a > 0))", "column constraint in a temporary table"),
     ("USE BPSSamples", "USE"),
     ("CREATE TABLE X (a int)", "CREATE"),

@@ -173,6 +173,15 @@ def output_into_with_column_list_from_insert(t):
     return sql, [{"new_id": i + 1, "pid": p["INTERNALID"]} for i, p in enumerate(by_id()[:3])]
 
 
+@case
+def update_output_deleted_and_inserted(t):
+    sql = ("SELECT InternalID, Surname INTO #audit FROM BPS_Patients;\n"
+           "UPDATE #audit SET Surname = Surname + '-x' OUTPUT DELETED.Surname AS was, INSERTED.Surname AS now "
+           "WHERE InternalID = (SELECT MIN(InternalID) FROM #audit)")
+    first = by_id()[0]["SURNAME"]
+    return sql, [{"was": first, "now": first + "-x"}]
+
+
 # ---------------------------------------------------------------- WHILE
 
 

@@ -234,3 +234,57 @@ def test_parameters_pick_the_unicode_variant_only_when_needed(engine):
     assert "MH_CI" not in statement.sql and "COLLATE MH_CI" in statement.sql_unicode
     assert engine.translator.translate("SELECT 1 FROM PATIENTS WHERE INTERNALID = @n").statements[0].sql_unicode \
         is None
+
+
+def test_variables_named_like_keywords(engine):
+    text = ("DECLARE @end INT = 2, @order INT = 3, @if INT = 1, @begin INT, @from DATE = '2020-01-01'; "
+            "SET @begin = @end + @order; IF @if = 1 SELECT @begin AS b, @from AS f")
+    assert rows(engine, text) == [{"b": 5, "f": "2020-01-01T00:00:00"}]
+
+
+def test_order_by_a_text_expression_sorts_accents_next_to_their_letter(engine):
+    text = ("DECLARE @t TABLE (n NVARCHAR(10)); INSERT INTO @t VALUES ('b'), ('Åsa'), ('c'), ('Anna'); "
+            "SELECT UPPER(n) AS u FROM @t ORDER BY u")
+    assert [r["u"] for r in rows(engine, text)] == ["ANNA", "ÅSA", "B", "C"]
+    text = "SELECT FIRSTNAME FROM PATIENTS ORDER BY FIRSTNAME + '' DESC"
+    assert [r["FIRSTNAME"] for r in rows(engine, text)] == ["Zoë", "Dan", "Carol", "Bob", "Alice"]
+
+
+def test_update_output_deleted_gives_the_old_values(engine):
+    text = ("UPDATE PATIENTS SET EMAIL = 'x@y' OUTPUT DELETED.EMAIL AS old, INSERTED.EMAIL AS new, "
+            "INSERTED.INTERNALID WHERE SURNAME = 'smith'")
+    got = sorted(rows(engine, text), key=lambda r: r["INTERNALID"])
+    assert got == [{"old": "alice@example.com", "new": "x@y", "INTERNALID": 1},
+                   {"old": "", "new": "x@y", "INTERNALID": 4}]
+    text = ("DECLARE @log TABLE (id INT, was NVARCHAR(40), now NVARCHAR(40)); UPDATE PATIENTS SET SURNAME = "
+            "UPPER(SURNAME) OUTPUT INSERTED.INTERNALID, DELETED.SURNAME, INSERTED.SURNAME INTO @log "
+            "WHERE INTERNALID < 3; SELECT * FROM @log ORDER BY id")
+    assert rows(engine, text) == [{"id": 1, "was": "Smith", "now": "SMITH"}, {"id": 2, "was": "Jones", "now": "JONES"}]
+    text = ("CREATE TABLE #t (id INT PRIMARY KEY, v INT); INSERT INTO #t VALUES (1, 10), (2, 20); "
+            "UPDATE #t SET v = v + 1 OUTPUT DELETED.*, INSERTED.v AS new WHERE id = 2")
+    assert rows(engine, text) == [{"id": 2, "v": 20, "new": 21}]
+
+
+def test_update_output_deleted_limits(engine):
+    text = ("CREATE TABLE #i (id INT IDENTITY(1,1) PRIMARY KEY, v INT); INSERT INTO #i (v) VALUES (5); "
+            "UPDATE #i SET id = 9 OUTPUT DELETED.id")
+    assert "identity key" in fails(engine, text).message
+    assert "expressions" in fails(engine, "UPDATE PATIENTS SET EMAIL = 'q' OUTPUT DELETED.EMAIL + 'x'").message
+    assert "view" in fails(engine, "UPDATE BPS_Patients SET Email = 'q' OUTPUT DELETED.Email").message
+    text = ("CREATE TABLE #h (v INT, w INT); INSERT INTO #h VALUES (1, 1), (1, 2); "
+            "UPDATE #h SET v = v + w OUTPUT DELETED.v, INSERTED.v AS n, INSERTED.w")
+    assert sorted(rows(engine, text), key=lambda r: r["w"]) == [{"v": 1, "n": 2, "w": 1}, {"v": 1, "n": 3, "w": 2}]
+    text = "UPDATE PATIENTS SET INTERNALID = 9 OUTPUT DELETED.INTERNALID, INSERTED.INTERNALID AS n WHERE INTERNALID = 5"
+    assert rows(engine, text) == [{"INTERNALID": 5, "n": 9}]
+
+
+def test_temp_table_ddl_cannot_be_abused(engine):
+    text = 'CREATE TABLE #x ([a"); ATTACH DATABASE \'/tmp/x\' AS y; --] INT); INSERT INTO #x VALUES (1); SELECT * FROM #x'
+    assert rows(engine, text) == [{'a"); ATTACH DATABASE \'/tmp/x\' AS y; --': 1}]
+    assert fails(engine, "CREATE TABLE #x (a INT); ATTACH DATABASE '/tmp/x' AS y").number != 0
+    assert temp_tables(engine) == []
+    engine._guard.trusted = True
+    try:
+        assert "y" not in [r[1] for r in engine._conn.execute("PRAGMA database_list")]
+    finally:
+        engine._guard.trusted = False

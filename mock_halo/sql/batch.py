@@ -135,6 +135,8 @@ class Batch:
 
     def statement(self, statement: Statement, variables: dict[str, Any], bound: BoundParameters) -> Result:
         """Run one translated statement (raw sqlite3 errors propagate)."""
+        if statement.pre is not None:
+            return self._update_output_deleted(statement, variables)
         cursor = self.execute(statement, variables)
         if statement.returns_rows:
             rows = cursor.fetchall()
@@ -148,6 +150,16 @@ class Batch:
             return Result(encoder, rows, -1)
         self._identity(statement, cursor, variables)
         return Result(None, None, cursor.rowcount)
+
+    def _update_output_deleted(self, statement: Statement, variables: dict[str, Any]) -> Result:
+        """UPDATE ... OUTPUT DELETED.x: old rows read first, matched to RETURNING's new rows by key."""
+        old = {row[0]: row[1:] for row in self.execute(statement.pre, variables).fetchall()}
+        rows = []
+        for row in self.execute(statement, variables).fetchall():
+            sides = (old.get(row[0], ()), row[1:])
+            rows.append(tuple(sides[side][index] if index < len(sides[side]) else None
+                              for side, index in statement.compose))
+        return Result(statement.encoder, rows, -1)
 
     # -- temporary tables and table variables ------------------------------------------------
     def create(self, statement: Statement, key: str, written: str, once: bool) -> None:

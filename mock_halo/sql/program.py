@@ -190,8 +190,8 @@ class Compiler:
     def output_into(self, tree: exp.Expression, target: exp.Table, names: tuple[str, ...]) -> Step:
         """``INSERT/UPDATE/DELETE ... OUTPUT ... INTO target``: the DML returns rows that an INSERT stores."""
         statement = self.translate(self.prepare(tree))
-        width = 0
-        for projection in tree.args["returning"].expressions:
+        width = len(statement.compose)
+        for projection in tree.args["returning"].expressions if not statement.compose else ():
             if isinstance(projection, exp.Star) or (isinstance(projection, exp.Column) and projection.is_star):
                 width += len(statement.target.columns) if statement.target is not None else 0
             else:

@@ -52,6 +52,10 @@ class Statement:
     #: The same statement comparing text columns with parameters under MH_CI (Unicode case folding),
     #: for values NOCASE would get wrong (non-ASCII, trailing spaces); None when nothing differs.
     sql_unicode: str | None = None
+    #: UPDATE ... OUTPUT DELETED.x: the SELECT of the old rows (primary key first) run before the UPDATE,
+    #: and for each output column (0 = DELETED / 1 = INSERTED, index into that side's values after the key)
+    pre: Statement | None = None
+    compose: tuple[tuple[int, int], ...] = ()
 
 
 @dataclass(frozen=True)
@@ -132,6 +136,9 @@ class Translator:
         if verb == "exec":
             return _exec(statement)
         returns_rows = verb in ("insert", "update", "delete") and statement.args.get("returning") is not None
+        if returns_rows and verb == "update" and any(
+                c.table.upper() == "DELETED" for c in statement.args["returning"].find_all(exp.Column)):
+            return self._update_output_deleted(statement, db, scope)
         if returns_rows:
             _output_clause(statement)
         top.reshape(statement)
@@ -167,6 +174,55 @@ class Translator:
         )
 
 
+    def _update_output_deleted(self, update: exp.Update, db: str, scope: Any) -> Statement:
+        """``UPDATE t SET ... OUTPUT DELETED.a, INSERTED.a``: SQLite's RETURNING sees only the new row, so the
+        old rows are read first (same WHERE) and matched to the new ones by SQLite's rowid."""
+        if update.args.get("from_") is not None or not isinstance(update.this, exp.Table):
+            raise errors.unsupported("UPDATE ... FROM with OUTPUT DELETED")
+        info = Analyzer(self.catalog, db, scope).lookup_table(update.this.copy())
+        if info.is_view:
+            raise errors.unsupported("UPDATE of a view with OUTPUT DELETED")
+        rowid_alias = {c.name.lower() for c in info.columns if c.pk and c.decl == "integer"}  # IDENTITY keys
+        for assignment in update.expressions:
+            if isinstance(assignment, exp.EQ) and isinstance(assignment.this, exp.Column) and \
+                    assignment.this.name.lower() in rowid_alias:
+                raise errors.unsupported("UPDATE ... OUTPUT DELETED that changes an identity key")
+        sides: dict[str, list[str]] = {"DELETED": [], "INSERTED": []}
+        compose: list[tuple[int, int]] = []
+        names: list[str] = []
+        for projection in update.args["returning"].expressions:
+            alias = projection.alias if isinstance(projection, exp.Alias) else ""
+            column = projection.this if isinstance(projection, exp.Alias) else projection
+            if not isinstance(column, exp.Column) or column.table.upper() not in sides:
+                raise errors.unsupported("expressions in the OUTPUT clause of UPDATE with DELETED.*")
+            side = column.table.upper()
+            wanted = [c.name for c in info.columns] if column.is_star else [column.name]
+            for name in wanted:
+                found = info.column(name)
+                if found is None:
+                    raise errors.invalid_column(name)
+                sides[side].append(found.name)
+                compose.append((0 if side == "DELETED" else 1, len(sides[side]) - 1))
+                names.append(alias or found.name)
+        where = update.args.get("where")
+        # Both statements are built here, so their generated text is known: a SELECT list that starts the
+        # statement and a RETURNING list that ends it. rowid goes first in each.
+        pre = self._statement(exp.Select(expressions=[exp.column(n) for n in sides["DELETED"] or [info.columns[0].name]],
+                                         from_=exp.From(this=update.this.copy()),
+                                         where=where.copy() if where else None), db, scope)
+        new = update.copy()
+        new.set("returning", exp.Returning(expressions=[exp.column(n, table="INSERTED")
+                                                        for n in sides["INSERTED"] or [info.columns[0].name]]))
+        statement = self._statement(new, db, scope)
+        encoder = Encoder(names, [info.column(n).kind for n in (
+            (sides["DELETED"] if s == 0 else sides["INSERTED"])[i] for s, i in compose)])
+        return Statement(sql=_with_rowid_returned(statement.sql), verb="update", params=statement.params,
+                         written=statement.written, encoder=encoder, target=statement.target, returns_rows=True,
+                         sql_unicode=_with_rowid_returned(statement.sql_unicode),
+                         pre=Statement(sql=_with_rowid_selected(pre.sql), verb="select", params=pre.params,
+                                       written=pre.written, sql_unicode=_with_rowid_selected(pre.sql_unicode)),
+                         compose=tuple(compose))
+
     def _primary_key(self, table: exp.Table, db: str, scope: Any = None) -> str | None:
         info = Analyzer(self.catalog, db, scope).lookup_table(table.copy())
         keys = [c.name for c in info.columns if c.pk]
@@ -201,6 +257,20 @@ class Translator:
 def object_number(name: str) -> int:
     """A stable positive object id for OBJECT_ID()."""
     return zlib.crc32(name.lower().encode()) & 0x3FFFFFFF or 1
+
+
+def _with_rowid_selected(sql: str | None) -> str | None:
+    if sql is None:
+        return None
+    assert sql.startswith("SELECT ")
+    return "SELECT rowid, " + sql[len("SELECT "):]
+
+
+def _with_rowid_returned(sql: str | None) -> str | None:
+    if sql is None:
+        return None
+    at = sql.rindex(" RETURNING ")
+    return sql[:at] + " RETURNING rowid, " + sql[at + len(" RETURNING "):]
 
 
 def generate(tree: exp.Expression) -> str:
