@@ -12,6 +12,7 @@ from conftest import DEVICE, KEY
 from starlette.testclient import TestClient
 from test_odbc_mssql import DRIVER, FakeServer, server_error
 
+from pg_support import pg_dsn  # noqa: F401 - fixture
 from mock_halo.app import create_app
 from mock_halo.config import ConfigError, load_settings, redact, settings_from_mapping
 from mock_halo.emulator import Emulator
@@ -199,3 +200,35 @@ def test_http_immediate_query_runs_on_the_configured_sql_server(fake_sql_server)
     finally:
         emulator.close()
     assert DRIVER  # the fake speaks ODBC Driver 18's dialect of errors
+
+
+def _client_rows(client: TestClient, site: str, sql: str, mode: str = "reader") -> list[dict]:
+    token = client.post("/integrator/token", data={"grant_type": "urn:halo-connect:oauth:device-token",
+                                                   "device_id": DEVICE, "site_id": site},
+                        headers={"Ocp-Apim-Subscription-Key": KEY}).json()["access_token"]
+    response = client.post(f"/device/sites/{site}/queries/immediate",
+                           json={"command": {"text": sql, "executionMode": mode}},
+                           headers={"Authorization": f"Bearer {token}", "DeviceId": DEVICE})
+    assert response.status_code == 200 and response.json()["status"] == "successful", response.text
+    data = response.json()["result"].get("data")
+    return json.loads(base64.b64decode(data)) if data else []
+
+
+@pytest.mark.parametrize("policy", ["reload", "keep"])
+def test_postgresql_site_through_http_and_what_reset_does(pg_dsn, policy):  # noqa: F811
+    loader = Emulator(site_settings(odbc=pg_dsn, odbc_reset="reload", patients=4))
+    loader.warm()  # opening a "reload" site loads the fixtures
+    loader.close()
+    emulator = Emulator(site_settings(odbc=pg_dsn, odbc_reset=policy, patients=4))
+    count = "SELECT COUNT(*) AS n FROM BPS_Patients"
+    try:
+        with TestClient(create_app(emulator=emulator)) as client:
+            before = _client_rows(client, SITE_ID, count)[0]["n"]
+            assert before >= 2
+            _client_rows(client, SITE_ID, "UPDATE PATIENTS SET RECORDSTATUS = 2 WHERE RECORDSTATUS = 1 AND "
+                                          "INTERNALID = (SELECT MIN(InternalID) FROM BPS_Patients)", "nonQuery")
+            assert _client_rows(client, SITE_ID, count) == [{"n": before - 1}]
+            emulator.reset()
+            assert _client_rows(client, SITE_ID, count) == [{"n": before if policy == "reload" else before - 1}]
+    finally:
+        emulator.close()

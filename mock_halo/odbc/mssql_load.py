@@ -69,7 +69,8 @@ def mssql_batches(catalogue: str, seed: int, patients: int, *, pms_type: str = "
 
 def load_mssql(conn_or_dsn: Any, catalogues: Iterable[str] = ("BPSPatients",), seed: int = 1, patients: int = 200,
                *, pms_type: str = "BestPractice", databases: bool = True,
-               progress: Callable[[str, int, int], None] | None = None) -> dict[str, dict[str, int]]:
+               progress: Callable[[str, int, int], None] | None = None,
+               login_timeout_s: int = 30) -> dict[str, dict[str, int]]:
     """Load the fixtures into SQL Server; returns {catalogue: {table: rows}}.
 
     ``conn_or_dsn`` is a pyodbc connection or an ODBC connection string. With
@@ -80,7 +81,7 @@ def load_mssql(conn_or_dsn: Any, catalogues: Iterable[str] = ("BPSPatients",), s
     if own:
         import pyodbc
 
-        conn = pyodbc.connect(conn_or_dsn, autocommit=True)
+        conn = pyodbc.connect(conn_or_dsn, autocommit=True, timeout=login_timeout_s)
     else:
         conn = conn_or_dsn
     saved = conn.autocommit

@@ -4,6 +4,8 @@
     mock-halo fixtures --patients 100000 --out big.sqlite         # a big practice (a minute or so)
     mock-halo fixtures --format tsql --out bp.sql                 # for sqlcmd -i against SQL Server
     mock-halo fixtures --catalogue BPSSamples --format tsql --out samples.sql
+    mock-halo fixtures --target "DRIVER={ODBC Driver 18 for SQL Server};SERVER=db;UID=sa;PWD=..." \
+        --catalogue BPSPatients --catalogue BPSSamples                 # load a real database (ODBC)
 
 Progress goes to stderr as a bar; the last line is a summary with the row
 counts and the time taken. Exit status 0 on success, 2 on bad arguments.
@@ -33,11 +35,21 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--patients", type=int, default=200, help="number of patients (default 200)")
     parser.add_argument("--seed", type=int, default=42, help="seed of the fake data (default 42)")
-    parser.add_argument("--catalogue", default="BPSPatients",
-                        help=f"one of {', '.join(BP_CATALOGUES)} (default BPSPatients)")
+    parser.add_argument("--catalogue", action="append", default=None,
+                        help=f"one of {', '.join(BP_CATALOGUES)} (default BPSPatients); with --target it may be "
+                             "given more than once")
     parser.add_argument("--pms-type", default="BestPractice", help="practice-management system (only BestPractice)")
     parser.add_argument("--format", choices=("sqlite", "tsql"), default="sqlite", help="output format (default sqlite)")
-    parser.add_argument("--out", required=True, type=Path, help="file to write (replaced if it exists)")
+    where = parser.add_mutually_exclusive_group(required=True)
+    where.add_argument("--out", type=Path, help="file to write (replaced if it exists)")
+    where.add_argument("--target", metavar="CONNECTION",
+                       help="ODBC connection string of a SQL Server or PostgreSQL database to load instead "
+                            "(existing fixture objects are dropped and recreated)")
+    parser.add_argument("--dialect", choices=("auto", "mssql", "postgresql"), default="auto",
+                        help="database behind --target (default: from its DRIVER=)")
+    parser.add_argument("--same-database", action="store_true",
+                        help="SQL Server: load into the connection's own database instead of one database per "
+                             "catalogue named after it (then give one --catalogue)")
     parser.add_argument("--quiet", action="store_true", help="no progress bar")
     return parser
 
@@ -73,6 +85,13 @@ def fixtures_main(argv: list[str], *, stderr: Callable[[str], None] | None = Non
     if args.patients < 0:
         say("mock-halo fixtures: error: --patients must be 0 or more")
         return 2
+    catalogues = args.catalogue or ["BPSPatients"]
+    if args.target is not None:
+        return _load_target(args, catalogues, say)
+    if len(catalogues) > 1:
+        say("mock-halo fixtures: error: --out writes one catalogue; give --catalogue once")
+        return 2
+    args.catalogue = catalogues[0]
     write = write_catalogue_file if args.format == "sqlite" else write_tsql_script
     started = time.perf_counter()
     try:
@@ -89,4 +108,47 @@ def fixtures_main(argv: list[str], *, stderr: Callable[[str], None] | None = Non
     seed = generation_arguments(name, args.seed, args.patients)[0]
     say(f"Wrote {name} ({args.format}, seed {seed}) to {args.out}: {summary}; "
         f"{sum(counts.values())} rows in {elapsed:.2f} s")
+    return 0
+
+
+def _load_target(args: argparse.Namespace, catalogues: list[str], say: Callable[[str], None]) -> int:
+    """``--target``: load the catalogues into a real database through ODBC (SQL Server or PostgreSQL)."""
+    from mock_halo.config import ConfigError, redact
+
+    started = time.perf_counter()
+    try:
+        from mock_halo.odbc import dialect_of
+
+        names = [canonical_catalogue(args.pms_type, c) for c in catalogues]
+        dialect = dialect_of(args.target, args.dialect)
+        if args.same_database and len(names) > 1:
+            raise ValueError("--same-database loads one catalogue; give --catalogue once")
+    except (ValueError, ConfigError) as exc:
+        say(f"mock-halo fixtures: error: {exc}")
+        return 2
+    try:
+        if dialect == "mssql":
+            from mock_halo.odbc.mssql_load import load_mssql
+
+            with _progress_bar(not args.quiet) as progress:
+                counts = load_mssql(args.target, names, args.seed, args.patients, pms_type=args.pms_type,
+                                    databases=not args.same_database, progress=progress)
+        else:
+            from mock_halo.odbc.pg_load import load_postgres
+
+            counts = load_postgres(args.target, names, args.seed, args.patients, pms_type=args.pms_type)
+    except Exception as exc:  # noqa: BLE001 - driver errors (pyodbc.Error) and missing drivers, said plainly
+        from mock_halo.odbc.errors import diagnostics
+
+        record = diagnostics(exc)[0]
+        say(f"mock-halo fixtures: error: loading {', '.join(names)} into {redact(args.target)} failed: "
+            f"[{record.sqlstate}] {record.message}")
+        return 1
+    elapsed = time.perf_counter() - started
+    for name in names:
+        table_counts = {table.upper(): rows for table, rows in counts.get(name, {}).items()}
+        say(f"Loaded {name} ({dialect}, seed {generation_arguments(name, args.seed, args.patients)[0]}) into "
+            f"{redact(args.target)}: PATIENTS {table_counts.get('PATIENTS', 0)}, "
+            f"{sum(table_counts.values())} rows")
+    say(f"Done in {elapsed:.2f} s")
     return 0
