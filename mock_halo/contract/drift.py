@@ -37,6 +37,8 @@ IGNORED_HEADERS = frozenset({
 })
 IGNORED_HEADER_PREFIXES = ("x-ms-", "x-azure-", "x-cache", "x-fd-", "x-request-", "x-correlation-", "apim-", "cf-")
 
+SOURCE_KEYS = ("kind", "base_url", "api", "mockHalo")
+
 _GUID = re.compile(r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")
 _SITE_PREFIX = re.compile(r"^/(device|desktop|integrator)/sites/[^/]+")
 
@@ -180,8 +182,10 @@ class ShapeRecorder:
                  response.headers, response.content)
 
     def snapshot(self, source: dict[str, Any] | None = None) -> dict[str, Any]:
+        """The snapshot; of ``source`` only the target's kind, base URL, api and versions are kept (no ids, no keys)."""
+        source = {k: v for k, v in (source or {}).items() if k in SOURCE_KEYS}
         entries = {key: {k: v for k, v in value.items() if k != "count"} for key, value in sorted(self.entries.items())}
-        return {"format": FORMAT, "source": source or {}, "operations": entries}
+        return {"format": FORMAT, "source": source, "operations": entries}
 
     def write(self, path: str | Path, source: dict[str, Any] | None = None) -> None:
         Path(path).write_text(json.dumps(self.snapshot(source), indent=2, sort_keys=True) + "\n", encoding="utf-8")
