@@ -29,10 +29,7 @@ from mock_halo.sql.testing import FIXED_NOW, run
 
 MODULES = {"corpus": corpus, "batches": batches}
 #: Corpus cases ("module:case") whose PostgreSQL result is known to differ, with the reason (README fidelity).
-EXCEPTIONS: dict[str, str] = {
-    "batches:update_output_deleted_and_inserted": "UPDATE ... OUTPUT DELETED is refused (40000) on PostgreSQL: "
-                                                  "PostgreSQL 15's RETURNING sees only the new row",
-}
+EXCEPTIONS: dict[str, str] = {}
 #: Corpus tests (other than the read cases) known to fail on PostgreSQL, with the reason.
 TEST_EXCEPTIONS: dict[str, str] = {}
 #: Read cases whose bytes legitimately differ between two runs (NEWID(), RAND()).

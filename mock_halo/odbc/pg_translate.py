@@ -103,14 +103,17 @@ class PgTranslator(Translator):
         if verb == "exec":
             return _exec(statement)
         returns_rows = verb in ("insert", "update", "delete") and statement.args.get("returning") is not None
-        if returns_rows and verb == "update" and any(
-                c.table.upper() == "DELETED" for c in statement.args["returning"].find_all(exp.Column)):
-            raise errors.unsupported("UPDATE ... OUTPUT DELETED on PostgreSQL")
-        if returns_rows:
+        old_rows = returns_rows and verb == "update" and any(
+            c.table.upper() == "DELETED" for c in statement.args["returning"].find_all(exp.Column))
+        if old_rows and (statement.args.get("from_") is not None or not isinstance(statement.this, exp.Table)):
+            raise errors.unsupported("UPDATE ... FROM with OUTPUT DELETED")
+        if returns_rows and not old_rows:
             _output_clause(statement)
         top.reshape(statement)
         guard.check(statement)
         statement = dml.reshape(statement, lambda table: self._primary_key(table, db, scope))
+        if old_rows:
+            _join_old_rows(statement)
         analyzer = Analyzer(self.catalog, db, scope)
         analyzer.resolve_tables(statement)
         outputs = None
@@ -129,12 +132,52 @@ class PgTranslator(Translator):
                 tree.set("returning", exp.Returning(expressions=[exp.column(exp.to_identifier(
                     keys[0].name.lower(), quoted=True))]))
                 identity = True
+        if old_rows:
+            same_row = exp.EQ(this=exp.column("ctid", table=_INSERTED), expression=exp.column("ctid", table=_DELETED))
+            where = tree.args.get("where")
+            tree.set("where", exp.Where(this=exp.and_(same_row, exp.Paren(this=where.this)) if where else same_row))
         sql, params, written = rewriter.finish(tree)
         encoder = None
         if verb == "select" and outputs is not None:
             encoder = Encoder([c.name for c in outputs], [c.kind for c in outputs])
         return PgStatement(sql=sql, verb=verb, params=params, written=written, encoder=encoder, target=target,
                            param_columns=param_columns, returns_rows=returns_rows, identity=identity)
+
+
+_INSERTED, _DELETED = "__mh_inserted", "__mh_deleted"
+
+
+def _join_old_rows(update: exp.Update) -> None:
+    """``UPDATE t SET ... OUTPUT DELETED.x, INSERTED.y``: PostgreSQL 15's RETURNING sees only the new row, but a
+    self-join in ``FROM`` reads the statement's snapshot, i.e. the old row: ``UPDATE t AS __mh_inserted ... FROM t
+    AS __mh_deleted WHERE <same ctid> AND ... RETURNING __mh_deleted.x, __mh_inserted.y`` (the ctid join is added
+    after name resolution)."""
+    target = update.this
+    if update.args.get("from_") is not None or not isinstance(target, exp.Table):
+        raise errors.unsupported("UPDATE ... FROM with OUTPUT DELETED")
+    own = {target.name.lower(), target.alias.lower()} - {""}
+
+    def qualify(node: exp.Expression) -> None:  # this UPDATE's own columns only (not those of subqueries)
+        for column in node.walk(prune=lambda n: isinstance(n, (exp.Subquery, exp.Select))):
+            if isinstance(column, exp.Column) and (not column.table or column.table.lower() in own):
+                column.set("table", exp.to_identifier(_INSERTED))
+
+    for assignment in update.expressions:
+        if isinstance(assignment, exp.EQ):
+            qualify(assignment.expression)
+            if isinstance(assignment.this, exp.Column):  # the SET target (bare again after rewriting)
+                assignment.this.set("table", exp.to_identifier(_INSERTED))
+    if update.args.get("where") is not None:
+        qualify(update.args["where"].this)
+    for column in update.args["returning"].find_all(exp.Column):
+        prefix = column.table.upper()
+        if prefix not in ("INSERTED", "DELETED"):
+            raise errors.unbound_identifier(column.sql(dialect="tsql"))
+        column.set("table", exp.to_identifier(_INSERTED if prefix == "INSERTED" else _DELETED))
+    old = exp.Table(this=target.this.copy(), db=target.args.get("db"), catalog=target.args.get("catalog"),
+                    alias=exp.TableAlias(this=exp.to_identifier(_DELETED)))
+    target.set("alias", exp.TableAlias(this=exp.to_identifier(_INSERTED)))
+    update.set("from_", exp.From(this=old))
 
 
 class PgRewriter:
