@@ -182,6 +182,18 @@ def update_output_deleted_and_inserted(t):
     return sql, [{"was": first, "now": first + "-x"}]
 
 
+@case
+def insert_exec_procedure_rows_into_a_temp_table(t):
+    pid = corpus.patient_with_most("APPOINTMENTS")
+    sql = ("CREATE TABLE #apts (id INT, d DATETIME, t INT, len INT, userid INT, status NVARCHAR(30), "
+           "reason NVARCHAR(200));\n"
+           f"INSERT INTO #apts EXEC BP_GetPatientAppointments @patientid = {pid};\n"
+           "SELECT COUNT(*) AS n, MIN(id) AS first_id, MAX(d) AS last_day FROM #apts")
+    mine = [a for a in APPOINTMENTS if a["INTERNALID"] == pid]
+    return sql, [{"n": len(mine), "first_id": min(a["RECORDID"] for a in mine),
+                  "last_day": iso(dt(max(a["APPOINTMENTDATE"] for a in mine)))}]
+
+
 # ---------------------------------------------------------------- WHILE
 
 
@@ -323,6 +335,18 @@ def test_unicode_parameter_matches_a_surname_case_insensitively(writer):
     assert rows(writer, text, parameters=[SqlParameter(name="@s", value="BJORNSTAD-EMILE")]) == []
     assert rows(writer, "SELECT InternalID FROM BPS_Patients WHERE Surname = N'BJØRNSTAD-ÉMILE'") == [
         {"InternalID": pid}]
+
+
+def test_insert_exec_needs_matching_columns(reader):
+    pid = corpus.patient_with_most("APPOINTMENTS")
+    for text in (f"CREATE TABLE #p (id INT); INSERT INTO #p EXEC BP_GetPatientAppointments {pid}",
+                 f"DECLARE @a TABLE (id INT, d DATE); INSERT INTO @a (id, d) EXEC BP_GetPatientAppointments {pid}"):
+        with pytest.raises(SqlError) as info:
+            run(reader, text)
+        assert info.value.number == 213
+    with pytest.raises(SqlError) as info:
+        run(reader, f"INSERT INTO PATIENTS EXEC BP_GetPatientAppointments {pid}")
+    assert info.value.number == 40000 and "INSERT ... EXEC" in info.value.message
 
 
 def test_batch_corpus_size():

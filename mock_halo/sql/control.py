@@ -173,6 +173,8 @@ def _statement(reader: _Reader) -> list[Node]:
         return [Node(word.lower())]
     start = reader.i
     reader.i = reader.statement_end()
+    if word == "INSERT" and {"EXEC", "EXECUTE"} & set(reader.words[start:reader.i]):
+        return _insert_exec(reader, start, reader.i)
     if word in ("INSERT", "UPDATE", "DELETE") and "OUTPUT" in reader.words[start:reader.i]:
         return _with_output(reader, start, reader.i)
     return [Node("plain", tree=tree) for tree in dialect.parse(reader.span(start, reader.i))]
@@ -268,28 +270,10 @@ def _with_output(reader: _Reader, start: int, end: int) -> list[Node]:
     columns_end = index
     into = None
     if index < end and words[index] == "INTO":
-        target_start = index + 1
-        index = target_start
-        while index < end and words[index] not in _AFTER_OUTPUT and words[index] != "(":
-            index += 1
-        target_text = reader.span(target_start, index)
-        names: list[str] = []
-        if index < end and words[index] == "(":
-            close = index
-            while close < end and words[close] != ")":
-                close += 1
-            names = [part.strip().strip("[]\"") for part in reader.span(index + 1, close).split(",")]
-            if close >= end or not all(names):
-                raise errors.syntax_near("(")
-            index = close + 1
-        if not target_text:
-            raise errors.syntax_near("INTO")
-        target_trees = dialect.parse(f"SELECT * FROM {target_text}")
-        source = target_trees[0].args.get("from_") if len(target_trees) == 1 else None
-        if source is None or not isinstance(source.this, exp.Table) or source.this.args.get("joins"):
-            raise errors.syntax_near(target_text)
-        into = (source.this, tuple(names))
+        table, names, index = _target(reader, index + 1, end)
+        into = (table, names)
     column_text = reader.span(output + 1, columns_end)
+
     if not column_text:
         raise errors.syntax_near("OUTPUT")
     columns = dialect.parse(f"SELECT {column_text}")
@@ -300,3 +284,43 @@ def _with_output(reader: _Reader, start: int, end: int) -> list[Node]:
     tree = trees[0]
     tree.set("returning", exp.Returning(expressions=columns[0].expressions))
     return [Node("plain", tree=tree, into=into)]
+
+
+def _target(reader: _Reader, start: int, end: int) -> tuple[exp.Table, tuple[str, ...], int]:
+    """``table [(col, ...)]`` from ``start``: the table, the column names and the index after them."""
+    words = reader.words
+    index = start
+    while index < end and words[index] not in _AFTER_OUTPUT and words[index] != "(":
+        index += 1
+    target_text = reader.span(start, index)
+    names: list[str] = []
+    if index < end and words[index] == "(":
+        close = index
+        while close < end and words[close] != ")":
+            close += 1
+        names = [part.strip().strip("[]\"") for part in reader.span(index + 1, close).split(",")]
+        if close >= end or not all(names):
+            raise errors.syntax_near("(")
+        index = close + 1
+    if not target_text:
+        raise errors.syntax_near(reader.tokens[start - 1].text if start else "INTO")
+    target_trees = dialect.parse(f"SELECT * FROM {target_text}")
+    source = target_trees[0].args.get("from_") if len(target_trees) == 1 else None
+    if source is None or not isinstance(source.this, exp.Table) or source.this.args.get("joins"):
+        raise errors.syntax_near(target_text)
+    return source.this, tuple(names), index
+
+
+def _insert_exec(reader: _Reader, start: int, end: int) -> list[Node]:
+    """``INSERT [INTO] target [(cols)] EXEC proc ...``: the procedure's result rows go into the table."""
+    words = reader.words
+    index = start + 1
+    if index < end and words[index] == "INTO":
+        index += 1
+    table, names, index = _target(reader, index, end)
+    if index >= end or words[index] not in ("EXEC", "EXECUTE"):
+        return [Node("plain", tree=tree) for tree in dialect.parse(reader.span(start, end))]
+    trees = dialect.parse(reader.span(index, end))
+    if len(trees) != 1 or not isinstance(trees[0], exp.Execute):
+        raise errors.syntax_near(words[index])
+    return [Node("plain", tree=trees[0], into=(table, names))]

@@ -131,6 +131,12 @@ class Interpreter:
         try:
             if statement.verb == "exec":
                 results, self.return_value = self.batch.exec(statement, self.variables)
+                if step.extra is not None:  # INSERT ... EXEC: every result set's rows go to the table
+                    from mock_halo.sql.batch import Result
+
+                    stored = [row for r in results if r.rows is not None for row in r.rows]
+                    self.output_into(step.extra, stored)
+                    results = [Result(None, None, len(stored))]
                 self.results.extend(results)
                 changed = [r.affected for r in results if r.rows is None and r.affected >= 0]
                 self.variables["@rowcount"] = changed[-1] if changed else 0

@@ -188,7 +188,20 @@ class Compiler:
         return Step("block", body=(create, Step("run", statement=self.translate(insert))))
 
     def output_into(self, tree: exp.Expression, target: exp.Table, names: tuple[str, ...]) -> Step:
-        """``INSERT/UPDATE/DELETE ... OUTPUT ... INTO target``: the DML returns rows that an INSERT stores."""
+        """``INSERT/UPDATE/DELETE ... OUTPUT ... INTO target``: the DML returns rows that an INSERT stores.
+
+        Also ``INSERT INTO target EXEC proc``: the procedure's result rows are stored.
+        """
+        if isinstance(tree, exp.Execute):
+            statement = self.translate(tree)
+            key = scratch.key_of(target)
+            if names:
+                width = len(names)
+            elif key is not None:
+                width = len(self.scope.find(target).columns)
+            else:
+                raise errors.unsupported("INSERT ... EXEC into a base table without a column list")
+            return Step("run", statement=statement, extra=self._row_insert(target, names, width))
         statement = self.translate(self.prepare(tree))
         width = len(statement.compose)
         for projection in tree.args["returning"].expressions if not statement.compose else ():
@@ -196,12 +209,15 @@ class Compiler:
                 width += len(statement.target.columns) if statement.target is not None else 0
             else:
                 width += 1
+        return Step("run", statement=statement, extra=self._row_insert(target, names, width))
+
+    def _row_insert(self, target: exp.Table, names: tuple[str, ...], width: int) -> Statement:
+        """``INSERT INTO target [(names)] VALUES (<width> row values)``, the values bound per row."""
         values = exp.Tuple(expressions=[exp.Parameter(this=exp.Var(this=OUTPUT_KEY.format(i))) for i in range(width)])
         into: exp.Expression = target.copy()
         if names:
             into = exp.Schema(this=into, expressions=[exp.to_identifier(n) for n in names])
-        insert = self.translate(exp.Insert(this=into, expression=exp.Values(expressions=[values])))
-        return Step("run", statement=statement, extra=insert)
+        return self.translate(exp.Insert(this=into, expression=exp.Values(expressions=[values])))
 
     def declare(self, tree: exp.Declare) -> Step:
         steps = []
