@@ -258,3 +258,13 @@ def test_db_name_and_current_user(engine):
 ])
 def test_format(engine, expression, expected):
     check(engine, expression, expected)
+
+
+def test_isnull_converts_a_string_replacement_to_the_numeric_type(engine):
+    # DOB is NULL for patient 4 only; SEXCODE is never NULL, so the replacement decides the count.
+    assert rows(engine, "SELECT COUNT(*) AS n FROM PATIENTS WHERE ISNULL(CAST(NULL AS INT), '0') = 0") == [{"n": 5}]
+    assert rows(engine, "SELECT ISNULL(CAST(NULL AS INT), '7') + 1 AS w, "
+                        "ISNULL(CAST(NULL AS DECIMAL(5,2)), '1.5') AS d") == [{"w": 8, "d": 1.5}]
+    with pytest.raises(SqlError) as info:
+        rows(engine, "SELECT ISNULL(SEXCODE, 'x') AS a FROM PATIENTS")
+    assert info.value.number == 245
