@@ -12,8 +12,12 @@ from collections.abc import Iterator
 
 import orjson
 import pytest
+from hypothesis import HealthCheck, given
+from hypothesis import settings as hsettings
+from hypothesis import strategies as st
 from sqlglot import exp
 
+import test_sql_robustness as robustness
 from pg_support import pg_dsn  # noqa: F401 - fixture
 from test_tsql_corpus_postgres import own_database
 from mock_halo.odbc.pg_load import ddl, load_postgres, pg_type, schema_name
@@ -22,7 +26,8 @@ from mock_halo.odbc.pool import PoolSettings
 from mock_halo.odbc.postgres import SQLSTATE_NUMBERS, PostgresEngine, map_pg_error, open_postgres, \
     schema_catalog, storage
 from mock_halo.practice import build_catalogue
-from mock_halo.sql import SqlError, SqlParameter
+from mock_halo.sql import ParameterError, SqlError, SqlParameter
+from mock_halo.sql.errors import INTERNAL
 from mock_halo.sql.engine import SqliteEngine
 from mock_halo.sql.testing import FIXED_NOW, rows, run
 
@@ -232,6 +237,20 @@ def test_more_built_ins_give_the_embedded_engines_bytes(engine, embedded, text):
     assert (got.data, got.columns) == (want.data, want.columns)
 
 
+def test_strings_compared_with_numbers_convert_as_on_sql_server(engine):
+    """SQL Server converts the string side (data type precedence); PostgreSQL alone would refuse the comparison."""
+    template = build_catalogue("BestPractice", "BPSPatients", SEED, PATIENTS)
+    postcodes = [int(p) for (p,) in template.execute("SELECT POSTCODE FROM PATIENTS")]
+    some = sorted(set(postcodes))[:2]
+    got = rows(engine, f"SELECT COUNT(*) AS n, SUM(CASE WHEN POSTCODE IN ({some[0]}, {some[-1]}) THEN 1 ELSE 0 END) "
+                       "AS m, MIN(ISNULL(HCHTIER, '7')) AS t FROM PATIENTS WHERE POSTCODE >= 1000")
+    assert got == [{"n": sum(p >= 1000 for p in postcodes), "m": sum(p in some for p in postcodes),
+                    "t": min([h or 7 for (h,) in template.execute("SELECT HCHTIER FROM PATIENTS")])}]
+    with pytest.raises(SqlError) as info:  # a name is not a number: SQL Server's 245
+        rows(engine, "SELECT COUNT(*) AS n FROM PATIENTS WHERE FIRSTNAME = 0")
+    assert info.value.number == 245
+
+
 def test_request_parameters_bind_by_type(engine):
     pid = rows(engine, "SELECT TOP 1 InternalID, DOB FROM BPS_Patients WHERE DOB IS NOT NULL ORDER BY 1")[0]
     got = rows(engine, "SELECT InternalID FROM BPS_Patients WHERE InternalID = @id AND DOB = @dob AND "
@@ -417,3 +436,31 @@ def test_halo_api_and_fhir_over_postgres_match_the_embedded_engine(e2e_dsn):
     embedded, postgres = answers
     assert postgres == embedded
     assert postgres[1:3] == ("mssql", 2627)
+
+
+# ---------------------------------------------------------------- robustness (the embedded engine's strategies)
+
+
+@hsettings(max_examples=120, deadline=None, derandomize=True, suppress_health_check=list(HealthCheck))
+@given(robustness.expressions(), robustness.expressions(), st.sampled_from(["=", "<>", "<", ">=", "LIKE"]),
+       robustness.expressions(1))
+def test_well_formed_queries_give_results_or_sql_server_errors_on_postgres(engine, selected, left, operator, right):
+    text = f"SELECT {selected} AS v FROM BPS_Patients WHERE {left} {operator} {right}"
+    try:
+        outcome = run(engine, text, parameters=[SqlParameter("@p", "input", "NVarChar", "7")])
+    except SqlError as exc:
+        assert exc.number not in (INTERNAL, 102, 156), f"{text!r} -> {exc.number} {exc.message}"
+        return
+    assert outcome.data.startswith(b"[")
+
+
+@hsettings(max_examples=120, deadline=None, derandomize=True, suppress_health_check=list(HealthCheck))
+@given(st.lists(st.sampled_from(robustness.TOKENS), min_size=1, max_size=14), st.booleans())
+def test_token_soup_never_crashes_on_postgres(engine, tokens, prefix):
+    text = ("SELECT " if prefix else "") + " ".join(tokens)
+    try:
+        run(engine, text, parameters=[SqlParameter("@id", "input", "Int", "1")])
+    except SqlError as exc:
+        assert exc.number != INTERNAL, f"{text!r} -> {exc.message}"
+    except ParameterError:
+        pass

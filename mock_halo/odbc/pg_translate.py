@@ -351,7 +351,19 @@ class PgRewriter:
             node.set("expression", self._int_literal(right))
         elif rk == K.INT and isinstance(left, exp.Literal) and left.is_string:
             node.set("this", self._int_literal(left))
+        else:
+            node.set("this", self.implicit(left, rk))
+            node.set("expression", self.implicit(right, lk))
         return node
+
+    def implicit(self, node: exp.Expression, other: K.Kind) -> exp.Expression:
+        """SQL Server's implicit conversion of a string compared with a number, date or GUID (the string side
+        converts, by data type precedence); PostgreSQL would refuse the mixed comparison."""
+        if self.kind(node)[0] != K.STR or isinstance(node, (exp.Literal, exp.Null)):
+            return node
+        target = {K.INT: "INTEGER", K.BIT: "INTEGER", K.DEC: "NUMERIC", K.DATE: "DATE", K.DATETIME: "TIMESTAMP",
+                  K.GUID: "UUID", K.TIME: "TIME"}.get(other)
+        return node if target is None else _cast(exp.Anonymous(this="TRIM", expressions=[node]), target)
 
     @staticmethod
     def _int_literal(literal: exp.Literal) -> exp.Expression:
@@ -361,9 +373,16 @@ class PgRewriter:
 
     def in_(self, node: exp.In) -> exp.Expression:
         kind, _ = self.kind(node.this)
-        if kind == K.STR and node.expressions:
+        if not node.expressions:
+            return node
+        kinds = {self.kind(e)[0] for e in node.expressions} - {K.NULL}
+        if kind == K.STR and kinds <= {K.STR, K.UNKNOWN}:
             node.set("this", _ci(_rtrim(node.this)))
             node.set("expressions", [_ci(_rtrim(e)) for e in node.expressions])
+        elif kind == K.STR and len(kinds) == 1:
+            node.set("this", self.implicit(node.this, next(iter(kinds))))
+        else:
+            node.set("expressions", [self.implicit(e, kind) for e in node.expressions])
         return node
 
     def ordered(self, node: exp.Ordered) -> exp.Expression:
@@ -656,7 +675,18 @@ def _charindex(rw: PgRewriter, args: list[exp.Expression]) -> exp.Expression:
 
 
 def _isnull(rw: PgRewriter, args: list[exp.Expression]) -> exp.Expression:
-    return exp.Coalesce(this=args[0], expressions=[args[1]])
+    """ISNULL has the type of its first argument: the second is converted to it."""
+    (kind, decl), (other, _) = rw.kind(args[0]), rw.kind(args[1])
+    second = args[1]
+    if other not in (kind, K.NULL, K.UNKNOWN) and kind not in (K.NULL, K.UNKNOWN):
+        if isinstance(second, exp.Literal) and second.is_string and kind in (K.INT, K.DEC, K.BIT):
+            converted = convert.convert(second.this, "int" if kind in (K.INT, K.BIT) else "float", None, "varchar")
+            second = exp.Literal.number(repr(converted))
+        elif kind == K.STR:
+            second = rw.text(second)
+        elif decl:
+            second = _cast(second, _pg_type(decl))
+    return exp.Coalesce(this=args[0], expressions=[second])
 
 
 def _choose(rw: PgRewriter, args: list[exp.Expression]) -> exp.Expression:

@@ -60,6 +60,8 @@ SQLSTATE_NUMBERS: dict[str, int] = {
     "42601": 102,  # syntax_error: Incorrect syntax near
     "42883": 402,  # undefined_function / operator: data types incompatible in the operator
     "42804": 206,  # datatype_mismatch: Operand type clash
+    "42846": 529,  # cannot_coerce: Explicit conversion ... is not allowed
+    "42725": 402,  # ambiguous_function: data types incompatible in the operator
     "42803": 8120,  # grouping_error: not in the GROUP BY clause
     "42P10": 145,  # invalid_column_reference (ORDER BY items must appear in the select list)
     "42501": 229,  # insufficient_privilege: permission denied
