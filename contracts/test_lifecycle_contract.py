@@ -23,8 +23,11 @@ import pytest
 from mock_halo.contract.lifecycle import run_lifecycle_contract
 
 
-def test_async_query_lifecycle(target):
+def test_async_query_lifecycle(target, record_property):
     run = run_lifecycle_contract(target)
+    # What the run saw, in the JUnit report: a short run against a real Halo is visible as such.
+    record_property("lifecycle_observations", run.observations)
+    record_property("lifecycle_statuses", ",".join(sorted(run.statuses_seen)))
     if run.stopped:
         pytest.skip(f"lifecycle contract stopped early after {run.observations} observations: {run.stopped}")
     assert run.observations > 0
