@@ -209,10 +209,11 @@ def test_cli_rejects_bad_options_and_unreachable_targets(capsys) -> None:
 
 def test_cli_runs_the_suite_in_process_with_progress_and_junit(tmp_path: Path) -> None:
     report = tmp_path / "junit.xml"
-    result = run_cli("--junitxml", str(report), "--budget", "6", "-k", "token or immediate")
+    result = run_cli("--junitxml", str(report), "--budget", "6", "--api", "desktop", "-k", "test_basics and (token or immediate)")
     assert result.returncode == 0, result.stdout + result.stderr
     out = result.stdout
     assert "target inprocess" in out and "control plane   yes" in out and "request budget  6" in out
+    assert "api prefix      /desktop" in out
     assert "PASS  test_basics.py::test_token_is_issued_for_the_subscription_key" in out
     # The budget ran out part-way: later tests skip, none fails.
     assert "request budget exhausted" in out
@@ -224,7 +225,7 @@ def test_cli_runs_the_suite_in_process_with_progress_and_junit(tmp_path: Path) -
 
 def test_cli_against_the_emulator_posing_as_halo(halo_server) -> None:
     result = run_cli(
-        "--target", "halo", "-k", "token or fhir",
+        "--target", "halo", "-k", "test_basics and (token or fhir)",
         env={"HALO_BASE_URL": halo_server.base_url, "HALO_SUBSCRIPTION_KEY": DEFAULT_SUBSCRIPTION_KEY,
              "HALO_SITE_ID": SITE, "HALO_DEVICE_ID": "ci-device"},
     )

@@ -99,29 +99,42 @@ def test_a_recorded_snapshot_holds_no_values(tmp_path: Path) -> None:
     assert patient["resource"]["object"]["resourceType"] == "string"
 
 
-def test_cli_records_then_reports_drift_and_fails_or_warns(tmp_path: Path) -> None:
-    snapshot = tmp_path / "halo-shapes.json"
-    selection = ("-k", "immediate_select or fhir_capability")
-    recorded = run_cli("--record-shapes", str(snapshot), *selection)
-    assert recorded.returncode == 0, recorded.stdout + recorded.stderr
-    assert "written to" in recorded.stdout
-    clean = run_cli("--compare-shapes", str(snapshot), *selection)
-    assert clean.returncode == 0, clean.stdout + clean.stderr
-    assert "shape drift: 0 difference(s)" in clean.stdout
-    # Pretend Halo has a field the emulator lacks and types a field differently.
-    data = json.loads(snapshot.read_text())
-    body = data["operations"]["POST {api}/sites/{siteId}/queries/immediate -> 200"]["body"]["object"]
+def record_in_process() -> dict:
+    """What the CLI run below records: a token, an immediate SELECT and the CapabilityStatement."""
+    with Target.open(TargetConfig()) as target:
+        target.recorder = ShapeRecorder()
+        assert target.client().post(
+            target.path("/queries/immediate"), json={"command": {"text": "SELECT 1 AS one"}}, headers=target.auth_headers()
+        ).status_code == 200
+        assert target.client().get(target.path("/fhir/R4/metadata"), headers=target.auth_headers()).status_code == 200
+        return target.recorder.snapshot()
+
+
+def test_cli_records_shapes_and_reports_drift_failing_or_warning(tmp_path: Path) -> None:
+    selection = ("-k", "test_basics and (immediate_select or fhir_capability)")
+    # A snapshot "from Halo": the emulator's shapes plus a field it lacks and a field typed differently.
+    halo = record_in_process()
+    body = halo["operations"]["POST {api}/sites/{siteId}/queries/immediate -> 200"]["body"]["object"]
     body["haloOnlyField"] = "string"
     body["commandSize"] = "string"
-    snapshot.write_text(json.dumps(data))
-    drifted = run_cli("--compare-shapes", str(snapshot), *selection)
+    snapshot = tmp_path / "halo-shapes.json"
+    snapshot.write_text(json.dumps(halo))
+    recorded = tmp_path / "emulator-shapes.json"
+
+    drifted = run_cli("--record-shapes", str(recorded), "--compare-shapes", str(snapshot), *selection)
     assert drifted.returncode == 1, drifted.stdout + drifted.stderr
-    assert "body.haloOnlyField is missing" in drifted.stdout
-    assert "body.commandSize changed: snapshot string, here integer" in drifted.stdout
-    assert "FAILED" in drifted.stdout
+    out = drifted.stdout
+    assert "shape drift: 2 difference(s) over 3 operation/status pair(s) compared" in out
+    assert "body.haloOnlyField is missing (snapshot: string)" in out
+    assert "body.commandSize changed: snapshot string, here integer" in out
+    assert "FAILED (exit 1)" in out and "3 operation/status pair(s) written to" in out
+    # What the CLI recorded is what the same requests give in-process: no drift between them.
+    report = compare(record_in_process(), load(recorded))
+    assert report.ok and report.compared == 3, report.lines()
+
     warned = run_cli("--compare-shapes", str(snapshot), "--drift", "warn", *selection)
     assert warned.returncode == 0, warned.stdout + warned.stderr
-    assert "body.haloOnlyField is missing" in warned.stdout and "warning" in warned.stdout
+    assert "body.haloOnlyField is missing" in warned.stdout and "as a warning" in warned.stdout
 
 
 def test_shape_of_keeps_types_only() -> None:
