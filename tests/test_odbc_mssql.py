@@ -187,12 +187,12 @@ def test_output_parameters_are_outer_variables_read_back_and_not_a_result_set():
     out = make_engine(server).execute(command)
     [(sql, values)] = server.sent
     assert sql.splitlines() == [
-        "DECLARE @mh_1 int = ?, @mh_2 nvarchar(20) = ?;",
+        "DECLARE @mh_1 int = NULL, @mh_2 nvarchar(20) = ?;",
         "EXEC sp_executesql N'" + command.text.replace("'", "''") + "', N'@id int, @total int OUTPUT, "
         "@label nvarchar(20) OUTPUT', @id = ?, @total = @mh_1 OUTPUT, @label = @mh_2 OUTPUT;",
         "SELECT @mh_1 AS [@total], @mh_2 AS [@label];",
     ]
-    assert values == [None, "start", 1]
+    assert values == ["start", 1]
     assert data(out) == [{"Surname": "Citizen"}] and out.rows_affected == 1
     assert out.parameters == [
         {"name": "@total", "direction": "output", "type": "Int", "value": "42"},
@@ -213,11 +213,11 @@ def test_stored_procedure_is_an_exec_with_return_value_and_outputs():
     out = make_engine(server).execute(command)
     [(sql, values)] = server.sent
     assert sql.splitlines() == [
-        "DECLARE @mh_2 int = ?, @mh_rv int;",
+        "DECLARE @mh_2 int = NULL, @mh_rv int;",
         "EXEC @mh_rv = dbo.BP_GetFreeAppointments @userid = ?, @aptdate = ?, @newid = @mh_2 OUTPUT;",
         "SELECT @mh_2 AS [@newid], @mh_rv AS [@RETURN_VALUE];",
     ]
-    assert values == [None, 3, dt.date(2026, 1, 5)]
+    assert values == [3, dt.date(2026, 1, 5)]
     assert data(out) == [{"UserID": 3, "AppointmentDate": "2026-01-05T00:00:00"}]  # the first result set
     assert {p["name"]: p["value"] for p in out.parameters} == {"@newid": "77", "@RETURN_VALUE": "0"}
 
@@ -229,6 +229,14 @@ def test_scalar_and_non_query_modes():
     assert data(scalar) == [{"Column1": 5}] and scalar.rows == 1
     non_query = engine.execute(SqlCommand("UPDATE A SET x = 1; UPDATE B SET y = 2; SELECT 5", execution_mode="nonQuery"))
     assert non_query.rows_affected == 5 and non_query.data == b"[]"
+
+
+def test_null_values_are_written_as_null_never_bound():
+    server = FakeServer(lambda sql, params: [("count", 1)])
+    make_engine(server).execute(SqlCommand("UPDATE P SET A = @a, B = @b", execution_mode="nonQuery", parameters=[
+        SqlParameter("@a", type="VarBinary", value=None), SqlParameter("@b", type="Int", value="2")]))
+    assert server.sent == [("EXEC sp_executesql N'UPDATE P SET A = @a, B = @b', N'@a varbinary(8000), @b int', "
+                            "@a = NULL, @b = ?;", [2])]
 
 
 def test_a_procedure_name_that_is_not_a_name_is_never_sent():

@@ -165,8 +165,7 @@ def _outer(command: SqlCommand, bound: params.BoundParameters) -> tuple[list[str
             continue
         name = _checked_name(param)
         value = bound.values.get(params.key(param.name))
-        declares.append(f"{_VAR}{index} {declared_type(param, value)} = ?")
-        values.append(driver_value(param, value))
+        declares.append(f"{_VAR}{index} {declared_type(param, value)} = {_marker(param, value, values)}")
         selects.append(f"{_VAR}{index} AS {bracket(name)}")
     return declares, values, selects
 
@@ -175,9 +174,17 @@ def _argument(index: int, param: SqlParameter, bound: params.BoundParameters,
               values: list[Any]) -> str:
     name = _checked_name(param)
     if param.direction == "input":
-        values.append(driver_value(param, bound.values.get(params.key(param.name))))
-        return f"{name} = ?"
+        return f"{name} = {_marker(param, bound.values.get(params.key(param.name)), values)}"
     return f"{name} = {_VAR}{index} OUTPUT"
+
+
+def _marker(param: SqlParameter, value: Any, values: list[Any]) -> str:
+    """``?`` with the value bound, or ``NULL`` written out: a bound None makes pyodbc ask the driver
+    to describe the parameter (SQLDescribeParam), which fails or guesses varchar in batches."""
+    if value is None:
+        return "NULL"
+    values.append(driver_value(param, value))
+    return "?"
 
 
 def text_call(command: SqlCommand, bound: params.BoundParameters) -> Call:
