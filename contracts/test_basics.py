@@ -89,11 +89,15 @@ def test_immediate_select_returns_its_rows(target: Target) -> None:
 
 def test_immediate_malformed_sql_is_a_400(target: Target) -> None:
     response = immediate(target, "SELEC 1 FROM")
-    assert response.status_code == 400, response.text
+    # 400 for a SQL error is our inference (halo-facts 5.3); Halo documents only "a real HTTP error code".
+    if target.kind == "halo":
+        assert 400 <= response.status_code < 500, response.text
+    else:
+        assert response.status_code == 400, response.text
     body = json_body(response)
     # Documented as oneOf: the general envelope or ExecutionFailedImmediateQuery.
     if "error" in body:
-        check_error(response, 400)
+        check_error(response, response.status_code)
     else:
         details = check_execution_failed(body)
         assert details["errorType"] == "mssql" or target.kind == "halo", details
@@ -144,7 +148,8 @@ def test_fhir_patient_search_is_a_searchset_of_patients(target: Target) -> None:
 
 def test_fhir_read_of_an_unknown_patient_is_an_operation_outcome(target: Target) -> None:
     response = target.client().get(target.path(f"/fhir/R4/Patient/{uuid.uuid4()}"), headers=target.auth_headers())
-    check_operation_outcome(response, 404)
+    # Bp Premier ids are numbers: a real Halo may call a GUID id malformed (400) rather than unknown.
+    check_operation_outcome(response, (400, 404) if target.kind == "halo" else 404)
 
 
 # -- emulator-only ------------------------------------------------------------------------------------------------------
