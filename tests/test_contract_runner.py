@@ -217,6 +217,7 @@ def test_cli_runs_the_suite_in_process_with_progress_and_junit(tmp_path: Path) -
     assert "PASS  test_basics.py::test_token_is_issued_for_the_subscription_key" in out
     # The budget ran out part-way: later tests skip, none fails.
     assert "request budget exhausted" in out
+    assert "6 request(s) made of a budget of 6" in out
     suite = ET.parse(report).getroot().find("testsuite")
     assert suite.get("name") == "mock-halo-contract"
     assert int(suite.get("failures")) == 0 and int(suite.get("errors")) == 0

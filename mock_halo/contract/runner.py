@@ -19,7 +19,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, TextIO
 
-from mock_halo.contract.target import ENV, Target, TargetError, config_from
+from mock_halo.contract.target import ENV, LAST_USAGE, Target, TargetError, config_from
 
 INSTALL_HINT = "mock-halo contract needs the contract extra: pip install 'mock-halo[contract]'"
 
@@ -105,8 +105,9 @@ def main(argv: Sequence[str] | None = None, *, out: TextIO | None = None) -> int
         ini = Path(tmp) / "pytest.ini"
         ini.write_text("[pytest]\n", encoding="utf-8")
         pytest_args = ["-c", str(ini), *build_pytest_args(args, options, suite), *extra]
+        LAST_USAGE.clear()
         code = int(pytest.main(pytest_args, plugins=[reporter]))
-    reporter.finish(code)
+    reporter.finish(code, LAST_USAGE.get("requests"), LAST_USAGE.get("budget"))
     return code
 
 
@@ -198,10 +199,13 @@ class ProgressReporter:
             self._print(line)
             del self._outcome[nodeid]
 
-    def finish(self, code: int) -> None:
+    def finish(self, code: int, requests: int | None = None, budget: int | None = None) -> None:
         for title, text in self.failures:
             self._print(f"\n{'_' * 20} {title} {'_' * 20}\n{text}")
         parts = [f"{n} {name}" for name, n in self.counts.items() if n]
         elapsed = time.perf_counter() - self.started
         verdict = "OK" if code == 0 else f"FAILED (exit {code})"
-        self._print(f"\nmock-halo contract: {verdict} — {', '.join(parts) or 'no tests'} in {elapsed:.1f}s")
+        usage = ""
+        if requests is not None:
+            usage = f"; {requests} request(s) made" + (f" of a budget of {budget}" if budget is not None else "")
+        self._print(f"\nmock-halo contract: {verdict} — {', '.join(parts) or 'no tests'} in {elapsed:.1f}s{usage}")

@@ -45,6 +45,10 @@ DEFAULT_DEVICE = "mock-halo-contract"
 TOKEN_MARGIN_S = 60
 
 
+#: Requests made by the last target closed in this process (the runner prints it).
+LAST_USAGE: dict[str, Any] = {}
+
+
 class BudgetExhausted(_SkipBase):  # type: ignore[misc,valid-type]
     """The request budget ran out: the test that needed the request is skipped."""
 
@@ -310,6 +314,8 @@ class Target:
         return self.has_control
 
     def close(self) -> None:
+        LAST_USAGE.clear()
+        LAST_USAGE.update(requests=self.budget.used, budget=self.budget.total)
         if self._control is not None:
             self._control.close()
             self._control = None
