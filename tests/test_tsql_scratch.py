@@ -288,3 +288,13 @@ def test_temp_table_ddl_cannot_be_abused(engine):
         assert "y" not in [r[1] for r in engine._conn.execute("PRAGMA database_list")]
     finally:
         engine._guard.trusted = False
+
+
+def test_temp_table_defaults(engine):
+    text = ("CREATE TABLE #t (a INT NULL, b NVARCHAR(10) NOT NULL DEFAULT 'x''y', c INT DEFAULT -1, "
+            "d DATETIME DEFAULT GETDATE(), f DECIMAL(5,2) DEFAULT (1.5), g BIT DEFAULT 'true', "
+            "h DATE DEFAULT '20240102', i NVARCHAR(5) DEFAULT NULL); INSERT INTO #t (a) VALUES (1); SELECT * FROM #t")
+    assert rows(engine, text) == [{"a": 1, "b": "x'y", "c": -1, "d": "2026-01-05T09:00:00", "f": 1.5, "g": True,
+                                   "h": "2024-01-02T00:00:00", "i": None}]
+    assert fails(engine, "CREATE TABLE #t (a INT DEFAULT (1 + 1))").number == 40000
+    assert fails(engine, "CREATE TABLE #t (a INT DEFAULT 'x')").number == 245

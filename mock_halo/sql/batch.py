@@ -168,7 +168,10 @@ class Batch:
             if once:  # DECLARE @t TABLE in a loop body: the variable already exists
                 return
             raise errors.SqlError(2714, f"There is already an object named '{written}' in the database.")
-        self._trusted(statement.sql)
+        sql = statement.sql
+        if scratch.NOW_MARK in sql:  # DEFAULT GETDATE(): the command's clock (constant within a command)
+            sql = sql.replace(scratch.NOW_MARK, "'" + dates.fmt_datetime(dates.round_datetime(self.now()[0])) + "'")
+        self._trusted(sql)
         self.live[key] = -(1 + len(self.live)) * 1_000_003 - 7  # temporary objects have negative ids
 
     def drop(self, keys: Sequence[str], written: Sequence[str], if_exists: bool) -> None:

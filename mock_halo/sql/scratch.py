@@ -89,12 +89,45 @@ class Scope:
         table = Table(name=key, db=DB, catalogue="tempdb", columns=tuple(columns),
                       pk_name=f"PK__{name.lstrip('#@')}")
         self.tables[key] = table
-        return table, _ddl(key, columns)
+        return table, _ddl(key, columns, getattr(columns, "defaults", {}))
 
 
-def columns_of_definition(schema: exp.Schema) -> list[Column]:
+class Columns(list):
+    """Column definitions, with ``defaults``: column name -> SQLite DEFAULT text (:data:`NOW_MARK` for
+    GETDATE(), replaced by the command's clock when the table is created)."""
+
+    defaults: dict[str, str]
+
+
+#: Stands for the command's local time in a DEFAULT (GETDATE(), SYSDATETIME(), CURRENT_TIMESTAMP).
+NOW_MARK = "'\x00now'"
+_NUMBER = re.compile(r"-?\d+(\.\d+)?")
+
+
+def _default(value: exp.Expression, column: str) -> str:
+    """A DEFAULT's SQLite text: literals only (quoted by us), or the clock."""
+    while isinstance(value, exp.Paren):
+        value = value.this
+    if isinstance(value, exp.Null):
+        return "NULL"
+    if isinstance(value, (exp.CurrentTimestamp, exp.CurrentDatetime)) or (
+            isinstance(value, exp.Anonymous) and str(value.this).upper() in ("MH_GETDATE", "MH_SYSDATETIME")
+            and not value.expressions):
+        return NOW_MARK
+    if isinstance(value, exp.Neg) and isinstance(value.this, exp.Literal) and not value.this.is_string and \
+            _NUMBER.fullmatch(value.this.this):
+        return "-" + value.this.this
+    if isinstance(value, (exp.Literal, exp.National)) and (isinstance(value, exp.National) or value.is_string):
+        return "'" + value.this.replace("'", "''") + "'"
+    if isinstance(value, exp.Literal) and _NUMBER.fullmatch(value.this):
+        return value.this
+    raise errors.unsupported("this DEFAULT in a temporary table", f"{column} DEFAULT {value.sql(dialect='tsql')}")
+
+
+def columns_of_definition(schema: exp.Schema) -> Columns:
     """Columns of ``CREATE TABLE #t (...)`` / ``DECLARE @t TABLE (...)``."""
-    columns: list[Column] = []
+    columns = Columns()
+    columns.defaults = {}
     keys: list[str] = []
     for item in schema.expressions:
         if isinstance(item, exp.PrimaryKey):  # table constraint PRIMARY KEY (a, b)
@@ -120,6 +153,8 @@ def columns_of_definition(schema: exp.Schema) -> list[Column]:
                 identity = True
             elif isinstance(ckind, (exp.CollateColumnConstraint,)):
                 continue
+            elif isinstance(ckind, exp.DefaultColumnConstraint):
+                columns.defaults[item.name] = _default(ckind.this, item.name)
             else:
                 raise errors.unsupported("this column constraint in a temporary table",
                                          constraint.sql(dialect="tsql"))
@@ -133,7 +168,7 @@ def columns_of_definition(schema: exp.Schema) -> list[Column]:
     if keys:
         if any(c.pk for c in columns) or len(keys) != 1:
             raise errors.unsupported("composite or repeated PRIMARY KEY in a temporary table")
-        columns = [Column(c.name, c.decl, c.kind, True, True) if c.name.lower() == keys[0] else c for c in columns]
+        columns[:] = [Column(c.name, c.decl, c.kind, True, True) if c.name.lower() == keys[0] else c for c in columns]
         if not any(c.pk for c in columns):
             raise errors.invalid_column(keys[0])
     if sum(c.decl == "integer" for c in columns) > 1:
@@ -160,13 +195,15 @@ _DEFAULT_DECL = {K.STR: "nvarchar(4000)", K.INT: "bigint", K.DEC: "float", K.DAT
                  K.TIME: "time", K.BIT: "bit", K.GUID: "uniqueidentifier", K.DTO: "datetimeoffset"}
 
 
-def _ddl(key: str, columns: list[Column]) -> str:
+def _ddl(key: str, columns: list[Column], defaults: dict[str, str]) -> str:
     parts = []
     for column in columns:
         if column.decl == "integer":  # IDENTITY: SQLite's rowid alias numbers rows 1, 2, ...
             parts.append(f"{quote(column.name)} INTEGER PRIMARY KEY")
             continue
         text = f"{quote(column.name)} {_sqlite_decl(column.decl)}"
+        if column.name in defaults:
+            text += f" DEFAULT {_stored_default(defaults[column.name], column)}"
         if column.kind in (K.STR, K.GUID):
             text += " COLLATE NOCASE"
         if column.pk:
@@ -175,6 +212,20 @@ def _ddl(key: str, columns: list[Column]) -> str:
             text += " NOT NULL"
         parts.append(text)
     return f"CREATE TABLE {sqlite_name(key)} ({', '.join(parts)})"
+
+
+def _stored_default(text: str, column: Column) -> str:
+    """A literal DEFAULT in the column's storage form (dates as the catalogues store them, bits 0/1)."""
+    if text in ("NULL", NOW_MARK) or column.kind not in K.NORMALISED and column.kind != K.INT:
+        return text
+    if not text.startswith("'"):
+        return text
+    from mock_halo.sql import convert
+
+    spec = {K.DATE: "date", K.TIME: "time", K.BIT: "bit", K.GUID: "uniqueidentifier", K.INT: "bigint"}.get(
+        column.kind, "datetime2")
+    value = convert.convert(text[1:-1].replace("''", "'"), spec, None, "varchar")
+    return str(value) if isinstance(value, int) else "'" + str(value).replace("'", "''") + "'"
 
 
 def _sqlite_decl(decl: str) -> str:
