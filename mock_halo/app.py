@@ -7,6 +7,7 @@ import contextlib
 import logging
 
 from starlette.applications import Starlette
+from starlette.convertors import PathConvertor, register_url_convertor
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import Response
@@ -23,6 +24,16 @@ from mock_halo.journal import JournalMiddleware
 log = logging.getLogger("mock_halo")
 
 SITE = "/{prefix}/sites/{siteId}"
+
+
+class AnyPathConvertor(PathConvertor):
+    """Starlette's ``path`` without its gap: ``.*`` stops at a newline, so a FHIR URL holding
+    an encoded line break (``%0A``) fell through to the create route's 405."""
+
+    regex = r"[\s\S]*"
+
+
+register_url_convertor("anypath", AnyPathConvertor())
 
 
 def _site_routes(prefix: str) -> list[BaseRoute]:
@@ -42,9 +53,11 @@ def _site_routes(prefix: str) -> list[BaseRoute]:
         Route(f"{base}/queries/{{queryId}}", sql.get_query, methods=["GET"]),
         Route(f"{base}/queries/{{queryId}}/results/{{pageNumber}}", sql.get_result_page, methods=["GET"]),
         Route(f"{base}/fhir/R4/{{resource}}/_search", fhir.post_fhir_search, methods=["POST"]),
+        # `_search` is no resource id (FHIR ids admit no `_`): not an update.
+        Route(f"{base}/fhir/R4/{{resource}}/_search", _only("POST"), methods=["PUT", "PATCH", "DELETE"]),
         Route(f"{base}/fhir/R4/{{resource}}", fhir.post_fhir_create, methods=["POST"]),
         Route(f"{base}/fhir/R4/{{resource}}/{{id}}", fhir.put_fhir_update, methods=["PUT"]),
-        Route(f"{base}/fhir/R4/{{fhirParameters:path}}", fhir.get_fhir, methods=["GET"]),
+        Route(f"{base}/fhir/R4/{{fhirParameters:anypath}}", fhir.get_fhir, methods=["GET"]),
     ]
 
 
@@ -52,22 +65,22 @@ OTHER_METHODS = ["GET", "PUT", "PATCH", "DELETE"]
 
 
 def _allowed_methods(request: Request) -> list[str]:
-    """Every method served at this path: the union over the routes that share the
-    template of the first route matching it (one path may have several routes).
+    """Every method this path is served with: a method counts when the first route that
+    would take it (route order, as Starlette dispatches) is a real handler, not a 405 one.
 
-    Starlette's own 405 names only the first route's methods.
+    Starlette's own 405 names only the first route's methods; and one path may be served by
+    routes of different templates (``fhir/R4/Patient`` is both the create route's
+    ``{resource}`` and the read route's ``{fhirParameters:anypath}``).
     """
     path = request.scope["path"]
     routes = [r for r in request.app.routes if isinstance(r, Route) and r.methods]
-    owner = next((r for r in routes if r.path_regex.match(path)), None)
-    if owner is None:
-        return []
-    methods: set[str] = set()
-    for route in routes:
-        if route.path == owner.path and getattr(route.endpoint, "__name__", "") != "method_not_allowed":
-            methods |= route.methods
     order = ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE"]
-    return sorted(methods, key=lambda m: order.index(m) if m in order else len(order))
+    allowed = []
+    for method in order:
+        taker = next((r for r in routes if method in r.methods and r.path_regex.match(path)), None)
+        if taker is not None and getattr(taker.endpoint, "__name__", "") != "method_not_allowed":
+            allowed.append(method)
+    return allowed
 
 
 def _only(*allowed: str):

@@ -63,11 +63,13 @@ async def read_body(request: Request, limit: int) -> bytes:
 
 
 async def read_json_object(request: Request, limit: int) -> tuple[dict[str, Any], bytes]:
-    """A JSON object body (415 for another media type, 400 for bad JSON or a non-object)."""
+    """A JSON object body (415 for another media type, 400 for none, bad JSON or a non-object)."""
     kind = media_type(request)
-    if not is_json_type(kind):
-        raise errors.unsupported_media_type(kind, JSON)
     raw = await read_body(request, limit)
+    # No body at all is a missing body (400), not one of an unsupported type: Halo's query
+    # operations document no 415.
+    if not is_json_type(kind) and (kind is not None or raw):
+        raise errors.unsupported_media_type(kind, JSON)
     if not raw.strip():
         raise errors.bad_request("The request body is empty; a JSON object is required.")
     try:

@@ -25,7 +25,12 @@ FHIR_JSON = "application/fhir+json; charset=utf-8"
 
 
 def _fhir_response(body: dict[str, Any], status: int = 200) -> Response:
-    return Response(orjson.dumps(body), status_code=status, media_type=FHIR_JSON)
+    response = Response(orjson.dumps(body), status_code=status, media_type=FHIR_JSON)
+    if status == 405:
+        # Only create/update refuse with 405 (a read-only resource type), and reading is what
+        # every type allows; RFC 9110 wants the Allow header on every 405.
+        response.headers["Allow"] = "GET, HEAD"
+    return response
 
 
 def _service(request: Request, emulator: Emulator, caller: DeviceCaller, prefix: str) -> FhirService:
@@ -53,10 +58,19 @@ async def get_fhir(request: Request) -> Response:
     caller = device_caller(request, prefix)
     service = _service(request, emulator, caller, prefix)
     try:
-        body = service.get(request.path_params["fhirParameters"], list(request.query_params.multi_items()))
+        body = service.get(*_relative_url(request))
     except FhirError as exc:
         return _fhir_response(exc.outcome(), exc.status)
     return _fhir_response(body)
+
+
+def _relative_url(request: Request) -> tuple[str, list[tuple[str, str]]]:
+    """The FHIR relative URL: path and search parameters. Halo's document makes the whole of
+    `Patient?given=John` the `{fhirParameters}` path parameter, so a client generated from it
+    sends the `?` percent-encoded; what follows an encoded `?` is read as search parameters too."""
+    path, mark, query = request.path_params["fhirParameters"].partition("?")
+    pairs = parse_qsl(query, keep_blank_values=True) if mark else []
+    return path, pairs + list(request.query_params.multi_items())
 
 
 async def post_fhir_search(request: Request) -> Response:

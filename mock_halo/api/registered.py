@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from starlette.requests import Request
 from starlette.responses import Response
 
@@ -35,8 +37,8 @@ async def create_registered_query(request: Request) -> JSONBody:
         integrator_id=caller.integrator.id,
         name=body.get("name"),
         registered_query_type=body.get("registeredQueryType"),
-        frequency=body.get("frequency"),
-        duration=body.get("duration"),
+        frequency=_int32(body.get("frequency"), "frequency"),
+        duration=_int32(body.get("duration"), "duration"),
         command=command,
         request_size=len(raw),
         fail_initialisation=fail_init,
@@ -75,3 +77,18 @@ async def cancel_registered_query(request: Request) -> Response:
 async def get_registered_result(request: Request) -> JSONBody:
     emulator, caller, query_id, _ = _owned(request)
     return JSONBody(emulator.lifecycle.registered_result(caller.site.id, query_id))
+
+
+#: Halo's request models are .NET: `frequency` and `duration` are Int32s.
+INT32_MAX = 2_147_483_647
+
+
+def _int32(value: Any, name: str) -> Any:
+    """A JSON number with no fraction (``300.0``) is an integer, as JSON Schema and the
+    immediate/async validation read it; one past Int32 cannot be bound (400, never stored to
+    break every later listing). Anything else is left for the range checks."""
+    if isinstance(value, float) and value.is_integer():
+        value = int(value)
+    if isinstance(value, int) and not isinstance(value, bool) and abs(value) > INT32_MAX:
+        raise errors.bad_request(f"'{name}' must be an integer number of seconds that fits in 32 bits.")
+    return value

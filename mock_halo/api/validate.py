@@ -35,7 +35,13 @@ def _fail(path: str, expected: str, got: Any = ...) -> errors.HaloError:
 
 
 def _show(value: Any) -> str:
-    text = orjson.dumps(value).decode() if not isinstance(value, str) else repr(value)
+    if isinstance(value, str):
+        text = repr(value)
+    else:
+        try:
+            text = orjson.dumps(value).decode()
+        except TypeError:  # an integer past 64 bits (Python's JSON parser reads any size)
+            text = repr(value)
     return text if len(text) <= 60 else text[:57] + "..."
 
 
