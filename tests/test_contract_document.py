@@ -196,7 +196,7 @@ def test_schemathesis_loads_and_validates_it():
     labels = {result.ok().label for result in schema.get_all_operations()}  # .ok() raises on a broken operation
     expected = {f"{method.upper()} {path}" for path, method, _ in operations(doc)}
     assert labels == expected
-    assert len(labels) == 1 + 2 * 11
+    assert len(labels) == 1 + 2 * 13  # token; 13 operations at each of /device and /desktop
 
 
 def test_meta_schema_validation_is_live():
@@ -267,7 +267,7 @@ def test_desktop_operations_mirror_device_operations():
     doc = load()
     device = {p.removeprefix("/device/"): item for p, item in doc["paths"].items() if p.startswith("/device/")}
     desktop = {p.removeprefix("/desktop/"): item for p, item in doc["paths"].items() if p.startswith("/desktop/")}
-    assert device.keys() == desktop.keys() and len(device) == 9
+    assert device.keys() == desktop.keys() and len(device) == 10
     for tail, item in device.items():
         twin = desktop[tail]
         assert item.keys() == twin.keys(), tail
@@ -639,3 +639,24 @@ def test_token_endpoint_takes_a_form_with_both_grant_types():
     ok = doc["paths"]["/integrator/token"]["post"]["responses"]["200"]
     token = deref(doc, ok["content"]["application/json"]["schema"])
     assert set(token["required"]) == {"access_token", "token_type", "expires_in"}
+
+
+def test_fhir_writes_are_documented_with_their_headers():
+    doc = load()
+    by_id = operation_by_id(doc)
+    for prefix_id in ("", "desktop"):
+        create = by_id[desktop_id("createFhirResource") if prefix_id else "createFhirResource"]
+        update = by_id[desktop_id("updateFhirResource") if prefix_id else "updateFhirResource"]
+        assert create[1] == "post" and create[0].endswith("/fhir/R4/{fhirParameters}")
+        assert update[1] == "put" and update[0].endswith("/fhir/R4/{resource}/{id}")
+        location = deref(doc, create[2]["responses"]["201"]["headers"]["Location"])
+        assert location["required"] is True
+        assert deref(doc, update[2]["responses"]["200"]["headers"]["Content-Location"])["required"] is True
+        for _, _, operation in (create, update):
+            refused = deref(doc, operation["responses"]["405"])
+            assert refused["headers"]["Allow"]["required"] is True
+            assert set(operation["requestBody"]["content"]) == {"application/fhir+json", "application/json"}
+    # The read-only types answer 405 with an OperationOutcome the document accepts.
+    outcome = {"resourceType": "OperationOutcome", "issue": [{"severity": "error", "code": "not-supported"}]}
+    body = deref(doc, by_id["createFhirResource"][2]["responses"]["405"])["content"]["application/fhir+json"]["schema"]
+    assert validator(doc, body).is_valid(outcome)
