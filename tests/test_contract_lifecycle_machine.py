@@ -3,11 +3,12 @@
 It passes against the emulator with and without a control plane (the polling
 path driven by a fake sleeper that moves the virtual clock), and it finds bugs
 planted in the emulator's lifecycle: a terminal status that flips back, pages
-served before they are cached, results that never expire.
+served before they are cached, results that never expire, rows lost in paging.
 """
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from datetime import timedelta
 
@@ -52,7 +53,7 @@ FAST = {"max_examples": 8, "stateful_step_count": 25}
 #: Bug hunts: no shrinking (the failure is what matters, not its minimal form).
 #: the flip shows as a terminal status changing, or as a status whose body still has completedAt.
 FLIPPED = "changed to uploading|^uploading: "
-HUNT = {"max_examples": 40, "stateful_step_count": 25, "phases": [Phase.explicit, Phase.generate]}
+HUNT = {"max_examples": 100, "stateful_step_count": 25, "phases": [Phase.explicit, Phase.generate]}
 
 
 # -- it passes ------------------------------------------------------------------------
@@ -148,6 +149,8 @@ def test_checks_reject_bodies_that_break_the_contract(target):
     done = {**created, "status": "expiredInQueue", "completedAt": created["createdAt"]}
     with pytest.raises(ContractViolation, match="terminal status expiredInQueue changed to queued"):
         check_transition(done, {**created, "status": "queued"})
+    with pytest.raises(ContractViolation, match="createdAt changed"):
+        check_transition(created, {**created, "createdAt": "2030-01-01T00:00:00.000Z"})
     response = target.client().get(target.path("/queries/00000000-0000-4000-8000-000000000000"), headers=target.auth_headers())
     assert check_error(response, (404,))["status"] == 404
     with pytest.raises(ContractViolation, match="expected one of"):
@@ -210,4 +213,17 @@ def test_machine_finds_results_that_never_expire(target, monkeypatch):
     monkeypatch.setattr(AsyncQuery, "page", immortal)
     monkeypatch.setattr(AsyncQuery, "drop_results", lambda self: None)
     with pytest.raises(ContractViolation, match="expected 410"):
+        run_lifecycle_contract(target, LifecycleRun(), **HUNT)
+
+
+def test_machine_finds_rows_lost_between_the_result_and_its_pages(target, monkeypatch):
+    """Bug: paging drops the last row, so the pages hold one row fewer than result.rows."""
+    original = asyncq.split_pages
+
+    def lossy(data, page_size_bytes):
+        rows = json.loads(data)
+        return original(json.dumps(rows[:-1]).encode(), page_size_bytes)
+
+    monkeypatch.setattr(asyncq, "split_pages", lossy)
+    with pytest.raises(ContractViolation, match="do not add up to rows"):
         run_lifecycle_contract(target, LifecycleRun(), **HUNT)
