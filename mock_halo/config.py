@@ -715,6 +715,9 @@ availability = "online"   # online | offline | unreachable
 patients = 500
 devices = []              # allowed device ids; empty allows any
 catalogues = [{{ name = "BPSPatients", default = true }}, {{ name = "BPSSamples" }}]
+# Run this site's queries on a real database instead (README "Real databases (ODBC)"):
+# odbc = "DRIVER={{ODBC Driver 18 for SQL Server}};SERVER=db;UID=sa;PWD=...;TrustServerCertificate=yes"
+# odbc_reset = "keep"     # keep | reload: what a reset does to that database
 
 [[integrators]]
 name = "My Integration"

@@ -18,6 +18,8 @@ from mock_halo.config import ConfigError, load_settings, redact, settings_from_m
 from mock_halo.emulator import Emulator
 from mock_halo.odbc import open_odbc_engine
 from mock_halo.odbc.mssql import MssqlEngine
+from mock_halo.sql.errors import SqlError
+from mock_halo.sql.model import SqlCommand
 
 MSSQL = "DRIVER={ODBC Driver 18 for SQL Server};SERVER=tcp:db,1433;UID=sa;PWD=S3cret!;TrustServerCertificate=yes"
 SAMPLES = "DRIVER={ODBC Driver 18 for SQL Server};SERVER=other;DATABASE=Samples;UID=sa;PWD=x"
@@ -146,15 +148,41 @@ def test_reset_keeps_external_data_unless_reload_was_chosen():
     assert server.sent == [] and engine.resets_kept == 1
     engine.close()
     settings = site_settings(odbc=MSSQL, odbc_reset="reload", patients=3)
-    engine = open_odbc_engine(settings.sites[0], settings, connect=server.connect)  # loads on open
-    loaded = [sql for sql, _ in server.sent]
+    engine = open_odbc_engine(settings.sites[0], settings, connect=server.connect)
+    assert server.sent == [] and engine.load_pending  # nothing connects while the engine opens
+    engine.execute(SqlCommand("SELECT 1"))  # the first command loads the fixtures first
+    loaded = [sql for sql, _ in server.sent][:-2]
+    assert [sql for sql, _ in server.sent][-2:] == ["USE [BPSPatients];", "SELECT 1"]
     assert loaded[0] == "IF DB_ID(N'BPSPatients') IS NULL CREATE DATABASE [BPSPatients];"
     assert "USE [BPSSamples];" in loaded
     assert any(s.startswith("INSERT INTO dbo.PATIENTS") for s in loaded)
     assert any("CREATE OR ALTER PROCEDURE dbo.BP_GetAllUsers" in s for s in loaded)
     engine.reset()
-    assert len(server.sent) == 2 * len(loaded)
+    assert [sql for sql, _ in server.sent][-len(loaded):] == loaded and not engine.load_pending
     engine.close()
+
+
+def test_a_database_that_is_down_fails_commands_in_halos_shape_and_reset_does_not_raise():
+    import pyodbc
+
+    server = FakeServer()
+    server.refuse = pyodbc.OperationalError("08001", f"[08001] {DRIVER}TCP Provider: Error code 0x2749 (10057) "
+                                                     "(SQLDriverConnect)")
+    settings = site_settings(odbc=MSSQL, odbc_reset="reload", patients=3)
+    engine = open_odbc_engine(settings.sites[0], settings, connect=server.connect)
+    try:
+        with pytest.raises(SqlError) as info:
+            engine.execute(SqlCommand("SELECT 1"))
+        assert info.value.number == 53 and "TCP Provider" in info.value.message
+        engine.reset()  # logged, not raised: the next command retries the load
+        assert engine.load_pending
+        server.refuse = None
+        engine.execute(SqlCommand("SELECT 1"))
+        sent = [sql for sql, _ in server.sent]
+        assert sent[0].startswith("IF DB_ID(N'BPSPatients')") and sent[-1] == "SELECT 1"
+        assert not engine.load_pending
+    finally:
+        engine.close()
 
 
 @pytest.fixture
@@ -217,7 +245,7 @@ def _client_rows(client: TestClient, site: str, sql: str, mode: str = "reader") 
 @pytest.mark.parametrize("policy", ["reload", "keep"])
 def test_postgresql_site_through_http_and_what_reset_does(pg_dsn, policy):  # noqa: F811
     loader = Emulator(site_settings(odbc=pg_dsn, odbc_reset="reload", patients=4))
-    loader.warm()  # opening a "reload" site loads the fixtures
+    loader.engine(next(iter(loader.sites.values()))).execute(SqlCommand("SELECT 1"))  # loads, then runs
     loader.close()
     emulator = Emulator(site_settings(odbc=pg_dsn, odbc_reset=policy, patients=4))
     count = "SELECT COUNT(*) AS n FROM BPS_Patients"

@@ -121,7 +121,7 @@ def test_a_dead_idle_connection_is_replaced_by_the_health_check(table):
         engine.execute(SqlCommand("SELECT 1 AS one"))
         pid = rows(engine.execute(SqlCommand("SELECT pg_backend_pid() AS pid")))[0]["pid"]
         killer = pyodbc.connect(table, autocommit=True)
-        killer.execute("SELECT pg_terminate_backend(?)", pid)
+        assert killer.execute("SELECT pg_terminate_backend(?, 5000)", pid).fetchval()  # waits until it is gone
         killer.close()
         clock[0] = 11.0  # idle long enough to be pinged
         assert rows(engine.execute(SqlCommand("SELECT 3 AS three"))) == [{"three": 3}]

@@ -46,8 +46,9 @@ def open_odbc_engine(site: SiteConfig, settings: Settings, *, now: Callable[[], 
     One pool per distinct connection string. With one connection string for the
     whole site, SQL Server switches to the catalogue's database for each command
     and PostgreSQL uses the catalogue's schema. ``odbc_reset = "reload"`` loads
-    the fixtures when the engine opens and on every reset; ``"keep"`` never
-    touches the data.
+    the fixtures before the first command and on every reset; ``"keep"`` never
+    touches the data. Nothing connects while the engine opens, so a database that
+    is down gives the commands Halo-shaped errors rather than failing the open.
     """
     from mock_halo.config import ConfigError
 
@@ -77,13 +78,13 @@ def open_odbc_engine(site: SiteConfig, settings: Settings, *, now: Callable[[], 
     if dialect == "postgresql":
         from mock_halo.odbc.postgres import PostgresEngine
 
-        return PostgresEngine(routes, default, now=now, pms_type=site.pms_type, seed=seed, patients=patients,
-                              reset_policy=odbc.reset, site=site.id, load=odbc.reset == "reload")
-    from mock_halo.odbc.mssql import MssqlEngine
-    from mock_halo.odbc.mssql_load import reload_routes
+        engine: OdbcEngine = PostgresEngine(routes, default, now=now, pms_type=site.pms_type, seed=seed,
+                                            patients=patients, reset_policy=odbc.reset, site=site.id)
+    else:
+        from mock_halo.odbc.mssql import MssqlEngine
+        from mock_halo.odbc.mssql_load import reload_routes
 
-    engine = MssqlEngine(routes, default, reset_policy=odbc.reset, site=site.id,
-                         reload=lambda: reload_routes(routes, seed, patients, pms_type=site.pms_type))
-    if odbc.reset == "reload":
-        engine.reset()
+        engine = MssqlEngine(routes, default, reset_policy=odbc.reset, site=site.id,
+                             reload=lambda: reload_routes(routes, seed, patients, pms_type=site.pms_type))
+    engine.load_pending = odbc.reset == "reload"
     return engine

@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+import threading
 import uuid
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
@@ -164,6 +165,9 @@ class OdbcEngine:
         self._reload = reload
         self.site = site
         self._closed = False
+        #: A reload that has not happened yet (the first command, or the next one after a failed reload, runs it).
+        self.load_pending = False
+        self._load_lock = threading.Lock()
         #: How many resets left the external data alone (for tests and the health view).
         self.resets_kept = 0
 
@@ -189,6 +193,8 @@ class OdbcEngine:
         try:
             if self._closed:
                 raise errors.internal("the engine is closed")
+            if self.load_pending:
+                self._load_now()
             bound = params.bind(command.parameters)
             route = self.route(command.catalogue)
             with route.pool.connection() as conn:
@@ -217,13 +223,37 @@ class OdbcEngine:
             raise self.map_error(exc) from None
 
     def reset(self) -> None:
-        """``reload``: load the fixtures again; ``keep``: leave the external data as it is (logged)."""
+        """``reload``: load the fixtures again; ``keep``: leave the external data as it is (logged).
+
+        A reload that fails (the database is down) does not fail the reset: it is
+        logged and retried by the next command, which reports the error in Halo's shape.
+        """
         if self.reset_policy == "reload" and self._reload is not None:
-            self._reload()
+            self.load_pending = True
+            try:
+                self._load_now()
+            except SqlError as exc:
+                log.warning("reset of site %s could not reload its %s database (Msg %s: %s); the next "
+                            "command retries", self.site or "?", self.dialect, exc.number, exc.message)
             return
         self.resets_kept += 1
         log.info("reset of site %s left its %s database alone (odbc_reset = \"keep\"); queries, clock and "
                  "scenarios were reset", self.site or "?", self.dialect)
+
+    def _load_now(self) -> None:
+        """Run the pending reload; driver errors become SqlErrors (it stays pending if it fails)."""
+        with self._load_lock:
+            if not self.load_pending or self._reload is None:
+                return
+            try:
+                self._reload()
+            except (SqlError, ParameterError):
+                raise
+            except Exception as exc:  # noqa: BLE001
+                if _is_driver_error(exc):
+                    raise self.map_error(exc) from None
+                raise errors.internal(f"loading the fixtures failed: {type(exc).__name__}: {exc}") from exc
+            self.load_pending = False
 
     def close(self) -> None:
         if self._closed:
