@@ -238,3 +238,21 @@ def test_cli_against_the_emulator_posing_as_halo(halo_server) -> None:
     assert "FAIL" not in out
     # The requests went to the server, through the Desktop API, with the device id given.
     assert halo_server.control.journal(path=f"/desktop/sites/{SITE}/fhir/R4/metadata")
+
+
+# -- packaging ------------------------------------------------------------------------------------------------
+def test_the_suite_ships_in_the_wheel_and_the_runner_finds_it_there(tmp_path: Path, monkeypatch) -> None:
+    import tomllib
+
+    from mock_halo import resources
+
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text())
+    assert project["tool"]["hatch"]["build"]["targets"]["wheel"]["force-include"]["contracts"] == "mock_halo/_data/contracts"
+    assert any(dep.startswith("pytest") for dep in project["project"]["optional-dependencies"]["contract"])
+    assert "contracts" in project["tool"]["pytest"]["ini_options"]["testpaths"]
+    # In a checkout: the top-level folder; installed: the packaged copy wins.
+    assert runner.contracts_dir() == ROOT / "contracts"
+    packaged = tmp_path / "mock_halo" / "_data" / "contracts"
+    packaged.mkdir(parents=True)
+    monkeypatch.setattr(resources, "_PACKAGE", tmp_path / "mock_halo")
+    assert runner.contracts_dir() == packaged
