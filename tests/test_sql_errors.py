@@ -200,3 +200,8 @@ def test_registered_procedure_runs_through_exec(engine, echo_procedure):
     assert rows(engine, "EXEC mh_TestEcho @id = @who", parameters=[SqlParameter("@who", "input", "Int", "1")]) == [
         {"Firstname": "Alice", "Seen": True}]
     assert rows(engine, "EXEC dbo.MH_TESTECHO @id = 3") == [{"Firstname": "Zoë", "Seen": True}]
+
+
+@pytest.mark.parametrize(("sql", "number"), [("VALUES (1, 'x')", 156), ("1 = 1", 102), ("SELECT 1; a", 102)])
+def test_an_expression_where_a_statement_belongs_is_a_syntax_error(engine, sql, number):
+    assert fails(engine, sql).number == number

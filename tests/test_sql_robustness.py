@@ -78,3 +78,30 @@ def test_well_formed_queries_give_results_or_sql_server_errors(engine, selected,
         assert exc.number not in (INTERNAL, 102, 156), f"{text!r} -> {exc.number} {exc.message}"
         return
     assert outcome.data.startswith(b"[")
+
+
+BATCH_TOKENS = [
+    "CREATE TABLE #t (a INT, b NVARCHAR(10))", "DECLARE @t TABLE (a INT)", "INSERT INTO #t", "INSERT INTO @t",
+    "INSERT", "INTO", "#t", "@t", "VALUES (1, 'x')", "VALUES (2)", "SELECT * FROM #t", "SELECT a FROM @t",
+    "SELECT InternalID INTO #t FROM PATIENTS", "UPDATE #t SET a = a + 1", "DELETE FROM @t", "DELETE FROM #t",
+    "OUTPUT", "INSERTED.a", "DELETED.*", "INSERTED.*", "DELETED.a", "WHERE a = 1", "DROP TABLE #t",
+    "DROP TABLE IF EXISTS #t", "IF OBJECT_ID('tempdb..#t') IS NOT NULL", "TRUNCATE TABLE #t", "WHILE", "BREAK",
+    "CONTINUE", "BEGIN", "END", "ELSE", "IF", "1 = 1", "@i < 3", "DECLARE @i INT = 0", "SET @i = @i + 1", ";",
+    "(", ")", ",", "EXEC BP_GetPatientAppointments 1", "UPDATE PATIENTS SET EMAIL = 'e'", "BEGIN TRY", "END TRY",
+    "BEGIN CATCH", "END CATCH", "ROLLBACK", "@end", "SELECT 1 AS x",
+]
+
+
+@settings(max_examples=300, deadline=None, derandomize=True, suppress_health_check=[HealthCheck.too_slow])
+@given(st.lists(st.sampled_from(BATCH_TOKENS), min_size=1, max_size=12))
+def test_batch_soup_never_crashes_nor_leaks_temp_tables(engine, tokens):
+    text = " ".join(tokens)
+    try:
+        run(engine, text)
+    except SqlError as exc:
+        assert exc.number != INTERNAL, f"{text!r} -> {exc.message}"
+    engine._guard.trusted = True
+    try:
+        assert engine._conn.execute("SELECT name FROM temp.sqlite_master").fetchall() == [], text
+    finally:
+        engine._guard.trusted = False

@@ -56,6 +56,11 @@ def statement_verb(statement: exp.Expression) -> str:
     for kind, name in STATEMENT_NAMES.items():
         if isinstance(statement, kind):
             raise errors.unsupported(name)
+    if isinstance(statement, exp.Values):
+        raise errors.syntax_near_keyword("VALUES")
+    if isinstance(statement, (exp.Condition, exp.Paren, exp.Tuple)):  # an expression where a statement must be
+        words = statement.sql(dialect="tsql").split()
+        raise errors.syntax_near(words[0].strip("()") or "(" if words else "")
     raise errors.unsupported(f"{type(statement).__name__} statements")
 
 
