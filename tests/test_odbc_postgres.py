@@ -142,7 +142,6 @@ def test_like_is_case_insensitive_without_an_escape_character():
 
 @pytest.mark.parametrize("text", [
     "UPDATE P SET P.SURNAME = 'x' OUTPUT DELETED.SURNAME FROM PATIENTS P WHERE P.INTERNALID = 1",
-    "SELECT InternalID FROM BPS_Patients WHERE Surname LIKE '[ab]%'",
     "SELECT FORMAT(InternalID, '#,##0') AS v FROM BPS_Patients",
 ])
 def test_constructs_without_a_postgresql_translation_are_refused_clearly(text):
@@ -229,6 +228,11 @@ def test_comparisons_ignore_case_like_sql_servers_default_collation(engine, embe
     "FROM PATIENTS WHERE INTERNALID = 1",
     "SELECT FORMAT(1234.456, 'N2') AS v, FORMAT(1234, 'N0') AS w, POWER(2, 10) AS p, EOMONTH('2024-02-10', 1) AS e",
     "SELECT USERID, APPOINTMENTBOOK, CAST(APPOINTMENTBOOK AS int) AS i FROM USERS ORDER BY USERID",
+    "SELECT InternalID, Surname FROM BPS_Patients WHERE Surname LIKE '[a-m]%' AND Surname NOT LIKE '%[^a-z]%' "
+    "AND Email NOT LIKE '%[0-9]%' ORDER BY InternalID",
+    "SELECT COUNT(*) AS n FROM BPS_Patients WHERE 'a.b' LIKE 'a_b' AND 'a%b' LIKE 'a[%]b' AND 'a(b' LIKE 'A[(]B'",
+    "DECLARE @s VARCHAR(20) = '05/01/2026 10:30'; SELECT CONVERT(datetime, @s, 103) AS a, CONVERT(date, @s, 101) AS b, "
+    "CONVERT(datetime, LEFT(@s, 10), 104) AS c, CONVERT(datetime2, '2026-01-05T10:30:00', 126) AS d",
     "SELECT SEXCODE, COUNT(*) AS n, AVG(INTERNALID) AS a, SUM(INTERNALID) / COUNT(*) AS b FROM PATIENTS "
     "GROUP BY SEXCODE ORDER BY SEXCODE",
 ])
@@ -249,6 +253,16 @@ def test_strings_compared_with_numbers_convert_as_on_sql_server(engine):
     with pytest.raises(SqlError) as info:  # a name is not a number: SQL Server's 245
         rows(engine, "SELECT COUNT(*) AS n FROM PATIENTS WHERE FIRSTNAME = 0")
     assert info.value.number == 245
+
+
+def test_like_pattern_from_a_parameter(engine, embedded):
+    text = "SELECT InternalID FROM BPS_Patients WHERE Surname LIKE @p ORDER BY InternalID"
+    first = rows(engine, "SELECT TOP 1 Surname FROM BPS_Patients ORDER BY InternalID")[0]["Surname"]
+    for pattern in (f"[{first[0].lower()}]%", f"{first[:2].upper()}%", "%[^a-z]%", f"_{first[1]}%"):
+        parameters = [SqlParameter("@p", "input", "NVarChar", pattern)]
+        got, want = run(engine, text, parameters=parameters), run(embedded, text, parameters=parameters)
+        assert got.data == want.data, pattern
+        assert got.rows > 0 or pattern == "%[^a-z]%"
 
 
 def test_request_parameters_bind_by_type(engine):
@@ -316,6 +330,21 @@ def test_database_errors_have_sql_server_numbers_and_roll_back(engine, text, num
         run(engine, text)
     assert info.value.number == number and info.value.message
     assert rows(engine, "SELECT COUNT(*) AS n, MIN(FIRSTNAME) AS f FROM PATIENTS") == before
+
+
+def test_declared_text_lengths_are_enforced_like_sql_server(engine, dsn):
+    try:
+        with pytest.raises(SqlError) as info:
+            run(engine, "UPDATE TITLES SET TITLE = REPLICATE('x', 31) WHERE TITLECODE = 1")
+        assert info.value.number == 2628 and "TITLE" in info.value.message
+        with pytest.raises(SqlError) as info:
+            run(engine, "DECLARE @t TABLE (a NVARCHAR(3)); INSERT INTO @t VALUES (N'abcd')")
+        assert info.value.number == 2628
+        # trailing spaces beyond the length are not data, as on SQL Server
+        assert run(engine, "UPDATE TITLES SET TITLE = 'Dr' + SPACE(40) WHERE TITLECODE = 1",
+                   mode="nonQuery").rows_affected == 1
+    finally:
+        load_postgres(dsn, ["BPSPatients"], SEED, PATIENTS)
 
 
 def test_failed_batch_rolls_back_its_earlier_writes(engine):

@@ -185,3 +185,51 @@ CREATE OR REPLACE FUNCTION mock_halo.add(a numeric, b numeric) RETURNS numeric
 LANGUAGE sql IMMUTABLE AS $$ SELECT a + b $$;
 CREATE OR REPLACE FUNCTION mock_halo.add(a text, b text) RETURNS text
 LANGUAGE sql IMMUTABLE AS $$ SELECT a || b $$;
+
+-- A T-SQL LIKE pattern as an anchored regular expression (for ~*): % _ [abc] [a-z] [^a-z], the rest literal.
+CREATE OR REPLACE FUNCTION mock_halo.like_regex(p text) RETURNS text
+LANGUAGE plpgsql IMMUTABLE AS $$
+DECLARE
+    result text := '^';
+    i integer := 1;
+    n integer := length(p);
+    c text;
+    j integer;
+BEGIN
+    IF p IS NULL THEN
+        RETURN NULL;
+    END IF;
+    WHILE i <= n LOOP
+        c := substr(p, i, 1);
+        IF c = '%' THEN
+            result := result || '.*';
+        ELSIF c = '_' THEN
+            result := result || '.';
+        ELSIF c = '[' AND strpos(substr(p, i + 2), ']') > 0 THEN
+            j := strpos(substr(p, i + 2), ']') + 1;  -- a ']' right after '[' (or '[^') belongs to the class
+            result := result || '[' || replace(substr(p, i + 1, j - 1), '\', '\\') || ']';
+            i := i + j;
+        ELSIF c ~ '[.^$*+?(){}|\\\[\]]' THEN
+            result := result || '\' || c;
+        ELSE
+            result := result || c;
+        END IF;
+        i := i + 1;
+    END LOOP;
+    RETURN result || '$';
+END
+$$;
+
+-- CONVERT(datetime, s, style) of a string: the date styles integrations use (an optional time may follow).
+CREATE OR REPLACE FUNCTION mock_halo.parse_datetime(s text, style integer) RETURNS timestamp
+LANGUAGE sql IMMUTABLE AS $$
+SELECT CASE
+    WHEN s IS NULL THEN NULL
+    WHEN style IN (20, 120, 21, 121, 23, 126, 127) THEN trim(s)::timestamp
+    ELSE to_date(split_part(trim(s), ' ', 1), CASE style
+            WHEN 101 THEN 'MM/DD/YYYY' WHEN 103 THEN 'DD/MM/YYYY' WHEN 104 THEN 'DD.MM.YYYY'
+            WHEN 105 THEN 'DD-MM-YYYY' WHEN 110 THEN 'MM-DD-YYYY' WHEN 111 THEN 'YYYY/MM/DD'
+            WHEN 112 THEN 'YYYYMMDD' END)::timestamp
+        + coalesce(nullif(trim(substr(trim(s), length(split_part(trim(s), ' ', 1)) + 1)), '')::time, time '00:00')
+END
+$$;

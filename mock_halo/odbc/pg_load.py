@@ -14,7 +14,7 @@ SQL Server                    PostgreSQL
 ============================  =====================================================
 ``NVARCHAR(n)``, ``VARCHAR``  ``citext`` (case-insensitive like SQL Server's default
                               collation: ``=``, ``IN``, ``LIKE``, ``ORDER BY``; the
-                              length is not enforced)
+                              length by a CHECK constraint ``mh_len:<table>.<column>``)
 ``BIT``                       ``smallint`` (``WHERE Active = 1`` works; results are
                               rendered as true/false from the column's T-SQL type)
 ``DATETIME``                  ``timestamp(3)``; ``DATETIME2`` ``timestamp``;
@@ -44,6 +44,8 @@ from mock_halo.practice.loader import canonical_catalogue
 from mock_halo.practice.schema import parse_statements
 
 SUPPORT_SCHEMA = "mock_halo"
+#: Name prefix of the CHECK constraints that enforce declared text lengths: ``mh_len:<table>.<column>``.
+LENGTH_CHECK = "mh_len:"
 #: Parameters per INSERT statement when copying rows (PostgreSQL allows 65535).
 _PARAMS_PER_INSERT = 8000
 
@@ -121,10 +123,14 @@ def ddl(pms_type: str, schema: str) -> tuple[list[str], list[tuple[str, list[str
         if kind == "TABLE":
             identity = None
             columns = []
+            lengths = []
             for col in stmt.this.expressions:
                 if not isinstance(col, exp.ColumnDef):
                     continue
                 columns.append(col.name.lower())
+                declared = col.args["kind"]
+                if declared.this in _TEXT and declared.expressions and declared.expressions[0].name.isdigit():
+                    lengths.append((col.name.lower(), int(declared.expressions[0].name)))
                 constraints = col.args.get("constraints") or []
                 if any(isinstance(c.args.get("kind"), exp.GeneratedAsIdentityColumnConstraint) for c in constraints):
                     identity = col.name.lower()
@@ -135,8 +141,14 @@ def ddl(pms_type: str, schema: str) -> tuple[list[str], list[tuple[str, list[str
                     col.set("kind", _user_type(pg_type(col.args["kind"])))
             _in_schema(stmt, schema)
             _lower_identifiers(stmt)
-            tables.append(stmt.sql(dialect="postgres", comments=False))
-            layout.append((stmt.this.this.name, columns, identity))
+            sql = stmt.sql(dialect="postgres", comments=False)
+            table = stmt.this.this.name
+            if lengths:  # citext has no length: SQL Server's truncation error comes from these checks (2628)
+                checks = ", ".join(f'CONSTRAINT "{LENGTH_CHECK}{table}.{column}" '
+                                   f'CHECK (char_length(rtrim("{column}")) <= {n})' for column, n in lengths)
+                sql = sql[:-1] + ", " + checks + ")"
+            tables.append(sql)
+            layout.append((table, columns, identity))
         elif kind == "INDEX":
             _in_schema(stmt, schema)
             _lower_identifiers(stmt)

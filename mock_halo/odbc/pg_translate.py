@@ -21,7 +21,8 @@ turns the typed T-SQL tree into PostgreSQL over the schemas written by
   ``DATENAME``/``EOMONTH``/``CHARINDEX``/``REPLACE``/``CONVERT`` styles ->
   ``mock_halo.*`` SQL functions; ``ISNULL`` -> ``COALESCE``; ``LEN`` ->
   ``length(rtrim())``; ``NEWID`` -> ``gen_random_uuid``; ``FORMAT`` with a
-  date pattern -> ``to_char``;
+  date pattern -> ``to_char``; ``LIKE`` with ``[...]`` classes or a run-time
+  pattern -> ``~* mock_halo.like_regex(pattern)``;
 * SQL Server's integer semantics: ``AVG(int)`` and ``CAST(decimal AS int)``
   truncate, ``SUM(int)`` stays an integer (so ``/`` stays integer division);
 * a recursive CTE gets ``WITH RECURSIVE``;
@@ -405,16 +406,21 @@ class PgRewriter:
             like = node.this
             if not isinstance(like, exp.Like):
                 return node
-            return exp.Escape(this=self._ilike(like), expression=node.expression)
+            pattern = like.expression
+            if not (isinstance(pattern, exp.Literal) and pattern.is_string and "[" not in pattern.this):
+                raise errors.unsupported("LIKE ... ESCAPE with a [...] class or a non-constant pattern on PostgreSQL")
+            escaped = exp.Escape(this=exp.ILike(this=self.text(like.this), expression=pattern),
+                                 expression=node.expression)
+            return exp.Not(this=escaped) if like.args.get("negate") else escaped
         if isinstance(node.parent, exp.Escape):
             return node
-        return exp.Escape(this=self._ilike(node), expression=exp.Literal.string(""))
-
-    def _ilike(self, like: exp.Like) -> exp.Expression:
-        pattern = like.expression
-        if isinstance(pattern, exp.Literal) and pattern.is_string and "[" in pattern.this:
-            raise errors.unsupported("LIKE patterns with [...] character classes on PostgreSQL")
-        return exp.ILike(this=self.text(like.this), expression=self.text(pattern))
+        pattern = node.expression
+        if isinstance(pattern, exp.Literal) and pattern.is_string and "[" not in pattern.this:
+            match: exp.Expression = exp.Escape(this=exp.ILike(this=self.text(node.this), expression=pattern),
+                                               expression=exp.Literal.string(""))
+        else:  # [...] classes, or a pattern known only at run time: an anchored case-insensitive regular expression
+            match = exp.RegexpILike(this=self.text(node.this), expression=self.fn("like_regex", self.text(pattern)))
+        return exp.Not(this=exp.Paren(this=match)) if node.args.get("negate") else match
 
     def collate(self, node: exp.Collate) -> exp.Expression:
         name = node.expression.name.upper()
@@ -467,7 +473,9 @@ class PgRewriter:
                                         true=exp.Literal.number(1))],
                             default=exp.Literal.number(0))
         if base in ("date", "datetime", "datetime2", "smalldatetime") and src_kind == K.STR and style is not None:
-            raise errors.unsupported(f"CONVERT of a string with style {style} on PostgreSQL")
+            if style not in _PARSE_STYLES:
+                raise errors.unsupported(f"CONVERT of a string with style {style} on PostgreSQL")
+            return _cast(self.fn("parse_datetime", _cast(value, "TEXT"), exp.Literal.number(style)), pg)
         return _cast(value, pg)
 
     def _try_cast(self, value: exp.Expression, src_kind: K.Kind, base: str, pg: str,
@@ -596,6 +604,10 @@ def _number(text: str) -> int | float:
 
 _DATETIME_STYLES = frozenset({0, 100, 1, 101, 2, 102, 3, 103, 4, 104, 5, 105, 106, 107, 8, 108, 24, 10, 110, 11, 111,
                               12, 112, 23, 20, 120, 21, 121, 25, 126, 127})
+
+
+#: CONVERT(<date type>, <string>, style) styles mock_halo.parse_datetime reads.
+_PARSE_STYLES = frozenset({101, 103, 104, 105, 110, 111, 112, 20, 120, 21, 121, 23, 126, 127})
 
 
 def _pg_type(spec: str) -> str:

@@ -84,6 +84,7 @@ SQLSTATE_NUMBERS: dict[str, int] = {
 }
 
 Clock = Callable[[], datetime]
+_LENGTH_CHECK = re.compile(r'"mh_len:([^".]+)\.([^"]+)"')
 
 
 def map_pg_error(exc: BaseException) -> SqlError:
@@ -93,6 +94,10 @@ def map_pg_error(exc: BaseException) -> SqlError:
     error = nearest(exc, SQLSTATE_NUMBERS)
     if error.number == -2:
         return errors.timeout()
+    check = _LENGTH_CHECK.search(error.message)
+    if error.number == 547 and check:  # a declared text length (pg_load's CHECK constraints)
+        return SqlError(2628, f"String or binary data would be truncated in table 'dbo.{check.group(1).upper()}', "
+                              f"column '{check.group(2).upper()}'.")
     return error
 
 
@@ -279,6 +284,10 @@ def temp_table_ddl(key: str, columns: Sequence[Any]) -> str:
             text += " PRIMARY KEY"
         if column.notnull:
             text += " NOT NULL"
+        length = re.fullmatch(r"n?(?:var)?char\((\d+)\)", column.decl or "")
+        if column.kind == K.STR and length:  # the declared length, as in pg_load (error 2628)
+            text += (f" CONSTRAINT {_quote(f'mh_len:{key}.{column.name.lower()}')} "
+                     f"CHECK (char_length(rtrim({_quote(column.name.lower())})) <= {int(length.group(1))})")
         parts.append(text)
     return f"CREATE TEMP TABLE {_quote(key)} ({', '.join(parts)})"
 
