@@ -68,6 +68,9 @@ def pytest_configure(config: pytest.Config) -> None:
         config.stash[TARGET_CONFIG] = config_from(_options(config))
     except TargetError as exc:
         raise pytest.UsageError(f"mock-halo contract: {exc}") from None
+    shapes = config.getoption("contract_record_shapes") or config.getoption("contract_compare_shapes")
+    if shapes and getattr(config.option, "numprocesses", None) and not hasattr(config, "workerinput"):
+        raise pytest.UsageError("mock-halo contract: --record-shapes/--compare-shapes need one process (drop -n)")
 
 
 def _options(config: pytest.Config) -> dict[str, object]:
@@ -124,7 +127,9 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
             session.exitstatus = pytest.ExitCode.USAGE_ERROR
         else:
             lines += report.lines()
-            if not report.ok:
+            if report.compared == 0:
+                lines.append("shape drift: nothing in common with the snapshot was observed, so nothing was compared")
+            if not report.ok or report.compared == 0:
                 if config.getoption("contract_drift") == "fail":
                     lines.append("shape drift FAILS the run (--drift warn only reports it)")
                     if session.exitstatus == pytest.ExitCode.OK:

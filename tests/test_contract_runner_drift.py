@@ -140,3 +140,13 @@ def test_cli_records_shapes_and_reports_drift_failing_or_warning(tmp_path: Path)
 def test_shape_of_keeps_types_only() -> None:
     assert shape_of({"a": [1, 2.5, None], "b": True}) == {"object": {"a": {"array": {"anyOf": ["integer", "number"]}}, "b": "boolean"}}
     assert shape_of([]) == {"array": "empty"}
+
+
+def test_comparing_against_a_snapshot_with_nothing_in_common_fails(tmp_path: Path) -> None:
+    snapshot = tmp_path / "other.json"
+    recorder = ShapeRecorder()
+    recorder.add("GET", "/somewhere/else", 200, "application/json", {}, b"{}")
+    recorder.write(snapshot)
+    result = run_cli("--compare-shapes", str(snapshot), "-k", "test_basics and fhir_capability")
+    assert result.returncode == 1, result.stdout + result.stderr
+    assert "nothing was compared" in result.stdout
