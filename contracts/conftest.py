@@ -14,6 +14,10 @@ passes them through)::
     --no-control                     ignore a control plane even where one answers
     --admin-token TOKEN              MOCK_HALO_ADMIN_TOKEN       (a non-loopback emulator's /_mock)
 
+Drift (one process only): ``--record-shapes FILE`` writes the response shapes
+(never values) seen in the run; ``--compare-shapes FILE`` diffs them against a
+snapshot and fails the run on drift (``--drift warn`` only reports it).
+
 Markers: ``needs_control`` (skipped without a ``/_mock`` control plane) and
 ``writes`` (skipped on a read-only target, i.e. a real Halo without
 ``--allow-writes``). A test that runs out of request budget is skipped.
