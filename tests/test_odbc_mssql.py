@@ -16,7 +16,7 @@ import pytest
 
 from mock_halo.odbc import errors as odbc_errors
 from mock_halo.odbc.engine import Route
-from mock_halo.odbc.mssql import MssqlEngine, declared_type
+from mock_halo.odbc.mssql import SQL_SS_TIMESTAMPOFFSET, MssqlEngine, datetimeoffset_text, declared_type
 from mock_halo.odbc.pool import ConnectionPool, PoolSettings
 from mock_halo.sql.errors import ParameterError, SqlError
 from mock_halo.sql.model import SqlCommand, SqlParameter
@@ -82,6 +82,10 @@ class FakeConnection:
         self.closed = False
         self.timeout = 0
         self.autocommit = False
+        self.converters: dict = {}
+
+    def add_output_converter(self, sql_type, fn):
+        self.converters[sql_type] = fn
 
     def cursor(self):
         return FakeCursor(self)
@@ -327,3 +331,26 @@ def test_login_failure_and_login_timeout_on_connect():
 ])
 def test_declared_types(param, declared):
     assert declared_type(param, param.value) == declared
+
+
+def test_datetimeoffset_columns_are_readable():
+    import struct
+
+    raw = struct.pack("<6hI2h", 2026, 1, 5, 9, 30, 15, 123_000_000, 10, 0)
+    assert datetimeoffset_text(raw) == "2026-01-05T09:30:15.123+10:00"
+    assert datetimeoffset_text(struct.pack("<6hI2h", 2026, 1, 5, 9, 30, 0, 0, -3, -30)) == "2026-01-05T09:30:00-03:30"
+    assert datetimeoffset_text(None) is None
+
+
+def test_every_new_sql_server_connection_gets_the_datetimeoffset_converter():
+    from mock_halo.config import settings_from_mapping
+    from mock_halo.odbc import open_odbc_engine
+
+    settings = settings_from_mapping({"sites": [{"odbc": CS}]})
+    server = FakeServer(lambda sql, params: [("rows", [("a", int)], [(1,)])])
+    engine = open_odbc_engine(settings.sites[0], settings, connect=server.connect)
+    try:
+        engine.execute(SqlCommand("SELECT 1 AS a"))
+        assert server.connections[0].converters == {SQL_SS_TIMESTAMPOFFSET: datetimeoffset_text}
+    finally:
+        engine.close()

@@ -68,9 +68,12 @@ def open_odbc_engine(site: SiteConfig, settings: Settings, *, now: Callable[[], 
         raise ConfigError(f"site {site.id}: all catalogues must be on the same kind of database, got {sorted(dialects)}")
     dialect = dialects.pop()
     routes: dict[str, Route] = {}
+    on_connect = None
+    if dialect == "mssql":
+        from mock_halo.odbc.mssql import prepare_connection as on_connect
     for name, connection, shared in plan:
         if connection not in pools:
-            pools[connection] = ConnectionPool(connection, pool_settings, connect=connect)
+            pools[connection] = ConnectionPool(connection, pool_settings, connect=connect, on_connect=on_connect)
         database = name if shared and dialect == "mssql" else None
         routes[name] = Route(name, pools[connection], database)
     default = site.default_catalogue

@@ -20,12 +20,13 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+import struct
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from mock_halo.odbc import errors as odbc_errors
 from mock_halo.odbc.engine import Call, OdbcEngine, Result, Route, plain
-from mock_halo.sql import errors, params
+from mock_halo.sql import dates, errors, params
 from mock_halo.sql.errors import SqlError
 from mock_halo.sql.model import SqlCommand, SqlOutcome, SqlParameter
 
@@ -112,6 +113,26 @@ def driver_value(param: SqlParameter, value: Any) -> Any:
     if sql_type == "Bit":
         return bool(value)
     return value
+
+
+#: ODBC type of SQL Server's datetimeoffset (SQL_SS_TIMESTAMPOFFSET), which pyodbc cannot read by itself.
+SQL_SS_TIMESTAMPOFFSET = -155
+_DTO = struct.Struct("<6hI2h")  # year, month, day, hour, minute, second, nanoseconds, offset hours, minutes
+
+
+def datetimeoffset_text(raw: bytes | None) -> str | None:
+    """A datetimeoffset value (the driver's SQL_SS_TIMESTAMPOFFSET_STRUCT) in the emulator's storage form."""
+    if raw is None:
+        return None
+    year, month, day, hour, minute, second, nanos, tz_hour, tz_minute = _DTO.unpack(raw)
+    moment = dt.datetime(year, month, day, hour, minute, second, nanos // 1000)
+    sign = "-" if tz_hour < 0 or tz_minute < 0 else "+"
+    return f"{dates.fmt_datetime(moment)}{sign}{abs(tz_hour):02d}:{abs(tz_minute):02d}"
+
+
+def prepare_connection(raw: Any) -> None:
+    """Per new connection: read datetimeoffset columns (pyodbc raises 'ODBC SQL type -155 is not yet supported')."""
+    raw.add_output_converter(SQL_SS_TIMESTAMPOFFSET, datetimeoffset_text)
 
 
 class MssqlEngine(OdbcEngine):
