@@ -227,7 +227,6 @@ def test_http_immediate_query_runs_on_the_configured_sql_server(fake_sql_server)
             assert details["errorMessage"] == "Invalid object name 'BPS_Nope'."
     finally:
         emulator.close()
-    assert DRIVER  # the fake speaks ODBC Driver 18's dialect of errors
 
 
 def _client_rows(client: TestClient, site: str, sql: str, mode: str = "reader") -> list[dict]:
@@ -260,3 +259,10 @@ def test_postgresql_site_through_http_and_what_reset_does(pg_dsn, policy):  # no
             assert _client_rows(client, SITE_ID, count) == [{"n": before if policy == "reload" else before - 1}]
     finally:
         emulator.close()
+
+
+def test_catalogues_of_one_site_must_be_on_the_same_kind_of_database():
+    pg = "DRIVER={PostgreSQL Unicode};SERVER=pg;DATABASE=halo;UID=postgres;PWD=x"
+    settings = site_settings(odbc={"BPSPatients": MSSQL, "BPSSamples": pg})
+    with pytest.raises(ConfigError, match="same kind of database"):
+        open_odbc_engine(settings.sites[0], settings, connect=FakeServer().connect)
