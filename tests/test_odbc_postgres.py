@@ -418,6 +418,15 @@ def test_update_output_deleted_sees_the_old_row(engine, dsn):
         load_postgres(dsn, ["BPSPatients"], SEED, PATIENTS)
 
 
+@pytest.mark.parametrize("order", ["name", "1", "UPPER(name)", "u"])
+def test_text_sorts_like_a_ci_as_collation(engine, order):
+    got = rows(engine, "DECLARE @t TABLE (name NVARCHAR(20)); "
+                       "INSERT INTO @t VALUES (N'Zoë'), (N'Åsa'), (N'adam'), (N'Émile'), (N'zed'), (N'Adam'); "
+                       f"SELECT name, UPPER(name) AS u FROM @t ORDER BY {order}")
+    names = [r["name"] for r in got]
+    assert names[2:] == ["Åsa", "Émile", "zed", "Zoë"] and sorted(names[:2]) == ["Adam", "adam"]
+
+
 def test_translation_cache_is_reported(engine):
     before = engine.cache_info()
     run(engine, "SELECT 41 + 1 AS answer")
@@ -493,3 +502,21 @@ def test_token_soup_never_crashes_on_postgres(engine, tokens, prefix):
         assert exc.number != INTERNAL, f"{text!r} -> {exc.message}"
     except ParameterError:
         pass
+
+
+BATCH_TOKENS = [t for t in robustness.BATCH_TOKENS if "PATIENTS SET" not in t]  # base tables stay as loaded
+
+
+@hsettings(max_examples=100, deadline=None, derandomize=True, suppress_health_check=list(HealthCheck))
+@given(st.lists(st.sampled_from(BATCH_TOKENS), min_size=1, max_size=12))
+def test_batch_soup_never_crashes_nor_leaks_temp_tables_on_postgres(engine, tokens):
+    text = " ".join(tokens)
+    try:
+        run(engine, text)
+    except SqlError as exc:
+        assert exc.number != INTERNAL, f"{text!r} -> {exc.message}"
+    with engine.routes["BPSPatients"].pool.connection() as conn:
+        temp = conn.raw.execute("SELECT count(*) FROM pg_class WHERE relpersistence = 't' AND relkind = 'r' "
+                                "AND pg_table_is_visible(oid)").fetchone()[0]
+        conn.raw.rollback()
+    assert temp == 0, text

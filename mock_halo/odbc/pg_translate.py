@@ -390,8 +390,16 @@ class PgRewriter:
         """Text sorts case-insensitively with accented letters next to their base letter (CI_AS), via ICU."""
         key = node.this
         select = node.parent.parent if isinstance(node.parent, exp.Order) else None
-        if self.kind(key)[0] != K.STR or isinstance(key, exp.Literal) or not isinstance(select, exp.Select) \
-                or select.args.get("distinct"):
+        if not isinstance(select, exp.Select) or select.args.get("distinct"):
+            return node
+        if isinstance(key, exp.Literal) and not key.is_string and key.this.isdigit() and \
+                0 < int(key.this) <= len(select.expressions):  # ORDER BY 2: the projection itself
+            projection = select.expressions[int(key.this) - 1]
+            key = projection.this if isinstance(projection, exp.Alias) else projection
+            if isinstance(key, exp.Star) or self.kind(key)[0] != K.STR:
+                return node
+            key = key.copy()
+        elif self.kind(key)[0] != K.STR or isinstance(key, exp.Literal):
             return node
         if isinstance(key, exp.Column) and not key.table:
             for projection in select.expressions:
