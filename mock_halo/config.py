@@ -676,6 +676,28 @@ def validate(settings: Settings) -> None:
         raise ConfigError("odbc_login_timeout and odbc_query_timeout cannot be negative (0: no timeout)")
 
 
+def shared_reload(settings: Settings, site: SiteConfig) -> str | None:
+    """Why reloading ``site``'s database would replace another site's data (None if it would not).
+
+    Sites that share a database see the same rows; with ``odbc_reset = "reload"``
+    each site's reload loads its own practice over the other's.
+    """
+    odbc = settings.site_odbc(site)
+    if odbc is None or odbc.reset != "reload":
+        return None
+    mine = {odbc.connection_for(c.name)[0] for c in site.catalogues}
+    for other in settings.sites:
+        theirs = settings.site_odbc(other) if other.id != site.id else None
+        if theirs is None:
+            continue
+        shared = mine & {theirs.connection_for(c.name)[0] for c in other.catalogues}
+        if shared:
+            return (f"site {site.id} reloads (odbc_reset = \"reload\") the database {redact(next(iter(shared)))!r} "
+                    f"that site {other.id} uses too: each site's reload replaces the other's data; use "
+                    "odbc_reset = \"keep\" or give each site its own database")
+    return None
+
+
 def _validate_odbc(site: SiteConfig, odbc: SiteOdbc) -> None:
     if site.data_files:
         raise ConfigError(f"site {site.id}: 'data' files are for the embedded engine; a site with an ODBC "

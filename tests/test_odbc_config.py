@@ -55,19 +55,37 @@ def test_sites_without_odbc_keep_the_embedded_engine():
 
 
 def test_environment_gives_every_site_a_connection_and_the_defaults(tmp_path):
-    env = {"MOCK_HALO_ODBC": MSSQL, "MOCK_HALO_ODBC_RESET": "reload", "MOCK_HALO_ODBC_POOL_SIZE": "8",
+    env = {"MOCK_HALO_ODBC": MSSQL, "MOCK_HALO_ODBC_RESET": "keep", "MOCK_HALO_ODBC_POOL_SIZE": "8",
            "MOCK_HALO_ODBC_QUERY_TIMEOUT": "5", "MOCK_HALO_ODBC_LOGIN_TIMEOUT": "4", "MOCK_HALO_ODBC_DIALECT": "mssql"}
     settings = load_settings(env=env)
     for site in settings.sites:
         odbc = settings.site_odbc(site)
         assert (odbc.connection, odbc.reset, odbc.pool_size, odbc.query_timeout_s, odbc.login_timeout_s,
-                odbc.dialect) == (MSSQL, "reload", 8, 5, 4, "mssql")
+                odbc.dialect) == (MSSQL, "keep", 8, 5, 4, "mssql")
     # A site's own TOML setting wins over the environment's default.
     config = tmp_path / "halo.toml"
-    config.write_text(f'[[sites]]\nid = "{SITE_ID}"\nodbc = "{SAMPLES}"\nodbc_reset = "keep"\n', encoding="utf-8")
+    config.write_text(f'[[sites]]\nid = "{SITE_ID}"\nodbc = "{SAMPLES}"\nodbc_reset = "reload"\n', encoding="utf-8")
     settings = load_settings(config, env=env)
     odbc = settings.site_odbc(settings.sites[0])
-    assert (odbc.connection, odbc.reset, odbc.pool_size) == (SAMPLES, "keep", 8)
+    assert (odbc.connection, odbc.reset, odbc.pool_size) == (SAMPLES, "reload", 8)
+
+
+def test_a_site_that_reloads_a_shared_database_is_warned_about(caplog):
+    from mock_halo.config import shared_reload
+
+    settings = load_settings(env={"MOCK_HALO_ODBC": MSSQL, "MOCK_HALO_ODBC_RESET": "reload"})  # three default sites
+    clash = shared_reload(settings, settings.sites[0])
+    assert clash is not None and settings.sites[1].id in clash and "S3cret!" not in clash
+    with caplog.at_level("WARNING", logger="mock_halo.odbc"):
+        open_odbc_engine(settings.sites[0], settings, connect=FakeServer().connect).close()
+    assert clash in caplog.text
+    mixed = settings_from_mapping({"sites": [{"odbc": MSSQL}, {"odbc": {"BPSPatients": SAMPLES, "BPSSamples": MSSQL},
+                                                                 "odbc_reset": "reload"}]})
+    assert shared_reload(mixed, mixed.sites[1]) is not None and shared_reload(mixed, mixed.sites[0]) is None
+    keep = settings_from_mapping({"sites": [{"odbc": MSSQL}, {"odbc": MSSQL}]})
+    assert shared_reload(keep, keep.sites[0]) is None  # sharing without reloads is fine
+    apart = settings_from_mapping({"sites": [{"odbc": MSSQL, "odbc_reset": "reload"}, {"odbc": SAMPLES}]})
+    assert shared_reload(apart, apart.sites[0]) is None
 
 
 @pytest.mark.parametrize(("site", "fragment"), [

@@ -12,6 +12,7 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
@@ -52,9 +53,14 @@ def open_odbc_engine(site: SiteConfig, settings: Settings, *, now: Callable[[], 
     """
     from mock_halo.config import ConfigError
 
+    from mock_halo.config import shared_reload
+
     odbc = settings.site_odbc(site)
     if odbc is None:
         raise ConfigError(f"site {site.id} has no ODBC connection string")
+    clash = shared_reload(settings, site)
+    if clash is not None:
+        logging.getLogger("mock_halo.odbc").warning(clash)
     pool_settings = PoolSettings(size=odbc.pool_size, login_timeout_s=odbc.login_timeout_s,
                                  query_timeout_s=odbc.query_timeout_s)
     pools: dict[str, ConnectionPool] = {}
