@@ -90,6 +90,10 @@ def to_int(value: object, target: Target, src: str) -> int:
             result = round((moment - datetime(1900, 1, 1)).total_seconds() / 86400)
         elif _INT_RE.match(value):
             result = int(value)
+            if not low <= result <= high and target.base != "bigint":
+                raise errors.string_overflow(value, K.string_type_name(src), target.base)
+        elif not value.strip():
+            result = 0  # SQL Server converts an empty (or blank) string to 0
         else:
             raise errors.conversion_failed(value, K.string_type_name(src), target.base)
     else:

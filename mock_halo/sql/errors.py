@@ -114,6 +114,12 @@ def conversion_failed(value: object, source: str, target: str) -> SqlError:
     return SqlError(245, f"Conversion failed when converting the {source} value '{value}' to data type {target}.")
 
 
+def string_overflow(value: object, source: str, target: str) -> SqlError:
+    """A string of digits too big for an int/smallint/tinyint (explicit or implicit conversion)."""
+    article = "an" if target == "int" else "a"
+    return SqlError(248, f"The conversion of the {source} value '{value}' overflowed {article} {target} column.")
+
+
 def converting_data_type(source: str, target: str) -> SqlError:
     return SqlError(8114, f"Error converting data type {source} to {target}.")
 

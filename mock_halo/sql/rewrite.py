@@ -81,6 +81,8 @@ class Rewriter:
 
     def _literal_as(self, text: str, kind: K.Kind, decl: str) -> exp.Expression:
         if kind == K.INT:
+            if not text.strip():
+                return exp.Literal.number(0)  # SQL Server converts '' to 0
             if not _INTEGER_TEXT.match(text):
                 raise errors.conversion_failed(text, "varchar", "int")
             return exp.Literal.string(text)
@@ -198,7 +200,7 @@ class Rewriter:
         return node
 
     def _to_number(self, node: exp.Expression, decl: str, other: K.Kind, other_decl: str) -> exp.Expression:
-        spec = "int" if other in (K.INT, K.BIT) else "float" if "float" in other_decl or "real" in other_decl \
+        spec = ("bigint" if other_decl == "bigint" else "int") if other in (K.INT, K.BIT) else "float" if "float" in other_decl or "real" in other_decl \
             else "decimal(38,10)"
         if isinstance(node, exp.Literal):
             return exp.Literal.number(repr(convert.convert(node.this, spec, None, "varchar")))
@@ -214,7 +216,11 @@ class Rewriter:
             return node
         left, right = node.this, node.expression
         (lk, ld), (rk, rd) = self.kind(left), self.kind(right)
-        if {lk, rk} == {K.DATE, K.DATETIME}:
+        if lk == K.STR and rk in _PRECEDES_TEXT and not _string_literal(left):
+            left = self._to_number(left, ld, rk, rd)  # data type precedence: the text side converts
+        elif rk == K.STR and lk in _PRECEDES_TEXT and not _string_literal(right):
+            right = self._to_number(right, rd, lk, ld)
+        elif {lk, rk} == {K.DATE, K.DATETIME}:
             if lk == K.DATE:
                 left = self.call("norm", left, exp.Literal.string(K.DATETIME))
             else:
@@ -236,7 +242,12 @@ class Rewriter:
 
     def in_(self, node: exp.In) -> exp.Expression:
         kind, decl = self.kind(node.this)
-        if node.expressions:
+        number = self._number_among(node.expressions) if kind == K.STR else None
+        if number is not None:
+            node.set("this", self._to_number(node.this, decl, *number))
+            node.set("expressions", [self._to_number(e, self.kind(e)[1], *number) if self.kind(e)[0] == K.STR else e
+                                     for e in node.expressions])
+        elif node.expressions:
             node.set("expressions", [self.normalised(e, kind, decl) for e in node.expressions])
             if kind == K.STR and not isinstance(node.this, exp.Column):
                 node.set("this", _nocase(node.this))
@@ -249,11 +260,36 @@ class Rewriter:
 
     def between(self, node: exp.Between) -> exp.Expression:
         kind, decl = self.kind(node.this)
+        bounds = [node.args["low"], node.args["high"]]
+        number = self._number_among(bounds) if kind == K.STR else None
+        if number is not None:
+            node.set("this", self._to_number(node.this, decl, *number))
+            for key, bound in zip(("low", "high"), bounds):
+                if self.kind(bound)[0] == K.STR:
+                    node.set(key, self._to_number(bound, self.kind(bound)[1], *number))
+            return node
+        if kind in (K.INT, K.DEC):
+            for key, bound in zip(("low", "high"), bounds):
+                if self.kind(bound)[0] == K.STR and not _string_literal(bound):
+                    node.set(key, self._to_number(bound, self.kind(bound)[1], kind, decl))
         node.set("low", self.normalised(node.args["low"], kind, decl))
         node.set("high", self.normalised(node.args["high"], kind, decl))
         if kind == K.STR and not isinstance(node.this, exp.Column):
             node.set("this", _nocase(node.this))
         return node
+
+    def _number_among(self, nodes: list[exp.Expression]) -> tuple[K.Kind, str] | None:
+        """The numeric type a text expression compared with ``nodes`` converts to (None: no number among them).
+
+        By data type precedence any decimal/float wins over int, and bigint over int."""
+        typed = [self.kind(n) for n in nodes]
+        numbers = [t for t in typed if t[0] in (K.INT, K.DEC)]
+        if not numbers:
+            return None
+        decimals = [t for t in numbers if t[0] == K.DEC]
+        if decimals:
+            return next((t for t in decimals if "float" in t[1] or "real" in t[1]), decimals[0])
+        return next((t for t in numbers if t[1] == "bigint"), numbers[0])
 
     def like(self, node: exp.Expression) -> exp.Expression:
         escape = None
@@ -328,6 +364,15 @@ class Rewriter:
         if self.kind(node.this)[0] == K.INT:
             return exp.Cast(this=node, to=exp.DataType.build("INTEGER"))
         return node
+
+
+#: Kinds a text operand converts to in a comparison (SQL Server's data type precedence; dates, times, bits
+#: and GUIDs go through the storage-form normalisation instead).
+_PRECEDES_TEXT = frozenset({K.INT, K.DEC})
+
+
+def _string_literal(node: exp.Expression) -> bool:
+    return isinstance(node, exp.Literal) and node.is_string
 
 
 def _nocase(node: exp.Expression) -> exp.Expression:

@@ -1,0 +1,123 @@
+"""SQL Server's data type precedence in comparisons, on the embedded (SQLite) engine.
+
+When text meets a number in a comparison (``=``, ``<``, ``IN``, ``BETWEEN``), SQL Server converts the
+text side (lower precedence) to the number's type, row by row: ``POSTCODE < 300`` compares numbers
+(SQLite alone would compare ``'2487' < '300'`` as text), a name compared with ``0`` fails with error
+245, and a 10-digit Medicare number compared with an ``int`` literal overflows (error 248). An empty
+string converts to 0. Expected results are derived in Python from the raw base-table rows (the
+practice data of :mod:`test_tsql_corpus`), never from the engine.
+"""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+import test_tsql_corpus as corpus
+from mock_halo.sql import SqlError
+from mock_halo.sql.testing import rows, value
+from test_tsql_corpus import T
+
+PATIENTS = T["PATIENTS"]
+INT_MAX = 2**31 - 1
+
+
+@pytest.fixture(scope="module")
+def engine():
+    engine = corpus._engine()
+    yield engine
+    engine.close()
+
+
+def as_int(text: str | None) -> int | None:
+    """SQL Server's varchar -> int conversion of a well-formed value ('' is 0)."""
+    return None if text is None else int(text.strip() or 0)
+
+
+def ids(predicate) -> list[dict]:
+    return [{"INTERNALID": p["INTERNALID"]} for p in sorted(PATIENTS, key=lambda p: p["INTERNALID"])
+            if p["POSTCODE"] is not None and predicate(as_int(p["POSTCODE"]))]
+
+
+def test_fixture_has_what_the_cases_need():
+    postcodes = [as_int(p["POSTCODE"]) for p in PATIENTS if p["POSTCODE"] is not None]
+    assert postcodes and all(300 < code < 10000 for code in postcodes)  # text and number orders disagree at 300
+    assert any(p["MEDICARENO"] == "" for p in PATIENTS)
+    assert any(as_int(p["MEDICARENO"] or "0") > INT_MAX for p in PATIENTS)
+
+
+@pytest.mark.parametrize("where, predicate", [
+    ("POSTCODE < 300", lambda code: code < 300),  # as text, '2487' < '300'
+    ("POSTCODE >= 1000", lambda code: code >= 1000),
+    ("300 < POSTCODE", lambda code: code > 300),
+    ("POSTCODE > 2500", lambda code: code > 2500),
+    ("POSTCODE = 2511", lambda code: code == 2511),
+    ("POSTCODE <> 2511", lambda code: code != 2511),
+    ("POSTCODE > 2500.5", lambda code: code > 2500.5),
+    ("POSTCODE IN (2487, 2511, 9)", lambda code: code in (2487, 2511, 9)),
+    ("POSTCODE IN (2487, '2511')", lambda code: code in (2487, 2511)),
+    ("POSTCODE BETWEEN 2490 AND 2510", lambda code: 2490 <= code <= 2510),
+    ("POSTCODE BETWEEN 300 AND '2500'", lambda code: 300 <= code <= 2500),
+    ("INTERNALID < POSTCODE", lambda code: True),  # every id is below every postcode in the fixture
+])
+def test_text_column_against_a_number_compares_numbers(engine, where, predicate):
+    got = rows(engine, f"SELECT INTERNALID FROM PATIENTS WHERE {where} ORDER BY INTERNALID")
+    assert got == ids(predicate)
+
+
+def test_number_column_against_text_compares_numbers(engine):
+    sql = "SELECT COUNT(*) AS n FROM PATIENTS p JOIN PATIENTS q ON p.INTERNALID * 1000 < q.POSTCODE"
+    expected = sum(p["INTERNALID"] * 1000 < as_int(q["POSTCODE"]) for p in PATIENTS for q in PATIENTS
+                   if q["POSTCODE"] is not None)
+    assert rows(engine, sql) == [{"n": expected}]
+
+
+def test_empty_string_is_zero_for_an_int(engine):
+    assert value(engine, "CAST('' AS int)") == 0
+    assert value(engine, "CONVERT(int, '  ')") == 0
+    assert value(engine, "CASE WHEN 0 = '' THEN 1 ELSE 0 END") == 1
+    blank = sum(p["MEDICARENO"] == "" for p in PATIENTS)
+    assert rows(engine, "SELECT COUNT(*) AS n FROM PATIENTS WHERE LEFT(MEDICARENO, 4) = 0") == [{"n": blank}]
+    assert _error(engine, "SELECT COUNT(*) AS n FROM PATIENTS WHERE MEDICARENO = 0").number == 248  # the others
+
+
+def test_bigint_operand_converts_the_text_to_bigint(engine):
+    expected = sum(as_int(p["MEDICARENO"]) >= 2_500_000_000 for p in PATIENTS if p["MEDICARENO"] is not None)
+    assert 0 < expected < len(PATIENTS)
+    assert rows(engine, "SELECT COUNT(*) AS n FROM PATIENTS WHERE MEDICARENO >= 2500000000") == [{"n": expected}]
+    assert rows(engine, "SELECT COUNT(*) AS n FROM PATIENTS WHERE MEDICARENO >= CAST(2500000000 AS bigint)") == \
+        [{"n": expected}]
+
+
+def _error(engine, sql: str) -> SqlError:
+    with pytest.raises(SqlError) as caught:
+        rows(engine, sql)
+    return caught.value
+
+
+def test_text_that_is_not_a_number_fails_with_245(engine):
+    err = _error(engine, "SELECT INTERNALID FROM PATIENTS WHERE FIRSTNAME = 0")
+    assert err.number == 245
+    found = re.fullmatch(r"Conversion failed when converting the nvarchar value '(.*)' to data type int\.",
+                         err.message)
+    assert found and found.group(1) in {p["FIRSTNAME"] for p in PATIENTS}
+    assert _error(engine, "SELECT INTERNALID FROM PATIENTS WHERE SURNAME IN (1, 2)").number == 245
+    assert _error(engine, "SELECT 1 AS x WHERE 'abc' > 1").number == 245  # a literal fails before running
+
+
+def test_text_too_big_for_an_int_fails_with_248(engine):
+    err = _error(engine, "SELECT INTERNALID FROM PATIENTS WHERE MEDICARENO > 2000000000")
+    assert err.number == 248
+    found = re.fullmatch(r"The conversion of the nvarchar value '(\d+)' overflowed an int column\.", err.message)
+    assert found and int(found.group(1)) > INT_MAX
+    assert found.group(1) in {p["MEDICARENO"] for p in PATIENTS}
+    err = _error(engine, "SELECT CAST('99999999999' AS int) AS x")
+    assert (err.number, err.message) == (248, "The conversion of the varchar value '99999999999' overflowed an int "
+                                              "column.")
+    assert value(engine, "TRY_CAST('99999999999' AS int)") is None
+
+
+def test_decimal_operand_fails_with_8114_on_a_name(engine):
+    err = _error(engine, "SELECT INTERNALID FROM PATIENTS WHERE FIRSTNAME > 1.5")
+    assert (err.number, err.message) == (8114, "Error converting data type nvarchar to numeric.")
