@@ -3,7 +3,8 @@
 It passes against the emulator with and without a control plane (the polling
 path driven by a fake sleeper that moves the virtual clock), and it finds bugs
 planted in the emulator's lifecycle: a terminal status that flips back, pages
-served before they are cached, results that never expire, rows lost in paging.
+served before they are cached, results that never expire, rows lost in paging,
+a registered query whose cancel is ignored.
 """
 
 from __future__ import annotations
@@ -28,6 +29,7 @@ from mock_halo.contract.target import Target, TargetConfig
 from mock_halo.lifecycle import asyncq
 from mock_halo.lifecycle.asyncq import AsyncQuery
 from mock_halo.lifecycle.plan import SUCCESSFUL, TERMINAL, UPLOADING
+from mock_halo.lifecycle.registered import RegisteredQueries
 
 
 @pytest.fixture
@@ -95,9 +97,10 @@ def test_machine_stops_quietly_when_the_request_budget_runs_out():
 def test_in_process_target_without_control_moves_its_clock_by_polling():
     with Target.open(TargetConfig(kind="inprocess", no_control=True)) as target:
         before = target.emulator.clock.now()
-        run = run_lifecycle_contract(target, max_examples=2, stateful_step_count=10)
+        run = run_lifecycle_contract(target, max_examples=4, stateful_step_count=10)
         assert run.polling is not None and run.polling.slept
-        assert target.emulator.clock.now() > before and "successful" in run.statuses_seen
+        # The queries got somewhere: the pauses moved the virtual clock.
+        assert target.emulator.clock.now() > before and run.statuses_seen & TERMINAL, run.statuses_seen
 
 
 # -- backoff, alone ---------------------------------------------------------------------
@@ -226,4 +229,11 @@ def test_machine_finds_rows_lost_between_the_result_and_its_pages(target, monkey
 
     monkeypatch.setattr(asyncq, "split_pages", lossy)
     with pytest.raises(ContractViolation, match="do not add up to rows"):
+        run_lifecycle_contract(target, LifecycleRun(), **HUNT)
+
+
+def test_machine_finds_a_registered_query_whose_cancel_is_ignored(target, monkeypatch):
+    """Bug: DELETE answers 204 but the registered query keeps running."""
+    monkeypatch.setattr(RegisteredQueries, "cancel", lambda self, site_id, query_id, now: self.get(site_id, query_id))
+    with pytest.raises(ContractViolation, match="a cancelled registered query is enabled"):
         run_lifecycle_contract(target, LifecycleRun(), **HUNT)

@@ -71,6 +71,10 @@ AVAILABILITY_FAILURE = {"offline": "initialisationFailedSiteOffline", "unreachab
 SLACK = timedelta(milliseconds=2)
 
 
+REGISTERED_STATUSES = ("initialisationFailedCacheError", "enabled", "cancelled", "completed")
+REGISTERED_METRIC_COUNTS = ("executionSucceededCount", "executionFailedCount", "resultSizeSum")
+
+
 class ContractViolation(AssertionError):
     """The target broke Halo's lifecycle contract; the message says how."""
 
@@ -197,6 +201,42 @@ def check_transition(before: dict[str, Any], after: dict[str, Any]) -> None:
         for old, new in zip(before["result"]["pages"], after["result"].get("pages") or [], strict=False):
             expect(PAGE_STATUSES.index(new["status"]) >= PAGE_STATUSES.index(old["status"]),
                    f"page {old['pageNumber']} went {old['status']} -> {new['status']}")
+
+
+def check_registered(body: Any, before: dict[str, Any] | None, *, query_id: str, name: str, frequency: int,
+                     duration: int, inferred: bool = True) -> None:
+    """A registered query (halo-facts 7.4) and, given the previous observation, how it may change."""
+    expect(isinstance(body, dict), f"registered body is not an object: {body!r}")
+    status = body.get("status")
+    expect(status in REGISTERED_STATUSES, f"registered status {status!r} is not one of {REGISTERED_STATUSES}")
+    expect(body.get("id") == query_id and body.get("name") == name and body.get("registeredQueryType") == "query",
+           f"registered query fields not echoed: {body!r}")
+    expect(body.get("frequency") == frequency and body.get("duration") == duration, "frequency/duration not echoed")
+    created = when(body.get("createdAt"))
+    metrics = body.get("metrics")
+    expect(isinstance(metrics, dict), "registered query without metrics")
+    for key in REGISTERED_METRIC_COUNTS:
+        expect(isinstance(metrics.get(key, 0), int), f"metrics.{key} is not an integer")
+    expect(("completedAt" in body) == (status == "completed"), f"{status}: completedAt present={'completedAt' in body}")
+    if status == "completed" and inferred:  # the examples complete at about createdAt + duration
+        expect(when(body["completedAt"]) + timedelta(seconds=1) >= created + timedelta(seconds=duration),
+               "completed before createdAt + duration")
+    if body.get("lastHash") is not None:
+        expect(metrics.get("executionSucceededCount", 0) >= 1, "lastHash without a successful run")
+    details = body.get("lastErrorDetails")
+    if details is not None:
+        expect(details.get("errorType") in ERROR_TYPES and isinstance(details.get("errorCode"), int),
+               f"lastErrorDetails malformed: {details!r}")
+        expect(metrics.get("executionFailedCount", 0) >= 1, "lastErrorDetails without a failed run")
+    if before is None:
+        return
+    was = before["status"]
+    if was != "enabled":
+        expect(status == was, f"registered status {was} changed to {status}")
+    else:
+        expect(status != "initialisationFailedCacheError", "an enabled registered query failed to initialise")
+    for key in REGISTERED_METRIC_COUNTS:
+        expect(metrics.get(key, 0) >= before["metrics"].get(key, 0), f"metrics.{key} went down")
 
 
 def check_error(response: Any, statuses: tuple[int, ...], *, message: str | None = None) -> dict[str, Any]:
@@ -376,6 +416,17 @@ class Tracked:
     compared: bool = False
 
 
+@dataclass
+class TrackedRegistered:
+    id: str
+    kind: str
+    name: str
+    frequency: int
+    duration: int
+    last: dict[str, Any] | None = None
+    forgotten: bool = False
+
+
 class LifecycleContract(RuleBasedStateMachine):
     """Halo's async lifecycle, driven through ``target`` (see the module docstring)."""
 
@@ -387,6 +438,7 @@ class LifecycleContract(RuleBasedStateMachine):
         self.control = target.control() if target.has_control else None
         self.time = ControlTime(self.control) if self.control is not None else run.polling_time()
         self.queries: dict[str, Tracked] = {}
+        self.registered: dict[str, TrackedRegistered] = {}
         self.availability = "online"
         self.markers = 0
         self.now: datetime | None = None
@@ -426,6 +478,14 @@ class LifecycleContract(RuleBasedStateMachine):
     def teardown(self) -> None:
         if self.control is not None and not self.run.stopped:
             self.control.reset()
+        elif not self.run.stopped:
+            # No control plane to reset: cancel what this run registered so it stops running.
+            for query in self.registered.values():
+                if query.last is None or query.last["status"] == "enabled":
+                    try:
+                        self.request("DELETE", f"/queries/registered/{query.id}")
+                    except Stop:
+                        break
 
     @precondition(lambda self: len(self.queries) < self.run.max_queries)
     @rule(kind=st.sampled_from(sorted(SQL)), max_time_in_queue=st.sampled_from([None, 3_600_000, 0]),
@@ -600,6 +660,83 @@ class LifecycleContract(RuleBasedStateMachine):
                    f"queries never finished: {[(q.kind, q.last['status']) for q in pending if self._pending(q)]}")
         else:
             self.time.wait_until(lambda: not any(self._pending(self._poll_tracked(q)) for q in pending))
+
+    # -- registered queries (halo-facts 7) ---------------------------------------------
+    # Registering creates a recurring query at the site, so these rules run only where
+    # writes are allowed (the emulator, or a real Halo with --allow-writes); the machine
+    # cancels what it registered.
+    @precondition(lambda self: not self.target.read_only and len(self.registered) < 2)
+    @rule(kind=st.sampled_from(["patients", "bad"]), duration=st.sampled_from([60, 300]), cancel=st.booleans())
+    @guarded
+    def register(self, kind: str, duration: int, cancel: bool) -> None:
+        """Register a query; maybe cancel it straight away (a cancel must stick)."""
+        name = f"mock-halo contract {len(self.registered) + 1}"
+        body = {"name": name, "registeredQueryType": "query", "frequency": 60, "duration": duration,
+                "registerCommand": {"command": {"text": SQL[kind], "executionMode": "reader"}}}
+        response = self.request("POST", "/queries/registered", json=body)
+        expect(response.status_code in ((201,) if self.inferred else (201, 202)),
+               f"registered create answered {response.status_code}: {response.text[:300]}")
+        query_id = response.json().get("id")
+        expect(isinstance(query_id, str) and query_id not in self.registered, f"registered create gave id {query_id!r}")
+        self.registered[query_id] = TrackedRegistered(query_id, kind, name, 60, duration)
+        self._observe_registered(self.registered[query_id])
+        if cancel:
+            self._cancel(self.registered[query_id])
+
+    @precondition(lambda self: bool(self.registered))
+    @rule(data=st.data())
+    @guarded
+    def check_registered_result(self, data: Any) -> None:
+        """Its latest result exists once a run succeeded, and holds the rows of the same SQL."""
+        query = self.registered[data.draw(st.sampled_from(list(self.registered)))]
+        body = self._observe_registered(query)
+        if body is None:
+            return
+        response = self.request("GET", f"/queries/registered/{query.id}/results")
+        if body.get("lastHash") is None and response.status_code != 200:
+            # INFERENCE (halo-facts 7.6): no result before the first successful run.
+            check_error(response, (404,) if self.inferred else (400, 404))
+            return
+        expect(response.status_code == 200, f"registered result answered {response.status_code} although lastHash is set")
+        result = response.json()
+        rows = decode_rows(result.get("data"))
+        expect(result.get("rows") == len(rows) and isinstance(result.get("size"), int), "registered result rows/size mismatch")
+        expected = self._immediate_rows(query.kind)
+        if expected is not None and self.inferred:  # the practice data does not change under the emulator's runs
+            expect(rows == expected, f"registered result of {query.kind!r} differs from the immediate query's rows")
+
+    @precondition(lambda self: bool(self.registered))
+    @rule(data=st.data())
+    @guarded
+    def cancel_registered(self, data: Any) -> None:
+        self._cancel(self.registered[data.draw(st.sampled_from(list(self.registered)))])
+
+    def _cancel(self, query: TrackedRegistered) -> None:
+        before = self._observe_registered(query)
+        response = self.request("DELETE", f"/queries/registered/{query.id}")
+        if before is None or before["status"] != "enabled":
+            expect(response.status_code != 200, "cancelling a finished registered query answered 200")
+            return
+        expect(response.status_code == 204, f"cancel answered {response.status_code}: {response.text[:300]}")
+        after = self._observe_registered(query)
+        expect(after is None or after["status"] in ("cancelled", "completed"),
+               f"a cancelled registered query is {after and after['status']}")
+
+    def _observe_registered(self, query: TrackedRegistered) -> dict[str, Any] | None:
+        if query.forgotten:
+            return None
+        response = self.request("GET", f"/queries/registered/{query.id}")
+        if response.status_code == 404 and query.last is not None and query.last["status"] != "enabled":
+            check_error(response, (404,))  # a finished registration may be forgotten later
+            query.forgotten = True
+            return None
+        expect(response.status_code == 200, f"registered GET answered {response.status_code}: {response.text[:300]}")
+        body = response.json()
+        check_registered(body, query.last, query_id=query.id, name=query.name, frequency=query.frequency,
+                         duration=query.duration, inferred=self.inferred)
+        query.last = body
+        self.run.statuses_seen.add(f"registered:{body['status']}")
+        return body
 
     # -- observation -----------------------------------------------------------
     @staticmethod
