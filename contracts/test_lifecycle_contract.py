@@ -6,7 +6,8 @@ fetches their result pages and checks, on every observation: statuses are
 Halo's, transitions never go backwards, terminal statuses are sticky, the body
 fits its status (statusTiming, completedAt, result, errors), pages download only
 when successful and cached, their rows add up and equal the equivalent immediate
-query, results answer 410 after retention, errors use Halo's envelope.
+query, results answer 410 after retention, errors use Halo's envelope. Where writes
+are allowed it also registers (and cancels) recurring queries and checks those.
 
 With a control plane it moves the virtual clock, takes the site offline and
 forces failure statuses with scenario rules; without one it polls with

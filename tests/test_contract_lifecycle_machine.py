@@ -52,9 +52,9 @@ def polled() -> Iterator[tuple[Target, LifecycleRun]]:
 
 
 FAST = {"max_examples": 8, "stateful_step_count": 25}
-#: Bug hunts: no shrinking (the failure is what matters, not its minimal form).
-#: the flip shows as a terminal status changing, or as a status whose body still has completedAt.
+#: The flip shows as a terminal status changing, or as an uploading body that does not fit its status.
 FLIPPED = "changed to uploading|^uploading: "
+#: Bug hunts: no shrinking (the failure is what matters, not its minimal form).
 HUNT = {"max_examples": 100, "stateful_step_count": 25, "phases": [Phase.explicit, Phase.generate]}
 
 
