@@ -57,6 +57,8 @@ class Batch:
         self._now: tuple[datetime, datetime] | None = None
         #: The command's temporary tables and table variables that exist now: key -> object id.
         self.live: dict[str, int] = {}
+        #: Statement.sort_checks answers: check -> (conn.total_changes when asked, non-ASCII text found).
+        self.sort_cache: dict[str, tuple[int, bool]] = {}
 
     def now(self) -> tuple[datetime, datetime]:
         """The clock, read once per command (GETDATE() is constant within a statement)."""
@@ -131,7 +133,21 @@ class Batch:
         sql = statement.sql
         if statement.sql_unicode is not None and any(needs_unicode(v) for v in values):
             sql = statement.sql_unicode
+        elif statement.sql_sorted is not None and self._non_ascii(statement.sort_checks):
+            sql = statement.sql_sorted
         return self.conn.execute(sql, values)
+
+    def _non_ascii(self, checks: tuple[str, ...]) -> bool:
+        """Whether a column the statement sorts by holds non-ASCII text (cached until this connection writes)."""
+        stamp = self.conn.total_changes
+        for check in checks:
+            known = self.sort_cache.get(check)
+            if known is None or known[0] != stamp:
+                known = (stamp, self.conn.execute(check).fetchone() is not None)
+                self.sort_cache[check] = known
+            if known[1]:
+                return True
+        return False
 
     def statement(self, statement: Statement, variables: dict[str, Any], bound: BoundParameters) -> Result:
         """Run one translated statement (raw sqlite3 errors propagate)."""

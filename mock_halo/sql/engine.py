@@ -105,6 +105,7 @@ class SqliteEngine:
                 self._load()
             finally:
                 self._guard.trusted = False
+            self._batch.sort_cache.clear()  # the data changed without a counted write
             self._rng.seed(self._seed)
 
     def close(self) -> None:

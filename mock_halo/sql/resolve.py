@@ -44,6 +44,7 @@ class Source:
     table: Table | None
     columns: list[OutCol] | None  # None: not known statically
     aliased: bool = False
+    ref: exp.Expression | None = None  # the FROM item (an exp.Table once resolved)
 
     def find(self, name: str) -> OutCol | None:
         lowered = name.lower()
@@ -185,7 +186,7 @@ class Analyzer:
             info = self._tables.get(id(ref))
             if info is not None:
                 cols = [OutCol(c.name, c.kind, c.decl) for c in info.columns]
-                return Source(alias or info.name, info, cols, aliased=bool(alias))
+                return Source(alias or info.name, info, cols, aliased=bool(alias), ref=ref)
             cte = self._ctes.get(id(ref))
             if cte is not None:
                 return Source(alias or cte.alias, None, self.cte_outputs(cte), aliased=bool(alias))
@@ -291,6 +292,16 @@ class Analyzer:
         if column.table:
             raise errors.unbound_identifier(".".join(p for p in (column.db, column.table, name) if p))
         raise errors.invalid_column(name)
+
+    def column_source(self, column: exp.Column) -> Source | None:
+        """The source of the statement's own FROM a column reads (None: an outer query's, or not known)."""
+        scope = self.scope_of(column)
+        if scope is None or isinstance(scope, exp.SetOperation):
+            return None
+        for source in self.sources(scope):
+            if (self._qualifies(source, column) if column.table else True) and source.find(column.name) is not None:
+                return source
+        return None
 
     @staticmethod
     def _qualifies(source: Source, column: exp.Column) -> bool:

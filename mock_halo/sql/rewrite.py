@@ -37,6 +37,9 @@ class Rewriter:
         self.catalogue_name = catalogue_name
         self.params: list[str] = []
         self.written: dict[str, str] = {}
+        #: ORDER BY text columns marked ORDER_COLLATION, and the queries telling whether a column holds non-ASCII text
+        self.sort_marks: list[exp.Collate] = []
+        self.sort_checks: list[str] = []
 
     # -- helpers used by builtins ------------------------------------------------
     def kind(self, node: exp.Expression) -> Typed:
@@ -353,11 +356,35 @@ class Rewriter:
             aliased = None if key.table or select is None else next(
                 (p.this for p in select.expressions if isinstance(p, exp.Alias) and p.alias.lower() == key.name.lower()),
                 None)
-            if aliased is None or isinstance(aliased, exp.Column) or (
-                    isinstance(aliased, exp.Collate) and isinstance(aliased.this, exp.Column)):
-                return node  # a text column keeps its NOCASE collation (and its index)
+            if aliased is None or isinstance(aliased, exp.Column):
+                return self._sorted_column(node, key, key if aliased is None else aliased)
+            if isinstance(aliased, exp.Collate) and isinstance(aliased.this, exp.Column):
+                return node  # the collation written on the column
         node.set("this", exp.Collate(this=key if isinstance(key, (exp.Column, exp.Anonymous, exp.Paren)) else
                                      exp.Paren(this=key), expression=exp.Var(this="MH_CI")))
+        return node
+
+    def _sorted_column(self, node: exp.Ordered, key: exp.Expression, column: exp.Column) -> exp.Expression:
+        """ORDER BY a text column: NOCASE (and its index) while the column holds only ASCII text, where the two
+        orders agree; SQL Server's order (MH_CI: accented letters next to their base letter) once it does not.
+
+        The translator emits both variants; the batch picks one with the check query (its answer is cached until
+        the data changes). A column of a temporary table, CTE or derived table always sorts with MH_CI."""
+        source = self.analyzer.column_source(column)
+        ref = source.ref if source is not None else None
+        if source is None or source.table is None or not isinstance(ref, exp.Table) or ref.text("db") == TEMP_DB:
+            node.set("this", _nocase(key))
+            return node
+        table = exp.Table(this=exp.to_identifier(ref.name, quoted=True), db=exp.to_identifier(ref.text("db"),
+                                                                                              quoted=True))
+        name = exp.to_identifier(column.name, quoted=True).sql(dialect="sqlite")
+        check = (f"SELECT 1 FROM {table.sql(dialect='sqlite')} WHERE length({name}) <> length(CAST({name} AS BLOB)) "
+                 "LIMIT 1")
+        if check not in self.sort_checks:
+            self.sort_checks.append(check)
+        mark = exp.Collate(this=key, expression=exp.Var(this=ORDER_COLLATION))
+        self.sort_marks.append(mark)
+        node.set("this", mark)
         return node
 
     def avg(self, node: exp.Avg) -> exp.Expression:
@@ -384,6 +411,9 @@ def _nocase(node: exp.Expression) -> exp.Expression:
 #: with NOCASE (index-friendly, exact for ASCII) and with MH_CI (Unicode case folding, trailing spaces
 #: ignored), and the batch picks the second when a string value needs it (see ``needs_unicode``).
 PARAM_COLLATION = "MH_CIP"
+#: Collation marker for ORDER BY a text column (see ``Rewriter._sorted_column``).
+ORDER_COLLATION = "MH_CIO"
+TEMP_DB = "temp"  # the schema of temporary tables and table variables (mock_halo.sql.scratch.DB)
 
 
 def _collation_for(node: exp.Expression) -> str | None:

@@ -52,6 +52,10 @@ class Statement:
     #: The same statement comparing text columns with parameters under MH_CI (Unicode case folding),
     #: for values NOCASE would get wrong (non-ASCII, trailing spaces); None when nothing differs.
     sql_unicode: str | None = None
+    #: The same statement sorting its ORDER BY text columns with MH_CI (SQL Server's order for non-ASCII text),
+    #: run when one of ``sort_checks`` (queries for non-ASCII text in those columns) finds a row.
+    sql_sorted: str | None = None
+    sort_checks: tuple[str, ...] = ()
     #: UPDATE ... OUTPUT DELETED.x: the SELECT of the old rows (primary key first) run before the UPDATE,
     #: and for each output column (0 = DELETED / 1 = INSERTED, index into that side's values after the key)
     pre: Statement | None = None
@@ -154,13 +158,19 @@ class Translator:
             param_columns = _parameter_columns(_leftmost(statement))
         rewriter = Rewriter(analyzer, self.catalog.display[db])
         tree = rewriter.rewrite(statement)
-        sql_unicode = None
+        sql_unicode = sql_sorted = None
         marks = [c for c in tree.find_all(exp.Collate) if c.expression.name == PARAM_COLLATION]
+        for mark in rewriter.sort_marks:
+            mark.set("expression", exp.Var(this="MH_CI"))
         if marks:
             for mark in marks:
                 mark.set("expression", exp.Var(this="MH_CI"))
-            sql_unicode = generate(tree)
+            sql_unicode = generate(tree)  # also sorts with MH_CI: rare enough not to need a fourth variant
             for mark in marks:
+                mark.replace(mark.this)
+        if rewriter.sort_marks:
+            sql_sorted = generate(tree)
+            for mark in rewriter.sort_marks:
                 mark.replace(mark.this)
         sql = generate(tree)
         encoder = None
@@ -170,7 +180,8 @@ class Translator:
             sql=sql, verb=verb, params=tuple(rewriter.params),
             written=tuple(rewriter.written[k] for k in rewriter.params),
             encoder=encoder, target=_target(analyzer, statement), param_columns=param_columns,
-            returns_rows=returns_rows, sql_unicode=sql_unicode,
+            returns_rows=returns_rows, sql_unicode=sql_unicode, sql_sorted=sql_sorted,
+            sort_checks=tuple(rewriter.sort_checks),
         )
 
 
