@@ -241,12 +241,21 @@ def test_every_correction_still_applies():
 
 APP = create_app(make_settings())
 CONTROL = TestClient(APP)  # the control plane, to move the virtual clock
-with TestClient(APP) as _client:
-    TOKEN = _client.post(
+
+
+def desktop_token() -> str:
+    response = CONTROL.post(
         "/integrator/token",
         data={"grant_type": DESKTOP_GRANT, "device_id": DEVICE, "site_id": SITE},
         headers={"Ocp-Apim-Subscription-Key": KEY},
-    ).json()["access_token"]
+    )
+    assert response.status_code == 200, response.text
+    return response.json()["access_token"]
+
+
+#: The credentials generated requests carry; renewed per stateful scenario, whose clock moves
+#: (a long run would otherwise outlive the token's hour).
+CREDENTIALS = {"token": desktop_token()}
 
 #: Links Halo's document does not declare (schemathesis' own inference guesses the site id from a
 #: query id): the flows of our contract (contracts/openapi.yaml), by Halo's operationIds.
@@ -324,7 +333,7 @@ def prepare(case) -> dict[str, str]:
             case.body = {**case.body, "grant_type": DESKTOP_GRANT, "device_id": DEVICE, "site_id": SITE}
     else:
         case.path_parameters = {**(case.path_parameters or {}), "siteId": SITE}
-        wanted = {"Authorization": f"Bearer {TOKEN}", "DeviceId": DEVICE}
+        wanted = {"Authorization": f"Bearer {CREDENTIALS['token']}", "DeviceId": DEVICE}
         pick = len(json.dumps([case.body, case.path_parameters], default=str))
         if case.operation.path.endswith("{fhirParameters}") and _path_is_valid(case):
             case.path_parameters["fhirParameters"] = FHIR_URLS[pick % len(FHIR_URLS)]
@@ -383,6 +392,7 @@ class UpstreamWorkflow(schema.as_state_machine()):
 
     def setup(self) -> None:
         CONTROL.post("/_mock/reset")  # each scenario starts from a clean emulator, whatever ran before
+        CREDENTIALS["token"] = desktop_token()
         self.cancelled: set[str] = set()
 
     def get_call_kwargs(self, case) -> dict[str, Any]:
