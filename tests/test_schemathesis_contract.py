@@ -76,3 +76,29 @@ def test_a_stored_procedure_case_calls_a_procedure_from_the_pool():
     case = _case("/device/sites/{siteId}/queries/async", "POST", {"command": {"text": "x", "type": "storedProcedure"}})
     suite.prepare(case, fake_target("device", False))
     assert case.body["command"]["text"] in suite.PROCEDURES
+
+
+def test_a_search_with_a_json_body_is_a_documented_415():
+    # The FHIR facade answers it with an OperationOutcome in application/fhir+json; the contract
+    # listed the general envelope in application/json only (content-type check failed).
+    from schemathesis.specs.openapi.checks import (content_type_conformance, response_schema_conformance,
+                                                   status_code_conformance)
+    from starlette.testclient import TestClient
+
+    from mock_halo.app import create_app
+    from mock_halo.config import DEFAULT_SITE_IDS, DEFAULT_SUBSCRIPTION_KEY, load_settings
+
+    app = create_app(load_settings(env={}, overrides={"clock": "virtual", "patients": 10}))
+    site = DEFAULT_SITE_IDS[0]
+    with TestClient(app) as client:
+        token = client.post("/integrator/token", headers={"Ocp-Apim-Subscription-Key": DEFAULT_SUBSCRIPTION_KEY},
+                            data={"grant_type": "urn:halo-connect:oauth:device-token", "device_id": "d",
+                                  "site_id": site}).json()["access_token"]
+        schema = schemathesis.openapi.from_dict(resources.contract())
+        schema.app = app
+        case = schema["/device/sites/{siteId}/fhir/R4/{resource}/_search"]["POST"].Case(
+            path_parameters={"siteId": site, "resource": "Patient"}, body={"given": "x"}, media_type="application/json")
+        response = case.call(headers={"Authorization": f"Bearer {token}", "DeviceId": "d"})
+        assert response.status_code == 415
+        case.validate_response(response, checks=[status_code_conformance, content_type_conformance,
+                                                 response_schema_conformance])
