@@ -161,6 +161,15 @@ def patient_search_like_prefix(t):
 
 
 @case
+def postcode_text_compared_with_a_number(t):
+    """Data type precedence: the nvarchar POSTCODE converts to int ('2487' < '300' as text, not as numbers)."""
+    sql = ("SELECT InternalID FROM PATIENTS WHERE RECORDSTATUS = 1 AND (POSTCODE < 300 OR POSTCODE IN (2487, 2511)) "
+           "ORDER BY InternalID")
+    codes = {p["INTERNALID"]: int(p["POSTCODE"] or 0) for p in PATIENTS if p["POSTCODE"] is not None}
+    return sql, [{"InternalID": key} for key, code in sorted(codes.items()) if code < 300 or code in (2487, 2511)]
+
+
+@case
 def patient_three_part_name_nolock(t):
     sql = ("SELECT COUNT(*) AS n FROM BPSPatients.dbo.PATIENTS WITH (NOLOCK) "
            "WHERE RECORDSTATUS = 1 AND PATIENTSTATUS = 1")

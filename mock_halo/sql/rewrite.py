@@ -203,8 +203,10 @@ class Rewriter:
         return node
 
     def _to_number(self, node: exp.Expression, decl: str, other: K.Kind, other_decl: str) -> exp.Expression:
-        spec = ("bigint" if other_decl == "bigint" else "int") if other in (K.INT, K.BIT) else "float" if "float" in other_decl or "real" in other_decl \
-            else "decimal(38,10)"
+        if other in (K.INT, K.BIT):
+            spec = "bigint" if other_decl == "bigint" else "int"
+        else:
+            spec = "float" if "float" in other_decl or "real" in other_decl else "decimal(38,10)"
         if isinstance(node, exp.Literal):
             return exp.Literal.number(repr(convert.convert(node.this, spec, None, "varchar")))
         return self.call("convert", node, exp.Literal.string(spec), exp.Null(), exp.Literal.string(decl or "varchar"),
