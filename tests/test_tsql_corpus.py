@@ -170,6 +170,15 @@ def postcode_text_compared_with_a_number(t):
 
 
 @case
+def postcode_text_between_numbers(t):
+    """BETWEEN with int bounds converts the nvarchar POSTCODE too (as text, '300' would sort after '2500')."""
+    sql = "SELECT InternalID, POSTCODE FROM PATIENTS WHERE POSTCODE BETWEEN 300 AND 2500 ORDER BY InternalID"
+    return sql, [{"InternalID": p["INTERNALID"], "POSTCODE": p["POSTCODE"]}
+                 for p in sorted(PATIENTS, key=lambda p: p["INTERNALID"])
+                 if p["POSTCODE"] is not None and 300 <= int(p["POSTCODE"].strip() or 0) <= 2500]
+
+
+@case
 def patient_three_part_name_nolock(t):
     sql = ("SELECT COUNT(*) AS n FROM BPSPatients.dbo.PATIENTS WITH (NOLOCK) "
            "WHERE RECORDSTATUS = 1 AND PATIENTSTATUS = 1")

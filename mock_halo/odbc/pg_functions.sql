@@ -233,3 +233,48 @@ SELECT CASE
         + coalesce(nullif(trim(substr(trim(s), length(split_part(trim(s), ' ', 1)) + 1)), '')::time, time '00:00')
 END
 $$;
+
+-- SQL Server's conversion of a text value compared with a number (data type precedence: the text side
+-- converts, row by row): blanks are 0 for an int, a value that is not a whole number fails with 245, one
+-- too big for the type with 248; for a decimal anything but a number fails with 8114. src is the text's
+-- SQL Server type (nvarchar, varchar) as SQL Server's messages name it.
+CREATE OR REPLACE FUNCTION mock_halo.to_int(s text, src text, big boolean) RETURNS bigint
+LANGUAGE plpgsql IMMUTABLE AS $$
+DECLARE
+    v text := btrim(s, E' \t\r\n');
+    n numeric;
+BEGIN
+    IF s IS NULL THEN
+        RETURN NULL;
+    END IF;
+    IF v = '' THEN
+        RETURN 0;
+    END IF;
+    IF v !~ '^[+-]?[0-9]+$' THEN
+        RAISE EXCEPTION USING ERRCODE = 'MH245', MESSAGE = format(
+            'Conversion failed when converting the %s value ''%s'' to data type %s.', src, s,
+            CASE WHEN big THEN 'bigint' ELSE 'int' END);
+    END IF;
+    n := v::numeric;
+    IF (big AND (n < -9223372036854775808 OR n > 9223372036854775807))
+            OR (NOT big AND (n < -2147483648 OR n > 2147483647)) THEN
+        RAISE EXCEPTION USING ERRCODE = 'MH248', MESSAGE = format(
+            'The conversion of the %s value ''%s'' overflowed an %s column.', src, s,
+            CASE WHEN big THEN 'bigint' ELSE 'int' END);
+    END IF;
+    RETURN n::bigint;
+END
+$$;
+
+CREATE OR REPLACE FUNCTION mock_halo.to_numeric(s text, src text) RETURNS numeric
+LANGUAGE plpgsql IMMUTABLE AS $$
+BEGIN
+    IF s IS NULL THEN
+        RETURN NULL;
+    END IF;
+    IF btrim(s, E' \t\r\n') !~ '^[+-]?([0-9]+\.?[0-9]*|\.[0-9]+)$' THEN
+        RAISE EXCEPTION USING ERRCODE = 'MH814', MESSAGE = format('Error converting data type %s to numeric.', src);
+    END IF;
+    RETURN btrim(s, E' \t\r\n')::numeric;
+END
+$$;

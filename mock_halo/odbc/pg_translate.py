@@ -65,7 +65,7 @@ from mock_halo.sql.translate import (
 from .pg_load import SUPPORT_SCHEMA, schema_name
 
 _MARK = re.compile(r"__mh_p(\d+)__")
-_INTEGER_TEXT = re.compile(r"^\s*[+-]?\d+\s*$")
+_PRECEDES_TEXT = frozenset({K.INT, K.DEC})  # types text converts to when compared with them
 _STRINGISH = frozenset({K.STR, K.NULL, K.UNKNOWN})
 _COMPARISONS = (exp.EQ, exp.NEQ, exp.GT, exp.GTE, exp.LT, exp.LTE)
 _INTERVAL_UNITS = {
@@ -344,14 +344,14 @@ class PgRewriter:
                 node.this.set("table", None)  # PostgreSQL's SET takes bare column names
             return node
         left, right = node.this, node.expression
-        (lk, _), (rk, _) = self.kind(left), self.kind(right)
+        (lk, ld), (rk, rd) = self.kind(left), self.kind(right)
         if lk in _STRINGISH and rk in _STRINGISH and K.STR in (lk, rk):
             node.set("this", _ci(_rtrim(left)))
             node.set("expression", _ci(_rtrim(right)))
-        elif lk == K.INT and isinstance(right, exp.Literal) and right.is_string:
-            node.set("expression", self._int_literal(right))
-        elif rk == K.INT and isinstance(left, exp.Literal) and left.is_string:
-            node.set("this", self._int_literal(left))
+        elif lk == K.STR and rk in _PRECEDES_TEXT:  # data type precedence: the text side converts, row by row
+            node.set("this", self._to_number(left, ld, rk, rd))
+        elif rk == K.STR and lk in _PRECEDES_TEXT:
+            node.set("expression", self._to_number(right, rd, lk, ld))
         else:
             node.set("this", self.implicit(left, rk))
             node.set("expression", self.implicit(right, lk))
@@ -366,18 +366,55 @@ class PgRewriter:
                   K.GUID: "UUID", K.TIME: "TIME"}.get(other)
         return node if target is None else _cast(exp.Anonymous(this="TRIM", expressions=[node]), target)
 
-    @staticmethod
-    def _int_literal(literal: exp.Literal) -> exp.Expression:
-        if not _INTEGER_TEXT.match(literal.this):
-            raise errors.conversion_failed(literal.this, "varchar", "int")
-        return exp.Literal.number(literal.this.strip())
+    def _to_number(self, node: exp.Expression, decl: str, other: K.Kind, other_decl: str) -> exp.Expression:
+        """Text compared with a number, as SQL Server converts it: to int (bigint if the number is one), or to
+        numeric; '' is 0 for an int; 245 / 248 / 8114 with SQL Server's messages (mock_halo.to_int/to_numeric).
+        A string literal converts now, as the embedded engine does."""
+        big = other == K.INT and other_decl == "bigint"
+        if isinstance(node, exp.Literal):
+            spec = ("bigint" if big else "int") if other == K.INT else "decimal(38,10)"
+            return exp.Literal.number(repr(convert.convert(node.this, spec, None, "varchar")))
+        src = exp.Literal.string(K.split_decl(decl)[0] if decl else "varchar")
+        text = _cast(node, "TEXT")
+        if other == K.INT:
+            return self.fn("to_int", text, src, exp.Boolean(this=big))
+        return self.fn("to_numeric", text, src)
+
+    def _number_among(self, nodes: list[exp.Expression]) -> tuple[K.Kind, str] | None:
+        """The number type text compared with all of ``nodes`` converts to: a decimal wins over an int, a bigint
+        over an int; None when no number is among them."""
+        numbers = [typed for typed in map(self.kind, nodes) if typed[0] in _PRECEDES_TEXT]
+        decimal = next((typed for typed in numbers if typed[0] == K.DEC), None)
+        return decimal or next((typed for typed in numbers if typed[1] == "bigint"), None) or \
+            (numbers[0] if numbers else None)
+
+    def between(self, node: exp.Between) -> exp.Expression:
+        kind, decl = self.kind(node.this)
+        bounds = {key: node.args[key] for key in ("low", "high")}
+        number = self._number_among(list(bounds.values())) if kind == K.STR else (kind, decl) \
+            if kind in _PRECEDES_TEXT else None
+        if number is None:
+            return node
+        if kind == K.STR:
+            node.set("this", self._to_number(node.this, decl, *number))
+        for key, bound in bounds.items():
+            if self.kind(bound)[0] == K.STR:
+                node.set(key, self._to_number(bound, self.kind(bound)[1], *number))
+        return node
 
     def in_(self, node: exp.In) -> exp.Expression:
         kind, _ = self.kind(node.this)
         if not node.expressions:
             return node
         kinds = {self.kind(e)[0] for e in node.expressions} - {K.NULL}
-        if kind == K.STR and kinds <= {K.STR, K.UNKNOWN}:
+        number = self._number_among(node.expressions) if kind == K.STR else self.kind(node.this) \
+            if kind in _PRECEDES_TEXT else None
+        if number is not None:  # data type precedence: the text values convert to the number type
+            if kind == K.STR:
+                node.set("this", self._to_number(node.this, self.kind(node.this)[1], *number))
+            node.set("expressions", [self._to_number(e, self.kind(e)[1], *number) if self.kind(e)[0] == K.STR else e
+                                     for e in node.expressions])
+        elif kind == K.STR and kinds <= {K.STR, K.UNKNOWN}:
             node.set("this", _ci(_rtrim(node.this)))
             node.set("expressions", [_ci(_rtrim(e)) for e in node.expressions])
         elif kind == K.STR and len(kinds) == 1:
@@ -791,7 +828,7 @@ _HANDLERS = {
     exp.Cast: PgRewriter.cast, exp.TryCast: PgRewriter.cast, exp.Convert: PgRewriter.cast,
     exp.Add: PgRewriter.add, exp.Sub: PgRewriter.sub, exp.Mul: PgRewriter.arithmetic,
     exp.Div: PgRewriter.arithmetic, exp.Mod: PgRewriter.arithmetic,
-    exp.In: PgRewriter.in_, exp.Like: PgRewriter.like, exp.Escape: PgRewriter.like,
+    exp.In: PgRewriter.in_, exp.Between: PgRewriter.between, exp.Like: PgRewriter.like, exp.Escape: PgRewriter.like,
     exp.Collate: PgRewriter.collate, exp.Avg: PgRewriter.avg, exp.Sum: PgRewriter.sum, exp.Count: PgRewriter.count,
     exp.Window: PgRewriter.window, exp.Ordered: PgRewriter.ordered,
     exp.Upper: _simple("upper"), exp.Lower: _simple("lower"), exp.Trim: _simple("trim"),

@@ -81,6 +81,10 @@ SQLSTATE_NUMBERS: dict[str, int] = {
     "40P01": 1205,  # deadlock_detected
     "25P02": 3930,  # in_failed_sql_transaction: the transaction cannot be committed
     "53": 701,  # insufficient resources: There is insufficient system memory
+    # raised by pg_functions.sql with SQL Server's own message (text compared with a number)
+    "MH245": 245,  # Conversion failed when converting the nvarchar value '...' to data type int.
+    "MH248": 248,  # The conversion of the nvarchar value '...' overflowed an int column.
+    "MH814": 8114,  # Error converting data type nvarchar to numeric.
 }
 
 Clock = Callable[[], datetime]

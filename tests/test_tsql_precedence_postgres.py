@@ -1,0 +1,67 @@
+"""tests/test_tsql_precedence.py (text compared with a number) on a real PostgreSQL.
+
+Its tests are imported, not copied, and run here with ``engine`` a :class:`Twin`: every statement runs on
+PostgreSQL and on the embedded engine, which must give the same bytes (``data``, column names, row
+count), or both the same SQL Server error number; the test's own assertions then check PostgreSQL's
+answer against the expectations derived from the raw rows.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Iterator
+
+import pytest
+
+import test_tsql_corpus as corpus
+import test_tsql_precedence as precedence
+from pg_support import pg_dsn  # noqa: F401 - a fixture
+from test_tsql_corpus_postgres import corpus_dsn, embedded, own_database, pg_engine  # noqa: F401 - fixtures
+from mock_halo.sql import SqlError
+
+#: The precedence module's tests, collected here too (with this module's ``engine``).
+TESTS = {name: fn for name, fn in vars(precedence).items()
+         if name.startswith("test_") and callable(fn) and fn.__module__ == precedence.__name__}
+globals().update(TESTS)
+
+
+class Twin:
+    """An engine that runs each command on PostgreSQL and on the embedded engine and insists they agree."""
+
+    def __init__(self, postgres, embedded) -> None:
+        self.postgres, self.embedded = postgres, embedded
+
+    def execute(self, command):
+        try:
+            same = self.embedded.execute(command)
+        except SqlError as expected:
+            with pytest.raises(SqlError) as caught:
+                self.postgres.execute(command)
+            assert caught.value.number == expected.number, (command.text, caught.value, expected)
+            raise caught.value from None
+        got = self.postgres.execute(command)
+        assert (got.data, got.columns, got.rows) == (same.data, same.columns, same.rows), command.text
+        return got
+
+
+@pytest.fixture(scope="module")
+def engine(pg_engine, embedded) -> Iterator[Twin]:  # noqa: F811 - fixtures
+    yield Twin(pg_engine, embedded)
+
+
+def test_every_precedence_test_runs_here():
+    assert len(TESTS) >= 8 and all(globals()[name] is fn for name, fn in TESTS.items())
+
+
+def test_the_twin_notices_a_difference(pg_engine, embedded):  # noqa: F811 - fixtures
+    """The comparison can fail: two statements with different answers are caught."""
+    class Shifted:
+        def execute(self, command):
+            return pg_engine.execute(dataclasses.replace(command, text=command.text.replace("< 300", "< 3000")))
+
+    with pytest.raises(AssertionError):
+        precedence.rows(Twin(Shifted(), embedded), "SELECT INTERNALID FROM PATIENTS WHERE POSTCODE < 300")
+
+
+def test_fixture_is_the_corpus():
+    assert precedence.PATIENTS is corpus.T["PATIENTS"]
