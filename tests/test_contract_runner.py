@@ -224,6 +224,19 @@ def test_cli_runs_the_suite_in_process_with_progress_and_junit(tmp_path: Path) -
     assert int(suite.get("skipped")) >= 1 and int(suite.get("tests")) > int(suite.get("skipped"))
 
 
+def test_cli_runs_the_schemathesis_part_on_the_desktop_prefix() -> None:
+    # The in-process suite of this test run covers /device; the desktop operations (their own
+    # operationIds and links) get the same stateless and stateful schemathesis run here, once.
+    result = run_cli("--api", "desktop", "-k", "basics or schemathesis")
+    out = result.stdout
+    assert result.returncode == 0, out + result.stderr
+    assert "api prefix      /desktop" in out
+    for name in ("test_the_contract_covers_the_target_api", "test_target_honours_the_contract",
+                 "test_links_drive_the_stateful_phase"):
+        assert f"PASS  test_schemathesis.py::{name}" in out, out
+    assert "FAIL" not in out and "SKIP" not in out, out
+
+
 def test_cli_against_the_emulator_posing_as_halo(halo_server) -> None:
     result = run_cli(
         "--target", "halo", "-k", "test_basics and (token or fhir)",
