@@ -634,6 +634,8 @@ def _rtrim(node: exp.Expression) -> exp.Expression:
         return exp.Literal.string(node.this.rstrip(" "))
     if isinstance(node, exp.Null):
         return node
+    if isinstance(node, exp.Var) and _MARK.fullmatch(node.name):  # a parameter, bound as whatever type it was sent
+        node = _cast(node, "TEXT")
     return exp.Anonymous(this="RTRIM", expressions=[node])
 
 
