@@ -17,6 +17,10 @@ turns the typed T-SQL tree into PostgreSQL over the schemas written by
 * case-insensitive comparisons: columns are ``citext``; expressions compared
   with each other are cast to ``citext``; ``LIKE`` is ``ILIKE`` without an
   escape character;
+* data type precedence: text compared with an int/decimal (``=``, ``<``, ``IN``,
+  ``BETWEEN``) converts row by row with ``mock_halo.to_int``/``to_numeric``
+  (``''`` is 0 for an int; 245/248/8114 with SQL Server's messages), a string
+  literal at translation time, as the embedded engine does;
 * built-ins: ``DATEADD`` -> interval arithmetic; ``DATEDIFF``/``DATEPART``/
   ``DATENAME``/``EOMONTH``/``CHARINDEX``/``REPLACE``/``CONVERT`` styles ->
   ``mock_halo.*`` SQL functions; ``ISNULL`` -> ``COALESCE``; ``LEN`` ->
