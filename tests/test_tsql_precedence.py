@@ -60,6 +60,11 @@ def test_fixture_has_what_the_cases_need():
     ("POSTCODE BETWEEN 2490 AND 2510", lambda code: 2490 <= code <= 2510),
     ("POSTCODE BETWEEN 300 AND '2500'", lambda code: 300 <= code <= 2500),
     ("INTERNALID < POSTCODE", lambda code: True),  # every id is below every postcode in the fixture
+    ("2511 IN (POSTCODE, '7')", lambda code: code == 2511),  # a number among text items: the items convert
+    ("' 7 ' = 7", lambda code: True),  # a string literal against a number converts too (spaces allowed)
+    ("'2.5' = 2.5", lambda code: True),
+    ("7 IN ('7', 8)", lambda code: True),
+    ("'7' = 8", lambda code: False),
 ])
 def test_text_column_against_a_number_compares_numbers(engine, where, predicate):
     got = rows(engine, f"SELECT INTERNALID FROM PATIENTS WHERE {where} ORDER BY INTERNALID")
@@ -104,6 +109,8 @@ def test_text_that_is_not_a_number_fails_with_245(engine):
     assert found and found.group(1) in {p["FIRSTNAME"] for p in PATIENTS}
     assert _error(engine, "SELECT INTERNALID FROM PATIENTS WHERE SURNAME IN (1, 2)").number == 245
     assert _error(engine, "SELECT 1 AS x WHERE 'abc' > 1").number == 245  # a literal fails before running
+    assert _error(engine, "SELECT 1 AS x WHERE 7 IN (8, 'seven')").number == 245
+    assert _error(engine, "SELECT INTERNALID FROM PATIENTS WHERE 7 IN (8, SURNAME)").number == 245
 
 
 def test_text_too_big_for_an_int_fails_with_248(engine):

@@ -221,9 +221,9 @@ class Rewriter:
             return node
         left, right = node.this, node.expression
         (lk, ld), (rk, rd) = self.kind(left), self.kind(right)
-        if lk == K.STR and rk in _PRECEDES_TEXT and not _string_literal(left):
+        if lk == K.STR and rk in _PRECEDES_TEXT:
             left = self._to_number(left, ld, rk, rd)  # data type precedence: the text side converts
-        elif rk == K.STR and lk in _PRECEDES_TEXT and not _string_literal(right):
+        elif rk == K.STR and lk in _PRECEDES_TEXT:
             right = self._to_number(right, rd, lk, ld)
         elif {lk, rk} == {K.DATE, K.DATETIME}:
             if lk == K.DATE:
@@ -253,7 +253,11 @@ class Rewriter:
             node.set("expressions", [self._to_number(e, self.kind(e)[1], *number) if self.kind(e)[0] == K.STR else e
                                      for e in node.expressions])
         elif node.expressions:
-            node.set("expressions", [self.normalised(e, kind, decl) for e in node.expressions])
+            # A number among text items: each text item converts to the number (data type precedence).
+            node.set("expressions", [
+                self._to_number(e, self.kind(e)[1], kind, decl)
+                if kind in _PRECEDES_TEXT and self.kind(e)[0] == K.STR else self.normalised(e, kind, decl)
+                for e in node.expressions])
             if kind == K.STR and not isinstance(node.this, exp.Column):
                 node.set("this", _nocase(node.this))
             elif kind == K.STR:
