@@ -37,7 +37,7 @@ from mock_halo.odbc import errors as odbc_errors
 from mock_halo.odbc.pool import ConnectionPool, PooledConnection
 from mock_halo.sql import dates, errors, params
 from mock_halo.sql import kinds as K
-from mock_halo.sql.batch import modelled_ms
+from mock_halo.sql.batch import Result, outcome
 from mock_halo.sql.encode import Encoder
 from mock_halo.sql.errors import ParameterError, SqlError
 from mock_halo.sql.model import SqlCommand, SqlOutcome
@@ -45,7 +45,6 @@ from mock_halo.sql.model import SqlCommand, SqlOutcome
 log = logging.getLogger("mock_halo.odbc")
 
 RESET_POLICIES = ("keep", "reload")
-_NO_ROWS = b"[]"
 
 
 @dataclass(frozen=True)
@@ -55,15 +54,6 @@ class Route:
     catalogue: str
     pool: ConnectionPool
     database: str | None = None
-
-
-@dataclass
-class Result:
-    """One result set (``rows`` with an ``encoder``) or one row count (``rows`` None)."""
-
-    encoder: Encoder | None
-    rows: list[tuple[Any, ...]] | None
-    affected: int = -1
 
 
 Call = tuple[str, Sequence[Any]]
@@ -125,26 +115,6 @@ def collect(cursor: Any) -> list[Result]:
             results.append(Result(None, None, cursor.rowcount if cursor.rowcount is not None else -1))
         if not cursor.nextset():
             return results
-
-
-def outcome(command: SqlCommand, results: Sequence[Result], parameters: list[dict[str, Any]]) -> SqlOutcome:
-    """The embedded engine's shaping rules: first result set for ``reader``, first value for ``scalar``."""
-    changed = [r.affected for r in results if r.rows is None and r.affected >= 0]
-    affected = sum(changed) if changed else -1
-    sets = [r for r in results if r.rows is not None and r.encoder is not None]
-    first = sets[0] if sets else None
-    columns = list(first.encoder.names) if first else []
-    read = len(first.rows) if first else 0
-    mode = command.execution_mode
-    if mode == "nonQuery" or first is None:
-        rows, data = 0, _NO_ROWS
-    elif mode == "scalar":
-        rows, data = first.encoder.scalar(first.rows)
-        columns = columns[:1]
-    else:
-        rows, data = read, first.encoder.encode(first.rows)
-    return SqlOutcome(rows=rows, data=data, rows_affected=affected, parameters=parameters,
-                      columns=columns, execution_ms=modelled_ms(read, affected))
 
 
 # -- the engine ---------------------------------------------------------------------------

@@ -42,7 +42,28 @@ class Result:
 
     encoder: Encoder | None
     rows: list[tuple[Any, ...]] | None
-    affected: int
+    affected: int = -1
+
+
+def outcome(command: SqlCommand, results: Sequence[Result], parameters: list[dict[str, Any]]) -> SqlOutcome:
+    """Shape a command's results for its mode: the first result set (``reader``), its first value
+    (``scalar``) or none (``nonQuery``); rows affected summed over the statements that wrote."""
+    changed = [r.affected for r in results if r.rows is None and r.affected >= 0]
+    affected = sum(changed) if changed else -1
+    sets = [r for r in results if r.rows is not None and r.encoder is not None]
+    first = sets[0] if sets else None
+    columns = list(first.encoder.names) if first else []
+    read = len(first.rows) if first else 0
+    mode = command.execution_mode
+    if mode == "nonQuery" or first is None:
+        rows, data = 0, _NO_ROWS
+    elif mode == "scalar":
+        rows, data = first.encoder.scalar(first.rows)
+        columns = columns[:1]
+    else:
+        rows, data = read, first.encoder.encode(first.rows)
+    return SqlOutcome(rows=rows, data=data, rows_affected=affected, parameters=parameters,
+                      columns=columns, execution_ms=modelled_ms(read, affected))
 
 
 class Batch:
@@ -93,7 +114,7 @@ class Batch:
         finally:
             if script.scratch or self.live:
                 self.drop_all()
-        return self._outcome(command, interpreter.results, echo(command.parameters, variables, return_value))
+        return outcome(command, interpreter.results, echo(command.parameters, variables, return_value))
 
     def run_procedure(self, fn: procedures.Procedure, name: str, command: SqlCommand,
                       bound: BoundParameters) -> SqlOutcome:
@@ -110,7 +131,7 @@ class Batch:
             if isinstance(exc, sqlite3.Error):
                 raise map_sqlite_error(exc, None, self.guard) from None
             raise
-        return self._outcome(command, results, echo(command.parameters, outputs, return_value))
+        return outcome(command, results, echo(command.parameters, outputs, return_value))
 
     def values(self, statement: Statement, variables: dict[str, Any]) -> tuple[Any, ...]:
         values = []
@@ -275,25 +296,6 @@ class Batch:
         if result.rows_affected >= 0 or not results:
             results.append(Result(None, None, result.rows_affected))
         return results, result.return_value
-
-    @staticmethod
-    def _outcome(command: SqlCommand, results: Sequence[Result], parameters: list[dict[str, Any]]) -> SqlOutcome:
-        changed = [r.affected for r in results if r.rows is None and r.affected >= 0]
-        affected = sum(changed) if changed else -1
-        sets = [r for r in results if r.rows is not None and r.encoder is not None]
-        first = sets[0] if sets else None
-        columns = list(first.encoder.names) if first else []
-        read = len(first.rows) if first else 0
-        mode = command.execution_mode
-        if mode == "nonQuery" or first is None:
-            rows, data = 0, _NO_ROWS
-        elif mode == "scalar":
-            rows, data = first.encoder.scalar(first.rows)
-            columns = columns[:1]
-        else:
-            rows, data = read, first.encoder.encode(first.rows)
-        return SqlOutcome(rows=rows, data=data, rows_affected=affected, parameters=parameters,
-                          columns=columns, execution_ms=modelled_ms(read, affected))
 
 
 def _encoder_for_table(cursor: sqlite3.Cursor, statement: Statement) -> Encoder:
