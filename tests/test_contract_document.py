@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import copy
 import json
-import os
 from collections.abc import Iterator
 from functools import cache
 from pathlib import Path
@@ -26,8 +25,7 @@ from schemathesis.core.transport import Response
 
 ROOT = Path(__file__).resolve().parents[1]
 CONTRACT = ROOT / "contracts" / "openapi.yaml"
-REFERENCE = Path(os.environ.get("MOCK_HALO_REFERENCE_DIR", ROOT.parent / "shared" / "reference"))
-UPSTREAM_DESKTOP = REFERENCE / "upstream" / "halo-desktop-openapi-26.619.json"
+UPSTREAM_DESKTOP = ROOT / "contracts" / "upstream" / "halo-desktop-openapi-26.619.json"
 
 METHODS = ("get", "put", "post", "delete", "patch", "head", "options", "trace")
 PREFIXES = ("/device/", "/desktop/")
@@ -54,8 +52,6 @@ def _upstream_text() -> str:
 
 
 def upstream() -> dict[str, Any]:
-    if not UPSTREAM_DESKTOP.exists():
-        pytest.skip(f"Halo's Desktop OpenAPI document is not at {UPSTREAM_DESKTOP} (set MOCK_HALO_REFERENCE_DIR)")
     return json.loads(_upstream_text())
 
 

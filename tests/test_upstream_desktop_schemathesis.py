@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import copy
 import json
-import os
 from collections.abc import Callable
 from functools import cache
 from pathlib import Path
@@ -34,13 +33,8 @@ from starlette.testclient import TestClient
 from mock_halo.app import create_app
 
 ROOT = Path(__file__).resolve().parents[1]
-REFERENCE = Path(os.environ.get("MOCK_HALO_REFERENCE_DIR", ROOT.parent / "shared" / "reference"))
-UPSTREAM_DESKTOP = REFERENCE / "upstream" / "halo-desktop-openapi-26.619.json"
+UPSTREAM_DESKTOP = ROOT / "contracts" / "upstream" / "halo-desktop-openapi-26.619.json"
 
-pytestmark = pytest.mark.skipif(
-    not UPSTREAM_DESKTOP.exists(),
-    reason=f"Halo's Desktop OpenAPI document is not at {UPSTREAM_DESKTOP} (set MOCK_HALO_REFERENCE_DIR)",
-)
 
 DESKTOP_GRANT = "urn:halo-connect:oauth:desktop-token"
 SITE_PATHS = "/desktop/sites/{siteId}"
