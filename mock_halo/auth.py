@@ -7,6 +7,7 @@ virtual clock past a token's lifetime instead of waiting for it.
 
 from __future__ import annotations
 
+import secrets
 from collections import OrderedDict
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -64,7 +65,10 @@ class TokenService:
         self._settings = settings
         self._clock = clock
         self._ids = ids
-        self._secret = settings.effective_jwt_secret
+        # A configured secret, or a fresh random one: nothing a caller can learn
+        # (the seed, the config) lets it mint tokens. Tokens then last as long
+        # as the process, or across restarts when the secret is configured.
+        self._secret = settings.jwt_secret or secrets.token_hex(32)
         # Verified tokens, so the hot path skips signature checks; expiry is
         # still judged on every use because the clock moves.
         self._verified: OrderedDict[str, DeviceToken] = OrderedDict()

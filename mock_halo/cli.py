@@ -107,6 +107,9 @@ def _serve(args: argparse.Namespace) -> int:
     gc.freeze()
     config = uvicorn.Config(app, host=settings.host, port=settings.port, log_level=settings.log_level, access_log=False)
     server = uvicorn.Server(config)
+    warning = network_warning(settings)
+    if warning and args.quiet:  # the banner carries it otherwise
+        print(warning, file=sys.stderr, flush=True)
     if not args.quiet:
         _on_started(server, lambda port: print(banner(settings, port, time.perf_counter() - started), flush=True))
     server.run()
@@ -130,6 +133,25 @@ def _on_started(server, callback) -> None:
     server.startup = startup
 
 
+def is_loopback_host(host: str) -> bool:
+    return host in ("localhost", "::1") or host.startswith("127.")
+
+
+def network_warning(settings: Settings) -> str | None:
+    """A loud warning for an emulator other machines can reach without an admin token."""
+    if is_loopback_host(settings.host) or settings.admin_token:
+        return None
+    return "\n".join([
+        "!" * 78,
+        f"!! WARNING: mock-halo listens on {settings.host}, so other machines can reach it, and no",
+        "!! admin token is set. Its /_mock control plane stays closed to them (403), but they can",
+        "!! use the Halo API with the subscription key (the default one is published in the README).",
+        "!! Set MOCK_HALO_ADMIN_TOKEN (admin_token) to open /_mock to callers sending",
+        "!! 'Authorization: Bearer <token>', and MOCK_HALO_SUBSCRIPTION_KEY to a key of your own.",
+        "!" * 78,
+    ])
+
+
 def banner(settings: Settings, port: int, elapsed_s: float) -> str:
     host = settings.host if settings.host not in ("0.0.0.0", "::") else "127.0.0.1"
     base = f"http://{host}:{port}"
@@ -147,6 +169,9 @@ def banner(settings: Settings, port: int, elapsed_s: float) -> str:
     for site in settings.sites:
         state = "paired" if site.id in integrator.sites else "NOT paired (403)"
         lines.append(f"    {site.id}  {site.pms_type:<12} {site.name}  [{site.availability}, {state}]")
+    warning = network_warning(settings)
+    if warning:
+        lines += ["", warning]
     lines += [
         "",
         "  Try it (device token, then an immediate query):",

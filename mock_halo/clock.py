@@ -25,6 +25,14 @@ WallSource = Callable[[], float]
 #: patients waiting and with the doctor "now".
 DEFAULT_EPOCH = datetime(2026, 1, 4, 23, 0, 0, tzinfo=UTC)
 
+#: The range the clock may show. Every instant the emulator derives from now
+#: (token expiry, retention, registered schedules, scenario phases, all capped
+#: well below a century) then stays far from the year 9999, where Python's
+#: datetime ends; a request can never push the shared clock somewhere every
+#: later request would fail.
+EARLIEST = datetime(1970, 1, 1, tzinfo=UTC)
+LATEST = datetime(2200, 1, 1, tzinfo=UTC)
+
 
 class Clock:
     """Time source: ``now() = anchor + (wall - wall_anchor) * speed``."""
@@ -39,7 +47,7 @@ class Clock:
             raise ValueError("clock speed cannot be negative")
         self._wall = wall
         self._lock = threading.Lock()
-        self._anchor = _aware(start) if start is not None else datetime.fromtimestamp(wall(), UTC)
+        self._anchor = in_range(as_utc(start)) if start is not None else datetime.fromtimestamp(wall(), UTC)
         self._wall_anchor = wall()
         self._speed = float(speed)
         self._listeners: list[Callable[[datetime], None]] = []
@@ -63,7 +71,10 @@ class Clock:
         if self._speed == 0.0:
             return self._anchor
         elapsed = (self._wall() - self._wall_anchor) * self._speed
-        return self._anchor + timedelta(seconds=elapsed)
+        if elapsed >= _SPAN_SECONDS:  # a fast clock left running for ages stops at the end of the range
+            return LATEST
+        now = self._anchor + timedelta(seconds=elapsed)
+        return now if now <= LATEST else LATEST
 
     @property
     def speed(self) -> float:
@@ -81,28 +92,35 @@ class Clock:
         if delta < timedelta(0):
             raise ValueError("the clock cannot move backwards")
         with self._lock:
-            try:
-                moved = self._now_locked() + delta
-            except OverflowError:
-                raise ValueError("that would move the clock past the year 9999") from None
-            self._anchor = moved
+            current = self._now_locked()
+            if delta > LATEST - current:
+                raise ValueError(
+                    f"that would move the clock past {format_timestamp(LATEST)}, the latest instant it can show "
+                    f"(now {format_timestamp(current)})"
+                )
+            self._anchor = current + delta
             self._wall_anchor = self._wall()
             now = self._anchor
         self._notify(now)
         return now
 
-    def set(self, instant: datetime) -> datetime:
-        """Jump to ``instant``, which must not be earlier than now."""
-        instant = _aware(instant)
+    def set(self, instant: datetime, *, backwards: bool = False) -> datetime:
+        """Jump to ``instant``: not earlier than now unless ``backwards`` is asked for.
+
+        Listeners hear a forward move only; whoever moves the clock back must
+        put its own state right (the emulator forgets every query first).
+        """
+        instant = in_range(as_utc(instant))
         with self._lock:
             current = self._now_locked()
-            if instant < current:
+            if instant < current and not backwards:
                 raise ValueError(
                     f"the clock cannot move backwards (now {format_timestamp(current)})"
                 )
             self._anchor = instant
             self._wall_anchor = self._wall()
-        self._notify(instant)
+        if instant >= current:
+            self._notify(instant)
         return instant
 
     def set_speed(self, speed: float) -> None:
@@ -126,6 +144,19 @@ class Clock:
             listener(now)
 
 
+_SPAN_SECONDS = (LATEST - EARLIEST).total_seconds()
+
+
+def in_range(instant: datetime) -> datetime:
+    """``instant`` if the clock may show it, else a ValueError naming the range."""
+    if not EARLIEST <= instant <= LATEST:
+        raise ValueError(
+            f"{instant.isoformat()} is outside the clock's range "
+            f"{format_timestamp(EARLIEST)} to {format_timestamp(LATEST)}"
+        )
+    return instant
+
+
 def _seconds(value: float) -> timedelta:
     """``value`` seconds as a timedelta; ValueError (not OverflowError) when out of range."""
     try:
@@ -137,7 +168,7 @@ def _seconds(value: float) -> timedelta:
         raise ValueError(f"duration out of range: {value!r}") from None
 
 
-def _aware(value: datetime) -> datetime:
+def as_utc(value: datetime) -> datetime:
     return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
 
 
@@ -162,7 +193,10 @@ _SECOND_PREFIXES: dict[tuple[int, int, int, int, int, int], str] = {}
 def parse_timestamp(text: str) -> datetime:
     """Parse an ISO 8601 instant (``Z`` or an offset; naive means UTC)."""
     value = datetime.fromisoformat(text.strip().replace("Z", "+00:00").replace("z", "+00:00"))
-    return _aware(value)
+    try:
+        return as_utc(value)
+    except OverflowError:  # e.g. 9999-12-31T23:59:59-01:00 is past datetime's end in UTC
+        raise ValueError(f"{text!r} is out of range") from None
 
 
 def parse_duration(text: str | float | int) -> timedelta:

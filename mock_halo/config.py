@@ -9,7 +9,6 @@ paired with (so 403s can be reproduced).
 
 from __future__ import annotations
 
-import hashlib
 import os
 import tomllib
 import uuid
@@ -17,6 +16,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
+
+from mock_halo.clock import in_range, parse_timestamp
 
 PMS_TYPES = ("BestPractice", "Zedmed", "D4w")
 PMS_DISPLAY_NAMES = {"BestPractice": "Best Practice", "Zedmed": "Zedmed", "D4w": "D4w"}
@@ -149,6 +150,11 @@ class IntegratorConfig:
     sites: tuple[str, ...]
 
 
+#: The longest configurable duration (token lifetime, retention, execution
+#: limit): ten years, so every instant derived from the clock stays in range.
+MAX_DURATION_S = 10 * 366 * 86_400
+
+
 @dataclass(frozen=True)
 class Settings:
     host: str = "127.0.0.1"
@@ -234,12 +240,6 @@ class Settings:
 
     def site_patients(self, site: SiteConfig) -> int:
         return site.patients if site.patients is not None else self.patients
-
-    @property
-    def effective_jwt_secret(self) -> str:
-        if self.jwt_secret:
-            return self.jwt_secret
-        return hashlib.sha256(f"mock-halo-jwt:{self.seed}".encode()).hexdigest()
 
 
 def bp_catalogues() -> tuple[Catalogue, ...]:
@@ -646,14 +646,21 @@ def validate(settings: Settings) -> None:
         raise ConfigError(f"port must be 0..65535, got {settings.port}")
     if settings.patients < 1 or settings.patients > 1_000_000:
         raise ConfigError(f"patients must be 1..1000000, got {settings.patients}")
-    if settings.token_lifetime_s < 1:
-        raise ConfigError("token_lifetime must be at least 1 second")
+    if not 1 <= settings.token_lifetime_s <= MAX_DURATION_S:
+        raise ConfigError(f"token_lifetime must be from 1 second to {MAX_DURATION_S} (ten years)")
+    if settings.result_retention_s > MAX_DURATION_S or settings.async_execution_limit_s > MAX_DURATION_S:
+        raise ConfigError(f"result_retention_s and async_execution_limit_s can be at most {MAX_DURATION_S} (ten years)")
     if settings.gateway_style not in ("halo", "apim"):
         raise ConfigError(f"gateway_style must be 'halo' or 'apim', got {settings.gateway_style!r}")
     if settings.clock not in CLOCK_MODES:
         raise ConfigError(f"clock must be one of {CLOCK_MODES}, got {settings.clock!r}")
     if settings.clock_speed < 0:
         raise ConfigError("clock_speed cannot be negative")
+    if settings.clock_start:
+        try:
+            in_range(parse_timestamp(settings.clock_start))
+        except ValueError as exc:
+            raise ConfigError(f"clock_start {settings.clock_start!r}: {exc}") from None
     if settings.page_size_bytes < 64:
         raise ConfigError(f"page_size_bytes must be at least 64, got {settings.page_size_bytes}")
     if settings.result_retention_s < 1:

@@ -9,11 +9,11 @@ from __future__ import annotations
 
 import threading
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from mock_halo import errors
 from mock_halo.auth import GRANT_PREFIX, DeviceToken, TokenService
-from mock_halo.clock import Clock, parse_timestamp
+from mock_halo.clock import Clock, as_utc, in_range, parse_timestamp
 from mock_halo.config import IntegratorConfig, Settings, SiteConfig, load_settings
 from mock_halo.ids import IdSource
 from mock_halo.journal import Journal
@@ -178,6 +178,18 @@ class Emulator:
             self.scenarios.reset()
             self.journal.clear()
             self.site_latency_ms.clear()
+
+    def set_clock(self, instant: datetime, *, backwards: bool = False) -> None:
+        """Jump the clock to ``instant``; earlier than now only with ``backwards``.
+
+        Moving back is a full reset first: every query, page and registered run
+        would otherwise have happened in the future of the new now.
+        """
+        instant = in_range(as_utc(instant))
+        if backwards and instant < self.clock.now():
+            self.reset()
+            self.lifecycle.rewind()
+        self.clock.set(instant, backwards=backwards)
 
     def reseed(self, seed: int) -> None:
         """A new seed for ids and the practice data, then a full reset.

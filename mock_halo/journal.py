@@ -4,6 +4,8 @@
 ``/_mock`` (method, path, site, surface, status, duration, the emulator-clock
 time, bodies truncated to ``body_limit`` bytes and the scenario rules that
 fired). ``Journal`` is a ring buffer: the oldest entries drop out first.
+Credentials never enter it: a ``subscription-key`` or ``access_token`` query
+parameter and the token endpoint's ``access_token`` are stored as ``***``.
 """
 
 from __future__ import annotations
@@ -41,6 +43,24 @@ def surface_of(path: str) -> str | None:
     if rest == "/queries/async":
         return "async"
     return "query" if rest.startswith("/queries/") else None
+
+
+#: Query parameters whose values are credentials (APIM's key parameter, OAuth's token).
+_SECRET_QUERY = re.compile(rb"(?i)(^|&)(subscription-key|access_token)=[^&]*")
+_ACCESS_TOKEN = re.compile(rb'("access_token"\s*:\s*")[^"]*(")')
+REDACTED = b"***"
+
+
+def redact_query(query: bytes) -> bytes:
+    """The query string with credential values replaced by ``***``."""
+    if b"=" not in query:
+        return query
+    return _SECRET_QUERY.sub(lambda m: m.group(1) + m.group(2) + b"=" + REDACTED, query)
+
+
+def redact_token_response(body: bytes) -> bytes:
+    """A token response with its ``access_token`` replaced by ``***`` (journal readers need no live tokens)."""
+    return _ACCESS_TOKEN.sub(lambda m: m.group(1) + REDACTED + m.group(2), body)
 
 
 def site_of(path: str) -> str | None:
@@ -156,8 +176,11 @@ class JournalMiddleware:
         try:
             await self.app(scope, recording_receive, recording_send)
         finally:
+            response_body = b"".join(response_parts)[:keep]
+            if scope["path"] == "/integrator/token":
+                response_body = redact_token_response(response_body)
             journal.record(
-                at, scope["method"], scope["path"], scope.get("query_string", b""), status[0],
-                time.perf_counter() - started, b"".join(request_parts)[:keep], b"".join(response_parts)[:keep],
+                at, scope["method"], scope["path"], redact_query(scope.get("query_string", b"")), status[0],
+                time.perf_counter() - started, b"".join(request_parts)[:keep], response_body,
                 scope.get(FIRED_KEY, ()),
             )

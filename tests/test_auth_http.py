@@ -131,12 +131,20 @@ def test_token_body_over_limit_is_413(client):
     assert_general_error(response, 413)
 
 
-def test_same_seed_same_requests_same_tokens():
-    tokens = []
+def test_same_seed_same_requests_same_tokens_with_a_configured_secret():
+    """Determinism needs the secret pinned: by default each process signs with a random one."""
+    import jwt
+
+    tokens, default_tokens = [], []
     for _ in range(2):
-        with TestClient(create_app(make_settings())) as client:
+        with TestClient(create_app(make_settings(jwt_secret="pinned-secret-for-deterministic-tokens"))) as client:
             tokens.append(token_request(client).json()["access_token"])
+        with TestClient(create_app(make_settings())) as client:
+            default_tokens.append(token_request(client).json()["access_token"])
     assert tokens[0] == tokens[1]
+    assert default_tokens[0] != default_tokens[1]
+    claims = [jwt.decode(t, options={"verify_signature": False}, audience="halo-cloud-device-api") for t in default_tokens]
+    assert claims[0] == claims[1]
 
 
 # -- device calls ---------------------------------------------------------------

@@ -15,12 +15,11 @@ from collections.abc import Awaitable, Callable
 from functools import lru_cache, wraps
 from typing import Any
 
-import orjson
 from starlette.requests import Request
 from starlette.responses import Response
 
 from mock_halo import HALO_API_VERSION, __version__, errors
-from mock_halo.api.common import JSONBody, emulator_of, read_body
+from mock_halo.api.common import JSONBody, emulator_of, json_object, read_body
 from mock_halo.clock import format_timestamp, parse_duration, parse_timestamp
 
 LOCAL_HOSTS = {"127.0.0.1", "::1", "localhost", "testclient"}
@@ -37,6 +36,19 @@ def is_local(request: Request) -> bool:
     return host in LOCAL_HOSTS or host.startswith("127.")
 
 
+def _has_admin_token(request: Request, token: str) -> bool:
+    scheme, _, value = request.headers.get("authorization", "").partition(" ")
+    return scheme.lower() == "bearer" and hmac.compare_digest(value.strip().encode(), token.encode())
+
+
+def is_privileged(request: Request) -> bool:
+    """A loopback caller, or one sending the configured admin token: may see keys and seeds."""
+    if is_local(request):
+        return True
+    token = emulator_of(request).settings.admin_token
+    return bool(token) and _has_admin_token(request, token)
+
+
 def check_admin(request: Request) -> None:
     """Let loopback callers in; others need the admin token (403 when none is configured)."""
     if is_local(request):
@@ -48,9 +60,7 @@ def check_admin(request: Request) -> None:
             "set an admin token (MOCK_HALO_ADMIN_TOKEN or admin_token in the config file) and send "
             "'Authorization: Bearer <admin token>'."
         )
-    header = request.headers.get("authorization", "")
-    scheme, _, value = header.partition(" ")
-    if scheme.lower() != "bearer" or not hmac.compare_digest(value.strip().encode(), token.encode()):
+    if not _has_admin_token(request, token):
         raise errors.HaloError(401, "The /_mock control plane needs 'Authorization: Bearer <admin token>' (the admin token, not a subscription key or device token).")
 
 
@@ -70,13 +80,7 @@ async def optional_json(request: Request) -> dict[str, Any]:
     raw = await read_body(request, CONTROL_BODY_LIMIT)
     if not raw.strip():
         return {}
-    try:
-        body = orjson.loads(raw)
-    except orjson.JSONDecodeError as exc:
-        raise errors.bad_request(f"The request body is not valid JSON: {exc}.") from None
-    if not isinstance(body, dict):
-        raise errors.bad_request("The request body must be a JSON object.")
-    return body
+    return json_object(raw)
 
 
 def only_keys(body: dict[str, Any], *allowed: str) -> None:
@@ -101,26 +105,29 @@ async def health(request: Request) -> JSONBody:
 async def info(request: Request) -> JSONBody:
     emulator = emulator_of(request)
     settings = emulator.settings
-    local = is_local(request)
+    # Subscription keys and seeds (which rebuild the practice data and ids)
+    # only for loopback or admin-token callers: anyone else who reaches a
+    # networked emulator learns what it serves, not how to call it.
+    privileged = is_privileged(request)
     integrators: list[dict[str, Any]] = []
     for integrator in settings.integrators:
         entry: dict[str, Any] = {"id": integrator.id, "name": integrator.name, "sites": list(integrator.sites)}
-        if local:
+        if privileged:
             entry["subscriptionKey"] = integrator.subscription_keys[0]
             entry["subscriptionKeys"] = list(integrator.subscription_keys)
         integrators.append(entry)
-    return JSONBody(
-        {
-            "version": __version__,
-            "haloApiVersion": HALO_API_VERSION,
-            "seed": settings.seed,
-            "clock": _clock_body(emulator),
-            "tokenLifetime": settings.token_lifetime_s,
-            "prefixes": ["/device", "/desktop"],
-            "sites": _sites_body(emulator),
-            "integrators": integrators,
-        }
+    body: dict[str, Any] = {"version": __version__, "haloApiVersion": HALO_API_VERSION}
+    if privileged:
+        body["seed"] = settings.seed
+    sites = _sites_body(emulator)
+    if not privileged:
+        for site in sites:
+            del site["seed"]
+    body.update(
+        clock=_clock_body(emulator), tokenLifetime=settings.token_lifetime_s, prefixes=["/device", "/desktop"],
+        sites=sites, integrators=integrators,
     )
+    return JSONBody(body)
 
 
 def _sites_body(emulator) -> list[dict[str, Any]]:
@@ -209,18 +216,22 @@ async def advance_clock(request: Request) -> JSONBody:
 @admin
 async def set_clock(request: Request) -> JSONBody:
     body = await optional_json(request)
-    only_keys(body, "time")
+    only_keys(body, "time", "backwards")
     if not isinstance(body.get("time"), str):
         raise errors.bad_request('time is required: an ISO 8601 instant such as "2026-01-05T09:00:00Z".')
+    backwards = body.get("backwards", False)
+    if not isinstance(backwards, bool):
+        raise errors.bad_request("backwards must be true or false.")
     try:
         instant = parse_timestamp(body["time"])
-    except ValueError:
+    except (ValueError, OverflowError):
         raise errors.bad_request(f"time {body['time']!r} is not an ISO 8601 instant.") from None
     emulator = emulator_of(request)
     try:
-        emulator.clock.set(instant)
+        emulator.set_clock(instant, backwards=backwards)
     except ValueError as exc:
-        raise errors.bad_request(f"Cannot set the clock: {exc}.") from None
+        hint = ' (send "backwards": true to move it back; that resets everything)' if "backwards" in str(exc) else ""
+        raise errors.bad_request(f"Cannot set the clock: {exc}{hint}.") from None
     return JSONBody(_clock_body(emulator))
 
 
@@ -275,8 +286,10 @@ async def put_site(request: Request) -> JSONBody:
 
 
 def _millis(value: Any) -> int:
-    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
-        raise errors.bad_request("latencyMs must be a non-negative integer.")
+    from mock_halo.scenarios.rules import MAX_LATENCY_MS
+
+    if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= MAX_LATENCY_MS:
+        raise errors.bad_request(f"latencyMs must be an integer from 0 to {MAX_LATENCY_MS} (10 minutes).")
     return value
 
 

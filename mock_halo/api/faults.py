@@ -54,7 +54,10 @@ async def delay(emulator: Emulator, millis: int) -> None:
     """Let ``millis`` of emulator time pass for this request (see the module docstring)."""
     clock = emulator.clock
     if clock.frozen:
-        clock.advance(timedelta(milliseconds=millis))
+        try:
+            clock.advance(timedelta(milliseconds=millis))
+        except ValueError as exc:  # the clock is at the end of its range
+            raise errors.bad_request(f"The added latency cannot pass: {exc}.") from None
     else:
         await asyncio.sleep(millis / 1000 / clock.speed)
 

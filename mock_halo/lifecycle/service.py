@@ -294,6 +294,24 @@ class Lifecycle:
                 self._seq = itertools.count()
             # Stale timed events of a single site's queries find their query gone and do nothing.
 
+    def rewind(self) -> None:
+        """Forget every query and the scheduler's past, before the clock moves back.
+
+        Links start again from their configured availability and the watermark
+        goes, so events can be scheduled at instants earlier than before.
+        """
+        with self.lock:
+            for link in self.links.values():
+                self.scheduler.remove(link)
+            self.links = {}
+            for site_id, state in self._initial_availability.items():
+                self._link(site_id, state)
+            self.registered.clear(None)
+            self.store.clear()
+            self.timed.clear()
+            self._seq = itertools.count()
+            self.scheduler.watermark = None
+
     def counts(self) -> dict[str, int]:
         """Sizes of everything that grows with traffic (for boundedness checks and /_mock/health)."""
         with self.lock:

@@ -34,6 +34,19 @@ LIFECYCLE_KEYS = {
     "pageSizeBytes": "page_size_bytes",
     "retentionMs": "retention_ms",
 }
+#: The largest value each lifecycle key takes: a year for durations, so a
+#: rule or directive can never lay a plan out past the clock's range.
+YEAR_MS = 366 * 86_400_000
+LIFECYCLE_LIMITS = {
+    "initialisingMs": YEAR_MS, "queuedMs": YEAR_MS, "executingMs": YEAR_MS, "pageUploadMs": YEAR_MS,
+    "retentionMs": YEAR_MS, "failAfterPages": 1_000_000, "stallAfterPages": 1_000_000, "pageSizeBytes": 1 << 30,
+}
+#: Added latency at most: ten minutes, past any timeout a Halo client meets
+#: (the gateway gives up after 30-60 s); a longer wait would only tie up a
+#: connection or, on a virtual clock, fling the shared clock forward.
+MAX_LATENCY_MS = 600_000
+#: ``Retry-After`` at most a day.
+MAX_RETRY_AFTER_S = 86_400
 OUTCOME_KEYS = ("error", "retryAfter", "message", "latency", "latencyMs", "sqlError", "status", "runSql", *LIFECYCLE_KEYS)
 MATCH_KEYS = ("site", "surface", "sql", "sqlRegex", "headers", "fhirResource", "ordinal", "count")
 RULE_KEYS = ("id", "name", "match", "outcome")
@@ -160,6 +173,8 @@ def parse_latency_ms(value: Any, where: str = "latency") -> int:
         raise ScenarioError(f"{where} must be a duration such as '250ms' or '2s'; got {value!r}.") from None
     if millis < 0:
         raise ScenarioError(f"{where} cannot be negative.")
+    if millis > MAX_LATENCY_MS:
+        raise ScenarioError(f"{where} can be at most 10 minutes ({MAX_LATENCY_MS} ms); got {value!r}.")
     return round(millis)
 
 
@@ -180,7 +195,9 @@ def parse_outcome(data: Any, where: str = "outcome") -> Outcome:
     if not data:
         raise ScenarioError(f"{where} is empty; give error, latency, sqlError, status or a lifecycle key.")
     error = _int(data["error"], f"{where}.error", 400, 599) if data.get("error") is not None else None
-    retry_after = _int(data["retryAfter"], f"{where}.retryAfter", 0) if data.get("retryAfter") is not None else None
+    retry_after = (
+        _int(data["retryAfter"], f"{where}.retryAfter", 0, MAX_RETRY_AFTER_S) if data.get("retryAfter") is not None else None
+    )
     if retry_after is not None and error != 429:
         raise ScenarioError(f"{where}.retryAfter only goes with error 429.")
     message = _text(data["message"], f"{where}.message") if data.get("message") is not None else None
@@ -190,7 +207,7 @@ def parse_outcome(data: Any, where: str = "outcome") -> Outcome:
     if data.get("latency") is not None:
         latency = parse_latency_ms(data["latency"], f"{where}.latency")
     if data.get("latencyMs") is not None:
-        latency = _int(data["latencyMs"], f"{where}.latencyMs", 0)
+        latency = _int(data["latencyMs"], f"{where}.latencyMs", 0, MAX_LATENCY_MS)
     sql_error = parse_sql_error(data["sqlError"], f"{where}.sqlError") if data.get("sqlError") is not None else None
     status = data.get("status")
     if status is not None and (status not in TERMINAL or status == SUCCESSFUL):
@@ -200,7 +217,8 @@ def parse_outcome(data: Any, where: str = "outcome") -> Outcome:
     if not isinstance(run_sql, bool):
         raise ScenarioError(f"{where}.runSql must be true or false.")
     lifecycle = {
-        target: _int(data[key], f"{where}.{key}", 0) for key, target in LIFECYCLE_KEYS.items() if data.get(key) is not None
+        target: _int(data[key], f"{where}.{key}", 0, LIFECYCLE_LIMITS[key])
+        for key, target in LIFECYCLE_KEYS.items() if data.get(key) is not None
     }
     outcome = Outcome(error, retry_after, message, latency, sql_error, status, run_sql, lifecycle)
     if outcome.has_lifecycle:
