@@ -10,6 +10,7 @@ from starlette.responses import Response
 
 from mock_halo import errors
 from mock_halo.emulator import DeviceCaller, Emulator
+from mock_halo.limits import JsonTooDeep, load_json
 
 JSON = "application/json"
 FORM = "application/x-www-form-urlencoded"
@@ -72,13 +73,20 @@ async def read_json_object(request: Request, limit: int) -> tuple[dict[str, Any]
         raise errors.unsupported_media_type(kind, JSON)
     if not raw.strip():
         raise errors.bad_request("The request body is empty; a JSON object is required.")
+    return json_object(raw), raw
+
+
+def json_object(raw: bytes) -> dict[str, Any]:
+    """A JSON object body: 400 for bad JSON, a body nested too deeply, or a non-object."""
     try:
-        body = orjson.loads(raw)
+        body = load_json(raw)
+    except JsonTooDeep as exc:
+        raise errors.bad_request(f"The request body is not acceptable: {exc}.") from None
     except orjson.JSONDecodeError as exc:
         raise errors.bad_request(f"The request body is not valid JSON: {exc}.") from None
     if not isinstance(body, dict):
         raise errors.bad_request("The request body must be a JSON object.")
-    return body, raw
+    return body
 
 
 def device_caller(request: Request, prefix: str) -> DeviceCaller:

@@ -88,33 +88,47 @@ def parse_date(value: str, *, param: str) -> DateRange:
         year = int(g["y"])
         if g["m"] is None:
             start = datetime(year, 1, 1)
-            end = datetime(year + 1, 1, 1)
+            end = datetime(year + 1, 1, 1) if year < 9999 else datetime.max
         elif g["d"] is None:
             month = int(g["m"])
             start = datetime(year, month, 1)
-            end = start + timedelta(days=calendar.monthrange(year, month)[1])
+            end = shift(start, timedelta(days=calendar.monthrange(year, month)[1]))
         elif g["H"] is None:
             start = datetime(year, int(g["m"]), int(g["d"]))
-            end = start + timedelta(days=1)
+            end = shift(start, timedelta(days=1))
         else:
             start = datetime(year, int(g["m"]), int(g["d"]), int(g["H"]), int(g["M"]), int(g["S"] or 0))
-            end = start + (timedelta(seconds=1) if g["S"] else timedelta(minutes=1))
+            length = timedelta(seconds=1) if g["S"] else timedelta(minutes=1)
             if g["tz"]:
                 tz = "+00:00" if g["tz"] == "Z" else g["tz"]
                 aware = datetime.fromisoformat(start.isoformat() + tz)
-                local = aware.astimezone(PRACTICE_TZ).replace(tzinfo=None)
-                end = local + (end - start)
-                start = local
+                try:
+                    start = aware.astimezone(PRACTICE_TZ).replace(tzinfo=None)
+                except OverflowError:  # within a day of the end of time
+                    start = datetime.max if year > 1 else datetime.min
+            end = shift(start, length)
     except ValueError:
         raise outcome.invalid(f"Invalid date/time value: \"{value}\" for parameter \"{param}\"") from None
     return DateRange(prefix=prefix, start=start, end=end)
+
+
+def shift(moment: datetime, delta: timedelta) -> datetime:
+    """``moment + delta``, stopping at the first or last instant a datetime can hold.
+
+    Searches may name any date FHIR allows (``le9999-12-31T23:59:59``,
+    ``ge0001-01-01``): their ranges end at the edge of time instead of overflowing.
+    """
+    try:
+        return moment + delta
+    except OverflowError:
+        return datetime.max if delta > timedelta(0) else datetime.min
 
 
 def approximate(rng: DateRange, now: datetime) -> tuple[datetime, datetime]:
     """``ap``: the range widened by 10% of its distance from now (at least a day) on each side."""
     gap = abs(now - rng.start)
     slack = max(gap / 10, timedelta(days=1))
-    return rng.start - slack, rng.end + slack
+    return shift(rng.start, -slack), shift(rng.end, slack)
 
 
 def parse_token(value: str) -> tuple[str | None, str]:
@@ -143,9 +157,20 @@ def parse_int(value: str, *, param: str, minimum: int = 0) -> int:
     return int(value)
 
 
+#: SQL Server's ``datetime`` range: a search bound outside it is moved to its
+#: edge (nothing stored lies beyond), so the parameter always converts.
+SQL_DATETIME_MIN = datetime(1753, 1, 1)
+SQL_DATETIME_MAX = datetime(9999, 12, 31, 23, 59, 59)
+
+
+def sql_bound(moment: datetime) -> datetime:
+    """A search bound moved into SQL Server's ``datetime`` range."""
+    return min(max(moment, SQL_DATETIME_MIN), SQL_DATETIME_MAX)
+
+
 def format_local(moment: datetime) -> str:
-    """A naive local datetime as stored by the engine (``YYYY-MM-DDTHH:MM:SS``)."""
-    return moment.strftime("%Y-%m-%dT%H:%M:%S")
+    """A search bound as the engine stores local datetimes (``YYYY-MM-DDTHH:MM:SS``), within ``datetime``'s range."""
+    return sql_bound(moment).strftime("%Y-%m-%dT%H:%M:%S")
 
 
 def day(moment: datetime) -> date:

@@ -20,6 +20,7 @@ import orjson
 from mock_halo.fhir import mapping as m
 from mock_halo.fhir.outcome import FhirError, invalid
 from mock_halo.fhir.resources.patient import SEXCODES_BY_GENDER
+from mock_halo.limits import JsonTooDeep, load_json
 
 #: Column -> maximum length (the PATIENTS NVARCHAR sizes).
 TEXT_COLUMNS: dict[str, int] = {
@@ -35,7 +36,9 @@ PHONE_COLUMN_BY_USE = {"home": "HOMEPHONE", "work": "WORKPHONE", "mobile": "MOBI
 def parse_body(raw: bytes, resource_type: str = "Patient") -> dict[str, Any]:
     """The JSON object of a request body, or a 400 OperationOutcome."""
     try:
-        body = orjson.loads(raw)
+        body = load_json(raw)
+    except JsonTooDeep as exc:
+        raise invalid(f"The request body is not acceptable: {exc}") from None
     except orjson.JSONDecodeError:
         raise invalid("The request body is not valid JSON") from None
     if not isinstance(body, dict):

@@ -12,7 +12,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from mock_halo.fhir import outcome
-from mock_halo.fhir.params import DateRange, SearchParam, approximate, format_local, parse_date, parse_reference
+from mock_halo.fhir.params import DateRange, SearchParam, approximate, format_local, parse_date, parse_reference, shift
 from mock_halo.fhir.query import Binder
 
 
@@ -161,7 +161,7 @@ def date_param(name: str, at_or_after: DateSide, before: DateSide, documentation
         start, end = rng.start, rng.end
         if day_precision:
             start = _floor_day(start)
-            end = end if end == _floor_day(end) else _floor_day(end) + timedelta(days=1)
+            end = end if end == _floor_day(end) else shift(_floor_day(end), timedelta(days=1))
         p = rng.prefix
         if p == "eq":
             return f"({at_or_after(binder, start)} AND {before(binder, end)})"

@@ -193,6 +193,8 @@ def search_slots(engine: Engine, params: list[SearchParam], default_count: int, 
                     start = datetime.combine(day, datetime.min.time()) + timedelta(seconds=seconds)
                     if lower <= start < upper:
                         found.append((start, userid, day, seconds))
+            if day == date.max:  # the last day there is
+                break
             day += timedelta(days=1)
     found.sort()
     page = found[offset:offset + count] if count else []

@@ -6,6 +6,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from mock_halo.fhir import mapping as m
+from mock_halo.fhir.params import sql_bound
 from mock_halo.fhir.query import Binder
 from mock_halo.fhir.spec import Context, ResourceSpec, date_param, id_param, reference_param, token_map_param
 
@@ -17,6 +18,7 @@ for _code, _status in STATUS.items():
 
 
 def _split(moment: datetime) -> tuple[str, int]:
+    moment = sql_bound(moment)
     return moment.strftime("%Y-%m-%d"), moment.hour * 3600 + moment.minute * 60 + moment.second
 
 
