@@ -52,7 +52,8 @@ install_system_packages() {
 PG_DIR=""
 start_pg_cluster() {
   local bin
-  bin=$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -1)
+  # (`|| true`: under `set -o pipefail` an ls that matches nothing would end the script silently)
+  bin=$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -1 || true)
   if [ -z "$bin" ] || [ ! -x "$bin/initdb" ]; then
     echo "note: no PostgreSQL server binaries (Debian: postgresql): the PostgreSQL ODBC tests will skip" >&2
     return 0

@@ -30,6 +30,23 @@ def unavailable(reason: str) -> None:
                 f"throwaway cluster, or set {ENV_DSN} to an ODBC connection string)")
 
 
+def import_pyodbc():
+    """pyodbc, or a skip saying why it cannot load (it needs Debian's unixodbc: ``libodbc.so.2``).
+
+    ``pytest.importorskip`` alone skips only a missing module; a pyodbc whose shared
+    library is missing raises a plain ImportError, which would break collection.
+    Where the test command could install everything (``MOCK_HALO_REQUIRE_PG=1``) it fails instead.
+    """
+    try:
+        import pyodbc
+    except ImportError as exc:
+        reason = f"pyodbc cannot be imported ({exc}); it needs Debian's unixodbc (libodbc.so.2)"
+        if os.environ.get(ENV_REQUIRE, "") not in ("", "0"):
+            pytest.fail(f"the ODBC tests are required here ({ENV_REQUIRE}=1) but cannot run: {reason}", pytrace=False)
+        pytest.skip(reason, allow_module_level=True)
+    return pyodbc
+
+
 def with_database(dsn: str, database: str) -> str:
     """``dsn`` with its DATABASE= attribute replaced (or added)."""
     if re.search(r"(?i)(^|;)\s*DATABASE\s*=", dsn):

@@ -14,6 +14,8 @@ from decimal import Decimal
 
 import pytest
 
+from pg_support import import_pyodbc
+
 from mock_halo.odbc import errors as odbc_errors
 from mock_halo.odbc.engine import Route
 from mock_halo.odbc.mssql import SQL_SS_TIMESTAMPOFFSET, MssqlEngine, datetimeoffset_text, declared_type
@@ -21,7 +23,7 @@ from mock_halo.odbc.pool import ConnectionPool, PoolSettings
 from mock_halo.sql.errors import ParameterError, SqlError
 from mock_halo.sql.model import SqlCommand, SqlParameter
 
-pyodbc = pytest.importorskip("pyodbc")
+pyodbc = import_pyodbc()
 
 DRIVER = "[Microsoft][ODBC Driver 18 for SQL Server]"
 

@@ -6,10 +6,10 @@ from __future__ import annotations
 import pytest
 from test_odbc_mssql import FakeServer, server_error
 
-from pg_support import pg_dsn  # noqa: F401 - fixture
+from pg_support import import_pyodbc, pg_dsn  # noqa: F401 - fixture
 from mock_halo.practice import fixtures_main
 
-pyodbc = pytest.importorskip("pyodbc")
+pyodbc = import_pyodbc()
 
 MSSQL = "DRIVER={ODBC Driver 18 for SQL Server};SERVER=db;UID=sa;PWD=Secret123;TrustServerCertificate=yes"
 

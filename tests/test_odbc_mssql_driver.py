@@ -14,9 +14,11 @@ from pathlib import Path
 
 import pytest
 
+from pg_support import import_pyodbc
+
 from mock_halo.odbc.mssql_driver import DRIVER_NAME, bundled_driver, main, register
 
-pytest.importorskip("pyodbc")
+import_pyodbc()
 
 
 def test_the_wheel_ships_a_driver_library_for_this_machine():
