@@ -23,9 +23,20 @@ ensure_venv() {
 }
 
 # pip install the project (editable) with the given extras spec, e.g. ".[test]".
+# Skipped when .venv already holds it for this pyproject.toml: a stamp records the
+# digest of pyproject.toml and each extras spec installed with it (plain "." is
+# satisfied by any of them). The code itself is an editable install: no reinstall.
 install_project() {
-  echo "==> installing mock-halo$( [ "$1" != "." ] && echo " ${1#.}") into .venv"
-  .venv/bin/python -m pip install -q -e "$1"
+  local spec=$1 stamp=.venv/.mock-halo-installed digest
+  digest=$(sha256sum pyproject.toml | cut -c1-16)
+  if [ -f "$stamp" ] && [ -x .venv/bin/mock-halo ] \
+     && { grep -qxF "$digest $spec" "$stamp" || { [ "$spec" = "." ] && grep -q "^$digest " "$stamp"; }; }; then
+    return 0
+  fi
+  echo "==> installing mock-halo$( [ "$spec" != "." ] && echo " ${spec#.}") into .venv"
+  .venv/bin/python -m pip install -q -e "$spec"
+  { grep "^$digest " "$stamp" 2>/dev/null || true; echo "$digest $spec"; } | sort -u > "$stamp.new"
+  mv "$stamp.new" "$stamp"
 }
 
 # Debian packages some tests need, installed when we are root on Debian/Ubuntu;

@@ -6,7 +6,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/lib.sh
 if command -v dpkg >/dev/null; then
-  install_system_packages wrk unixodbc unixodbc-dev odbc-postgresql
+  install_system_packages curl wrk unixodbc unixodbc-dev odbc-postgresql
   # PostgreSQL's server binaries (for the throwaway cluster), when not already there.
   ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || install_system_packages postgresql
 fi

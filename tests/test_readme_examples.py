@@ -1,0 +1,407 @@
+"""Every example in README.md, run from the README itself.
+
+Each fenced block of the README is preceded by a marker: ``<!-- example: NAME -->`` (run or
+checked here by the function registered for NAME) or ``<!-- not-run: why -->``. A block without a
+marker, an example without a check, or a check without an example fails, so README and tests
+cannot drift. Examples that talk to the emulator run against a real ``mock-halo serve`` on a free
+loopback port (the only edit: ``127.0.0.1:8080``/``localhost:8080`` become its address) and must
+print real data, which they pick the way a user would: by asking for it.
+"""
+
+from __future__ import annotations
+
+import ast
+import base64
+import contextlib
+import json
+import os
+import re
+import shlex
+import shutil
+import subprocess
+import sys
+import tomllib
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from urllib.parse import urlsplit
+
+import httpx
+import pytest
+import yaml
+from live_server import BIN, ServeProcess
+from starlette.testclient import TestClient
+
+from mock_halo.app import create_app
+from mock_halo.config import DEFAULT_SITE_IDS, DEFAULT_SUBSCRIPTION_KEY, load_settings
+from mock_halo.contract.runner import parser as contract_parser
+from mock_halo.emulator import Emulator
+
+ROOT = Path(__file__).resolve().parents[1]
+README = ROOT / "README.md"
+MARKER = re.compile(r"^<!-- (example|not-run): (.+?) -->$")
+SITE = DEFAULT_SITE_IDS[0]
+
+
+@dataclass(frozen=True)
+class Block:
+    kind: str | None  # "example", "not-run", or None when unmarked
+    label: str
+    lang: str
+    code: str
+    line: int
+
+
+def readme_blocks(text: str) -> list[Block]:
+    """The fenced blocks of ``text`` with the marker on the line before each (if any)."""
+    lines = text.splitlines()
+    blocks: list[Block] = []
+    i = 0
+    while i < len(lines):
+        if lines[i].startswith("```"):
+            lang = lines[i][3:].strip()
+            end = next(j for j in range(i + 1, len(lines)) if lines[j].startswith("```"))
+            before = next((lines[j] for j in range(i - 1, -1, -1) if lines[j].strip()), "")
+            mark = MARKER.match(before.strip())
+            blocks.append(Block(mark.group(1) if mark else None, mark.group(2) if mark else "", lang,
+                                "\n".join(lines[i + 1:end]), i + 1))
+            i = end + 1
+        else:
+            i += 1
+    return blocks
+
+
+BLOCKS = readme_blocks(README.read_text(encoding="utf-8"))
+EXAMPLES = {b.label: b for b in BLOCKS if b.kind == "example"}
+CHECKS: dict[str, Callable[..., None]] = {}
+
+
+def check(name: str):
+    def register(fn):
+        CHECKS[name] = fn
+        return fn
+    return register
+
+
+def test_every_fenced_block_of_the_readme_is_marked():
+    unmarked = [f"README.md:{b.line} ({b.lang or 'no language'})" for b in BLOCKS if b.kind is None]
+    assert not unmarked, "fenced blocks need <!-- example: NAME --> or <!-- not-run: why -->: " + ", ".join(unmarked)
+    labels = [b.label for b in BLOCKS if b.kind == "example"]
+    assert len(labels) == len(set(labels)), f"example names repeat: {labels}"
+
+
+def test_every_example_has_a_check_and_every_check_an_example():
+    assert set(EXAMPLES) == set(CHECKS)
+
+
+# -- running examples ----------------------------------------------------------------------
+@pytest.fixture(scope="module")
+def live():
+    """A real ``mock-halo serve`` (embedded defaults, real clock), as a user starts it."""
+    with ServeProcess() as server:
+        yield server
+
+
+@pytest.fixture
+def server(live):
+    """The live server, reset to its start for each example."""
+    httpx.post(f"{live.base_url}/_mock/reset").raise_for_status()
+    return live
+
+
+def aimed_at(code: str, base_url: str) -> str:
+    """The example with the README's default address replaced by the live server's."""
+    netloc = urlsplit(base_url).netloc
+    return code.replace("http://127.0.0.1:8080", base_url).replace("localhost:8080", netloc)
+
+
+def run_sh(code: str, tmp_path: Path) -> str:
+    if shutil.which("curl") is None:
+        pytest.skip("curl is not installed (Debian: curl; bash scripts/test.sh installs it as root)")
+    env = {**os.environ, "PATH": f"{BIN}{os.pathsep}{os.environ.get('PATH', '')}"}
+    done = subprocess.run(["bash", "-e", "-o", "pipefail", "-c", code], cwd=tmp_path, env=env,
+                          capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0, f"exit {done.returncode}\nstdout:\n{done.stdout}\nstderr:\n{done.stderr}"
+    return done.stdout
+
+
+def run_python(code: str, tmp_path: Path) -> list[str]:
+    done = subprocess.run([sys.executable, "-c", code], cwd=tmp_path, capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0, f"exit {done.returncode}\nstdout:\n{done.stdout}\nstderr:\n{done.stderr}"
+    return done.stdout.splitlines()
+
+
+def json_documents(text: str) -> list:
+    """The JSON documents printed one after another (curl prints no newline between them)."""
+    decoder, found, i = json.JSONDecoder(), [], 0
+    while True:
+        while i < len(text) and text[i].isspace():
+            i += 1
+        if i >= len(text):
+            return found
+        document, i = decoder.raw_decode(text, i)
+        found.append(document)
+
+
+def quickstart_setup() -> str:
+    """The quick start's curl block with its output dropped: it sets SITE and TOKEN."""
+    return "{\n" + EXAMPLES["quickstart-curl"].code + "\n} > /dev/null\n"
+
+
+def named_people(rows: list[dict], *keys: str) -> None:
+    assert rows, "no rows"
+    for row in rows:
+        for key in keys:
+            assert isinstance(row[key], str) and row[key].strip(), row
+
+
+def test_example(name: str, request: pytest.FixtureRequest) -> None:
+    CHECKS[name](request)
+
+
+def pytest_generate_tests(metafunc):
+    if metafunc.function is test_example:
+        metafunc.parametrize("name", sorted(CHECKS))
+
+
+# -- the checks, one per example -------------------------------------------------------------------
+@check("serve-script")
+def _serve_script(request):
+    if not (ROOT / ".venv" / "bin" / "mock-halo").exists():
+        pytest.skip("this checkout has no .venv yet (bash scripts/test.sh or scripts/serve.sh creates it)")
+    command = shlex.split(EXAMPLES["serve-script"].code)
+    with ServeProcess("--port", "0", command=command, cwd=str(ROOT)) as served:
+        assert httpx.get(f"{served.base_url}/_mock/health").json()["status"] == "ok"
+        assert "installing" not in served.output, "serve.sh reinstalled an installed project:\n" + served.output
+
+
+@check("quickstart-curl")
+def _quickstart_curl(request):
+    server, tmp_path = request.getfixturevalue("server"), request.getfixturevalue("tmp_path")
+    out = run_sh(aimed_at(EXAMPLES["quickstart-curl"].code, server.base_url), tmp_path)
+    first, rest = out.split("\n", 1)
+    rows = ast.literal_eval(first)
+    assert len(rows) == 5
+    named_people(rows, "Firstname", "Surname")
+    assert [r["Surname"].lower() for r in rows] == sorted(r["Surname"].lower() for r in rows)
+    assert json.loads(rest) == rows  # mock-halo decode prints the same rows
+
+
+@check("quickstart-python")
+def _quickstart_python(request):
+    server, tmp_path = request.getfixturevalue("server"), request.getfixturevalue("tmp_path")
+    listed, one, error = run_python(aimed_at(EXAMPLES["quickstart-python"].code, server.base_url), tmp_path)
+    patients, [patient] = ast.literal_eval(listed), ast.literal_eval(one)
+    assert len(patients) == 3
+    named_people(patients, "Firstname", "Surname")
+    named_people([patient], "Firstname", "Surname")
+    assert (patient["Firstname"], patient["Surname"]) == (patients[0]["Firstname"], patients[0]["Surname"])
+    assert re.match(r"\d{4}-\d\d-\d\dT", patient["DOB"])
+    assert error.startswith("400 ") and "'errorCode': 208" in error and "BPS_Patientz" in error
+
+
+@check("fhir-curl")
+def _fhir_curl(request):
+    server, tmp_path = request.getfixturevalue("server"), request.getfixturevalue("tmp_path")
+    code = quickstart_setup() + EXAMPLES["fhir-curl"].code + '\necho; echo "$FAMILY"'
+    out = run_sh(aimed_at(code, server.base_url), tmp_path)
+    documents, family = out.rstrip("\n").rsplit("\n", 1)
+    searched, posted = json_documents(documents)
+    assert family.strip()
+    for bundle in (searched, posted):
+        assert bundle["resourceType"] == "Bundle" and bundle["total"] >= 1, bundle
+        families = [e["resource"]["name"][0]["family"] for e in bundle["entry"]]
+        assert families and all(f.lower().startswith(family.lower()) for f in families), families
+    births = [e["resource"].get("birthDate", "") for e in posted["entry"]]
+    assert births == sorted(births)
+
+
+@check("control-plane-curl")
+def _control_plane_curl(request):
+    server, tmp_path = request.getfixturevalue("server"), request.getfixturevalue("tmp_path")
+    out = run_sh(aimed_at(quickstart_setup() + EXAMPLES["control-plane-curl"].code, server.base_url), tmp_path)
+    clock, rule, refused, journal, site, reset = json_documents(out)
+    assert clock["now"].endswith("Z")
+    assert rule["id"] and rule["outcome"]["error"] == 429
+    assert refused["error"]["status"] == 429 and "Try again in 5 seconds" in refused["error"]["message"]
+    [entry] = journal["entries"]
+    assert (entry["status"], entry["surface"], entry["scenarios"]) == (429, "immediate", [rule["id"]])
+    assert (site["id"], site["availability"]) == (SITE, "offline")
+    assert reset["reset"] == "all"
+
+
+@check("sql-directives")
+def _sql_directives(request):
+    """Each line, sent as a user would (async for lifecycle outcomes, immediate for the rest),
+    gets the outcome its own directive names."""
+    server = request.getfixturevalue("server")
+    base = server.base_url
+    control = httpx.Client(base_url=f"{base}/_mock")
+    lines = [line for line in EXAMPLES["sql-directives"].code.splitlines() if line.strip()]
+    assert len(lines) >= 5
+    for sql in lines:
+        # A fresh token for each line: the clock moves hours between them.
+        halo = httpx.Client(base_url=f"{base}/device/sites/{SITE}/queries", headers=_headers(httpx, SITE, base))
+        if status := re.search(r"status=(\w+)", sql):
+            created = halo.post("/async", json={"command": {"text": sql}})
+            assert created.status_code == 201, created.text
+            control.post("/clock/advance", json={"duration": "3h"}).raise_for_status()
+            polled = halo.get(f"/{created.json()['id']}", headers=_headers(httpx, SITE, base))
+            assert polled.json()["status"] == status.group(1), sql
+        elif error := re.search(r"error=(\d+)", sql):
+            answer = halo.post("/immediate", json={"command": {"text": sql}})
+            assert answer.status_code == int(error.group(1)), sql
+            if retry := re.search(r"retryAfter=(\d+)", sql):
+                assert answer.headers["Retry-After"] == retry.group(1)
+        else:
+            number = re.search(r"sqlError=(\d+) \"(.+)\"", sql)
+            answer = halo.post("/immediate", json={"command": {"text": sql}})
+            assert answer.status_code == 400, sql
+            details = answer.json()["errorDetails"]
+            assert (details["errorCode"], details["errorMessage"]) == (int(number.group(1)), number.group(2))
+
+
+@check("control-client")
+def _control_client(request):
+    server, tmp_path = request.getfixturevalue("server"), request.getfixturevalue("tmp_path")
+    refused, clock, journal = run_python(aimed_at(EXAMPLES["control-client"].code, server.base_url), tmp_path)
+    assert refused.startswith("429 5 Rate limit is exceeded")
+    assert clock.startswith("ClockState(now=")
+    assert ast.literal_eval(journal) == [("/integrator/token", 429, ["rule-1"])]
+
+
+@check("pytest-plugin")
+def _pytest_plugin(request):
+    """The plugin example as a user's own test file, with warnings as errors."""
+    tmp_path = request.getfixturevalue("tmp_path")
+    (tmp_path / "test_integration.py").write_text(EXAMPLES["pytest-plugin"].code + "\n", encoding="utf-8")
+    done = subprocess.run([sys.executable, "-m", "pytest", "-q", "-W", "error", "-p", "no:cacheprovider",
+                           "test_integration.py"], cwd=tmp_path, capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0 and "1 passed" in done.stdout, done.stdout + done.stderr
+
+
+@check("bigger-practice-toml")
+def _bigger_practice(request):
+    """``mock-halo fixtures --out practice.sqlite`` (small) then the TOML serves that file."""
+    tmp_path = request.getfixturevalue("tmp_path")
+    written = subprocess.run([sys.executable, "-m", "mock_halo", "fixtures", "--patients", "25", "--out",
+                              str(tmp_path / "practice.sqlite")], capture_output=True, text=True, timeout=120)
+    assert written.returncode == 0, written.stderr
+    config = tmp_path / "mock-halo.toml"
+    config.write_text(EXAMPLES["bigger-practice-toml"].code, encoding="utf-8")
+    settings = load_settings(str(config), env={}, overrides={"clock": "virtual"})
+    [site] = settings.sites
+    assert site.name == "Big Practice"
+    rows = immediate_rows(settings, site.id, "SELECT COUNT(*) AS n FROM BPS_Patients")
+    assert rows[0]["n"] > 0
+
+
+@check("odbc-toml")
+def _odbc_toml(request):
+    """The ODBC example loads (nothing connects at startup) with both sites on their databases."""
+    tmp_path = request.getfixturevalue("tmp_path")
+    config = tmp_path / "odbc.toml"
+    config.write_text(EXAMPLES["odbc-toml"].code, encoding="utf-8")
+    settings = load_settings(str(config), env={})
+    first, second = (settings.site_odbc(site) for site in settings.sites)
+    assert "ODBC Driver 18" in first.connection and (first.dialect, first.reset) == ("auto", "keep")
+    assert (first.pool_size, first.login_timeout_s, first.query_timeout_s) == (4, 15, 30)
+    assert {name for name, _ in second.catalogues} == {"BPSPatients", "BPSSamples"}
+
+
+@check("scenarios-toml")
+def _scenarios_toml(request):
+    """The preloaded rule fires on the second immediate query on BPS_Appointments, once."""
+    tmp_path = request.getfixturevalue("tmp_path")
+    config = tmp_path / "rules.toml"
+    config.write_text(EXAMPLES["scenarios-toml"].code, encoding="utf-8")
+    settings = load_settings(str(config), env={}, overrides={"clock": "virtual", "patients": 20})
+    rule = tomllib.loads(EXAMPLES["scenarios-toml"].code)["scenarios"][0]
+    with in_process(settings) as client:
+        headers = _headers(client, SITE)
+        answers = [client.post(f"/device/sites/{SITE}/queries/immediate", headers=headers,
+                               json={"command": {"text": "SELECT TOP 1 * FROM BPS_Appointments"}}) for _ in range(3)]
+    fired = answers[rule["match"]["ordinal"] - 1]
+    assert (fired.status_code, fired.headers["Retry-After"]) == (rule["outcome"]["error"], str(rule["outcome"]["retryAfter"]))
+    assert [a.status_code for a in answers].count(200) == 3 - rule["match"]["count"]
+
+
+@check("contract-commands")
+def _contract_commands(request):
+    """Every ``mock-halo contract`` line parses with the runner's own options; the install line names a real extra."""
+    extras = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["optional-dependencies"]
+    for line in EXAMPLES["contract-commands"].code.splitlines():
+        words = shlex.split(line, comments=True)
+        if words[:2] == ["pip", "install"]:
+            assert re.fullmatch(r"\.\[(\w+)\]", words[2]) and words[2][2:-1] in extras, line
+        elif words[:2] == ["mock-halo", "contract"]:
+            contract_parser().parse_args(words[2:])
+        else:
+            pytest.fail(f"unexpected line in the contract example: {line}")
+
+
+@check("github-actions")
+def _github_actions(request):
+    """The workflow is valid YAML and its mock-halo commands use real options and extras."""
+    workflow = yaml.safe_load(EXAMPLES["github-actions"].code)
+    runs = [step["run"] for job in workflow["jobs"].values() for step in job["steps"] if "run" in step]
+    contract_runs = [shlex.split(r, comments=True) for r in runs if r.startswith("mock-halo contract")]
+    assert contract_runs
+    for words in contract_runs:
+        contract_parser().parse_args(words[2:])
+    extras = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["optional-dependencies"]
+    for r in runs:
+        if r.startswith("pip install"):
+            extra = re.search(r"\[(\w+)\]", r)
+            assert extra and extra.group(1) in extras, r
+
+
+@check("project-layout")
+def _project_layout(request):
+    """Every folder and file the layout names exists."""
+    for line in EXAMPLES["project-layout"].code.splitlines():
+        if not line.strip() or line.startswith(" " * 8):
+            continue
+        parent = ROOT / "mock_halo" if line.startswith("  ") else ROOT
+        names = line.split()
+        names = [n for n in names if n.endswith(".py")] or [names[0]]
+        for name in names:
+            assert (parent / name).exists(), f"{parent / name} named in the README's layout does not exist"
+
+
+@check("docker-commands")
+def _docker_commands(request):
+    """The files named exist and the published port is the one the image listens on."""
+    code = EXAMPLES["docker-commands"].code
+    for path in re.findall(r"-f (\S+)", code):
+        assert (ROOT / path).exists(), path
+    dockerfile = (ROOT / "docker" / "Dockerfile").read_text()
+    port = re.search(r"MOCK_HALO_PORT=(\d+)", dockerfile).group(1)
+    assert f"-p 8080:{port}" in code and f"EXPOSE {port}" in dockerfile
+
+
+# -- in-process helpers for the configuration examples ----------------------------------------------
+def _headers(client, site: str, base: str = "") -> dict[str, str]:
+    """Device-call headers with a fresh token, from ``client`` (a TestClient, or httpx with ``base``)."""
+    token = client.post(f"{base}/integrator/token", headers={"Ocp-Apim-Subscription-Key": DEFAULT_SUBSCRIPTION_KEY},
+                        data={"grant_type": "urn:halo-connect:oauth:device-token", "device_id": "readme", "site_id": site})
+    assert token.status_code == 200, token.text
+    return {"Authorization": f"Bearer {token.json()['access_token']}", "DeviceId": "readme"}
+
+
+@contextlib.contextmanager
+def in_process(settings) -> Iterator[TestClient]:
+    emulator = Emulator(settings)
+    try:
+        with TestClient(create_app(emulator=emulator)) as client:
+            yield client
+    finally:
+        emulator.close()
+
+
+def immediate_rows(settings, site: str, sql: str) -> list[dict]:
+    with in_process(settings) as client:
+        answer = client.post(f"/device/sites/{site}/queries/immediate", json={"command": {"text": sql}},
+                             headers=_headers(client, site))
+    assert answer.status_code == 200, answer.text
+    return json.loads(base64.b64decode(answer.json()["result"]["data"]))
