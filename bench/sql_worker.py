@@ -54,8 +54,8 @@ def _mean_call(call: Any, calls: int) -> float:
 def measure(samples: int) -> dict[str, Any]:
     try:
         from mock_halo.practice import build_catalogue
-        from mock_halo.sql import functions
-        from mock_halo.sql.engine import SqliteEngine
+        from mock_halo.sql.engines.sqlite import functions
+        from mock_halo.sql.engines.sqlite.engine import SqliteEngine
         from mock_halo.sql.model import SqlCommand, SqlParameter
     except ImportError as exc:
         return {"skip": f"cannot import the SQL engine: {exc}"}

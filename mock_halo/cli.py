@@ -21,7 +21,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         argv = ["serve"]
     if argv[0] == "fixtures":
         # The fixtures subcommand owns its own flags.
-        from mock_halo.practice import fixtures_main
+        from mock_halo.fixtures_cli import fixtures_main
 
         return fixtures_main(argv[1:])
     if argv[0] == "contract":

@@ -17,7 +17,7 @@ from mock_halo.config import load_settings
 from mock_halo.odbc import open_odbc_engine
 from mock_halo.odbc.mssql import MssqlEngine
 from mock_halo.odbc.mssql_driver import DRIVER_NAME
-from mock_halo.practice.cli import build_parser
+from mock_halo.fixtures_cli import build_parser
 
 ROOT = Path(__file__).resolve().parents[1]
 DOCKER = ROOT / "docker"

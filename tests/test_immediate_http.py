@@ -301,7 +301,7 @@ def test_invalid_utf8_json_is_400(client, halo):
 
 
 def test_runaway_query_is_stopped_with_a_504_and_the_site_keeps_working(halo, monkeypatch):
-    import mock_halo.sql.engine as engine_module
+    import mock_halo.sql.engines.sqlite.engine as engine_module
 
     # The engine counts SQLite VM steps; lower its budget so the test is quick.
     monkeypatch.setattr(engine_module, "PROGRESS_LIMIT", 20)

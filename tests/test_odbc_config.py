@@ -18,7 +18,7 @@ from mock_halo.config import ConfigError, load_settings, redact, settings_from_m
 from mock_halo.emulator import Emulator
 from mock_halo.odbc import open_odbc_engine
 from mock_halo.odbc.mssql import MssqlEngine
-from mock_halo.sql.errors import SqlError
+from mock_halo.sql.semantics.errors import SqlError
 from mock_halo.sql.model import SqlCommand
 
 MSSQL = "DRIVER={ODBC Driver 18 for SQL Server};SERVER=tcp:db,1433;UID=sa;PWD=S3cret!;TrustServerCertificate=yes"

@@ -20,7 +20,7 @@ from mock_halo.odbc import errors as odbc_errors
 from mock_halo.odbc.engine import Route
 from mock_halo.odbc.mssql import SQL_SS_TIMESTAMPOFFSET, MssqlEngine, datetimeoffset_text, declared_type
 from mock_halo.odbc.pool import ConnectionPool, PoolSettings
-from mock_halo.sql.errors import ParameterError, SqlError
+from mock_halo.sql.semantics.errors import ParameterError, SqlError
 from mock_halo.sql.model import SqlCommand, SqlParameter
 
 pyodbc = import_pyodbc()

@@ -7,7 +7,7 @@ import pytest
 from test_odbc_mssql import FakeServer, server_error
 
 from pg_support import import_pyodbc, pg_dsn  # noqa: F401 - fixture
-from mock_halo.practice import fixtures_main
+from mock_halo.fixtures_cli import fixtures_main
 
 pyodbc = import_pyodbc()
 

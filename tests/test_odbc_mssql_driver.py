@@ -68,7 +68,7 @@ import sys
 from mock_halo.odbc.engine import Route
 from mock_halo.odbc.mssql import MssqlEngine
 from mock_halo.odbc.pool import ConnectionPool, PoolSettings
-from mock_halo.sql.errors import SqlError
+from mock_halo.sql.semantics.errors import SqlError
 from mock_halo.sql.model import SqlCommand
 cs = "DRIVER={ODBC Driver 18 for SQL Server};SERVER=tcp:127.0.0.1,%s;UID=sa;PWD=x;TrustServerCertificate=yes"
 pool = ConnectionPool(cs % sys.argv[1], PoolSettings(login_timeout_s=5))

@@ -13,7 +13,7 @@ from pg_support import import_pyodbc, pg_dsn  # noqa: F401 - fixture
 from mock_halo.odbc import errors as odbc_errors
 from mock_halo.odbc.engine import OdbcEngine, Route
 from mock_halo.odbc.pool import ConnectionPool, PoolSettings
-from mock_halo.sql.errors import SqlError
+from mock_halo.sql.semantics.errors import SqlError
 from mock_halo.sql.model import SqlCommand
 
 pyodbc = import_pyodbc()

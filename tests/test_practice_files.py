@@ -10,9 +10,9 @@ import pytest
 import sqlglot
 from sqlglot import exp
 
+from mock_halo.fixtures_cli import fixtures_main
 from mock_halo.practice import (
     build_catalogue,
-    fixtures_main,
     load_catalogue_file,
     read_catalogue_info,
     sqlite_schema,

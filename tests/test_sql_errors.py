@@ -6,7 +6,7 @@ import pytest
 
 from mock_halo.sql import SqlError, SqlParameter
 from mock_halo.sql import procedures
-from mock_halo.sql.errors import UNSUPPORTED
+from mock_halo.sql.semantics.errors import UNSUPPORTED
 from mock_halo.sql.testing import mini_engine, rows, run
 
 
@@ -163,7 +163,7 @@ def test_unknown_failures_are_still_sql_errors(engine, monkeypatch):
 
 
 def test_runaway_queries_stop_with_a_timeout(engine, monkeypatch):
-    import mock_halo.sql.engine as engine_module
+    import mock_halo.sql.engines.sqlite.engine as engine_module
 
     monkeypatch.setattr(engine_module, "PROGRESS_LIMIT", 5)
     error = fails(engine, "WITH n AS (SELECT 1 AS i UNION ALL SELECT i + 1 FROM n) SELECT COUNT(*) FROM n")

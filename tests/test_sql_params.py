@@ -10,7 +10,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from mock_halo.sql import ParameterError, SqlError, SqlParameter
-from mock_halo.sql.params import convert_value
+from mock_halo.sql.runtime.params import convert_value
 from mock_halo.sql.testing import mini_engine, rows, run, value
 
 

@@ -7,7 +7,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from mock_halo.sql import ParameterError, SqlError, SqlParameter
-from mock_halo.sql.errors import INTERNAL
+from mock_halo.sql.semantics.errors import INTERNAL
 from mock_halo.sql.testing import mini_engine, run
 
 

@@ -7,9 +7,9 @@ import pytest
 from sqlglot import exp
 
 from mock_halo.sql import SqlError, SqlParameter
-from mock_halo.sql import dialect
+from mock_halo.sql.frontend import dialect
 from mock_halo.sql.testing import mini_engine, run
-from mock_halo.sql.translate import Script, Statement
+from mock_halo.sql.frontend.script import Script, Statement
 
 
 @pytest.fixture(scope="module")
@@ -90,10 +90,10 @@ def test_every_parsed_statement_kind_is_checked():
     """A Command node anywhere (not only at the top) is refused."""
     tree = dialect.parse("SELECT 1")[0]
     tree.set("where", exp.Where(this=exp.Command(this="VACUUM")))
-    from mock_halo.sql import guard
+    from mock_halo.sql.frontend import unsupported
 
     with pytest.raises(SqlError):
-        guard.check(tree)
+        unsupported.check(tree)
 
 
 def test_script_and_statement_are_the_batch_interpreters_seam(engine):

@@ -22,7 +22,7 @@ import pytest
 
 from mock_halo.practice import build_catalogue
 from mock_halo.sql import SqlError, SqlParameter
-from mock_halo.sql.engine import SqliteEngine
+from mock_halo.sql.engines.sqlite.engine import SqliteEngine
 from mock_halo.sql.testing import FIXED_NOW, rows, run
 
 Tables = dict[str, list[dict[str, Any]]]

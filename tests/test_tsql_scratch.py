@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from mock_halo.sql import SqlError, interpreter
+from mock_halo.sql import SqlError
+from mock_halo.sql.runtime import interpreter
 from mock_halo.sql.testing import mini_engine, rows, run
 
 

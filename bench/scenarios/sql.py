@@ -50,8 +50,8 @@ def run_worker(samples: int) -> dict:
 @timing("sql-cached-select")
 def sql_cached_select(ctx: RunContext) -> list[TimingComparison]:
     """A cached simple SELECT through the SQL engine vs raw sqlite3, in-process; translation cache hit rate."""
-    if not (PACKAGE_DIR / "sql" / "engine.py").is_file():
-        raise Skip("mock_halo/sql/engine.py does not exist yet")
+    if not (PACKAGE_DIR / "sql" / "engines" / "sqlite" / "engine.py").is_file():
+        raise Skip("mock_halo/sql/engines/sqlite/engine.py does not exist yet")
     samples = ctx.samples(default=30, quick=5)
     result = run_worker(samples)
     if "skip" in result:

@@ -4,12 +4,12 @@
 ``reset``, ``close``, ``cache_info``, ``catalogues``) and does what is the same
 for every real database: route the command's catalogue to a connection pool,
 bind the request parameters (.NET's conversion rules and errors, as in
-:mod:`mock_halo.sql.params`), run the statements under the query timeout in
+:mod:`mock_halo.sql.runtime.params`), run the statements under the query timeout in
 one transaction (committed on success, rolled back on any error), collect
 every result set and row count, shape the outcome for the execution mode
 exactly as the embedded engine does (``reader``: first result set; ``scalar``:
 its first value; ``nonQuery``: rows affected), render values the way Halo does,
-and turn driver errors into :class:`~mock_halo.sql.errors.SqlError`.
+and turn driver errors into :class:`~mock_halo.sql.semantics.errors.SqlError`.
 
 A dialect subclass supplies :meth:`OdbcEngine.statements` (what to send) and
 :meth:`OdbcEngine.map_error`; it may override :meth:`OdbcEngine.run` entirely.
@@ -35,12 +35,13 @@ from typing import Any
 
 from mock_halo.odbc import errors as odbc_errors
 from mock_halo.odbc.pool import ConnectionPool, PooledConnection
-from mock_halo.sql import dates, errors, params
-from mock_halo.sql import kinds as K
-from mock_halo.sql.batch import Result, outcome
-from mock_halo.sql.encode import Encoder
-from mock_halo.sql.errors import ParameterError, SqlError
 from mock_halo.sql.model import SqlCommand, SqlOutcome
+from mock_halo.sql.runtime import params
+from mock_halo.sql.runtime.results import Result, outcome
+from mock_halo.sql.semantics import dates, errors
+from mock_halo.sql.semantics import kinds as K
+from mock_halo.sql.semantics.encode import Encoder
+from mock_halo.sql.semantics.errors import ParameterError, SqlError
 
 log = logging.getLogger("mock_halo.odbc")
 

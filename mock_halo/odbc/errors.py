@@ -1,4 +1,4 @@
-"""ODBC driver errors -> :class:`~mock_halo.sql.errors.SqlError` (Halo's ``errorDetails``).
+"""ODBC driver errors -> :class:`~mock_halo.sql.semantics.errors.SqlError` (Halo's ``errorDetails``).
 
 pyodbc raises ``pyodbc.Error`` subclasses whose ``args`` are ``(sqlstate,
 text)``. The text is what the driver manager assembled from every diagnostic
@@ -26,8 +26,8 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-from mock_halo.sql import errors
-from mock_halo.sql.errors import SqlError
+from mock_halo.sql.semantics import errors
+from mock_halo.sql.semantics.errors import SqlError
 
 #: SQL Server numbers that only say "an earlier error happened"; the earlier one is the real cause.
 _FOLLOW_UPS = frozenset({8180, 3621, 16945})

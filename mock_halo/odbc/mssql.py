@@ -11,7 +11,7 @@ What Halo Link's SqlClient puts on the wire, as T-SQL text pyodbc can send:
 * output, inputOutput and returnValue parameters are variables of the outer
   batch, read back by a final ``SELECT`` that is not part of the results.
 
-Values are converted by .NET's rules first (:mod:`mock_halo.sql.params`), so
+Values are converted by .NET's rules first (:mod:`mock_halo.sql.runtime.params`), so
 a value SqlClient would reject is still a 400 and never reaches the server.
 Errors carry SQL Server's own numbers and messages (:func:`errors.from_mssql`).
 """
@@ -26,9 +26,10 @@ from typing import Any
 
 from mock_halo.odbc import errors as odbc_errors
 from mock_halo.odbc.engine import Call, OdbcEngine, Result, Route, plain
-from mock_halo.sql import dates, errors, params
-from mock_halo.sql.errors import SqlError
 from mock_halo.sql.model import SqlCommand, SqlOutcome, SqlParameter
+from mock_halo.sql.runtime import params
+from mock_halo.sql.semantics import dates, errors
+from mock_halo.sql.semantics.errors import SqlError
 
 #: Prefix of the outer batch's variables (Halo parameter names cannot clash: they are arguments).
 _VAR = "@mh_"

@@ -1,6 +1,6 @@
 -- mock-halo's support schema on PostgreSQL: T-SQL built-ins PostgreSQL lacks.
 --
--- The translator (mock_halo/odbc/pg_translate.py) calls these as mock_halo.<name>(...) with
+-- The translator (mock_halo/sql/engines/postgres/translate.py) calls these as mock_halo.<name>(...) with
 -- date parts already in canonical form ('year', 'weekday', ...) and datetime arguments
 -- already cast to timestamp. Every function is IMMUTABLE (no table access, no settings),
 -- so the planner can fold constant calls. Re-running this script replaces them.

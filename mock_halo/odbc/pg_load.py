@@ -42,20 +42,13 @@ from sqlglot import exp
 from mock_halo.practice import build_catalogue
 from mock_halo.practice.loader import canonical_catalogue
 from mock_halo.practice.schema import parse_statements
+from mock_halo.sql.engines.postgres.layout import LENGTH_CHECK, schema_name
 
-SUPPORT_SCHEMA = "mock_halo"
-#: Name prefix of the CHECK constraints that enforce declared text lengths: ``mh_len:<table>.<column>``.
-LENGTH_CHECK = "mh_len:"
 #: Parameters per INSERT statement when copying rows (PostgreSQL allows 65535).
 _PARAMS_PER_INSERT = 8000
 
 _T = exp.DataType.Type
 _TEXT = {_T.CHAR, _T.NCHAR, _T.VARCHAR, _T.NVARCHAR, _T.TEXT}
-
-
-def schema_name(catalogue: str) -> str:
-    """The PostgreSQL schema of a catalogue: its name in lower case."""
-    return catalogue.lower()
 
 
 def pg_type(dt: exp.DataType) -> str:

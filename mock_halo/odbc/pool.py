@@ -28,7 +28,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from mock_halo.odbc import errors as odbc_errors
-from mock_halo.sql.errors import SqlError, internal
+from mock_halo.sql.semantics.errors import SqlError, internal
 
 Connect = Callable[..., Any]
 

@@ -5,10 +5,10 @@
 by :func:`mock_halo.odbc.pg_load.load_postgres` (one schema per catalogue). It
 reuses the embedded engine's pieces, not copies of them:
 
-* :class:`~mock_halo.odbc.pg_translate.PgTranslator` (the same parser, batch
+* :class:`~mock_halo.sql.engines.postgres.translate.PgTranslator` (the same parser, batch
   compiler, name resolution and typing, with a PostgreSQL back end);
-* the batch interpreter (:class:`~mock_halo.sql.batch.Batch` /
-  :class:`~mock_halo.sql.interpreter.Interpreter`: variables, IF/WHILE,
+* the batch interpreter (:class:`~mock_halo.sql.engines.postgres.session.PgBatch` /
+  :class:`~mock_halo.sql.runtime.interpreter.Interpreter`: variables, IF/WHILE,
   TRY/CATCH, EXEC, output parameters) through :class:`PgConnection`, a
   DB-API-shaped seam over the pyodbc connection. psqlODBC's default "level of
   rollback on errors" (``Protocol=7.4-2``: a driver savepoint before each
@@ -19,7 +19,7 @@ reuses the embedded engine's pieces, not copies of them:
   run on PostgreSQL with the catalogue's schema on the ``search_path``;
 * result encoding: values come back from pyodbc as Python objects and are
   turned into the embedded engine's storage forms (ISO datetime text, numbers,
-  lower-case GUIDs) before the shared :class:`~mock_halo.sql.encode.Encoder`
+  lower-case GUIDs) before the shared :class:`~mock_halo.sql.semantics.encode.Encoder`
   renders them, so the JSON is byte-for-byte what the embedded engine gives.
 
 Driver errors become SQL Server errors by SQLSTATE (:data:`SQLSTATE_NUMBERS`:
@@ -37,19 +37,19 @@ from decimal import Decimal
 from typing import Any
 
 from mock_halo.odbc.engine import OdbcEngine, Route
+from mock_halo.odbc.pg_load import load_postgres
 from mock_halo.odbc.pool import ConnectionPool, PoolSettings
-from mock_halo.sql import bp, errors, params, procedures  # noqa: F401 - bp registers procedures
-from mock_halo.sql import kinds as K
-from mock_halo.sql.batch import Batch, Result, _encoder_from, _with_parameter_kinds
-from mock_halo.sql.dates import fmt_date, fmt_datetime, fmt_time
-from mock_halo.sql.encode import Encoder
-from mock_halo.sql.errors import SqlError
+from mock_halo.sql import bp  # noqa: F401 - registers the BP_* procedures
+from mock_halo.sql import procedures
+from mock_halo.sql.engines.postgres.layout import SUPPORT_SCHEMA, schema_name
+from mock_halo.sql.engines.postgres.session import PgBatch
+from mock_halo.sql.engines.postgres.translate import PgTranslator
+from mock_halo.sql.frontend.schema import Catalog, read_catalog
 from mock_halo.sql.model import SqlCommand, SqlOutcome
-from mock_halo.sql.schema import Catalog, read_catalog
-from mock_halo.sql.translate import Statement
-
-from .pg_load import SUPPORT_SCHEMA, load_postgres, schema_name
-from .pg_translate import PgTranslator
+from mock_halo.sql.runtime import params
+from mock_halo.sql.semantics import errors
+from mock_halo.sql.semantics.dates import fmt_date, fmt_datetime, fmt_time
+from mock_halo.sql.semantics.errors import SqlError
 
 DEFAULT_TIMEZONE = "Australia/Sydney"
 #: PostgreSQL SQLSTATE (or class) -> the nearest SQL Server error number.
@@ -215,95 +215,6 @@ class _NoRows:
 
 
 _NO_ROWS = _NoRows()
-
-
-class PgBatch(Batch):
-    """The embedded engine's batch runner over :class:`PgConnection`."""
-
-    def statement(self, statement: Statement, variables: dict[str, Any], bound: params.BoundParameters) -> Result:
-        cursor = self.conn.execute(statement.sql, self.values(statement, variables))
-        if getattr(statement, "identity", False):  # INSERT ... RETURNING <identity key> (added by the translator)
-            rows = cursor.fetchall()
-            if rows:
-                variables["@identity"] = rows[-1][0]
-            return Result(None, None, len(rows))
-        if statement.returns_rows:
-            return Result(_table_encoder(cursor, statement), cursor.fetchall(), -1)
-        if statement.verb == "select":
-            rows = cursor.fetchall()
-            encoder = statement.encoder or _encoder_from(cursor)
-            if statement.param_columns:
-                encoder = _with_parameter_kinds(encoder, statement.param_columns, bound)
-            return Result(encoder, rows, -1)
-        return Result(None, None, cursor.rowcount)
-
-    def execute(self, statement: Statement, variables: dict[str, Any]) -> Any:
-        return self.conn.execute(statement.sql, self.values(statement, variables))
-
-    # -- temporary tables and table variables: PostgreSQL temp tables, dropped when the command ends ----------
-    def create(self, statement: Statement, key: str, written: str, once: bool) -> None:
-        if key in self.live:
-            if once:  # DECLARE @t TABLE in a loop body: the variable already exists
-                return
-            raise errors.SqlError(2714, f"There is already an object named '{written}' in the database.")
-        self.conn.execute(temp_table_ddl(key, statement.target.columns))
-        self.live[key] = -(1 + len(self.live)) * 1_000_003 - 7  # temporary objects have negative ids
-
-    def drop(self, keys: Sequence[str], written: Sequence[str], if_exists: bool) -> None:
-        for key, name in zip(keys, written):
-            if key not in self.live:
-                if if_exists:
-                    continue
-                raise errors.SqlError(3701, f"Cannot drop the table '{name}', because it does not exist or you do "
-                                            "not have permission.")
-            self.conn.execute(f"DROP TABLE pg_temp.{_quote(key)}")
-            del self.live[key]
-
-    def sync_live(self) -> None:
-        """After a ROLLBACK the command's whole transaction is undone, its temp tables with it."""
-        self.live = {}
-
-    def drop_all(self) -> None:
-        live, self.live = self.live, {}
-        for key in live:
-            self.conn.execute(f"DROP TABLE IF EXISTS pg_temp.{_quote(key)}")
-
-
-def _quote(name: str) -> str:
-    return '"' + name.replace('"', '""') + '"'
-
-
-def temp_table_ddl(key: str, columns: Sequence[Any]) -> str:
-    """``CREATE TEMP TABLE "#t" (...)`` from the columns the embedded compiler defined (checked types)."""
-    from .pg_translate import _pg_type
-
-    parts = []
-    for column in columns:
-        if column.decl == "integer":  # IDENTITY
-            parts.append(f"{_quote(column.name.lower())} integer GENERATED BY DEFAULT AS IDENTITY PRIMARY KEY")
-            continue
-        pg = "citext" if column.kind == K.STR else _pg_type(column.decl) if column.decl else "text"
-        text = f"{_quote(column.name.lower())} {pg}"
-        if column.pk:
-            text += " PRIMARY KEY"
-        if column.notnull:
-            text += " NOT NULL"
-        length = re.fullmatch(r"n?(?:var)?char\((\d+)\)", column.decl or "")
-        if column.kind == K.STR and length:  # the declared length, as in pg_load (error 2628)
-            text += (f" CONSTRAINT {_quote(f'mh_len:{key}.{column.name.lower()}')} "
-                     f"CHECK (char_length(rtrim({_quote(column.name.lower())})) <= {int(length.group(1))})")
-        parts.append(text)
-    return f"CREATE TEMP TABLE {_quote(key)} ({', '.join(parts)})"
-
-
-def _table_encoder(cursor: Any, statement: Statement) -> Encoder:
-    """OUTPUT columns: names and kinds of the target table's columns."""
-    names, kinds = [], []
-    for description in cursor.description or ():
-        column = statement.target.column(description[0]) if statement.target is not None else None
-        names.append(column.name if column is not None else description[0])
-        kinds.append(column.kind if column is not None else K.UNKNOWN)
-    return Encoder(names, kinds)
 
 
 def schema_catalog(catalogues: Sequence[str], default: str, pms_type: str = "BestPractice") -> Catalog:

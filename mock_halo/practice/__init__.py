@@ -8,7 +8,6 @@ Public API::
     write_catalogue_file(path, pms_type, catalogue, seed, patients, progress=None) -> counts
     load_catalogue_file(path) -> sqlite3.Connection
     write_tsql_script(path, pms_type, catalogue, seed, patients, progress=None) -> counts
-    fixtures_main(argv) -> int                      # ``mock-halo fixtures``
     column_types(pms_type) -> {table/view: ((column, T-SQL type), ...)}
     generate_practice(seed, patients, ...) -> Iterator[Batch]   # the raw rows
 
@@ -16,7 +15,6 @@ The schema is ``fixtures/bp_premier/*.sql`` (T-SQL); see ``schema.py`` for how i
 becomes SQLite and ``generator.py`` for what the data looks like.
 """
 
-from .cli import fixtures_main
 from .files import CatalogueInfo, load_catalogue_file, read_catalogue_info, write_catalogue_file, write_tsql_script
 from .generator import DEFAULT_REFERENCE, PRACTICE_TIMEZONE, generate_practice, normalise_reference
 from .loader import BP_CATALOGUES, build_catalogue, canonical_catalogue, clear_cache, copy_catalogue, populate
@@ -36,7 +34,6 @@ __all__ = [
     "clear_cache",
     "column_types",
     "copy_catalogue",
-    "fixtures_main",
     "generate_practice",
     "load_catalogue_file",
     "normalise_reference",

@@ -9,22 +9,27 @@ Public interface (docs/architecture.md)::
 Errors are :class:`SqlError` (SQL Server's number and wording) and
 :class:`ParameterError` (a parameter value .NET could not convert).
 
-How a command flows (one module each):
+How a command flows (one subpackage each):
 
-* ``params``      request parameters -> storage-form values (.NET conversion rules)
-* ``translate``   cached (text, catalogue) -> ``Script`` of ``Statement`` s, via
-  ``dialect`` (parse, SQL Server syntax errors), ``guard`` (constructs not emulated yet),
-  ``dml`` (joined UPDATE/DELETE), ``resolve`` + ``typing_rules`` (names, 207/208/209/4104,
-  static types), ``rewrite`` + ``builtins`` (SQL Server semantics on SQLite)
-* ``batch``       runs a script in a transaction, shapes the ``SqlOutcome`` (``encode``)
-* ``functions`` / ``strings`` / ``dates`` / ``convert`` / ``formatting``: the ``mh_*`` built-ins
-* ``security``    the authorizer; ``sqlite_errors`` maps what only SQLite notices
-* ``procedures``  the stored-procedure registry; ``testing`` a miniature site for tests
+* ``frontend/``   T-SQL text -> a cached ``Script`` of ``Statement`` s: ``dialect`` (parse, SQL Server
+  syntax errors), ``flow`` (statements and control flow), ``program`` (steps for the interpreter),
+  ``unsupported`` (constructs not emulated yet), ``top`` / ``dml`` (reshaped forms), ``resolve`` +
+  ``typing_rules`` + ``builtins`` (names, 207/208/209/4104, static types), ``temp_tables`` (``#t`` /
+  ``@t``), ``rewrite`` (SQL Server semantics on SQLite), ``translate`` (the entry point and its cache)
+* ``runtime/``    ``params`` (request parameters, .NET conversion rules), ``interpreter`` (variables,
+  control flow, TRY/CATCH over an engine's session), ``results`` (the ``SqlOutcome``)
+* ``semantics/``  SQL Server's meaning in plain Python: ``kinds``, ``errors``, ``convert``, ``dates``,
+  ``strings``, ``formatting``, ``encode`` (values as Halo's JSON rows)
+* ``engines/``    ``sqlite/`` (the embedded engine, its session, the ``mh_*`` functions, the authorizer,
+  SQLite's errors) and ``postgres/`` (the PostgreSQL back end and session; connections in
+  :mod:`mock_halo.odbc`)
+* ``procedures``  the stored-procedure registry (``bp/``: the Bp Premier procedures); ``testing`` a
+  miniature site for tests
 """
 
-from mock_halo.sql.engine import SqliteEngine, open_engine
-from mock_halo.sql.errors import ParameterError, SqlError
+from mock_halo.sql.engines.sqlite.engine import SqliteEngine, open_engine
 from mock_halo.sql.model import SqlCommand, SqlOutcome, SqlParameter
+from mock_halo.sql.semantics.errors import ParameterError, SqlError
 
 __all__ = ["ParameterError", "SqlCommand", "SqlError", "SqlOutcome", "SqlParameter", "SqliteEngine",
            "open_engine"]

@@ -20,8 +20,8 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from mock_halo.sql import kinds as K
-from mock_halo.sql.errors import SqlError
+from mock_halo.sql.semantics import kinds as K
+from mock_halo.sql.semantics.errors import SqlError
 
 
 @dataclass(frozen=True)

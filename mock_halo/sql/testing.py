@@ -11,7 +11,7 @@ import sqlite3
 from collections.abc import Callable
 from datetime import datetime
 
-from mock_halo.sql.engine import SqliteEngine
+from mock_halo.sql.engines.sqlite.engine import SqliteEngine
 
 FIXED_NOW = datetime(2026, 1, 5, 9, 0, 0)
 

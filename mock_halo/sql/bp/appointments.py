@@ -8,9 +8,9 @@ from __future__ import annotations
 
 from datetime import date
 
-from mock_halo.sql import kinds as K
 from mock_halo.sql.bp.common import as_date, as_int, result, stamp
 from mock_halo.sql.procedures import ProcedureCall, ProcedureResult, procedure
+from mock_halo.sql.semantics import kinds as K
 
 BOOKED, WAITING, CANCELLED = 1, 2, 6
 SLOT = 900

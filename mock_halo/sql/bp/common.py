@@ -5,9 +5,9 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Any
 
-from mock_halo.sql import errors
-from mock_halo.sql import kinds as K
 from mock_halo.sql.procedures import ProcedureCall, ResultSet
+from mock_halo.sql.semantics import errors
+from mock_halo.sql.semantics import kinds as K
 
 
 def as_int(call: ProcedureCall, name: str) -> int | None:

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from mock_halo.sql import kinds as K
 from mock_halo.sql.bp.common import as_date, as_int, result, stamp
 from mock_halo.sql.procedures import ProcedureCall, ProcedureResult, procedure
+from mock_halo.sql.semantics import kinds as K
 
 #: BP_AddPatient's parameters in order (halo-facts 14.2); each is the PATIENTS column of that name.
 ADD_PATIENT = ("titlecode", "firstname", "middlename", "surname", "preferredname", "address1", "address2", "city",

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from mock_halo.sql import kinds as K
 from mock_halo.sql.bp.common import result
 from mock_halo.sql.procedures import ProcedureCall, ProcedureResult, procedure
+from mock_halo.sql.semantics import kinds as K
 
 _COLUMNS = [("UserID", K.INT), ("Title", K.STR), ("Firstname", K.STR), ("Surname", K.STR),
             ("ProviderNo", K.STR), ("LocationID", K.INT)]

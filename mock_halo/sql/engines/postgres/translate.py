@@ -1,0 +1,856 @@
+"""T-SQL -> PostgreSQL, with the embedded engine's front end.
+
+:class:`PgTranslator` is the embedded :class:`~mock_halo.sql.frontend.translate.Translator`
+(same cache, same batch compiler, same parser, guard, ``TOP``/``UPDATE ... FROM``
+reshaping and :class:`~mock_halo.sql.frontend.resolve.Analyzer` for names, SQL Server's
+name errors and static types) with a different last step: :class:`PgRewriter`
+turns the typed T-SQL tree into PostgreSQL over the schemas written by
+:mod:`mock_halo.odbc.pg_load` (names in :mod:`~mock_halo.sql.engines.postgres.layout`):
+
+* names: ``[BPSPatients].dbo.PATIENTS`` -> ``"bpspatients"."patients"``; every
+  identifier is folded to lower case and quoted (PostgreSQL's folding, and
+  reserved words stay usable); result column names come from the T-SQL text;
+* ``@param`` -> ``?`` (one per occurrence, in text order); ``GETDATE()`` -> a
+  bound timestamp from the emulator's clock;
+* string ``+`` -> ``||``; ``datetime + n`` -> ``+ n * interval '1 day'``;
+  ``'5' + 3`` -> 8 (the string converted the way SQL Server does);
+* case-insensitive comparisons: columns are ``citext``; expressions compared
+  with each other are cast to ``citext``; ``LIKE`` is ``ILIKE`` without an
+  escape character;
+* data type precedence: text compared with an int/decimal (``=``, ``<``, ``IN``,
+  ``BETWEEN``) converts row by row with ``mock_halo.to_int``/``to_numeric``
+  (``''`` is 0 for an int; 245/248/8114 with SQL Server's messages), a string
+  literal at translation time, as the embedded engine does;
+* built-ins: ``DATEADD`` -> interval arithmetic; ``DATEDIFF``/``DATEPART``/
+  ``DATENAME``/``EOMONTH``/``CHARINDEX``/``REPLACE``/``CONVERT`` styles ->
+  ``mock_halo.*`` SQL functions; ``ISNULL`` -> ``COALESCE``; ``LEN`` ->
+  ``length(rtrim())``; ``NEWID`` -> ``gen_random_uuid``; ``FORMAT`` with a
+  date pattern -> ``to_char``; ``LIKE`` with ``[...]`` classes or a run-time
+  pattern -> ``~* mock_halo.like_regex(pattern)``;
+* SQL Server's integer semantics: ``AVG(int)`` and ``CAST(decimal AS int)``
+  truncate, ``SUM(int)`` stays an integer (so ``/`` stays integer division);
+* a recursive CTE gets ``WITH RECURSIVE``;
+* an ``INSERT`` into a table with an ``IDENTITY`` key gets ``RETURNING <key>``
+  (that is how ``SCOPE_IDENTITY()`` is known);
+* temporary tables and table variables (the embedded engine's
+  :mod:`~mock_halo.sql.frontend.temp_tables` scope) are PostgreSQL temp tables
+  ``pg_temp."#t"`` / ``pg_temp."@t"`` (DDL in :mod:`mock_halo.sql.engines.postgres.session`).
+
+What cannot be expressed raises SQL Server-shaped errors (``unsupported`` =
+40000), never wrong SQL.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Any
+
+from sqlglot import exp
+from sqlglot.errors import ErrorLevel, UnsupportedError
+
+from mock_halo.sql.engines.postgres.layout import SUPPORT_SCHEMA, schema_name
+from mock_halo.sql.frontend import builtins, dml, temp_tables, top, unsupported
+from mock_halo.sql.frontend.resolve import Analyzer
+from mock_halo.sql.frontend.rewrite import NOW_KEYS
+from mock_halo.sql.frontend.schema import Catalog
+from mock_halo.sql.frontend.script import Statement
+from mock_halo.sql.frontend.translate import (
+    Translator,
+    _exec,
+    _expand_stars,
+    _leftmost,
+    _output_clause,
+    _parameter_columns,
+    _target,
+)
+from mock_halo.sql.frontend.typing_rules import type_spec
+from mock_halo.sql.semantics import convert, dates, errors
+from mock_halo.sql.semantics import kinds as K
+from mock_halo.sql.semantics.encode import Encoder
+
+_MARK = re.compile(r"__mh_p(\d+)__")
+_PRECEDES_TEXT = frozenset({K.INT, K.DEC})  # types text converts to when compared with them
+_STRINGISH = frozenset({K.STR, K.NULL, K.UNKNOWN})
+_COMPARISONS = (exp.EQ, exp.NEQ, exp.GT, exp.GTE, exp.LT, exp.LTE)
+_INTERVAL_UNITS = {
+    "year": ("1", "YEAR"), "quarter": ("3", "MONTH"), "month": ("1", "MONTH"), "dayofyear": ("1", "DAY"),
+    "day": ("1", "DAY"), "weekday": ("1", "DAY"), "week": ("7", "DAY"), "hour": ("1", "HOUR"),
+    "minute": ("1", "MINUTE"), "second": ("1", "SECOND"), "millisecond": ("1", "MILLISECOND"),
+    "microsecond": ("1", "MICROSECOND"),
+}
+#: .NET custom date format tokens -> to_char patterns (longest first).
+_DOTNET_FORMAT = [
+    ("yyyy", "YYYY"), ("yy", "YY"), ("MMMM", "FMMonth"), ("MMM", "Mon"), ("MM", "MM"), ("M", "FMMM"),
+    ("dddd", "FMDay"), ("ddd", "Dy"), ("dd", "DD"), ("d", "FMDD"), ("HH", "HH24"), ("H", "FMHH24"),
+    ("hh", "HH12"), ("h", "FMHH12"), ("mm", "MI"), ("m", "FMMI"), ("ss", "SS"), ("s", "FMSS"),
+    ("fff", "MS"), ("tt", "AM"),
+]
+
+
+@dataclass(frozen=True, slots=True)
+class PgStatement(Statement):
+    """A translated statement; ``identity``: the INSERT returns the new IDENTITY keys (RETURNING)."""
+
+    identity: bool = False
+
+
+class PgTranslator(Translator):
+    """The embedded translator's front end with a PostgreSQL back end (same cache, same batches)."""
+
+    dialect = "postgresql"
+
+    def __init__(self, catalog: Catalog, maxsize: int = 1024) -> None:
+        super().__init__(catalog, maxsize)
+        self.schemas = {db: schema_name(name) for db, name in catalog.display.items()}
+
+    def _statement(self, statement: exp.Expression, db: str, scope: Any = None) -> Statement:
+        verb = unsupported.statement_verb(statement)
+        if verb == "exec":
+            return _exec(statement)
+        returns_rows = verb in ("insert", "update", "delete") and statement.args.get("returning") is not None
+        old_rows = returns_rows and verb == "update" and any(
+            c.table.upper() == "DELETED" for c in statement.args["returning"].find_all(exp.Column))
+        if old_rows and (statement.args.get("from_") is not None or not isinstance(statement.this, exp.Table)):
+            raise errors.unsupported("UPDATE ... FROM with OUTPUT DELETED")
+        if returns_rows and not old_rows:
+            _output_clause(statement)
+        top.reshape(statement)
+        unsupported.check(statement)
+        statement = dml.reshape(statement, lambda table: self._primary_key(table, db, scope))
+        if old_rows:
+            _join_old_rows(statement)
+        analyzer = Analyzer(self.catalog, db, scope)
+        analyzer.resolve_tables(statement)
+        outputs = None
+        param_columns: tuple[tuple[int, str], ...] = ()
+        if verb == "select":
+            _expand_stars(analyzer, _leftmost(statement))
+            outputs = analyzer.outputs(statement)
+            param_columns = _parameter_columns(_leftmost(statement))
+        target = _target(analyzer, statement)
+        rewriter = PgRewriter(analyzer, self.catalog.display[db], self.schemas)
+        tree = rewriter.rewrite(statement)
+        identity = False
+        if verb == "insert" and not returns_rows and target is not None and not target.is_view:
+            keys = [c for c in target.columns if c.pk]
+            if len(keys) == 1 and keys[0].decl.lower() == "integer":  # INT IDENTITY key (pg_load, schema.py)
+                tree.set("returning", exp.Returning(expressions=[exp.column(exp.to_identifier(
+                    keys[0].name.lower(), quoted=True))]))
+                identity = True
+        if old_rows:
+            same_row = exp.EQ(this=exp.column("ctid", table=_INSERTED), expression=exp.column("ctid", table=_DELETED))
+            where = tree.args.get("where")
+            tree.set("where", exp.Where(this=exp.and_(same_row, exp.Paren(this=where.this)) if where else same_row))
+        sql, params, written = rewriter.finish(tree)
+        encoder = None
+        if verb == "select" and outputs is not None:
+            encoder = Encoder([c.name for c in outputs], [c.kind for c in outputs])
+        return PgStatement(sql=sql, verb=verb, params=params, written=written, encoder=encoder, target=target,
+                           param_columns=param_columns, returns_rows=returns_rows, identity=identity)
+
+
+_INSERTED, _DELETED = "__mh_inserted", "__mh_deleted"
+
+
+def _join_old_rows(update: exp.Update) -> None:
+    """``UPDATE t SET ... OUTPUT DELETED.x, INSERTED.y``: PostgreSQL 15's RETURNING sees only the new row, but a
+    self-join in ``FROM`` reads the statement's snapshot, i.e. the old row: ``UPDATE t AS __mh_inserted ... FROM t
+    AS __mh_deleted WHERE <same ctid> AND ... RETURNING __mh_deleted.x, __mh_inserted.y`` (the ctid join is added
+    after name resolution)."""
+    target = update.this
+    if update.args.get("from_") is not None or not isinstance(target, exp.Table):
+        raise errors.unsupported("UPDATE ... FROM with OUTPUT DELETED")
+    own = {target.name.lower(), target.alias.lower()} - {""}
+
+    def qualify(node: exp.Expression) -> None:  # this UPDATE's own columns only (not those of subqueries)
+        for column in node.walk(prune=lambda n: isinstance(n, (exp.Subquery, exp.Select))):
+            if isinstance(column, exp.Column) and (not column.table or column.table.lower() in own):
+                column.set("table", exp.to_identifier(_INSERTED))
+
+    for assignment in update.expressions:
+        if isinstance(assignment, exp.EQ):
+            qualify(assignment.expression)
+            if isinstance(assignment.this, exp.Column):  # the SET target (bare again after rewriting)
+                assignment.this.set("table", exp.to_identifier(_INSERTED))
+    if update.args.get("where") is not None:
+        qualify(update.args["where"].this)
+    for column in update.args["returning"].find_all(exp.Column):
+        prefix = column.table.upper()
+        if prefix not in ("INSERTED", "DELETED"):
+            raise errors.unbound_identifier(column.sql(dialect="tsql"))
+        column.set("table", exp.to_identifier(_INSERTED if prefix == "INSERTED" else _DELETED))
+    old = exp.Table(this=target.this.copy(), db=target.args.get("db"), catalog=target.args.get("catalog"),
+                    alias=exp.TableAlias(this=exp.to_identifier(_DELETED)))
+    target.set("alias", exp.TableAlias(this=exp.to_identifier(_INSERTED)))
+    update.set("from_", exp.From(this=old))
+
+
+class PgRewriter:
+    """Rewrites one analysed T-SQL statement into PostgreSQL (bottom-up, by static type)."""
+
+    def __init__(self, analyzer: Analyzer, catalogue_name: str, schemas: dict[str, str]) -> None:
+        self.analyzer = analyzer
+        self.catalogue_name = catalogue_name
+        self.schemas = schemas
+        self.keys: list[str] = []
+        self.written: dict[str, str] = {}
+
+    # -- helpers ----------------------------------------------------------------------------
+    def kind(self, node: exp.Expression) -> tuple[K.Kind, str]:
+        return self.analyzer.kind(node)
+
+    def placeholder(self, key: str, written: str) -> exp.Expression:
+        if key not in self.written:
+            self.keys.append(key)
+            self.written[key] = written
+        return exp.Var(this=f"__mh_p{self.keys.index(key)}__")
+
+    def now(self, which: str, type_name: str = "TIMESTAMP(3)") -> exp.Expression:
+        return _cast(self.placeholder(NOW_KEYS[which], which), type_name)
+
+    @staticmethod
+    def fn(name: str, *args: exp.Expression) -> exp.Expression:
+        return exp.Anonymous(this=f"{SUPPORT_SCHEMA}.{name}", expressions=list(args))
+
+    def text(self, node: exp.Expression) -> exp.Expression:
+        """An argument of a string function (SQL Server converts other types implicitly)."""
+        kind, _ = self.kind(node)
+        if kind in K.TEMPORAL:
+            return self.fn("convert_datetime", _cast(node, "TIMESTAMP"), exp.Literal.number(0),
+                           exp.Boolean(this=kind == K.DATE))
+        if kind == K.GUID:
+            return exp.Upper(this=_cast(node, "TEXT"))
+        if kind == K.STR and not isinstance(node, exp.Literal):
+            return node
+        return _cast(node, "TEXT")
+
+    def timestamp(self, node: exp.Expression) -> exp.Expression:
+        """A datetime argument of a date function (string literals are parsed as SQL Server would)."""
+        if isinstance(node, exp.Literal) and node.is_string:
+            return _cast(exp.Literal.string(convert.convert(node.this, "datetime2")), "TIMESTAMP")
+        if isinstance(node, exp.Literal):
+            raise errors.SqlError(8116, "Argument data type int is invalid for argument 2 of dateadd function.")
+        return _cast(node, "TIMESTAMP")
+
+    # -- the walk ---------------------------------------------------------------------------
+    def rewrite(self, tree: exp.Expression) -> exp.Expression:
+        nodes = list(tree.dfs())
+        for node in nodes:
+            self.analyzer.kind(node)  # types (and 207/209/4104) before anything changes
+        for node in reversed(nodes):
+            if isinstance(node, exp.Table):
+                self.table(node)
+                continue
+            parent, arg_key, index = node.parent, node.arg_key, node.index
+            replacement = self.visit(node)
+            if replacement is not node:
+                self.analyzer.set_kind(replacement, self.analyzer.kind(node))
+                if parent is None:
+                    tree = replacement
+                else:
+                    parent.set(arg_key, replacement, index=index, overwrite=True)
+        _recursive_ctes(tree)
+        return tree
+
+    def finish(self, tree: exp.Expression) -> tuple[str, tuple[str, ...], tuple[str, ...]]:
+        """PostgreSQL text with ``?`` placeholders, and the parameter keys in placeholder order."""
+        for ident in tree.find_all(exp.Identifier):
+            ident.set("this", ident.name.lower())
+            ident.set("quoted", True)
+        try:
+            sql = tree.sql(dialect="postgres", unsupported_level=ErrorLevel.RAISE)
+        except UnsupportedError as exc:
+            raise errors.unsupported("this construct", str(exc).splitlines()[0]) from None
+        if not sql.strip():
+            raise errors.unsupported("this statement")
+        order = [self.keys[int(m.group(1))] for m in _MARK.finditer(sql)]
+        return _MARK.sub("?", sql), tuple(order), tuple(self.written[k] for k in order)
+
+    def visit(self, node: exp.Expression) -> exp.Expression:
+        handler = _HANDLERS.get(type(node))
+        if handler is None:
+            if isinstance(node, _COMPARISONS):
+                return self.compare(node)
+            return node
+        return handler(self, node)
+
+    # -- names --------------------------------------------------------------------------------
+    def table(self, node: exp.Table) -> None:
+        info = self.analyzer.table_of(node)
+        if info is None:
+            return  # a CTE
+        node.set("catalog", None)
+        if info.db == temp_tables.DB:  # a temporary table or table variable: a session temp table named "#t" / "@t"
+            node.set("db", exp.to_identifier("pg_temp"))
+            node.set("this", exp.to_identifier(info.name))
+            return
+        node.set("db", exp.to_identifier(self.schemas[info.db]))
+        node.set("this", exp.to_identifier(info.name.lower()))
+
+    def column(self, node: exp.Column) -> exp.Expression:
+        node.set("db", None)
+        node.set("catalog", None)
+        return node
+
+    def parameter(self, node: exp.Parameter) -> exp.Expression:
+        if isinstance(node.this, exp.Parameter):
+            raise errors.unsupported(f"@@{node.this.name.upper()}")
+        return self.placeholder(node.name.lower(), "@" + node.name)
+
+    # -- operators ------------------------------------------------------------------------------
+    def add(self, node: exp.Add) -> exp.Expression:
+        left, right = node.this, node.expression
+        (lk, ld), (rk, rd) = self.kind(left), self.kind(right)
+        numbers = {K.INT, K.DEC, K.BIT}
+        if lk in (K.STR, K.NULL) and rk in (K.STR, K.NULL) and K.STR in (lk, rk):
+            return exp.DPipe(this=self.text(left), expression=self.text(right))
+        if lk == K.DATETIME and rk in numbers:
+            return _days(left, right)
+        if rk == K.DATETIME and lk in numbers:
+            return _days(right, left)
+        if K.DATE in (lk, rk) and {lk, rk} & numbers:
+            raise errors.operand_clash("date", "int")
+        if lk == K.STR and rk in numbers:
+            return exp.Add(this=self._number(left, rk), expression=right)
+        if rk == K.STR and lk in numbers:
+            return exp.Add(this=left, expression=self._number(right, lk))
+        if K.STR in (lk, rk) and K.UNKNOWN in (lk, rk):  # @param + 'text': concatenation
+            return exp.DPipe(this=_cast(left, "TEXT"), expression=_cast(right, "TEXT"))
+        if lk == K.UNKNOWN and rk == K.UNKNOWN:  # two request parameters: decided by their types at run time
+            return self.fn("add", left, right)
+        return node
+
+    def sub(self, node: exp.Sub) -> exp.Expression:
+        left, right = node.this, node.expression
+        (lk, _), (rk, _) = self.kind(left), self.kind(right)
+        if lk == K.DATETIME and rk in (K.INT, K.DEC, K.BIT):
+            return _days(left, exp.Neg(this=exp.Paren(this=right)))
+        return self.arithmetic(node)
+
+    def arithmetic(self, node: exp.Binary) -> exp.Expression:
+        left, right = node.this, node.expression
+        (lk, _), (rk, _) = self.kind(left), self.kind(right)
+        if lk == K.STR and rk in (K.INT, K.DEC, K.BIT):
+            node.set("this", self._number(left, rk))
+        if rk == K.STR and lk in (K.INT, K.DEC, K.BIT):
+            node.set("expression", self._number(right, lk))
+        return node
+
+    def _number(self, node: exp.Expression, other: K.Kind) -> exp.Expression:
+        spec = "int" if other in (K.INT, K.BIT) else "decimal(38,10)"
+        if isinstance(node, exp.Literal):
+            return exp.Literal.number(repr(convert.convert(node.this, spec, None, "varchar")))
+        return _cast(node, "INTEGER" if spec == "int" else "NUMERIC(38,10)")
+
+    def compare(self, node: exp.Binary) -> exp.Expression:
+        if isinstance(node.parent, exp.Update) and isinstance(node, exp.EQ):
+            if isinstance(node.this, exp.Column):
+                node.this.set("table", None)  # PostgreSQL's SET takes bare column names
+            return node
+        left, right = node.this, node.expression
+        (lk, ld), (rk, rd) = self.kind(left), self.kind(right)
+        if lk in _STRINGISH and rk in _STRINGISH and K.STR in (lk, rk):
+            node.set("this", _ci(_rtrim(left)))
+            node.set("expression", _ci(_rtrim(right)))
+        elif lk == K.STR and rk in _PRECEDES_TEXT:  # data type precedence: the text side converts, row by row
+            node.set("this", self._to_number(left, ld, rk, rd))
+        elif rk == K.STR and lk in _PRECEDES_TEXT:
+            node.set("expression", self._to_number(right, rd, lk, ld))
+        else:
+            node.set("this", self.implicit(left, rk))
+            node.set("expression", self.implicit(right, lk))
+        return node
+
+    def implicit(self, node: exp.Expression, other: K.Kind) -> exp.Expression:
+        """SQL Server's implicit conversion of a string compared with a number, date or GUID (the string side
+        converts, by data type precedence); PostgreSQL would refuse the mixed comparison."""
+        if self.kind(node)[0] != K.STR or isinstance(node, (exp.Literal, exp.Null)):
+            return node
+        target = {K.INT: "INTEGER", K.BIT: "INTEGER", K.DEC: "NUMERIC", K.DATE: "DATE", K.DATETIME: "TIMESTAMP",
+                  K.GUID: "UUID", K.TIME: "TIME"}.get(other)
+        return node if target is None else _cast(exp.Anonymous(this="TRIM", expressions=[node]), target)
+
+    def _to_number(self, node: exp.Expression, decl: str, other: K.Kind, other_decl: str) -> exp.Expression:
+        """Text compared with a number, as SQL Server converts it: to int (bigint if the number is one), or to
+        numeric; '' is 0 for an int; 245 / 248 / 8114 with SQL Server's messages (mock_halo.to_int/to_numeric).
+        A string literal converts now, as the embedded engine does."""
+        big = other == K.INT and other_decl == "bigint"
+        if isinstance(node, exp.Literal):
+            spec = ("bigint" if big else "int") if other == K.INT else "decimal(38,10)"
+            return exp.Literal.number(repr(convert.convert(node.this, spec, None, "varchar")))
+        src = exp.Literal.string(K.split_decl(decl)[0] if decl else "varchar")
+        text = _cast(node, "TEXT")
+        if other == K.INT:
+            return self.fn("to_int", text, src, exp.Boolean(this=big))
+        return self.fn("to_numeric", text, src)
+
+    def _number_among(self, nodes: list[exp.Expression]) -> tuple[K.Kind, str] | None:
+        """The number type text compared with all of ``nodes`` converts to: a decimal wins over an int, a bigint
+        over an int; None when no number is among them."""
+        numbers = [typed for typed in map(self.kind, nodes) if typed[0] in _PRECEDES_TEXT]
+        decimal = next((typed for typed in numbers if typed[0] == K.DEC), None)
+        return decimal or next((typed for typed in numbers if typed[1] == "bigint"), None) or \
+            (numbers[0] if numbers else None)
+
+    def between(self, node: exp.Between) -> exp.Expression:
+        kind, decl = self.kind(node.this)
+        bounds = {key: node.args[key] for key in ("low", "high")}
+        number = self._number_among(list(bounds.values())) if kind == K.STR else (kind, decl) \
+            if kind in _PRECEDES_TEXT else None
+        if number is None:
+            return node
+        if kind == K.STR:
+            node.set("this", self._to_number(node.this, decl, *number))
+        for key, bound in bounds.items():
+            if self.kind(bound)[0] == K.STR:
+                node.set(key, self._to_number(bound, self.kind(bound)[1], *number))
+        return node
+
+    def in_(self, node: exp.In) -> exp.Expression:
+        kind, _ = self.kind(node.this)
+        if not node.expressions:
+            return node
+        kinds = {self.kind(e)[0] for e in node.expressions} - {K.NULL}
+        number = self._number_among(node.expressions) if kind == K.STR else self.kind(node.this) \
+            if kind in _PRECEDES_TEXT else None
+        if number is not None:  # data type precedence: the text values convert to the number type
+            if kind == K.STR:
+                node.set("this", self._to_number(node.this, self.kind(node.this)[1], *number))
+            node.set("expressions", [self._to_number(e, self.kind(e)[1], *number) if self.kind(e)[0] == K.STR else e
+                                     for e in node.expressions])
+        elif kind == K.STR and kinds <= {K.STR, K.UNKNOWN}:
+            node.set("this", _ci(_rtrim(node.this)))
+            node.set("expressions", [_ci(_rtrim(e)) for e in node.expressions])
+        elif kind == K.STR and len(kinds) == 1:
+            node.set("this", self.implicit(node.this, next(iter(kinds))))
+        else:
+            node.set("expressions", [self.implicit(e, kind) for e in node.expressions])
+        return node
+
+    def ordered(self, node: exp.Ordered) -> exp.Expression:
+        """Text sorts case-insensitively with accented letters next to their base letter (CI_AS), via ICU."""
+        key = node.this
+        select = node.parent.parent if isinstance(node.parent, exp.Order) else None
+        if not isinstance(select, exp.Select) or select.args.get("distinct"):
+            return node
+        if isinstance(key, exp.Literal) and not key.is_string and key.this.isdigit() and \
+                0 < int(key.this) <= len(select.expressions):  # ORDER BY 2: the projection itself
+            projection = select.expressions[int(key.this) - 1]
+            key = projection.this if isinstance(projection, exp.Alias) else projection
+            if isinstance(key, exp.Star) or self.kind(key)[0] != K.STR:
+                return node
+            key = key.copy()
+        elif self.kind(key)[0] != K.STR or isinstance(key, exp.Literal):
+            return node
+        if isinstance(key, exp.Column) and not key.table:
+            for projection in select.expressions:
+                if isinstance(projection, exp.Alias) and projection.alias.lower() == key.name.lower():
+                    key = projection.this.copy()
+                    break
+        node.set("this", exp.Collate(this=_ci(key), expression=exp.Identifier(this="und-x-icu", quoted=True)))
+        return node
+
+    def like(self, node: exp.Expression) -> exp.Expression:
+        if isinstance(node, exp.Escape):
+            like = node.this
+            if not isinstance(like, exp.Like):
+                return node
+            pattern = like.expression
+            if not (isinstance(pattern, exp.Literal) and pattern.is_string and "[" not in pattern.this):
+                raise errors.unsupported("LIKE ... ESCAPE with a [...] class or a non-constant pattern on PostgreSQL")
+            escaped = exp.Escape(this=exp.ILike(this=self.text(like.this), expression=pattern),
+                                 expression=node.expression)
+            return exp.Not(this=escaped) if like.args.get("negate") else escaped
+        if isinstance(node.parent, exp.Escape):
+            return node
+        pattern = node.expression
+        if isinstance(pattern, exp.Literal) and pattern.is_string and "[" not in pattern.this:
+            match: exp.Expression = exp.Escape(this=exp.ILike(this=self.text(node.this), expression=pattern),
+                                               expression=exp.Literal.string(""))
+        else:  # [...] classes, or a pattern known only at run time: an anchored case-insensitive regular expression
+            match = exp.RegexpILike(this=self.text(node.this), expression=self.fn("like_regex", self.text(pattern)))
+        return exp.Not(this=exp.Paren(this=match)) if node.args.get("negate") else match
+
+    def collate(self, node: exp.Collate) -> exp.Expression:
+        name = node.expression.name.upper()
+        if "_CS" in name or "BIN" in name:
+            return exp.Collate(this=_cast(node.this, "TEXT"), expression=exp.Identifier(this="C", quoted=True))
+        return _cast(node.this, "CITEXT")
+
+    # -- types --------------------------------------------------------------------------------
+    def cast(self, node: exp.Expression) -> exp.Expression:
+        if isinstance(node, exp.Convert):
+            data_type, value, style_node = node.this, node.expression, node.args.get("style")
+        else:
+            data_type, value, style_node = node.args["to"], node.this, None
+        spec = type_spec(data_type)
+        target = convert.target(spec)  # unsupported target types fail now
+        style = None
+        if style_node is not None:
+            if not isinstance(style_node, exp.Literal) or style_node.is_string:
+                raise errors.unsupported("CONVERT with a non-constant style")
+            style = int(style_node.this)
+        safe = int(bool(node.args.get("safe")) or isinstance(node, exp.TryCast))
+        src_kind, src = self.kind(value)
+        pg = _pg_type(spec)
+        if isinstance(value, (exp.Literal, exp.Null)):
+            folded = convert.convert(None if isinstance(value, exp.Null) else value.this if value.is_string else
+                                     _number(value.this), spec, style, src, safe)
+            if folded is None:
+                return _cast(exp.Null(), pg)
+            literal = exp.Literal.number(repr(folded)) if isinstance(folded, (int, float)) else \
+                exp.Literal.string(str(folded))
+            return _cast(literal, pg)
+        base = target.base
+        if safe:
+            return self._try_cast(value, src_kind, base, pg, style)
+        if base in ("varchar", "nvarchar", "char", "nchar", "text", "ntext"):
+            if src_kind in (K.DATE, K.DATETIME):
+                if style is not None and style not in _DATETIME_STYLES:
+                    raise errors.unsupported(f"CONVERT style {style} on PostgreSQL")
+                text = self.fn("convert_datetime", _cast(value, "TIMESTAMP"), exp.Literal.number(style or 0),
+                               exp.Boolean(this=src_kind == K.DATE))
+                return _cast(text, pg)
+            return _cast(self.text(value) if src_kind in (K.GUID, K.TIME) else value, pg)
+        if base in ("int", "bigint", "smallint", "tinyint") and src_kind == K.DEC:
+            return _cast(exp.Anonymous(this="TRUNC", expressions=[value]), pg)
+        if base == "bit":
+            if src_kind == K.STR:
+                return self.fn("to_bit", _cast(value, "TEXT"))
+            return exp.Case(ifs=[exp.If(this=exp.Is(this=value.copy(), expression=exp.Null()), true=exp.Null()),
+                                 exp.If(this=exp.NEQ(this=value, expression=exp.Literal.number(0)),
+                                        true=exp.Literal.number(1))],
+                            default=exp.Literal.number(0))
+        if base in ("date", "datetime", "datetime2", "smalldatetime") and src_kind == K.STR and style is not None:
+            if style not in _PARSE_STYLES:
+                raise errors.unsupported(f"CONVERT of a string with style {style} on PostgreSQL")
+            return _cast(self.fn("parse_datetime", _cast(value, "TEXT"), exp.Literal.number(style)), pg)
+        return _cast(value, pg)
+
+    def _try_cast(self, value: exp.Expression, src_kind: K.Kind, base: str, pg: str,
+                  style: int | None) -> exp.Expression:
+        """TRY_CAST / TRY_CONVERT: NULL where SQL Server's conversion would fail (strings to numbers/dates)."""
+        if src_kind != K.STR or style is not None:
+            raise errors.unsupported("TRY_CAST / TRY_CONVERT other than of a string to a number or date on "
+                                     "PostgreSQL")
+        text = _cast(value, "TEXT")
+        if base in ("int", "bigint", "smallint", "tinyint"):
+            number = self.fn("try_numeric", text)
+            return exp.Case(ifs=[exp.If(this=exp.EQ(this=number, expression=exp.Anonymous(
+                this="TRUNC", expressions=[number.copy()])), true=_cast(number.copy(), pg))])
+        if base in ("decimal", "numeric", "money", "smallmoney", "float", "real"):
+            return _cast(self.fn("try_numeric", text), pg)
+        if base in ("date", "datetime", "datetime2", "smalldatetime"):
+            return _cast(self.fn("try_timestamp", text), pg)
+        raise errors.unsupported(f"TRY_CAST / TRY_CONVERT to {base} on PostgreSQL")
+
+    def pow(self, node: exp.Pow) -> exp.Expression:
+        call = exp.Anonymous(this="POWER", expressions=[node.this, node.expression])
+        return _cast(call, "BIGINT") if self.kind(node.this)[0] == K.INT else call
+
+    def avg(self, node: exp.Avg) -> exp.Expression:
+        if self.kind(node.this)[0] in (K.INT, K.BIT):
+            return _cast(exp.Anonymous(this="TRUNC", expressions=[node]), "INTEGER")
+        return node
+
+    def sum(self, node: exp.Sum) -> exp.Expression:
+        if self.kind(node.this)[0] in (K.INT, K.BIT) and not isinstance(node.parent, exp.Window):
+            return _cast(node, "BIGINT")
+        return node
+
+    def count(self, node: exp.Count) -> exp.Expression:
+        return node if isinstance(node.parent, exp.Window) else _cast(node, "INTEGER")
+
+    def window(self, node: exp.Window) -> exp.Expression:
+        """``SUM(int) OVER (...)`` stays an integer (PostgreSQL's is numeric); ``COUNT`` an int."""
+        inner = node.this
+        if isinstance(inner, exp.Count) or isinstance(inner, exp.Sum) and self.kind(inner.this)[0] in (K.INT, K.BIT):
+            return _cast(node, "BIGINT")
+        return node
+
+    # -- built-ins ------------------------------------------------------------------------------
+    def anonymous(self, node: exp.Anonymous) -> exp.Expression:
+        name, _ = builtins.lookup(node)  # 195 / 174 as on SQL Server
+        args = list(node.expressions)
+        handler = _BUILTINS.get(name)
+        if handler is None:
+            raise errors.unsupported(f"{name}() on PostgreSQL")
+        return handler(self, args)
+
+    def dateadd(self, args: list[exp.Expression]) -> exp.Expression:
+        part = dates.canonical_part(args[0].name, "dateadd")
+        if part not in _INTERVAL_UNITS:
+            raise errors.unsupported(f"DATEADD({part}, ...) on PostgreSQL")
+        amount, unit = _INTERVAL_UNITS[part]
+        number, value = args[1], args[2]
+        if self.kind(number)[0] != K.INT:
+            number = _cast(exp.Anonymous(this="TRUNC", expressions=[_cast(number, "NUMERIC")]), "INTEGER")
+        kind, decl = self.kind(value)
+        interval = exp.Mul(this=exp.Paren(this=number),
+                           expression=exp.Interval(this=exp.Literal.string(amount), unit=exp.Var(this=unit)))
+        if kind == K.TIME:
+            return _cast(exp.Add(this=_cast(value, "TIME"), expression=interval), "TIME")
+        moved = exp.Paren(this=exp.Add(this=self.timestamp(value), expression=interval))
+        if kind == K.DATE:
+            return _cast(moved, "DATE")
+        return _cast(moved, _pg_type(decl) if decl in ("datetime", "datetime2", "smalldatetime") else "TIMESTAMP(3)")
+
+    def datediff(self, args: list[exp.Expression]) -> exp.Expression:
+        part = dates.canonical_part(args[0].name, "datediff")
+        call = self.fn("datediff", exp.Literal.string(part), self.timestamp(args[1]), self.timestamp(args[2]))
+        return _cast(call, "INTEGER")
+
+    def datepart(self, args: list[exp.Expression], function: str = "datepart") -> exp.Expression:
+        part = dates.canonical_part(args[0].name, function)
+        return self.fn(function, exp.Literal.string(part), self.timestamp(args[1]))
+
+    def format(self, args: list[exp.Expression]) -> exp.Expression:
+        value, pattern = args[0], args[1]
+        kind = self.kind(value)[0]
+        if kind in (K.INT, K.DEC) and isinstance(pattern, exp.Literal) and pattern.is_string:
+            match = re.fullmatch(r"([NnFf])(\d?)", pattern.this)
+            if match is None:
+                raise errors.unsupported(f"FORMAT pattern {pattern.this!r} for numbers on PostgreSQL")
+            digits = int(match.group(2) or 2)
+            whole = "FM999,999,999,999,990" if match.group(1) in "Nn" else "FM999999999999990"
+            number = whole + ("." + "0" * digits if digits else "")
+            return exp.Anonymous(this="TO_CHAR", expressions=[_cast(value, "NUMERIC"), exp.Literal.string(number)])
+        if not (isinstance(pattern, exp.Literal) and pattern.is_string) or kind not in (K.DATE, K.DATETIME, K.STR):
+            raise errors.unsupported("FORMAT other than a constant date pattern on PostgreSQL")
+        return exp.Anonymous(this="TO_CHAR", expressions=[self.timestamp(value),
+                                                          exp.Literal.string(_to_char_pattern(pattern.this))])
+
+
+def _cast(node: exp.Expression, type_name: str) -> exp.Expression:
+    return exp.Cast(this=node, to=exp.DataType(this=exp.DataType.Type.USERDEFINED, kind=type_name))
+
+
+def _ci(node: exp.Expression) -> exp.Expression:
+    """Compare the way SQL Server's case-insensitive default collation does."""
+    if isinstance(node, exp.Column) or isinstance(node, exp.Null):
+        return node
+    return _cast(node, "CITEXT")
+
+
+def _rtrim(node: exp.Expression) -> exp.Expression:
+    """SQL Server ignores trailing spaces when it compares strings."""
+    if isinstance(node, exp.Literal) and node.is_string:
+        return exp.Literal.string(node.this.rstrip(" "))
+    if isinstance(node, exp.Null):
+        return node
+    if isinstance(node, exp.Var) and _MARK.fullmatch(node.name):  # a parameter, bound as whatever type it was sent
+        node = _cast(node, "TEXT")
+    return exp.Anonymous(this="RTRIM", expressions=[node])
+
+
+def _days(value: exp.Expression, days: exp.Expression) -> exp.Expression:
+    return _cast(exp.Paren(this=exp.Add(this=_cast(value, "TIMESTAMP"), expression=exp.Mul(
+        this=exp.Paren(this=days), expression=exp.Interval(this=exp.Literal.string("1"), unit=exp.Var(this="DAY"))))),
+        "TIMESTAMP(3)")
+
+
+def _number(text: str) -> int | float:
+    return float(text) if any(c in text for c in ".eE") else int(text)
+
+
+_DATETIME_STYLES = frozenset({0, 100, 1, 101, 2, 102, 3, 103, 4, 104, 5, 105, 106, 107, 8, 108, 24, 10, 110, 11, 111,
+                              12, 112, 23, 20, 120, 21, 121, 25, 126, 127})
+
+
+#: CONVERT(<date type>, <string>, style) styles mock_halo.parse_datetime reads.
+_PARSE_STYLES = frozenset({101, 103, 104, 105, 110, 111, 112, 20, 120, 21, 121, 23, 126, 127})
+
+
+def _pg_type(spec: str) -> str:
+    """A compact SQL Server type (``nvarchar(50)``, ``decimal(9,2)``) -> PostgreSQL (as for CAST)."""
+    base, params = K.split_decl(spec)
+    if base in ("varchar", "nvarchar", "char", "nchar"):
+        if params == "max":
+            return "TEXT"
+        return f"VARCHAR({params or 30})"
+    return {
+        "text": "TEXT", "ntext": "TEXT", "sysname": "VARCHAR(128)", "xml": "TEXT",
+        "int": "INTEGER", "integer": "INTEGER", "bigint": "BIGINT", "smallint": "SMALLINT", "tinyint": "SMALLINT",
+        "bit": "SMALLINT", "money": "NUMERIC(19,4)", "smallmoney": "NUMERIC(10,4)",
+        "float": "DOUBLE PRECISION", "real": "REAL", "date": "DATE", "time": "TIME",
+        "datetime": "TIMESTAMP(3)", "datetime2": "TIMESTAMP", "smalldatetime": "TIMESTAMP(0)",
+        "datetimeoffset": "TIMESTAMPTZ", "uniqueidentifier": "UUID",
+        "binary": "BYTEA", "varbinary": "BYTEA", "image": "BYTEA",
+    }.get(base) or (f"NUMERIC({params})" if base in ("decimal", "numeric") and params else
+                    "NUMERIC(18,0)" if base in ("decimal", "numeric") else _refuse(spec))
+
+
+def _refuse(spec: str) -> str:
+    raise errors.unsupported(f"the type {spec} on PostgreSQL")
+
+
+def _to_char_pattern(pattern: str) -> str:
+    """A .NET custom date format -> a to_char pattern (other characters quoted as literals)."""
+    out: list[str] = []
+    literal: list[str] = []
+    i = 0
+    while i < len(pattern):
+        for token, replacement in _DOTNET_FORMAT:
+            if pattern.startswith(token, i):
+                if literal:
+                    out.append('"' + "".join(literal).replace('"', '\\"') + '"')
+                    literal = []
+                out.append(replacement)
+                i += len(token)
+                break
+        else:
+            literal.append(pattern[i])
+            i += 1
+    if literal:
+        out.append('"' + "".join(literal).replace('"', '\\"') + '"')
+    return "".join(out)
+
+
+def _recursive_ctes(tree: exp.Expression) -> None:
+    """T-SQL has no RECURSIVE keyword; PostgreSQL needs it when a CTE names itself."""
+    for with_ in tree.find_all(exp.With):
+        for cte in with_.expressions:
+            name = cte.alias.lower()
+            if any(t.name.lower() == name and not t.db for t in cte.this.find_all(exp.Table)):
+                with_.set("recursive", True)
+
+
+def _len(rw: PgRewriter, args: list[exp.Expression]) -> exp.Expression:
+    return exp.Length(this=exp.Anonymous(this="RTRIM", expressions=[rw.text(args[0])]))
+
+
+def _datalength(rw: PgRewriter, args: list[exp.Expression]) -> exp.Expression:
+    _, decl = rw.kind(args[0])
+    if decl in ("varchar", "char", "text") or decl.startswith(("varchar(", "char(")):
+        return exp.Anonymous(this="OCTET_LENGTH", expressions=[rw.text(args[0])])
+    return exp.Mul(this=exp.Length(this=rw.text(args[0])), expression=exp.Literal.number(2))
+
+
+def _side(name: str):
+    def build(rw: PgRewriter, args: list[exp.Expression]) -> exp.Expression:
+        return exp.Anonymous(this=name, expressions=[rw.text(args[0]), _cast(args[1], "INTEGER")])
+    return build
+
+
+def _charindex(rw: PgRewriter, args: list[exp.Expression]) -> exp.Expression:
+    start = _cast(args[2], "INTEGER") if len(args) > 2 else exp.Literal.number(1)
+    return rw.fn("charindex", rw.text(args[0]), rw.text(args[1]), start)
+
+
+def _isnull(rw: PgRewriter, args: list[exp.Expression]) -> exp.Expression:
+    """ISNULL has the type of its first argument: the second is converted to it."""
+    (kind, decl), (other, _) = rw.kind(args[0]), rw.kind(args[1])
+    second = args[1]
+    if other not in (kind, K.NULL, K.UNKNOWN) and kind not in (K.NULL, K.UNKNOWN):
+        if isinstance(second, exp.Literal) and second.is_string and kind in (K.INT, K.DEC, K.BIT):
+            converted = convert.convert(second.this, "int" if kind in (K.INT, K.BIT) else "float", None, "varchar")
+            second = exp.Literal.number(repr(converted))
+        elif kind == K.STR:
+            second = rw.text(second)
+        elif decl:
+            second = _cast(second, _pg_type(decl))
+    return exp.Coalesce(this=args[0], expressions=[second])
+
+
+def _choose(rw: PgRewriter, args: list[exp.Expression]) -> exp.Expression:
+    ifs = [exp.If(this=exp.EQ(this=args[0].copy(), expression=exp.Literal.number(i)), true=value)
+           for i, value in enumerate(args[1:], start=1)]
+    return exp.Case(ifs=ifs)
+
+
+def _eomonth(rw: PgRewriter, args: list[exp.Expression]) -> exp.Expression:
+    months = _cast(args[1], "INTEGER") if len(args) > 1 else exp.Literal.number(0)
+    return rw.fn("eomonth", _cast(rw.timestamp(args[0]), "DATE"), months)
+
+
+def _db_name(rw: PgRewriter, args: list[exp.Expression]) -> exp.Expression:
+    if args:
+        raise errors.unsupported("DB_NAME(database_id)")
+    return exp.Literal.string(rw.catalogue_name)
+
+
+def _simple(name: str, *, text: bool = True):
+    def handler(rw: PgRewriter, node: exp.Expression) -> exp.Expression:
+        node.set("this", rw.text(node.this) if text else node.this)
+        return node
+    return handler
+
+
+def _replace(rw: PgRewriter, node: exp.Replace) -> exp.Expression:
+    return rw.fn("replace", rw.text(node.this), rw.text(node.expression), rw.text(node.args["replacement"]))
+
+
+def _substring(rw: PgRewriter, node: exp.Substring) -> exp.Expression:
+    if node.args.get("length") is None:
+        raise errors.wrong_argument_count("substring", 3)
+    return exp.Substring(this=rw.text(node.this), start=_cast(node.args["start"], "INTEGER"),
+                         length=_cast(node.args["length"], "INTEGER"))
+
+
+def _concat(rw: PgRewriter, node: exp.Concat) -> exp.Expression:
+    node.set("expressions", [rw.text(e) for e in node.expressions])
+    return node
+
+
+def _string_agg(rw: PgRewriter, node: exp.GroupConcat) -> exp.Expression:
+    inner = node.this
+    if isinstance(inner, exp.Order):
+        inner.set("this", rw.text(inner.this))
+    else:
+        node.set("this", rw.text(inner))
+    return node
+
+
+def _round(rw: PgRewriter, node: exp.Round) -> exp.Expression:
+    if node.args.get("truncate") is not None:
+        raise errors.unsupported("ROUND(x, n, function) on PostgreSQL")
+    decimals = node.args.get("decimals") or exp.Literal.number(0)
+    kind = rw.kind(node.this)[0]
+    value = node.this if kind in (K.INT, K.DEC) and "float" not in rw.kind(node.this)[1] else _cast(node.this,
+                                                                                                  "NUMERIC")
+    return exp.Round(this=value, decimals=_cast(decimals, "INTEGER"))
+
+
+_BUILTINS = {
+    "DATEADD": PgRewriter.dateadd, "DATEDIFF": PgRewriter.datediff,
+    "DATEDIFF_BIG": lambda rw, a: _cast(rw.fn("datediff", exp.Literal.string(
+        dates.canonical_part(a[0].name, "datediff_big")), rw.timestamp(a[1]), rw.timestamp(a[2])), "BIGINT"),
+    "DATEPART": PgRewriter.datepart, "DATENAME": lambda rw, a: rw.datepart(a, "datename"),
+    "YEAR": lambda rw, a: rw.fn("datepart", exp.Literal.string("year"), rw.timestamp(a[0])),
+    "MONTH": lambda rw, a: rw.fn("datepart", exp.Literal.string("month"), rw.timestamp(a[0])),
+    "DAY": lambda rw, a: rw.fn("datepart", exp.Literal.string("day"), rw.timestamp(a[0])),
+    "EOMONTH": _eomonth, "FORMAT": PgRewriter.format,
+    "GETDATE": lambda rw, a: rw.now("local"), "SYSDATETIME": lambda rw, a: rw.now("local", "TIMESTAMP"),
+    "GETUTCDATE": lambda rw, a: rw.now("utc"), "SYSUTCDATETIME": lambda rw, a: rw.now("utc", "TIMESTAMP"),
+    "ISNULL": _isnull, "LEN": _len, "DATALENGTH": _datalength, "LEFT": _side("LEFT"), "RIGHT": _side("RIGHT"),
+    "CHARINDEX": _charindex, "CHOOSE": _choose, "DB_NAME": _db_name,
+}
+
+_HANDLERS = {
+    exp.Column: PgRewriter.column, exp.Parameter: PgRewriter.parameter, exp.Anonymous: PgRewriter.anonymous,
+    exp.National: lambda rw, n: exp.Literal.string(n.this),
+    exp.CurrentTimestamp: lambda rw, n: rw.now("local"),
+    exp.CurrentUser: lambda rw, n: exp.Literal.string("dbo"),
+    exp.Cast: PgRewriter.cast, exp.TryCast: PgRewriter.cast, exp.Convert: PgRewriter.cast,
+    exp.Add: PgRewriter.add, exp.Sub: PgRewriter.sub, exp.Mul: PgRewriter.arithmetic,
+    exp.Div: PgRewriter.arithmetic, exp.Mod: PgRewriter.arithmetic,
+    exp.In: PgRewriter.in_, exp.Between: PgRewriter.between, exp.Like: PgRewriter.like, exp.Escape: PgRewriter.like,
+    exp.Collate: PgRewriter.collate, exp.Avg: PgRewriter.avg, exp.Sum: PgRewriter.sum, exp.Count: PgRewriter.count,
+    exp.Window: PgRewriter.window, exp.Ordered: PgRewriter.ordered,
+    exp.Upper: _simple("upper"), exp.Lower: _simple("lower"), exp.Trim: _simple("trim"),
+    exp.Reverse: _simple("reverse"), exp.Ascii: _simple("ascii"),
+    exp.Substring: _substring, exp.Replace: _replace, exp.Concat: _concat, exp.GroupConcat: _string_agg,
+    exp.Uuid: lambda rw, n: exp.Anonymous(this="GEN_RANDOM_UUID", expressions=[]),
+    exp.Rand: lambda rw, n: exp.Anonymous(this="RANDOM", expressions=[]),
+    exp.Round: _round, exp.Pow: PgRewriter.pow,
+    exp.Stuff: lambda rw, n: rw.fn("stuff", rw.text(n.this), _cast(n.args["start"], "INTEGER"),
+                                   _cast(n.args["length"], "INTEGER"), rw.text(n.expression)),
+    exp.DateFromParts: lambda rw, n: exp.Anonymous(this="MAKE_DATE", expressions=[
+        _cast(n.args["year"], "INTEGER"), _cast(n.args["month"], "INTEGER"), _cast(n.args["day"], "INTEGER")]),
+    exp.Repeat: lambda rw, n: exp.Anonymous(this="REPEAT", expressions=[rw.text(n.this), _cast(n.args["times"],
+                                                                                                "INTEGER")]),
+    exp.Space: lambda rw, n: exp.Anonymous(this="REPEAT", expressions=[exp.Literal.string(" "),
+                                                                       _cast(n.this, "INTEGER")]),
+    exp.Chr: lambda rw, n: exp.Anonymous(this="CHR", expressions=[_cast(n.expressions[0], "INTEGER")]),
+}

@@ -1,0 +1,194 @@
+"""The embedded engine: one SQLite connection per site, T-SQL in, Halo results out.
+
+The site's default catalogue is the connection's ``main`` database and each
+other catalogue is attached under its own name (architecture.md). Their
+pristine contents are kept as serialized images of the practice templates, so
+:meth:`SqliteEngine.reset` is a ``deserialize`` per catalogue (milliseconds).
+Commands are serialised by a lock: one connection, one command at a time.
+"""
+
+from __future__ import annotations
+
+import random
+import sqlite3
+import threading
+from collections.abc import Callable, Mapping
+from datetime import UTC, datetime, timedelta, timezone, tzinfo
+from typing import TYPE_CHECKING, Any
+
+from mock_halo.sql import bp  # noqa: F401 - registers the BP_* procedures
+from mock_halo.sql import procedures
+from mock_halo.sql.engines.sqlite import functions
+from mock_halo.sql.engines.sqlite.authorizer import Guard, harden
+from mock_halo.sql.engines.sqlite.errors import map_sqlite_error
+from mock_halo.sql.engines.sqlite.session import Batch
+from mock_halo.sql.frontend.schema import quote, read_catalog
+from mock_halo.sql.frontend.translate import Translator
+from mock_halo.sql.model import SqlCommand, SqlOutcome
+from mock_halo.sql.runtime import params
+from mock_halo.sql.semantics import errors
+from mock_halo.sql.semantics.errors import ParameterError, SqlError
+
+if TYPE_CHECKING:
+    from mock_halo.config import Settings, SiteConfig
+
+#: SQLite VM steps between progress callbacks, and callbacks before a command is
+#: stopped with SQL Server's timeout error (about a billion steps: a runaway query).
+PROGRESS_STEPS = 10_000
+PROGRESS_LIMIT = 100_000
+DEFAULT_TIMEZONE = "Australia/Sydney"
+
+
+def _zone(name: str) -> tzinfo:
+    try:
+        from zoneinfo import ZoneInfo
+
+        return ZoneInfo(name)
+    except Exception:  # noqa: BLE001 - no tz database: Australian Eastern Standard Time
+        return timezone(timedelta(hours=10))
+
+
+class SqliteEngine:
+    """A site's databases and the T-SQL engine over them."""
+
+    def __init__(self, images: Mapping[str, bytes], default: str, *, now: Callable[[], datetime] | None = None,
+                 timezone_name: str = DEFAULT_TIMEZONE, cache_size: int = 1024, seed: int = 0) -> None:
+        if default not in images:
+            raise ValueError(f"no image for the default catalogue {default!r}")
+        self._images = dict(images)
+        self._default = default
+        self._now = now or datetime.now
+        self._zone = _zone(timezone_name)
+        self._seed = seed
+        self._rng = random.Random(seed)
+        self._lock = threading.Lock()
+        self._steps = 0
+        self._closed = False
+        self._conn = sqlite3.connect(":memory:", check_same_thread=False, isolation_level=None,
+                                     cached_statements=512)
+        self._guard = Guard(database=default)
+        harden(self._conn, self._guard)
+        functions.register(self._conn, self._rng)
+        self._conn.set_progress_handler(self._progress, PROGRESS_STEPS)
+        self._dbs = {name: ("main" if name == default else name) for name in self._images}
+        self._load()
+        self.catalog = read_catalog(self._conn, self._dbs, default)
+        self._guard.trusted = False
+        self.translator = Translator(self.catalog, cache_size)
+        self._batch = Batch(self._conn, self._guard, default, self._clock)
+
+    # -- public interface ---------------------------------------------------------
+    def execute(self, command: SqlCommand) -> SqlOutcome:
+        """Run one Halo command; raises :class:`SqlError` or :class:`ParameterError`."""
+        try:
+            with self._lock:
+                if self._closed:
+                    raise errors.internal("the engine is closed")
+                self._steps = 0
+                bound = params.bind(command.parameters)
+                if command.command_type == "storedProcedure":
+                    return self._procedure(command, bound)
+                script = self.translator.translate(command.text, command.catalogue)
+                self._batch.catalogue = self.catalog.display[self.catalog.db_for(command.catalogue) or "main"]
+                return self._batch.run(script, command, bound)
+        except (SqlError, ParameterError):
+            raise
+        except sqlite3.Error as exc:
+            raise map_sqlite_error(exc, None, self._guard) from None
+        except RecursionError:
+            raise errors.SqlError(191, "Some part of your SQL statement is nested too deeply. Rewrite the query "
+                                       "or break it up into smaller queries.") from None
+        except Exception as exc:  # noqa: BLE001 - the HTTP layer only ever sees SqlError
+            raise errors.internal(f"{type(exc).__name__}: {exc}") from exc
+
+    def reset(self) -> None:
+        """Back to the pristine practice data (and NEWID()/RAND() sequences)."""
+        with self._lock:
+            self._guard.trusted = True
+            try:
+                self._load()
+            finally:
+                self._guard.trusted = False
+            self._batch.sort_cache.clear()  # the data changed without a counted write
+            self._rng.seed(self._seed)
+
+    def close(self) -> None:
+        with self._lock:
+            if not self._closed:
+                self._closed = True
+                self._conn.close()
+
+    def cache_info(self) -> dict[str, int]:
+        """Translation cache counters: ``hits``, ``misses``, ``size``, ``maxsize``."""
+        return self.translator.cache_info()
+
+    @property
+    def catalogues(self) -> list[str]:
+        return list(self._images)
+
+    # -- internals -------------------------------------------------------------------
+    def _load(self) -> None:
+        attached = {row[1].lower() for row in self._conn.execute("PRAGMA database_list")}
+        for name, db in self._dbs.items():
+            if db != "main" and db.lower() not in attached:
+                self._conn.execute(f"ATTACH DATABASE ':memory:' AS {quote(db)}")
+            self._conn.deserialize(self._images[name], name=db)
+        self._conn.execute("PRAGMA foreign_keys = ON")
+
+    def _clock(self) -> tuple[datetime, datetime]:
+        """(local time of the practice, UTC), both naive, from the injected clock."""
+        value = self._now()
+        if value.tzinfo is None:
+            local = value
+            utc = value.replace(tzinfo=self._zone).astimezone(UTC)
+        else:
+            local = value.astimezone(self._zone)
+            utc = value.astimezone(UTC)
+        return local.replace(tzinfo=None), utc.replace(tzinfo=None)
+
+    def _progress(self) -> int:
+        self._steps += 1
+        return 1 if self._steps > PROGRESS_LIMIT else 0
+
+    def _procedure(self, command: SqlCommand, bound: params.BoundParameters) -> SqlOutcome:
+        name = command.text.strip()
+        fn = procedures.find(name)
+        if fn is None:
+            raise errors.procedure_not_found(name)
+        self._batch.catalogue = self.catalog.display[self.catalog.db_for(command.catalogue) or "main"]
+        return self._batch.run_procedure(fn, name, command, bound)
+
+    def _execute_untrusted(self, sql: str, parameters: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
+        """Run raw SQLite SQL under the integrator authorizer (for the security tests)."""
+        with self._lock:
+            try:
+                return self._conn.execute(sql, parameters).fetchall()
+            except sqlite3.Error as exc:
+                raise map_sqlite_error(exc, None, self._guard) from None
+
+
+def open_engine(site: SiteConfig, settings: Settings, *, now: Callable[[], datetime] | None = None,
+                templates: Mapping[str, sqlite3.Connection] | None = None,
+                timezone_name: str = DEFAULT_TIMEZONE, cache_size: int = 1024) -> SqliteEngine:
+    """Open the embedded engine for ``site``.
+
+    ``templates`` maps catalogue names to loaded SQLite connections; by default
+    they come from :func:`mock_halo.practice.build_catalogue` (imported lazily).
+    ``now`` is the emulator clock: aware datetimes are converted to the practice's
+    local time (``timezone_name``) for GETDATE(); naive ones are taken as local.
+    """
+    if templates is None:
+        from mock_halo.practice import build_catalogue
+
+        seed, patients = settings.site_seed(site), settings.site_patients(site)
+        templates = {c.name: build_catalogue(site.pms_type, c.name, seed, patients) for c in site.catalogues}
+    images = {}
+    for name, template in templates.items():
+        try:
+            images[name] = template.serialize()
+        except sqlite3.ProgrammingError as exc:
+            raise RuntimeError(f"cannot copy the {name} template: {exc} (templates shared between threads "
+                               "must be opened with check_same_thread=False)") from exc
+    default = site.default_catalogue if site.catalogues else next(iter(images))
+    return SqliteEngine(images, default, now=now, timezone_name=timezone_name, cache_size=cache_size,
+                        seed=settings.site_seed(site) if site.catalogues else 0)

@@ -1,0 +1,546 @@
+"""Rewriting a resolved, typed T-SQL tree into SQLite with SQL Server semantics.
+
+The tree is walked bottom-up; every node is replaced by its SQLite equivalent
+using the static types from :class:`~mock_halo.sql.frontend.resolve.Analyzer`:
+
+* ``+`` concatenates strings (``||``), adds days to datetimes, and converts a
+  string operand to a number with SQL Server's errors; unknown types call
+  ``mh_add``, which decides at run time;
+* literals compared with (or stored into) date, datetime, bit and
+  uniqueidentifier columns are normalised to the storage form at translation
+  time; other operands are wrapped in ``mh_norm``;
+* string comparisons that involve no NOCASE column get ``COLLATE NOCASE``;
+* built-ins become ``mh_*`` calls, ``@name`` becomes a ``?N`` placeholder.
+"""
+
+from __future__ import annotations
+
+import re
+
+from sqlglot import exp
+
+from mock_halo.sql.frontend import builtins
+from mock_halo.sql.frontend.resolve import Analyzer
+from mock_halo.sql.frontend.typing_rules import type_spec
+from mock_halo.sql.semantics import convert, errors
+from mock_halo.sql.semantics import kinds as K
+from mock_halo.sql.semantics.kinds import Typed
+
+NOW_KEYS = {"local": "\x00now", "utc": "\x00utcnow"}
+_COMPARISONS = (exp.EQ, exp.NEQ, exp.GT, exp.GTE, exp.LT, exp.LTE)
+_STRINGISH = frozenset({K.STR, K.UNKNOWN, K.NULL})
+_INTEGER_TEXT = re.compile(r"^\s*[+-]?\d+\s*$")
+
+
+class Rewriter:
+    """Rewrites one statement; collects the parameters it references, in ``?N`` order."""
+
+    def __init__(self, analyzer: Analyzer, catalogue_name: str) -> None:
+        self.analyzer = analyzer
+        self.catalogue_name = catalogue_name
+        self.params: list[str] = []
+        self.written: dict[str, str] = {}
+        #: ORDER BY text columns marked ORDER_COLLATION, and the queries telling whether a column holds non-ASCII text
+        self.sort_marks: list[exp.Collate] = []
+        self.sort_checks: list[str] = []
+
+    # -- helpers used by builtins ------------------------------------------------
+    def kind(self, node: exp.Expression) -> Typed:
+        return self.analyzer.kind(node)
+
+    def call(self, name: str, *args: exp.Expression) -> exp.Expression:
+        return exp.Anonymous(this=f"mh_{name}", expressions=list(args))
+
+    def placeholder(self, key: str, written: str) -> exp.Expression:
+        if key not in self.written:
+            self.params.append(key)
+            self.written[key] = written
+        return exp.Var(this=f"?{self.params.index(key) + 1}")
+
+    def now(self, which: str) -> exp.Expression:
+        return self.placeholder(NOW_KEYS[which], which)
+
+    def as_text(self, node: exp.Expression) -> exp.Expression:
+        """An argument of a string function: SQL Server converts non-strings implicitly."""
+        kind, decl = self.kind(node)
+        if kind in K.TEMPORAL or kind == K.GUID or (kind == K.DEC and decl):
+            return self.call("convert", node, exp.Literal.string("nvarchar(max)"), exp.Null(),
+                             exp.Literal.string(decl), exp.Literal.number(0))
+        return node
+
+    def as_datetime_arg(self, node: exp.Expression) -> exp.Expression:
+        """A string literal given to a date function is a datetime (fixed at translation time)."""
+        if isinstance(node, exp.Literal) and node.is_string and self.kind(node)[0] == K.STR:
+            return exp.Literal.string(convert.convert(node.this, "datetime2"))
+        return node
+
+    def normalised(self, node: exp.Expression, kind: K.Kind, decl: str = "", assign: bool = False) -> exp.Expression:
+        """``node`` in the storage form of a ``kind`` column it is compared with or stored into."""
+        node_kind = self.kind(node)[0]
+        if isinstance(node, exp.Literal) and node.is_string:
+            return self._literal_as(node.this, kind, decl)
+        if kind not in K.NORMALISED or node_kind in (kind, K.NULL):
+            return node
+        if node_kind == K.DATETIME and kind == K.DATE and not assign:
+            return node
+        return self.call("norm", node, exp.Literal.string(kind))
+
+    def _literal_as(self, text: str, kind: K.Kind, decl: str) -> exp.Expression:
+        if kind == K.INT:
+            if not text.strip():
+                return exp.Literal.number(0)  # SQL Server converts '' to 0
+            if not _INTEGER_TEXT.match(text):
+                raise errors.conversion_failed(text, "varchar", "int")
+            return exp.Literal.string(text)
+        spec = {K.DATE: "date", K.TIME: "time", K.BIT: "bit", K.GUID: "uniqueidentifier",
+                K.DATETIME: decl if decl in ("datetime", "smalldatetime") else "datetime2"}.get(kind)
+        if spec is None:
+            return exp.Literal.string(text)
+        value = convert.convert(text, spec, None, "varchar")
+        return exp.Literal.number(value) if isinstance(value, int) else exp.Literal.string(str(value))
+
+    # -- the walk ------------------------------------------------------------------------
+    def rewrite(self, tree: exp.Expression) -> exp.Expression:
+        nodes = list(tree.dfs())
+        for node in nodes:
+            self.analyzer.kind(node)  # types (and 207/209/4104 checks) before anything changes
+            if isinstance(node, exp.Parameter) and not isinstance(node.this, exp.Parameter):
+                self.placeholder(node.name.lower(), "@" + node.name)  # numbered in reading order
+        for node in reversed(nodes):
+            parent, arg_key, index = node.parent, node.arg_key, node.index
+            replacement = self.visit(node)
+            if replacement is not node:
+                self.analyzer.set_kind(replacement, self.analyzer.kind(node))
+                if parent is None:
+                    tree = replacement
+                else:
+                    parent.set(arg_key, replacement, index=index, overwrite=True)
+        return tree
+
+    def visit(self, node: exp.Expression) -> exp.Expression:
+        handler = _HANDLERS.get(type(node))
+        if handler is None:
+            for base, candidate in _BASE_HANDLERS:
+                if isinstance(node, base):
+                    return candidate(self, node)
+            return node
+        return handler(self, node)
+
+    # -- handlers ------------------------------------------------------------------------------
+    def column(self, node: exp.Column) -> exp.Expression:
+        node.set("db", None)
+        node.set("catalog", None)
+        return node
+
+    def parameter(self, node: exp.Parameter) -> exp.Expression:
+        if isinstance(node.this, exp.Parameter):
+            raise errors.unsupported(f"@@{node.this.name.upper()}")
+        return self.placeholder(node.name.lower(), "@" + node.name)
+
+    def anonymous(self, node: exp.Anonymous) -> exp.Expression:
+        _, builtin = builtins.lookup(node)
+        return builtin.build(self, list(node.expressions))
+
+    def cast(self, node: exp.Expression) -> exp.Expression:
+        if isinstance(node, exp.Convert):
+            data_type, value, style_node = node.this, node.expression, node.args.get("style")
+        else:
+            data_type, value, style_node = node.args["to"], node.this, None
+        spec = type_spec(data_type)
+        convert.target(spec)  # unsupported target types fail now
+        style = None
+        if style_node is not None:
+            if not isinstance(style_node, exp.Literal) or style_node.is_string:
+                raise errors.unsupported("CONVERT with a non-constant style")
+            style = int(style_node.this)
+        safe = int(bool(node.args.get("safe")) or isinstance(node, exp.TryCast))
+        src = self.kind(value)[1]
+        if isinstance(value, (exp.Literal, exp.Null)):
+            folded = convert.convert(None if isinstance(value, exp.Null) else value.this if value.is_string else
+                                     _number(value.this), spec, style, src, safe)
+            if folded is None:
+                return exp.Null()
+            if isinstance(folded, (int, float)):
+                return exp.Literal.number(repr(folded))
+            if isinstance(folded, str):
+                return exp.Literal.string(folded)
+        return self.call("convert", value, exp.Literal.string(spec),
+                         exp.Null() if style is None else exp.Literal.number(style),
+                         exp.Literal.string(src), exp.Literal.number(safe))
+
+    def add(self, node: exp.Add) -> exp.Expression:
+        left, right = node.this, node.expression
+        (lk, ld), (rk, rd) = self.kind(left), self.kind(right)
+        numbers = {K.INT, K.DEC, K.BIT}
+        if lk == K.STR and rk == K.STR:
+            return exp.DPipe(this=left, expression=right)
+        if lk == K.DATETIME and rk in numbers:
+            return self.call("add_days", left, right)
+        if rk == K.DATETIME and lk in numbers:
+            return self.call("add_days", right, left)
+        if K.DATE in (lk, rk) and {lk, rk} & numbers:
+            raise errors.operand_clash("date", "int")
+        if lk in numbers and rk in numbers:
+            return node
+        if lk == K.STR and rk in numbers:
+            return exp.Add(this=self._to_number(left, ld, rk, rd), expression=right)
+        if rk == K.STR and lk in numbers:
+            return exp.Add(this=left, expression=self._to_number(right, rd, lk, ld))
+        return self.call("add", left, right)
+
+    def arithmetic(self, node: exp.Binary) -> exp.Expression:
+        left, right = node.this, node.expression
+        (lk, ld), (rk, rd) = self.kind(left), self.kind(right)
+        if isinstance(node, exp.Sub) and lk == K.DATETIME and rk in (K.INT, K.DEC):
+            return self.call("add_days", left, exp.Neg(this=exp.Paren(this=right)))
+        if lk == K.STR and rk != K.STR:
+            left = self._to_number(left, ld, rk, rd)
+        if rk == K.STR and lk != K.STR:
+            right = self._to_number(right, rd, lk, ld)
+        if isinstance(node, (exp.Div, exp.Mod)):
+            literal_divisor = isinstance(right, exp.Literal) and not right.is_string and float(right.this) != 0
+            if not literal_divisor:
+                return self.call("div" if isinstance(node, exp.Div) else "mod", left, right)
+        node.set("this", left)
+        node.set("expression", right)
+        return node
+
+    def _to_number(self, node: exp.Expression, decl: str, other: K.Kind, other_decl: str) -> exp.Expression:
+        if other in (K.INT, K.BIT):
+            spec = "bigint" if other_decl == "bigint" else "int"
+        else:
+            spec = "float" if "float" in other_decl or "real" in other_decl else "decimal(38,10)"
+        if isinstance(node, exp.Literal):
+            return exp.Literal.number(repr(convert.convert(node.this, spec, None, "varchar")))
+        return self.call("convert", node, exp.Literal.string(spec), exp.Null(), exp.Literal.string(decl or "varchar"),
+                         exp.Literal.number(0))
+
+    def compare(self, node: exp.Binary) -> exp.Expression:
+        if isinstance(node.parent, exp.Update) and isinstance(node, exp.EQ):
+            kind, decl = self.kind(node.this)
+            node.set("expression", self.normalised(node.expression, kind, decl, assign=True))
+            if isinstance(node.this, exp.Column):
+                node.this.set("table", None)  # SQLite's SET takes bare column names
+            return node
+        left, right = node.this, node.expression
+        (lk, ld), (rk, rd) = self.kind(left), self.kind(right)
+        if lk == K.STR and rk in _PRECEDES_TEXT:
+            left = self._to_number(left, ld, rk, rd)  # data type precedence: the text side converts
+        elif rk == K.STR and lk in _PRECEDES_TEXT:
+            right = self._to_number(right, rd, lk, ld)
+        elif {lk, rk} == {K.DATE, K.DATETIME}:
+            if lk == K.DATE:
+                left = self.call("norm", left, exp.Literal.string(K.DATETIME))
+            else:
+                right = self.call("norm", right, exp.Literal.string(K.DATETIME))
+        elif lk in K.NORMALISED or lk == K.INT:
+            right = self.normalised(right, lk, ld)
+        elif rk in K.NORMALISED or rk == K.INT:
+            left = self.normalised(left, rk, rd)
+        elif lk in _STRINGISH and rk in _STRINGISH and K.STR in (lk, rk):
+            if not any(isinstance(side, (exp.Column, exp.Collate)) for side in (left, right)):
+                right = _nocase(right)
+            elif isinstance(left, exp.Column) and not isinstance(right, (exp.Column, exp.Collate)):
+                right = _unicode_aware(right)
+            elif isinstance(right, exp.Column) and not isinstance(left, (exp.Column, exp.Collate)):
+                left = _unicode_aware(left)
+        node.set("this", left)
+        node.set("expression", right)
+        return node
+
+    def in_(self, node: exp.In) -> exp.Expression:
+        kind, decl = self.kind(node.this)
+        number = self._number_among(node.expressions) if kind == K.STR else None
+        if number is not None:
+            node.set("this", self._to_number(node.this, decl, *number))
+            node.set("expressions", [self._to_number(e, self.kind(e)[1], *number) if self.kind(e)[0] == K.STR else e
+                                     for e in node.expressions])
+        elif node.expressions:
+            # A number among text items: each text item converts to the number (data type precedence).
+            node.set("expressions", [
+                self._to_number(e, self.kind(e)[1], kind, decl)
+                if kind in _PRECEDES_TEXT and self.kind(e)[0] == K.STR else self.normalised(e, kind, decl)
+                for e in node.expressions])
+            if kind == K.STR and not isinstance(node.this, exp.Column):
+                node.set("this", _nocase(node.this))
+            elif kind == K.STR:
+                marks = {_collation_for(e) for e in node.expressions if not isinstance(e, exp.Column)} - {None}
+                if marks:
+                    mark = "MH_CI" if "MH_CI" in marks else PARAM_COLLATION
+                    node.set("this", exp.Collate(this=node.this, expression=exp.Var(this=mark)))
+        return node
+
+    def between(self, node: exp.Between) -> exp.Expression:
+        kind, decl = self.kind(node.this)
+        bounds = [node.args["low"], node.args["high"]]
+        number = self._number_among(bounds) if kind == K.STR else None
+        if number is not None:
+            node.set("this", self._to_number(node.this, decl, *number))
+            for key, bound in zip(("low", "high"), bounds):
+                if self.kind(bound)[0] == K.STR:
+                    node.set(key, self._to_number(bound, self.kind(bound)[1], *number))
+            return node
+        if kind in (K.INT, K.DEC):
+            for key, bound in zip(("low", "high"), bounds):
+                if self.kind(bound)[0] == K.STR and not _string_literal(bound):
+                    node.set(key, self._to_number(bound, self.kind(bound)[1], kind, decl))
+        node.set("low", self.normalised(node.args["low"], kind, decl))
+        node.set("high", self.normalised(node.args["high"], kind, decl))
+        if kind == K.STR and not isinstance(node.this, exp.Column):
+            node.set("this", _nocase(node.this))
+        return node
+
+    def _number_among(self, nodes: list[exp.Expression]) -> tuple[K.Kind, str] | None:
+        """The numeric type a text expression compared with ``nodes`` converts to (None: no number among them).
+
+        By data type precedence any decimal/float wins over int, and bigint over int."""
+        typed = [self.kind(n) for n in nodes]
+        numbers = [t for t in typed if t[0] in (K.INT, K.DEC)]
+        if not numbers:
+            return None
+        decimals = [t for t in numbers if t[0] == K.DEC]
+        if decimals:
+            return next((t for t in decimals if "float" in t[1] or "real" in t[1]), decimals[0])
+        return next((t for t in numbers if t[1] == "bigint"), numbers[0])
+
+    def like(self, node: exp.Expression) -> exp.Expression:
+        escape = None
+        like = node
+        if isinstance(node, exp.Escape):
+            like, escape = node.this, node.expression
+            if not isinstance(like, exp.Like):
+                return node
+        elif isinstance(node.parent, exp.Escape):
+            return node
+        subject, pattern = self.as_text(like.this), like.expression
+        simple = isinstance(pattern, exp.Literal) and pattern.is_string and pattern.this.isascii() \
+            and "[" not in pattern.this
+        if simple:
+            like.set("this", subject)
+            return node
+        call = self.call("like", subject, self.as_text(pattern), *([escape] if escape is not None else []))
+        return exp.Not(this=call) if like.args.get("negate") else call
+
+    def coalesce(self, node: exp.Coalesce) -> exp.Expression:
+        kind, decl = self.kind(node)
+        if kind in K.NORMALISED:
+            node.set("expressions", [self.normalised(e, kind, decl) for e in node.expressions])
+        return node
+
+    def collate(self, node: exp.Collate) -> exp.Expression:
+        name = node.expression.name.upper()
+        return _nocase(node.this) if "_CS" not in name and name != "BINARY" else exp.Collate(
+            this=node.this, expression=exp.Var(this="BINARY"))
+
+    def insert(self, node: exp.Insert) -> exp.Expression:
+        target = node.this.this if isinstance(node.this, exp.Schema) else node.this
+        table = self.analyzer.table_of(target)
+        values = node.expression
+        if table is None or not isinstance(values, exp.Values):
+            return node
+        if isinstance(node.this, exp.Schema):
+            columns = []
+            for ident in node.this.expressions:
+                column = table.column(ident.name)
+                if column is None:
+                    raise errors.invalid_column(ident.name)
+                columns.append(column)
+        else:
+            columns = list(table.columns)
+        for row in values.expressions:
+            items = row.expressions if isinstance(row, exp.Tuple) else [row]
+            if len(items) != len(columns):
+                raise _insert_count(len(items) > len(columns))
+            row.set("expressions", [self.normalised(item, col.kind, col.decl, assign=True)
+                                    for item, col in zip(items, columns)])
+        return node
+
+    def ordered(self, node: exp.Ordered) -> exp.Expression:
+        """ORDER BY a text expression: SQL Server's collation (SQLite would sort it by bytes)."""
+        key = node.this
+        if isinstance(key, exp.Collate) or self.kind(key)[0] != K.STR:
+            return node
+        if isinstance(key, exp.Column):
+            select = node.find_ancestor(exp.Select)
+            aliased = None if key.table or select is None else next(
+                (p.this for p in select.expressions if isinstance(p, exp.Alias) and p.alias.lower() == key.name.lower()),
+                None)
+            if aliased is None or isinstance(aliased, exp.Column):
+                return self._sorted_column(node, key, key if aliased is None else aliased)
+            if isinstance(aliased, exp.Collate) and isinstance(aliased.this, exp.Column):
+                return node  # the collation written on the column
+        node.set("this", exp.Collate(this=key if isinstance(key, (exp.Column, exp.Anonymous, exp.Paren)) else
+                                     exp.Paren(this=key), expression=exp.Var(this="MH_CI")))
+        return node
+
+    def _sorted_column(self, node: exp.Ordered, key: exp.Expression, column: exp.Column) -> exp.Expression:
+        """ORDER BY a text column: NOCASE (and its index) while the column holds only ASCII text, where the two
+        orders agree; SQL Server's order (MH_CI: accented letters next to their base letter) once it does not.
+
+        The translator emits both variants; the batch picks one with the check query (its answer is cached until
+        the data changes). A column of a temporary table, CTE or derived table always sorts with MH_CI."""
+        source = self.analyzer.column_source(column)
+        ref = source.ref if source is not None else None
+        if source is None or source.table is None or not isinstance(ref, exp.Table) or ref.text("db") == TEMP_DB:
+            node.set("this", _nocase(key))
+            return node
+        table = exp.Table(this=exp.to_identifier(ref.name, quoted=True), db=exp.to_identifier(ref.text("db"),
+                                                                                              quoted=True))
+        name = exp.to_identifier(column.name, quoted=True).sql(dialect="sqlite")
+        check = (f"SELECT 1 FROM {table.sql(dialect='sqlite')} WHERE length({name}) <> length(CAST({name} AS BLOB)) "
+                 "LIMIT 1")
+        if check not in self.sort_checks:
+            self.sort_checks.append(check)
+        mark = exp.Collate(this=key, expression=exp.Var(this=ORDER_COLLATION))
+        self.sort_marks.append(mark)
+        node.set("this", mark)
+        return node
+
+    def avg(self, node: exp.Avg) -> exp.Expression:
+        if self.kind(node.this)[0] == K.INT:
+            return exp.Cast(this=node, to=exp.DataType.build("INTEGER"))
+        return node
+
+
+#: Kinds a text operand converts to in a comparison (SQL Server's data type precedence; dates, times, bits
+#: and GUIDs go through the storage-form normalisation instead).
+_PRECEDES_TEXT = frozenset({K.INT, K.DEC})
+
+
+def _string_literal(node: exp.Expression) -> bool:
+    return isinstance(node, exp.Literal) and node.is_string
+
+
+def _nocase(node: exp.Expression) -> exp.Expression:
+    """Compare ``node`` the way SQL Server's case-insensitive default collation does."""
+    return exp.Collate(this=node, expression=exp.Var(this="MH_CI"))
+
+
+#: Collation marker for a column compared with a parameter: the translator emits the statement twice,
+#: with NOCASE (index-friendly, exact for ASCII) and with MH_CI (Unicode case folding, trailing spaces
+#: ignored), and the batch picks the second when a string value needs it (see ``needs_unicode``).
+PARAM_COLLATION = "MH_CIP"
+#: Collation marker for ORDER BY a text column (see ``Rewriter._sorted_column``).
+ORDER_COLLATION = "MH_CIO"
+TEMP_DB = "temp"  # the schema of temporary tables and table variables (mock_halo.sql.frontend.temp_tables.DB)
+
+
+def _collation_for(node: exp.Expression) -> str | None:
+    """The collation a comparison of ``node`` with a NOCASE text column needs (None: the column's own)."""
+    inner = node.this if isinstance(node, exp.Paren) else node
+    if isinstance(inner, exp.Literal) and inner.is_string:
+        return None if inner.this.isascii() and not inner.this.endswith(" ") else "MH_CI"
+    if node.find(exp.Parameter, exp.Placeholder) is not None or any(
+            v.name.startswith("?") for v in node.find_all(exp.Var)):
+        return PARAM_COLLATION
+    return None
+
+
+def _unicode_aware(node: exp.Expression) -> exp.Expression:
+    """The non-column side of a comparison with a (NOCASE, ASCII-folding) text column.
+
+    A non-ASCII string literal gets SQL Server's Unicode case-insensitive collation now; an expression
+    with a parameter gets the :data:`PARAM_COLLATION` marker; anything else keeps the column's NOCASE.
+    """
+    collation = _collation_for(node)
+    if collation is None:
+        return node
+    wrapped = node if isinstance(node, (exp.Var, exp.Literal, exp.Paren, exp.Cast, exp.Anonymous)) else exp.Paren(
+        this=node)
+    return exp.Collate(this=wrapped, expression=exp.Var(this=collation))
+
+
+def needs_unicode(value: object) -> bool:
+    """A string the NOCASE variant of a statement would compare wrongly."""
+    return isinstance(value, str) and (not value.isascii() or value.endswith(" "))
+
+
+def _number(text: str) -> int | float:
+    return float(text) if any(c in text for c in ".eE") else int(text)
+
+
+def _insert_count(more_values: bool) -> errors.SqlError:
+    if more_values:
+        return errors.SqlError(110, "There are fewer columns in the INSERT statement than values specified in "
+                                    "the VALUES clause. The number of values in the VALUES clause must match the "
+                                    "number of columns specified in the INSERT statement.")
+    return errors.SqlError(109, "There are more columns in the INSERT statement than values specified in the "
+                                "VALUES clause. The number of values in the VALUES clause must match the number "
+                                "of columns specified in the INSERT statement.")
+
+
+def _simple(name: str, *arg_names: str, text: tuple[str, ...] = ()):
+    def handler(rw: Rewriter, node: exp.Expression) -> exp.Expression:
+        args = []
+        for arg_name in arg_names:
+            value = node.args.get(arg_name)
+            if value is None:
+                continue
+            args.append(rw.as_text(value) if arg_name in text else value)
+        return rw.call(name, *args)
+    return handler
+
+
+def _concat(name: str):
+    def handler(rw: Rewriter, node: exp.Expression) -> exp.Expression:
+        return rw.call(name, *[rw.as_text(e) for e in node.expressions])
+    return handler
+
+
+def _substring(rw: Rewriter, node: exp.Substring) -> exp.Expression:
+    if node.args.get("length") is None:
+        raise errors.wrong_argument_count("substring", 3)
+    return rw.call("substring", rw.as_text(node.this), node.args["start"], node.args["length"])
+
+
+def _trim(rw: Rewriter, node: exp.Trim) -> exp.Expression:
+    node.set("this", rw.as_text(node.this))
+    return node
+
+
+def _round(rw: Rewriter, node: exp.Round) -> exp.Expression:
+    args = [node.this, node.args.get("decimals") or exp.Literal.number(0)]
+    if node.args.get("truncate") is not None:
+        args.append(node.args["truncate"])
+    return rw.call("round", *args)
+
+
+def _string_agg(rw: Rewriter, node: exp.GroupConcat) -> exp.Expression:
+    if isinstance(node.this, exp.Order):
+        order = node.this
+        keys: list[exp.Expression] = []
+        for ordered in order.expressions:
+            keys += [ordered.this, exp.Literal.number(1 if ordered.args.get("desc") else 0)]
+        separator = node.args.get("separator") or exp.Literal.string("")
+        return rw.call("string_agg", rw.as_text(order.this), separator, *keys)
+    node.set("this", rw.as_text(node.this))
+    return node
+
+
+_HANDLERS = {
+    exp.Column: Rewriter.column, exp.Parameter: Rewriter.parameter, exp.Anonymous: Rewriter.anonymous,
+    exp.National: lambda rw, n: exp.Literal.string(n.this),
+    exp.CurrentTimestamp: lambda rw, n: rw.now("local"),
+    exp.CurrentUser: lambda rw, n: exp.Literal.string("dbo"),
+    exp.Cast: Rewriter.cast, exp.TryCast: Rewriter.cast, exp.Convert: Rewriter.cast,
+    exp.Add: Rewriter.add, exp.Sub: Rewriter.arithmetic, exp.Mul: Rewriter.arithmetic,
+    exp.Div: Rewriter.arithmetic, exp.Mod: Rewriter.arithmetic,
+    exp.In: Rewriter.in_, exp.Between: Rewriter.between, exp.Like: Rewriter.like, exp.Escape: Rewriter.like,
+    exp.Coalesce: Rewriter.coalesce, exp.Collate: Rewriter.collate, exp.Insert: Rewriter.insert,
+    exp.Avg: Rewriter.avg, exp.Ordered: Rewriter.ordered,
+    exp.Upper: _simple("upper", "this", text=("this",)), exp.Lower: _simple("lower", "this", text=("this",)),
+    exp.Substring: _substring, exp.Trim: _trim,
+    exp.Replace: _simple("replace", "this", "expression", "replacement",
+                         text=("this", "expression", "replacement")),
+    exp.Concat: _concat("concat"), exp.ConcatWs: _concat("concat_ws"),
+    exp.Repeat: _simple("replicate", "this", "times", text=("this",)), exp.Space: _simple("space", "this"),
+    exp.Reverse: _simple("reverse", "this", text=("this",)),
+    exp.Stuff: _simple("stuff", "this", "start", "length", "expression", text=("this",)),
+    exp.Chr: lambda rw, n: rw.call("char", *n.expressions), exp.Ascii: _simple("ascii", "this", text=("this",)),
+    exp.Uuid: lambda rw, n: rw.call("newid"), exp.Rand: _simple("rand", "this"),
+    exp.Round: _round, exp.Floor: _simple("floor", "this"), exp.Ceil: _simple("ceiling", "this"),
+    exp.Pow: _simple("power", "this", "expression"),
+    exp.DateFromParts: _simple("datefromparts", "year", "month", "day"),
+    exp.GroupConcat: _string_agg,
+}
+_BASE_HANDLERS = [(cls, Rewriter.compare) for cls in _COMPARISONS]

@@ -1,0 +1,112 @@
+"""The site's schema as the translator sees it: catalogues, tables, typed columns.
+
+Read once per engine from SQLite (``sqlite_master`` and ``PRAGMA table_info``);
+column declared types keep SQL Server's names (architecture.md), so each
+column's :mod:`kind <mock_halo.sql.semantics.kinds>` is known. Names match
+case-insensitively, as under SQL Server's default collation.
+"""
+
+from __future__ import annotations
+
+import re
+import sqlite3
+from dataclasses import dataclass, field
+
+from mock_halo.sql.semantics import kinds as K
+
+_PK_NAME_RE = re.compile(r"CONSTRAINT\s+\[?(\w+)\]?\s+PRIMARY\s+KEY", re.IGNORECASE)
+_UNIQUE_NAME_RE = re.compile(r"CONSTRAINT\s+\[?(\w+)\]?\s+UNIQUE", re.IGNORECASE)
+
+
+@dataclass(frozen=True, slots=True)
+class Column:
+    name: str
+    decl: str  # compact SQL Server type name, e.g. 'nvarchar(50)'
+    kind: K.Kind
+    notnull: bool = False
+    pk: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class OutCol:
+    """One output column of a query: name as written, kind, declared type."""
+
+    name: str
+    kind: K.Kind
+    decl: str
+
+
+@dataclass(frozen=True)
+class Table:
+    name: str
+    db: str  # SQLite schema name: 'main' or an attached catalogue
+    catalogue: str  # the catalogue's display name, e.g. 'BPSPatients'
+    columns: tuple[Column, ...]
+    is_view: bool = False
+    pk_name: str = ""
+    unique_names: tuple[str, ...] = ()
+    by_name: dict[str, Column] = field(default_factory=dict, compare=False)
+
+    def __post_init__(self) -> None:
+        self.by_name.update({c.name.lower(): c for c in self.columns})
+
+    def column(self, name: str) -> Column | None:
+        return self.by_name.get(name.lower())
+
+    @property
+    def qualified(self) -> str:
+        """How SQL Server names the object in constraint messages: ``dbo.PATIENTS``."""
+        return f"dbo.{self.name}"
+
+
+@dataclass
+class Catalog:
+    """All catalogues of one site: ``tables[db][lower table name]``."""
+
+    default: str
+    catalogues: dict[str, str]  # lower catalogue name -> SQLite schema name
+    display: dict[str, str]  # SQLite schema name -> catalogue display name
+    tables: dict[str, dict[str, Table]]
+
+    def db_for(self, catalogue: str | None) -> str | None:
+        if catalogue is None:
+            return "main"
+        return self.catalogues.get(catalogue.lower())
+
+    def table(self, db: str, name: str) -> Table | None:
+        return self.tables.get(db, {}).get(name.lower())
+
+
+def quote(name: str) -> str:
+    return '"' + name.replace('"', '""') + '"'
+
+
+def read_catalog(conn: sqlite3.Connection, names: dict[str, str], default: str) -> Catalog:
+    """Read the schema of every catalogue. ``names`` maps catalogue display name -> SQLite schema name."""
+    tables: dict[str, dict[str, Table]] = {}
+    for catalogue, db in names.items():
+        found: dict[str, Table] = {}
+        rows = conn.execute(
+            f"SELECT name, type, sql FROM {quote(db)}.sqlite_master "
+            "WHERE type IN ('table', 'view') AND name NOT LIKE 'sqlite\\_%' ESCAPE '\\'"
+        ).fetchall()
+        for name, kind, sql in rows:
+            columns = tuple(
+                Column(name=col_name, decl=K.normal_decl(decl), kind=K.kind_of_decl(decl), notnull=bool(notnull),
+                       pk=bool(pk))
+                for _, col_name, decl, notnull, _, pk in conn.execute(
+                    f"PRAGMA {quote(db)}.table_info({quote(name)})").fetchall()
+            )
+            pk_match = _PK_NAME_RE.search(sql or "")
+            found[name.lower()] = Table(
+                name=name, db=db, catalogue=catalogue, columns=columns, is_view=kind == "view",
+                pk_name=pk_match.group(1) if pk_match else f"PK_{name}",
+                unique_names=tuple(_UNIQUE_NAME_RE.findall(sql or "")),
+            )
+        tables[db] = found
+    return Catalog(
+        default=default,
+        catalogues={c.lower(): db for c, db in names.items()},
+        display={db: c for c, db in names.items()},
+        tables=tables,
+    )

@@ -1,0 +1,346 @@
+"""T-SQL text -> a compiled :class:`~mock_halo.sql.frontend.script.Script`, with an LRU cache keyed by
+(text, catalogue).
+
+A batch is split into statements and control flow (:mod:`~mock_halo.sql.frontend.flow`), compiled into
+steps (:mod:`~mock_halo.sql.frontend.program`), and each plain statement is checked, resolved, typed and
+rewritten here. A cache hit costs one dictionary lookup.
+"""
+
+from __future__ import annotations
+
+import zlib
+from collections import OrderedDict
+from typing import Any
+
+from sqlglot import exp
+from sqlglot.errors import ErrorLevel, SqlglotError, UnsupportedError
+
+from mock_halo.sql import procedures
+from mock_halo.sql.frontend import dml, flow, program, temp_tables, top, unsupported
+from mock_halo.sql.frontend.resolve import Analyzer, written_name
+from mock_halo.sql.frontend.rewrite import PARAM_COLLATION, Rewriter
+from mock_halo.sql.frontend.schema import Catalog, OutCol, Table
+from mock_halo.sql.frontend.script import ProcArg, Script, Statement
+from mock_halo.sql.semantics import errors
+from mock_halo.sql.semantics.encode import Encoder
+
+
+class Translator:
+    """Translates batches for one site's catalogues; caches the results."""
+
+    def __init__(self, catalog: Catalog, maxsize: int = 1024) -> None:
+        self.catalog = catalog
+        self.maxsize = maxsize
+        self.hits = 0
+        self.misses = 0
+        self._cache: OrderedDict[tuple[str, str | None], Script] = OrderedDict()
+
+    def cache_info(self) -> dict[str, int]:
+        return {"hits": self.hits, "misses": self.misses, "size": len(self._cache), "maxsize": self.maxsize}
+
+    def clear(self) -> None:
+        self._cache.clear()
+
+    def translate(self, text: str, catalogue: str | None = None) -> Script:
+        key = (text, catalogue)
+        script = self._cache.get(key)
+        if script is not None:
+            self.hits += 1
+            self._cache.move_to_end(key)
+            return script
+        self.misses += 1
+        script = self._translate(text, catalogue)
+        self._cache[key] = script
+        if len(self._cache) > self.maxsize:
+            self._cache.popitem(last=False)
+        return script
+
+    def _translate(self, text: str, catalogue: str | None) -> Script:
+        db = self.catalog.db_for(catalogue)
+        if db is None:
+            raise errors.SqlError(911, f"Database '{catalogue}' does not exist. Make sure that the name is "
+                                       "entered correctly.")
+        translated: list[Statement] = []
+        scope = temp_tables.Scope()
+
+        def one(tree: exp.Expression) -> Statement:
+            statement = self._statement(tree, db, scope)
+            translated.append(statement)
+            return statement
+
+        try:
+            compiler = program.Compiler(one, scope=scope, outputs=lambda tree: self._outputs(tree, db, scope),
+                                        object_id=lambda name: self._object_id(name, db))
+            steps = compiler.compile(flow.split(text))
+            return Script(tuple(translated), steps, scratch=bool(scope.tables))
+        except errors.SqlError:
+            raise
+        except SqlglotError as exc:
+            raise errors.unsupported("this construct", str(exc).splitlines()[0]) from None
+
+    def _statement(self, statement: exp.Expression, db: str, scope: Any = None) -> Statement:
+        verb = unsupported.statement_verb(statement)
+        if verb == "exec":
+            return _exec(statement)
+        returns_rows = verb in ("insert", "update", "delete") and statement.args.get("returning") is not None
+        if returns_rows and verb == "update" and any(
+                c.table.upper() == "DELETED" for c in statement.args["returning"].find_all(exp.Column)):
+            return self._update_output_deleted(statement, db, scope)
+        if returns_rows:
+            _output_clause(statement)
+        top.reshape(statement)
+        unsupported.check(statement)
+        statement = dml.reshape(statement, lambda table: self._primary_key(table, db, scope))
+        analyzer = Analyzer(self.catalog, db, scope)
+        analyzer.resolve_tables(statement)
+        outputs = None
+        param_columns: tuple[tuple[int, str], ...] = ()
+        if verb == "select":
+            _expand_stars(analyzer, _leftmost(statement))
+            outputs = analyzer.outputs(statement)
+            param_columns = _parameter_columns(_leftmost(statement))
+        rewriter = Rewriter(analyzer, self.catalog.display[db])
+        tree = rewriter.rewrite(statement)
+        sql_unicode = sql_sorted = None
+        marks = [c for c in tree.find_all(exp.Collate) if c.expression.name == PARAM_COLLATION]
+        for mark in rewriter.sort_marks:
+            mark.set("expression", exp.Var(this="MH_CI"))
+        if marks:
+            for mark in marks:
+                mark.set("expression", exp.Var(this="MH_CI"))
+            sql_unicode = generate(tree)  # also sorts with MH_CI: rare enough not to need a fourth variant
+            for mark in marks:
+                mark.replace(mark.this)
+        if rewriter.sort_marks:
+            sql_sorted = generate(tree)
+            for mark in rewriter.sort_marks:
+                mark.replace(mark.this)
+        sql = generate(tree)
+        encoder = None
+        if verb == "select" and outputs is not None:
+            encoder = Encoder([c.name for c in outputs], [c.kind for c in outputs])
+        return Statement(
+            sql=sql, verb=verb, params=tuple(rewriter.params),
+            written=tuple(rewriter.written[k] for k in rewriter.params),
+            encoder=encoder, target=_target(analyzer, statement), param_columns=param_columns,
+            returns_rows=returns_rows, sql_unicode=sql_unicode, sql_sorted=sql_sorted,
+            sort_checks=tuple(rewriter.sort_checks),
+        )
+
+
+    def _update_output_deleted(self, update: exp.Update, db: str, scope: Any) -> Statement:
+        """``UPDATE t SET ... OUTPUT DELETED.a, INSERTED.a``: SQLite's RETURNING sees only the new row, so the
+        old rows are read first (same WHERE) and matched to the new ones by SQLite's rowid."""
+        if update.args.get("from_") is not None or not isinstance(update.this, exp.Table):
+            raise errors.unsupported("UPDATE ... FROM with OUTPUT DELETED")
+        info = Analyzer(self.catalog, db, scope).lookup_table(update.this.copy())
+        if info.is_view:
+            raise errors.unsupported("UPDATE of a view with OUTPUT DELETED")
+        rowid_alias = {c.name.lower() for c in info.columns if c.pk and c.decl == "integer"}  # IDENTITY keys
+        for assignment in update.expressions:
+            if isinstance(assignment, exp.EQ) and isinstance(assignment.this, exp.Column) and \
+                    assignment.this.name.lower() in rowid_alias:
+                raise errors.unsupported("UPDATE ... OUTPUT DELETED that changes an identity key")
+        sides: dict[str, list[str]] = {"DELETED": [], "INSERTED": []}
+        compose: list[tuple[int, int]] = []
+        names: list[str] = []
+        for projection in update.args["returning"].expressions:
+            alias = projection.alias if isinstance(projection, exp.Alias) else ""
+            column = projection.this if isinstance(projection, exp.Alias) else projection
+            if not isinstance(column, exp.Column) or column.table.upper() not in sides:
+                raise errors.unsupported("expressions in the OUTPUT clause of UPDATE with DELETED.*")
+            side = column.table.upper()
+            wanted = [c.name for c in info.columns] if column.is_star else [column.name]
+            for name in wanted:
+                found = info.column(name)
+                if found is None:
+                    raise errors.invalid_column(name)
+                sides[side].append(found.name)
+                compose.append((0 if side == "DELETED" else 1, len(sides[side]) - 1))
+                names.append(alias or found.name)
+        where = update.args.get("where")
+        # Both statements are built here, so their generated text is known: a SELECT list that starts the
+        # statement and a RETURNING list that ends it. rowid goes first in each.
+        pre = self._statement(exp.Select(expressions=[exp.column(n) for n in sides["DELETED"] or [info.columns[0].name]],
+                                         from_=exp.From(this=update.this.copy()),
+                                         where=where.copy() if where else None), db, scope)
+        new = update.copy()
+        new.set("returning", exp.Returning(expressions=[exp.column(n, table="INSERTED")
+                                                        for n in sides["INSERTED"] or [info.columns[0].name]]))
+        statement = self._statement(new, db, scope)
+        encoder = Encoder(names, [info.column(n).kind for n in (
+            (sides["DELETED"] if s == 0 else sides["INSERTED"])[i] for s, i in compose)])
+        return Statement(sql=_with_rowid_returned(statement.sql), verb="update", params=statement.params,
+                         written=statement.written, encoder=encoder, target=statement.target, returns_rows=True,
+                         sql_unicode=_with_rowid_returned(statement.sql_unicode),
+                         pre=Statement(sql=_with_rowid_selected(pre.sql), verb="select", params=pre.params,
+                                       written=pre.written, sql_unicode=_with_rowid_selected(pre.sql_unicode)),
+                         compose=tuple(compose))
+
+    def _primary_key(self, table: exp.Table, db: str, scope: Any = None) -> str | None:
+        info = Analyzer(self.catalog, db, scope).lookup_table(table.copy())
+        keys = [c.name for c in info.columns if c.pk]
+        return keys[0] if len(keys) == 1 else None
+
+    def _outputs(self, tree: exp.Expression, db: str, scope: Any) -> list[OutCol] | None:
+        """The output columns of a query (for ``SELECT ... INTO #t``), without translating it."""
+        tree = tree.copy()
+        top.reshape(tree)
+        unsupported.check(tree)
+        analyzer = Analyzer(self.catalog, db, scope)
+        analyzer.resolve_tables(tree)
+        _expand_stars(analyzer, _leftmost(tree))
+        return analyzer.outputs(tree)
+
+    def _object_id(self, name: str, db: str) -> int | None:
+        """OBJECT_ID('dbo.PATIENTS') of a catalogue table or view: a stable number, or None."""
+        parts = [p.strip().strip("[]\"") for p in name.split(".")]
+        if len(parts) > 3 or not parts[-1]:
+            return None
+        if len(parts) == 3 and parts[0]:
+            found = self.catalog.db_for(parts[0])
+            if found is None:
+                return None
+            db = found
+        if len(parts) >= 2 and parts[-2] and parts[-2].lower() != "dbo":
+            return None
+        table = self.catalog.table(db, parts[-1])
+        return None if table is None else object_number(f"{table.db}.{table.name}")
+
+
+def object_number(name: str) -> int:
+    """A stable positive object id for OBJECT_ID()."""
+    return zlib.crc32(name.lower().encode()) & 0x3FFFFFFF or 1
+
+
+def _with_rowid_selected(sql: str | None) -> str | None:
+    if sql is None:
+        return None
+    assert sql.startswith("SELECT ")
+    return "SELECT rowid, " + sql[len("SELECT "):]
+
+
+def _with_rowid_returned(sql: str | None) -> str | None:
+    if sql is None:
+        return None
+    at = sql.rindex(" RETURNING ")
+    return sql[:at] + " RETURNING rowid, " + sql[at + len(" RETURNING "):]
+
+
+def generate(tree: exp.Expression) -> str:
+    """SQLite SQL for a rewritten tree; anything sqlglot cannot express is refused."""
+    try:
+        sql = tree.sql(dialect="sqlite", unsupported_level=ErrorLevel.RAISE)
+    except UnsupportedError as exc:
+        raise errors.unsupported("this construct", str(exc).splitlines()[0]) from None
+    if not sql.strip():
+        raise errors.unsupported("this statement")
+    return sql
+
+
+def _leftmost(query: exp.Expression) -> exp.Expression:
+    while isinstance(query, exp.SetOperation):
+        query = query.left
+    return query
+
+
+def _expand_stars(analyzer: Analyzer, select: exp.Expression) -> None:
+    """Replace ``*`` / ``t.*`` in the outer SELECT by the columns, so their types are known."""
+    if not isinstance(select, exp.Select):
+        return
+    expanded: list[exp.Expression] = []
+    changed = False
+    for projection in select.expressions:
+        wanted = None
+        if isinstance(projection, exp.Column) and projection.is_star:
+            wanted = projection.table.lower()
+        elif not isinstance(projection, exp.Star):
+            expanded.append(projection)
+            continue
+        columns: list[exp.Expression] = []
+        for source in analyzer.sources(select):
+            if wanted is not None and source.alias.lower() != wanted:
+                continue
+            if source.columns is None:
+                columns = []
+                break
+            columns.extend(exp.Column(this=exp.to_identifier(c.name, quoted=True),
+                                      table=exp.to_identifier(source.alias, quoted=True)) for c in source.columns)
+        if columns:
+            expanded.extend(columns)
+            changed = True
+        else:
+            analyzer.expand_star(select, projection)  # 4104 for an unknown t.*
+            expanded.append(projection)
+    if changed:
+        select.set("expressions", expanded)
+
+
+def _parameter_columns(select: exp.Expression) -> tuple[tuple[int, str], ...]:
+    if not isinstance(select, exp.Select):
+        return ()
+    found = []
+    for index, projection in enumerate(select.expressions):
+        inner = projection.this if isinstance(projection, exp.Alias) else projection
+        while isinstance(inner, exp.Paren):
+            inner = inner.this
+        if isinstance(inner, exp.Parameter) and not isinstance(inner.this, exp.Parameter):
+            found.append((index, inner.name.lower()))
+    return tuple(found)
+
+
+def _target(analyzer: Analyzer, statement: exp.Expression) -> Table | None:
+    if isinstance(statement, (exp.Insert, exp.Update, exp.Delete)):
+        table = statement.this.this if isinstance(statement.this, exp.Schema) else statement.this
+        return analyzer.table_of(table)
+    return None
+
+
+def _exec(statement: exp.Execute) -> Statement:
+    target = statement.this
+    name = written_name(target) if isinstance(target, exp.Table) else target.sql(dialect="tsql")
+    status = statement.args.get("return_status")
+    if not isinstance(target, exp.Table):
+        raise errors.unsupported("EXEC of a dynamic SQL string")
+    if procedures.find(name) is None:
+        raise errors.procedure_not_found(name)
+    args = []
+    for arg in statement.expressions:
+        arg_name, output = None, False
+        if isinstance(arg, exp.Alias) and arg.alias.upper() in ("OUTPUT", "OUT"):
+            arg, output = arg.this, True
+        if isinstance(arg, exp.EQ) and isinstance(arg.this, exp.Parameter):
+            arg_name, arg = arg.this.name.lower(), arg.expression
+        if isinstance(arg, exp.Neg) and isinstance(arg.this, exp.Literal) and not arg.this.is_string:
+            arg = exp.Literal.number("-" + arg.this.this)
+        if output and not isinstance(arg, exp.Parameter):
+            raise errors.SqlError(179, "Cannot use the OUTPUT option when passing a constant to a stored procedure.")
+        if isinstance(arg, exp.Parameter) and not isinstance(arg.this, exp.Parameter):
+            args.append(ProcArg(arg_name, param=arg.name.lower(), output=output))
+        elif isinstance(arg, (exp.Literal, exp.National)):
+            value = arg.this if isinstance(arg, exp.National) or arg.is_string else (
+                float(arg.this) if "." in arg.this else int(arg.this))
+            args.append(ProcArg(arg_name, literal=value))
+        elif isinstance(arg, exp.Null):
+            args.append(ProcArg(arg_name))
+        else:
+            raise errors.unsupported("EXEC arguments other than literals and parameters")
+    return Statement(sql="", verb="exec", procedure=name, proc_args=tuple(args),
+                     return_key=status.name.lower() if isinstance(status, exp.Parameter) else None)
+
+
+def _output_clause(statement: exp.Expression) -> None:
+    """``OUTPUT INSERTED.x, DELETED.*`` -> SQLite's ``RETURNING x, *`` (same row image)."""
+    returning = statement.args["returning"]
+    if returning.args.get("into"):  # flow.py cuts INTO out first; sqlglot's own parse of it is not used
+        raise errors.unsupported("OUTPUT ... INTO")
+    wanted = "DELETED" if isinstance(statement, exp.Delete) else "INSERTED"
+    for column in list(returning.find_all(exp.Column)):
+        prefix = column.table.upper()
+        if prefix not in ("INSERTED", "DELETED"):
+            raise errors.unbound_identifier(column.sql(dialect="tsql"))
+        if prefix != wanted:
+            raise errors.unsupported(f"{prefix}.* in the OUTPUT clause of {type(statement).__name__.upper()}")
+        column.set("table", None)
+        if column.is_star:
+            column.replace(exp.Star())

@@ -1,0 +1,72 @@
+"""What a run produces: each statement's :class:`Result`, and the :class:`SqlOutcome` shaped from them.
+
+One result-shaping rule for every engine (embedded, PostgreSQL, SQL Server): the
+execution mode picks the first result set (``reader``), its first value
+(``scalar``) or none (``nonQuery``); rows affected are summed over the
+statements that wrote.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from mock_halo.sql.model import SqlCommand, SqlOutcome
+from mock_halo.sql.runtime.params import DOTNET, BoundParameters
+from mock_halo.sql.semantics import kinds as K
+from mock_halo.sql.semantics.encode import Encoder
+
+_NO_ROWS = b"[]"
+
+
+def modelled_ms(rows: int, affected: int) -> int:
+    """Deterministic SQL duration: 2 ms plus 1 ms per 500 rows read or written."""
+    return 2 + (rows + max(affected, 0)) // 500
+
+
+@dataclass
+class Result:
+    """What one statement produced."""
+
+    encoder: Encoder | None
+    rows: list[tuple[Any, ...]] | None
+    affected: int = -1
+
+
+def outcome(command: SqlCommand, results: Sequence[Result], parameters: list[dict[str, Any]]) -> SqlOutcome:
+    """Shape a command's results for its mode: the first result set (``reader``), its first value
+    (``scalar``) or none (``nonQuery``); rows affected summed over the statements that wrote."""
+    changed = [r.affected for r in results if r.rows is None and r.affected >= 0]
+    affected = sum(changed) if changed else -1
+    sets = [r for r in results if r.rows is not None and r.encoder is not None]
+    first = sets[0] if sets else None
+    columns = list(first.encoder.names) if first else []
+    read = len(first.rows) if first else 0
+    mode = command.execution_mode
+    if mode == "nonQuery" or first is None:
+        rows, data = 0, _NO_ROWS
+    elif mode == "scalar":
+        rows, data = first.encoder.scalar(first.rows)
+        columns = columns[:1]
+    else:
+        rows, data = read, first.encoder.encode(first.rows)
+    return SqlOutcome(rows=rows, data=data, rows_affected=affected, parameters=parameters,
+                      columns=columns, execution_ms=modelled_ms(read, affected))
+
+
+def encoder_from_cursor(cursor: Any) -> Encoder:
+    """Column names from a DB-API cursor, kinds unknown (rendered by their values)."""
+    names = [d[0] for d in cursor.description or ()]
+    return Encoder(names, [K.UNKNOWN] * len(names))
+
+
+def with_parameter_kinds(encoder: Encoder, columns: tuple[tuple[int, str], ...],
+                         bound: BoundParameters) -> Encoder:
+    """``SELECT @p``: the column has the parameter's declared type (e.g. Date renders as a datetime)."""
+    kinds = list(encoder.kinds)
+    for index, key in columns:
+        declared = bound.declared.get(key)
+        if declared is not None and index < len(kinds):
+            kinds[index] = DOTNET.get(declared.type, ("", K.STR))[1]
+    return Encoder(encoder.names, kinds)
