@@ -184,6 +184,12 @@ class Settings:
     async_execution_limit_s: int = 300
     #: When an async query turns successful: "firstPage" cached or "allPages".
     async_success_when: str = "firstPage"
+    #: Query records kept at most (immediate and async); the oldest are forgotten first (404).
+    max_queries: int = 100_000
+    #: Bytes of results kept at most; the oldest go first (async pages 410, immediate records 404).
+    max_result_bytes: int = 256 * MB
+    #: Requests the journal keeps (a ring buffer).
+    journal_capacity: int = 1000
     #: Where ``/_mock/*`` is open without an admin token (loopback by default).
     admin_token: str | None = None
     #: Scenario rules loaded at startup (``[[scenarios]]``, ``serve --scenario``); JSON-shaped dicts.
@@ -304,6 +310,9 @@ _ENV_FIELDS: dict[str, tuple[str, type]] = {
     "MOCK_HALO_ASYNC_EXECUTION_LIMIT": ("async_execution_limit_s", int),
     "MOCK_HALO_ASYNC_SUCCESS_WHEN": ("async_success_when", str),
     "MOCK_HALO_ADMIN_TOKEN": ("admin_token", str),
+    "MOCK_HALO_MAX_QUERIES": ("max_queries", int),
+    "MOCK_HALO_MAX_RESULT_BYTES": ("max_result_bytes", int),
+    "MOCK_HALO_JOURNAL_CAPACITY": ("journal_capacity", int),
     "MOCK_HALO_LOG_LEVEL": ("log_level", str),
     "MOCK_HALO_REQUIRE_KEY_ON_DEVICE_API": ("require_key_on_device_api", bool),
     "MOCK_HALO_STRICT_TOKEN_PREFIX": ("strict_token_prefix", bool),
@@ -671,6 +680,8 @@ def validate(settings: Settings) -> None:
         raise ConfigError(f"async_success_when must be 'firstPage' or 'allPages', got {settings.async_success_when!r}")
     if settings.immediate_result_limit_bytes < 1:
         raise ConfigError("immediate_result_limit_bytes must be positive")
+    if settings.max_queries < 1 or settings.max_result_bytes < 1 or settings.journal_capacity < 1:
+        raise ConfigError("max_queries, max_result_bytes and journal_capacity must be positive")
     if settings.odbc and "=" not in settings.odbc:
         raise ConfigError(f"odbc must be an ODBC connection string (KEY=value;...), got {redact(settings.odbc)!r}")
     if settings.odbc_dialect not in ODBC_DIALECTS:

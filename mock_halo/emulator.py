@@ -57,7 +57,7 @@ class Emulator:
         self.clock = clock or _clock_from_settings(self.settings)
         self.ids = IdSource(self.settings.seed)
         self.tokens = TokenService(self.settings, self.clock, self.ids)
-        self.queries = QueryStore()
+        self.queries = QueryStore(self.settings.max_queries, self.settings.max_result_bytes)
         self.sites: dict[str, SiteState] = {s.id: SiteState(config=s) for s in self.settings.sites}
         self.lifecycle = Lifecycle(
             self.clock,
@@ -75,7 +75,7 @@ class Emulator:
         # The control plane's state: scenario rules (preloaded ones come back
         # on reset), the request journal and each site's added latency.
         self.scenarios = ScenarioBook(getattr(self.settings, "scenarios", ()))
-        self.journal = Journal()
+        self.journal = Journal(self.settings.journal_capacity)
         self.site_latency_ms: dict[str, int] = {}
 
     # -- sites and engines --------------------------------------------------

@@ -180,7 +180,7 @@ class JournalMiddleware:
             if scope["path"] == "/integrator/token":
                 response_body = redact_token_response(response_body)
             journal.record(
-                at, scope["method"], scope["path"], redact_query(scope.get("query_string", b"")), status[0],
+                at, scope["method"], scope["path"][:keep], redact_query(scope.get("query_string", b"")[:keep]), status[0],
                 time.perf_counter() - started, b"".join(request_parts)[:keep], response_body,
                 scope.get(FIRED_KEY, ()),
             )

@@ -49,6 +49,8 @@ from mock_halo.lifecycle.sqlport import HALO_LINK, Executor, failure_details
 #: INFERENCE: the errorDetails of a forced executionFailed without its own error.
 FORCED_EXECUTION_FAILURE = errors.error_details(HALO_LINK, 0, "The query failed to execute on Halo Link.")
 AVAILABILITY_FAILURE = {"offline": INIT_FAILED_SITE_OFFLINE, "unreachable": INIT_FAILED_SITE_UNREACHABLE}
+#: what a page costs besides its data (the object and its fields), for the store's byte cap.
+PAGE_OVERHEAD = 200
 #: the statuses whose body carries metrics.sqlExecutionDuration (6.4: from uploading on).
 WITH_METRICS = (UPLOADING, UPLOAD_FAILED, SUCCESSFUL)
 
@@ -92,6 +94,8 @@ class AsyncQuery:
     sql_execution_ms: int | None = None
     result: AsyncResult | None = None
     results_dropped: bool = False
+    #: forgotten by the store (count cap or reset): never runs, holds nothing.
+    abandoned: bool = False
 
     mode = ASYNC
 
@@ -216,6 +220,22 @@ class AsyncQuery:
         if self.result is not None:
             for page in self.result.pages:
                 page.data = None
+
+    # -- what the store bounds -------------------------------------------
+    def held_bytes(self) -> int:
+        """Bytes of page data held (plus a little per page, so tiny pages count too)."""
+        if self.result is None or self.results_dropped:
+            return 0
+        return sum(page.size + PAGE_OVERHEAD for page in self.result.pages if page.data is not None)
+
+    #: the store's byte cap: the pages go (410), the record stays.
+    shed_results = drop_results
+
+    def abandon(self) -> None:
+        """The store forgot this query: it will not run, and keeps no command or pages."""
+        self.abandoned = True
+        self.command = None
+        self.drop_results()
 
 
 # -- building the plan ------------------------------------------------------

@@ -104,6 +104,8 @@ class SiteLink:
 
     # -- EventSource -------------------------------------------------------
     def next_event(self) -> tuple[datetime, int] | None:
+        while self.pending and self.pending[0].abandoned:  # forgotten by the store
+            self._pop()
         if not self.pending:
             return None
         head = self.pending[0]
@@ -138,6 +140,8 @@ class SiteLink:
         keep: list[AsyncQuery] = []
         expired: list[AsyncQuery] = []
         for query in self.pending:
+            if query.abandoned:
+                continue
             base = max(query.ready_at, bound)
             online = self.next_online(base)
             earliest = online if online is not None else max(base, watermark)
@@ -146,7 +150,7 @@ class SiteLink:
                 continue
             keep.append(query)
             bound = earliest
-        if expired:
+        if expired or len(keep) != len(self.pending):
             self.pending = keep
             for query in expired:
                 expire(query)

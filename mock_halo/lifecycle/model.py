@@ -112,3 +112,7 @@ class SealedRecord:
 
     def render(self, now: datetime | None = None) -> dict[str, Any]:
         return orjson.loads(self.body)
+
+    def held_bytes(self) -> int:
+        """What the store counts against its byte cap: the rendered body (its result included)."""
+        return len(self.body)

@@ -20,9 +20,10 @@ import itertools
 import threading
 from collections.abc import Callable
 from datetime import datetime
-from typing import Protocol
+from typing import Any, Protocol
 
 EventKey = tuple[datetime, int]
+_COMPACT_MIN = 1024
 
 
 class EventSource(Protocol):
@@ -37,22 +38,33 @@ class EventSource(Protocol):
 
 
 class TimedEvents:
-    """A heap of callbacks at fixed instants (pinned executions, registered runs, retention)."""
+    """A heap of callbacks at fixed instants (pinned executions, registered runs, retention).
+
+    An event may name an ``owner``; once the owner is ``abandoned`` (the query
+    store forgot it) the event is dead weight, and the heap sheds such events
+    whenever it has doubled since it last did, so its size follows the store's.
+    """
 
     def __init__(self) -> None:
-        self._heap: list[tuple[datetime, int, int, Callable[[datetime], None]]] = []
+        self._heap: list[tuple[datetime, int, int, Callable[[datetime], None], Any]] = []
         self._tiebreak = itertools.count()
+        self._compact_at = _COMPACT_MIN
 
-    def at(self, when: datetime, seq: int, action: Callable[[datetime], None]) -> None:
-        """Run ``action(when)`` once the clock reaches ``when``."""
-        heapq.heappush(self._heap, (when, seq, next(self._tiebreak), action))
+    def at(self, when: datetime, seq: int, action: Callable[[datetime], None], owner: Any = None) -> None:
+        """Run ``action(when)`` once the clock reaches ``when`` (unless ``owner`` is abandoned by then)."""
+        heapq.heappush(self._heap, (when, seq, next(self._tiebreak), action, owner))
+        if len(self._heap) > self._compact_at:
+            self._heap = [e for e in self._heap if not getattr(e[4], "abandoned", False)]
+            heapq.heapify(self._heap)
+            self._compact_at = max(_COMPACT_MIN, 2 * len(self._heap))
 
     def next_event(self) -> EventKey | None:
         return (self._heap[0][0], self._heap[0][1]) if self._heap else None
 
     def fire(self) -> None:
-        when, _, _, action = heapq.heappop(self._heap)
-        action(when)
+        when, _, _, action, owner = heapq.heappop(self._heap)
+        if not getattr(owner, "abandoned", False):
+            action(when)
 
     def settle(self, watermark: datetime) -> None:
         pass

@@ -168,7 +168,7 @@ class Lifecycle:
             elif override.pinned:
                 start = pinned_start(query)
                 assert start is not None
-                self.timed.at(start, query.seq, lambda at, q=query: self._execute_pinned(q, at))
+                self.timed.at(start, query.seq, lambda at, q=query: self._execute_pinned(q, at), owner=query)
             else:
                 link.enqueue(query)
             return query
@@ -182,14 +182,19 @@ class Lifecycle:
     def _after_link(self, query: AsyncQuery) -> None:
         """Schedule retention once a plan is decided (or known to stall in uploading)."""
         seq = query.seq
+        self.store.account(query)  # its pages count against the store's byte cap from now
         if query.plan.decided:
             gone_at = query.gone_at
             assert gone_at is not None
-            self.timed.at(gone_at, seq, lambda at, q=query: q.drop_results())
-            self.timed.at(gone_at + self.limits.tombstone, seq, lambda at, q=query: self._forget(q))
+            self.timed.at(gone_at, seq, lambda at, q=query: self._drop_results(q), owner=query)
+            self.timed.at(gone_at + self.limits.tombstone, seq, lambda at, q=query: self._forget(q), owner=query)
         elif query.plan.phase(UPLOADING) is not None:
             stalled = query.plan.phase(UPLOADING).start + query.retention + self.limits.tombstone
-            self.timed.at(stalled, seq, lambda at, q=query: self._forget(q))
+            self.timed.at(stalled, seq, lambda at, q=query: self._forget(q), owner=query)
+
+    def _drop_results(self, query: AsyncQuery) -> None:
+        query.drop_results()
+        self.store.account(query)
 
     def _forget(self, query: AsyncQuery) -> None:
         if self.store.get(query.site_id, query.id) is query:

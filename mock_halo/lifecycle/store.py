@@ -1,4 +1,17 @@
-"""The query store: every query the emulator has answered, by site and id."""
+"""The query store: every query the emulator has answered, by site and id.
+
+Bounded twice, so a long run under any load keeps its memory flat:
+
+* by count (``capacity`` records): the oldest record goes first, and its id
+  answers 404 afterwards, as a record past its retention window does;
+* by the bytes of results it holds (``max_bytes``): the oldest results go
+  first. An async query keeps its record but its pages answer 410, Halo's
+  "no longer available" for a result past retention; an immediate record
+  (whose result is part of its body) goes whole (404).
+
+Age is the lifecycle's business: it removes each async query when its
+retention (and the 410 window after it) has passed.
+"""
 
 from __future__ import annotations
 
@@ -8,9 +21,19 @@ from typing import Any, Protocol
 
 from mock_halo.lifecycle.model import QueryRecord
 
+#: Records kept at most; the oldest go first.
+DEFAULT_CAPACITY = 100_000
+#: Bytes of results kept at most (immediate bodies, async pages).
+DEFAULT_MAX_BYTES = 256 * 1024 * 1024
+
 
 class StoredQuery(Protocol):
-    """What the store needs of a query: ``QueryRecord`` (immediate) and ``AsyncQuery`` both fit."""
+    """What the store needs of a query: ``SealedRecord`` (immediate) and ``AsyncQuery`` both fit.
+
+    ``held_bytes()`` is what the record holds of results; ``shed_results()``
+    (optional) lets go of them while keeping the record; ``abandon()``
+    (optional) is called when the record is forgotten.
+    """
 
     id: str
     site_id: str
@@ -18,26 +41,53 @@ class StoredQuery(Protocol):
 
     def render(self, now: datetime) -> dict[str, Any]: ...
 
-#: Records kept at most; the oldest go first.
-DEFAULT_CAPACITY = 100_000
+
+def held_bytes(record: Any) -> int:
+    measure = getattr(record, "held_bytes", None)
+    return measure() if measure is not None else 0
 
 
 class QueryStore:
-    """Bounded in capacity, so a long run cannot grow without limit.
+    """Records by id, bounded by count and by the bytes of results they hold."""
 
-    Age is the lifecycle's business: it removes each async query when its
-    retention (and the 410 window after it) has passed. Immediate records
-    simply give way to newer ones once ``capacity`` is reached.
-    """
-
-    def __init__(self, capacity: int = DEFAULT_CAPACITY) -> None:
+    def __init__(self, capacity: int = DEFAULT_CAPACITY, max_bytes: int = DEFAULT_MAX_BYTES) -> None:
         self._records: OrderedDict[str, QueryRecord | StoredQuery] = OrderedDict()
+        #: ids of records holding result bytes, oldest first, with what each holds.
+        self._held: OrderedDict[str, int] = OrderedDict()
         self.capacity = capacity
+        self.max_bytes = max_bytes
+        self.bytes = 0
+        #: records forgotten for the count cap, results let go for the byte cap.
+        self.evicted_records = 0
+        self.evicted_results = 0
 
     def add(self, record: QueryRecord | StoredQuery) -> None:
         self._records[record.id] = record
+        self.account(record)
         while len(self._records) > self.capacity:
-            self._records.popitem(last=False)
+            _, oldest = self._records.popitem(last=False)
+            self._release(oldest)
+            self.evicted_records += 1
+
+    def account(self, record: QueryRecord | StoredQuery) -> None:
+        """Measure what ``record`` holds now (after it gained or lost results) and keep within ``max_bytes``."""
+        if record.id not in self._records:
+            return
+        size = held_bytes(record)
+        self.bytes += size - self._held.pop(record.id, 0)
+        if size:
+            self._held[record.id] = size
+        while self.bytes > self.max_bytes and self._held:
+            key, size = self._held.popitem(last=False)
+            self.bytes -= size
+            self.evicted_results += 1
+            victim = self._records[key]
+            shed = getattr(victim, "shed_results", None)
+            if shed is not None:
+                shed()
+            else:
+                del self._records[key]
+                self._abandon(victim)
 
     def get(self, site_id: str, query_id: str) -> QueryRecord | StoredQuery | None:
         """The record, only if it belongs to ``site_id`` (ids are case-insensitive GUIDs)."""
@@ -48,14 +98,32 @@ class QueryStore:
 
     def remove(self, query_id: str) -> bool:
         """Forget one record (retention); True if it was there."""
-        return self._records.pop(query_id.lower(), None) is not None
+        record = self._records.pop(query_id.lower(), None)
+        if record is None:
+            return False
+        self.bytes -= self._held.pop(record.id, 0)
+        return True
 
     def clear(self, site_id: str | None = None) -> None:
         if site_id is None:
+            for record in self._records.values():
+                self._abandon(record)
             self._records.clear()
+            self._held.clear()
+            self.bytes = 0
             return
         for key in [k for k, r in self._records.items() if r.site_id == site_id]:
-            del self._records[key]
+            self._release(self._records.pop(key))
+
+    def _release(self, record: QueryRecord | StoredQuery) -> None:
+        self.bytes -= self._held.pop(record.id, 0)
+        self._abandon(record)
+
+    @staticmethod
+    def _abandon(record: QueryRecord | StoredQuery) -> None:
+        abandon = getattr(record, "abandon", None)
+        if abandon is not None:
+            abandon()
 
     def __len__(self) -> int:
         return len(self._records)
