@@ -17,8 +17,10 @@ from mock_halo import errors, resources
 from mock_halo.api import control, control_rules, fhir, registered, sql, tokens
 from mock_halo.api.common import JSONBody, error_response
 from mock_halo.api.fhir_faults import FhirScenarioMiddleware
+from mock_halo.cloud import HaloCloud
 from mock_halo.config import Settings
 from mock_halo.emulator import Emulator
+from mock_halo.fhir import FhirError
 from mock_halo.journal import JournalMiddleware
 
 log = logging.getLogger("mock_halo")
@@ -179,12 +181,14 @@ def create_app(settings: Settings | None = None, *, emulator: Emulator | None = 
     app = Starlette(
         routes=routes(),
         lifespan=lifespan,
-        exception_handlers={errors.HaloError: on_halo_error, HTTPException: on_http_error, Exception: on_crash},
+        exception_handlers={errors.HaloError: on_halo_error, FhirError: fhir.fhir_error, HTTPException: on_http_error,
+                            Exception: on_crash},
     )
     app.state.emulator = emulator
+    app.state.cloud = cloud = HaloCloud(emulator)
     # Rules on the FHIR surface sit in front of the FHIR handlers; the journal
     # (outermost) sees every Halo API request and its final response.
-    app.add_middleware(FhirScenarioMiddleware, emulator=emulator)
+    app.add_middleware(FhirScenarioMiddleware, cloud=cloud)
     app.add_middleware(JournalMiddleware, journal=lambda: emulator.journal, now=emulator.clock.now)
     return app
 

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import secrets
 from collections import OrderedDict
-from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
@@ -45,17 +44,6 @@ class DeviceToken:
     issued_at: datetime
     expires_at: datetime
     token_id: str
-
-
-def authenticate_key(headers: Mapping[str, str], query: Mapping[str, str], settings: Settings) -> IntegratorConfig:
-    """The integrator owning the subscription key of a request, or a 401."""
-    key = headers.get(SUBSCRIPTION_KEY_HEADER) or query.get(SUBSCRIPTION_KEY_QUERY)
-    if not key:
-        raise errors.missing_subscription_key()
-    integrator = settings.integrator_for_key(key.strip())
-    if integrator is None:
-        raise errors.invalid_subscription_key()
-    return integrator
 
 
 class TokenService:
@@ -135,14 +123,3 @@ class TokenService:
 
     def reset(self) -> None:
         self._verified.clear()
-
-
-def bearer_value(headers: Mapping[str, str]) -> str:
-    """The token of an ``Authorization: Bearer ...`` header, or a 401."""
-    value = headers.get("authorization")
-    if not value:
-        raise errors.invalid_token("the Authorization header is missing (expected 'Bearer <token>')")
-    scheme, _, token = value.strip().partition(" ")
-    if scheme.lower() != "bearer" or not token.strip():
-        raise errors.invalid_token("the Authorization header must be 'Bearer <token>'")
-    return token.strip()

@@ -11,10 +11,9 @@ import threading
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from mock_halo import errors
-from mock_halo.auth import GRANT_PREFIX, DeviceToken, TokenService
+from mock_halo.auth import TokenService
 from mock_halo.clock import Clock, as_utc, in_range, parse_timestamp
-from mock_halo.config import IntegratorConfig, Settings, SiteConfig, load_settings
+from mock_halo.config import Settings, SiteConfig, load_settings
 from mock_halo.ids import IdSource
 from mock_halo.journal import Journal
 from mock_halo.lifecycle.profile import LifecycleLimits
@@ -38,15 +37,6 @@ class SiteState:
     @property
     def id(self) -> str:
         return self.config.id
-
-
-@dataclass(frozen=True)
-class DeviceCaller:
-    """An authenticated device request: who is calling, for which site."""
-
-    token: DeviceToken
-    integrator: IntegratorConfig
-    site: SiteState
 
 
 class Emulator:
@@ -118,48 +108,6 @@ class Emulator:
         """Open every site's engine now (``serve`` does this before listening)."""
         for site in self.sites.values():
             self.engine(site)
-
-    # -- device requests ----------------------------------------------------
-    def authorize_device(
-        self, *, bearer: str, device_header: str | None, prefix: str, site_id: str
-    ) -> DeviceCaller:
-        """Check a device call's token against its DeviceId header and path site.
-
-        Order: the token itself (401), the site exists (404), the token is for
-        this site (403), the integrator is paired with the site (403).
-        """
-        token = self.tokens.verify(bearer)
-        if not device_header:
-            raise errors.invalid_token("the DeviceId header is missing")
-        if device_header != token.device_id:
-            raise errors.invalid_token(
-                f"the token was issued for device '{token.device_id}', "
-                f"but the DeviceId header is '{device_header}'"
-            )
-        if self.settings.strict_token_prefix and GRANT_PREFIX.get(token.grant_type) != prefix:
-            raise errors.invalid_token(f"a {token.grant_type} token cannot be used on /{prefix} paths")
-        site = self.site(site_id)
-        if site is None:
-            raise errors.not_found(f"Site '{site_id}' was not found.")
-        if token.site_id != site.id:
-            raise errors.forbidden(
-                f"The token was issued for site '{token.site_id}' and cannot be used for site '{site.id}'."
-            )
-        integrator = self.settings.integrator(token.integrator_id)
-        if integrator is None:
-            raise errors.invalid_token("the integrator that obtained this token no longer exists")
-        self.check_pairing(integrator, site)
-        return DeviceCaller(token=token, integrator=integrator, site=site)
-
-    def check_pairing(self, integrator: IntegratorConfig, site: SiteState) -> None:
-        if site.id not in integrator.sites:
-            raise errors.forbidden(
-                f"Integrator '{integrator.name}' does not have an active pairing with site '{site.id}'."
-            )
-        if not site.config.authoritative:
-            raise errors.forbidden(
-                f"Site '{site.id}' is not the authoritative Halo Link instance for its practice and cannot be queried."
-            )
 
     # -- reset ----------------------------------------------------------------
     def reset(self, site_id: str | None = None) -> None:

@@ -94,6 +94,22 @@ class HaloError(Exception):
         return general_error(self.status, self.message)
 
 
+class QueryFailed(HaloError):
+    """An immediate query that failed: answered with its own record (``status:
+    executionFailed`` with ``errorDetails``; halo-facts 5.3) instead of an envelope.
+
+    ``record`` is the sealed query record (its ``body`` holds the rendered JSON);
+    the status is 400 for a SQL error and 413 for a result over the size limit.
+    """
+
+    def __init__(self, status: int, record: Any) -> None:
+        super().__init__(status, "The query failed; see its errorDetails.")
+        self.record = record
+
+    def body(self, gateway_style: str = "halo") -> dict[str, Any]:
+        return self.record.render()
+
+
 # -- the catalogue ---------------------------------------------------------
 # Functions rather than constants so each call site reads as what happened.
 

@@ -1,7 +1,16 @@
-"""Helpers every handler uses: JSON responses, body reading, the emulator handle."""
+"""What every Halo API handler shares: credentials off the wire, the caller from the
+domain, body reading, and JSON responses.
+
+A handler of a Halo operation is declared with :func:`operation` and reads the
+same way whatever API it arrives through: it receives the admitted
+:class:`~mock_halo.cloud.Caller`, parses and validates the request, makes ONE
+call on :class:`~mock_halo.cloud.HaloCloud` and renders what it returns.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
+from functools import wraps
 from typing import Any
 
 import orjson
@@ -9,11 +18,17 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from mock_halo import errors
-from mock_halo.emulator import DeviceCaller, Emulator
+from mock_halo.auth import SUBSCRIPTION_KEY_HEADER, SUBSCRIPTION_KEY_QUERY
+from mock_halo.cloud import Caller, Credentials, HaloCloud
+from mock_halo.emulator import Emulator
+from mock_halo.journal import FIRED_KEY
 from mock_halo.limits import JsonTooDeep, load_json
+from mock_halo.media import FORM, JSON, is_json_type
 
-JSON = "application/json"
-FORM = "application/x-www-form-urlencoded"
+__all__ = ["FORM", "JSON", "JSONBody", "api_of", "cloud_of", "credentials", "emulator_of", "error_response",
+           "is_json_type", "json_object", "media_type", "operation", "read_body", "read_json_object"]
+
+Handler = Callable[[Request, Caller], Awaitable[Response]]
 
 
 class JSONBody(Response):
@@ -29,7 +44,54 @@ def emulator_of(request: Request) -> Emulator:
     return request.app.state.emulator
 
 
-def error_response(exc: errors.HaloError, gateway_style: str) -> JSONBody:
+def cloud_of(request: Request) -> HaloCloud:
+    return request.app.state.cloud
+
+
+def api_of(request: Request) -> str:
+    """The API family a request arrived through: the first segment of its path."""
+    return request.scope["path"].split("/", 2)[1]
+
+
+def credentials(request: Request) -> Credentials:
+    """What the request presents to prove who it is (checked by the domain, not here)."""
+    headers = request.headers
+    return Credentials(
+        api=api_of(request),
+        subscription_key=headers.get(SUBSCRIPTION_KEY_HEADER) or request.query_params.get(SUBSCRIPTION_KEY_QUERY),
+        authorization=headers.get("authorization"),
+        device_id=headers.get("deviceid"),
+        headers=headers,
+        fired=request.scope.setdefault(FIRED_KEY, []),
+    )
+
+
+def operation(handler: Handler | None = None, *, site: bool = True) -> Any:
+    """Declare the handler of a Halo operation: it is called with the request and the
+    caller the domain admitted (to the path's ``siteId``; with ``site=False`` known by
+    its subscription key alone). Credentials are judged before the body is read, as
+    Halo's gateway does."""
+
+    def declare(handler: Handler) -> Callable[[Request], Awaitable[Response]]:
+        @wraps(handler)
+        async def endpoint(request: Request) -> Response:
+            cloud = cloud_of(request)
+            presented = credentials(request)
+            if site:
+                caller = cloud.admit(presented, request.path_params["siteId"])
+            else:
+                caller = cloud.authenticate(presented)
+            return await handler(request, caller)
+
+        return endpoint
+
+    return declare(handler) if handler is not None else declare
+
+
+def error_response(exc: errors.HaloError, gateway_style: str) -> Response:
+    if isinstance(exc, errors.QueryFailed):
+        # A failed immediate query answers with its own record.
+        return Response(exc.record.body, status_code=exc.status, media_type=JSON, headers=exc.headers)
     return JSONBody(exc.body(gateway_style), status_code=exc.status, headers=exc.headers)
 
 
@@ -38,10 +100,6 @@ def media_type(request: Request) -> str | None:
     if not value:
         return None
     return value.split(";", 1)[0].strip().lower()
-
-
-def is_json_type(kind: str | None) -> bool:
-    return kind == JSON or (kind is not None and kind.startswith("application/") and kind.endswith("+json"))
 
 
 async def read_body(request: Request, limit: int) -> bytes:
@@ -87,19 +145,3 @@ def json_object(raw: bytes) -> dict[str, Any]:
     if not isinstance(body, dict):
         raise errors.bad_request("The request body must be a JSON object.")
     return body
-
-
-def device_caller(request: Request, prefix: str) -> DeviceCaller:
-    """Authenticate a device/desktop call (bearer token + DeviceId + path site)."""
-    from mock_halo.auth import authenticate_key, bearer_value
-
-    emulator = emulator_of(request)
-    headers = request.headers
-    if emulator.settings.require_key_on_device_api:
-        authenticate_key(headers, request.query_params, emulator.settings)
-    return emulator.authorize_device(
-        bearer=bearer_value(headers),
-        device_header=headers.get("deviceid"),
-        prefix=prefix,
-        site_id=request.path_params["siteId"],
-    )

@@ -16,19 +16,20 @@ from starlette.requests import Request
 
 from mock_halo import errors
 from mock_halo.api.common import JSONBody, error_response
-from mock_halo.api.faults import screen
+from mock_halo.cloud import TOKEN_APIS, HaloCloud
+from mock_halo.journal import FIRED_KEY
 from mock_halo.scenarios import RequestFacts
 
-_FHIR_PATH = re.compile(r"^/(?:device|desktop)/sites/([^/]+)/fhir/R4/([A-Za-z]+)")
+_FHIR_PATH = re.compile(rf"^/(?:{'|'.join(TOKEN_APIS)})/sites/([^/]+)/fhir/R4/([A-Za-z]+)")
 
 
 class FhirScenarioMiddleware:
-    def __init__(self, app, emulator) -> None:
+    def __init__(self, app, cloud: HaloCloud) -> None:
         self.app = app
-        self.emulator = emulator
+        self.cloud = cloud
 
     async def __call__(self, scope, receive, send) -> None:
-        emulator = self.emulator
+        emulator = self.cloud.emulator
         if scope["type"] != "http" or "/fhir/" not in scope["path"] or not (len(emulator.scenarios) or emulator.site_latency_ms):
             await self.app(scope, receive, send)
             return
@@ -39,7 +40,7 @@ class FhirScenarioMiddleware:
         request = Request(scope)
         facts = RequestFacts(surface="fhir", site=match.group(1).lower(), headers=request.headers, fhir_resource=match.group(2))
         try:
-            await screen(request, emulator, facts)
+            await self.cloud.screening.screen(facts, scope.setdefault(FIRED_KEY, []))
         except errors.HaloError as exc:
             if exc.status < 500:
                 response = JSONBody(errors.operation_outcome(exc.message), status_code=exc.status, headers=exc.headers)

@@ -137,3 +137,14 @@ def parse_catalogue(body: dict[str, Any], site: SiteConfig) -> str | None:
 
 def command_size(body: dict[str, Any]) -> int:
     return len(orjson.dumps(body.get("command")))
+
+
+def page_number(raw: str) -> int:
+    """A result page number from the path: an integer of at least 1 (halo-facts 3)."""
+    try:
+        number = int(raw)
+    except ValueError:
+        number = 0
+    if number < 1 or not raw.isdigit():  # isdigit: no sign, spaces or underscores
+        raise errors.bad_request(f"pageNumber must be an integer of at least 1; got '{raw[:40]}'.")
+    return number

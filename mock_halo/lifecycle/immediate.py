@@ -1,21 +1,26 @@
 """Immediate queries: run now, answer in the POST response (halo-facts 5).
 
-The response's timings follow a modelled plan (seeded jitter plus the engine's
-modelled SQL duration) laid out from the clock's current instant, so the same
-seed and requests always give the same body.
+An :class:`ImmediateRun` is one immediate query from its arrival to its record.
+Its timings follow a modelled plan (seeded jitter plus the engine's modelled
+SQL duration) laid out from the instant it arrived, so the same seed and
+requests always give the same body. :meth:`ImmediateRun.finish` turns what the
+engine did (an outcome, or the exception it raised) into the sealed record;
+a failure is raised as the catalogue's error: :class:`~mock_halo.errors.QueryFailed`
+carrying the record (a SQL error, a result too large), a 400 envelope for a
+parameter .NET cannot convert, or Halo's 504 when the query ran past its limit.
 """
 
 from __future__ import annotations
 
 import base64
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from mock_halo import errors
-from mock_halo.emulator import DeviceCaller, Emulator
-from mock_halo.lifecycle.model import EXECUTION_FAILED, IMMEDIATE, SUCCESSFUL, PhaseTiming, QueryRecord, SealedRecord
-from mock_halo.sql import ParameterError, SqlCommand, SqlError
+from mock_halo.lifecycle.model import IMMEDIATE, PhaseTiming, QueryRecord, SealedRecord
+from mock_halo.lifecycle.plan import EXECUTION_FAILED, SUCCESSFUL
+from mock_halo.lifecycle.sqlport import SqlCommandLike, SqlOutcomeLike
 
 #: Modelled phase durations (ms) of an immediate query: Halo Cloud hands the
 #: query to Halo Link (initialising), the database runs it (executing), Link
@@ -28,117 +33,110 @@ TRANSFER_MS_PER_MB = 40.0
 
 @dataclass(frozen=True)
 class ImmediateRequest:
-    command: SqlCommand
+    """A validated ``POST …/queries/immediate`` body (halo-facts 4.2)."""
+
+    command: SqlCommandLike
     max_time_in_queue: int
     command_size: int
     request_size: int
 
 
-@dataclass(frozen=True)
-class ImmediateFault:
-    """A scenario's forced failure: a SQL Server error, or a result too large (413)."""
+class ImmediateRun:
+    """One immediate query: its id and first phase are drawn when it arrives."""
 
-    sql_error: tuple[int, str] | None = None
-    too_large: bool = False
+    def __init__(self, ids: Any, site_id: str, integrator_id: str, request: ImmediateRequest, start: datetime,
+                 result_limit_bytes: int) -> None:
+        self.request = request
+        self.result_limit_bytes = result_limit_bytes
+        self.record = QueryRecord(
+            id=ids.uuid(),
+            integrator_id=integrator_id,
+            site_id=site_id,
+            mode=IMMEDIATE,
+            max_time_in_queue=request.max_time_in_queue,
+            command_size=request.command_size,
+            request_size=request.request_size,
+            sql_query_size=len(request.command.text.encode("utf-8")),
+            created_at=start,
+            status=SUCCESSFUL,
+        )
+        self.start = start
+        self.executing_at = start + timedelta(milliseconds=round(ids.jitter(*INITIALISING_MS)))
+        self.record.timing["initialising"] = PhaseTiming(start, self.executing_at)
 
+    @property
+    def command(self) -> SqlCommandLike:
+        return self.request.command
 
-def run_immediate(
-    emulator: Emulator, caller: DeviceCaller, request: ImmediateRequest, fault: ImmediateFault | None = None
-) -> tuple[int, bytes]:
-    """Run an immediate query; returns the HTTP status and the JSON body.
+    def finish(self, outcome: SqlOutcomeLike | BaseException) -> SealedRecord:
+        """The record of a successful run; a failed one is raised (see the module docstring)."""
+        if isinstance(outcome, BaseException):
+            return self._raise_for(outcome)
+        record = self.record
+        executing_at = self.executing_at
+        downloading_at = executing_at + timedelta(milliseconds=outcome.execution_ms)
+        record.timing["executing"] = PhaseTiming(executing_at, downloading_at)
+        size = len(outcome.data)
+        transfer = timedelta(milliseconds=1 + round(TRANSFER_MS_PER_MB * size / 1_048_576))
+        uploading_at = downloading_at + transfer
+        completed_at = uploading_at + transfer
+        record.timing["downloading"] = PhaseTiming(downloading_at, uploading_at)
+        if size > self.result_limit_bytes:
+            raise self._too_large(uploading_at)
+        record.timing["uploading"] = PhaseTiming(uploading_at, completed_at)
+        record.metrics = {"sqlExecutionDuration": outcome.execution_ms}
+        if self.command.execution_mode == "nonQuery":
+            result: dict[str, Any] = {"rowsAffected": outcome.rows_affected, "size": size}
+        else:
+            result = {"rows": outcome.rows, "size": size, "data": base64.b64encode(outcome.data).decode("ascii")}
+        if outcome.parameters:
+            result["parameters"] = outcome.parameters
+        record.result = result
+        record.result_size = size
+        record.completed_at = completed_at
+        return SealedRecord(record)
 
-    With a ``fault`` the SQL is not run: the query fails as the fault says.
-    """
-    site = caller.site
-    # Performs any async/registered side effects due before this instant.
-    start = emulator.lifecycle.now()
-    availability = emulator.lifecycle.availability(site.id, start)
-    if availability == "offline":
-        raise errors.site_offline()
-    if availability == "unreachable":
-        raise errors.gateway_timeout("Site is unreachable")
+    def forced(self, sql_error: tuple[int, str] | None) -> errors.QueryFailed:
+        """A scenario's failure instead of running the SQL: its SQL error, or (None) a result too large."""
+        if sql_error is not None:
+            number, message = sql_error
+            return self._sql_failure(errors.error_details("mssql", number, message))
+        downloading_at = self.executing_at + timedelta(milliseconds=1)
+        uploading_at = downloading_at + timedelta(milliseconds=1)
+        self.record.timing["executing"] = PhaseTiming(self.executing_at, downloading_at)
+        self.record.timing["downloading"] = PhaseTiming(downloading_at, uploading_at)
+        return self._too_large(uploading_at)
 
-    ids = emulator.ids
-    record = QueryRecord(
-        id=ids.uuid(),
-        integrator_id=caller.integrator.id,
-        site_id=site.id,
-        mode=IMMEDIATE,
-        max_time_in_queue=request.max_time_in_queue,
-        command_size=request.command_size,
-        request_size=request.request_size,
-        sql_query_size=len(request.command.text.encode("utf-8")),
-        created_at=start,
-        status=SUCCESSFUL,
-    )
-    executing_at = start + timedelta(milliseconds=round(ids.jitter(*INITIALISING_MS)))
-    record.timing["initialising"] = PhaseTiming(start, executing_at)
+    @property
+    def duration_ms(self) -> int:
+        """From arrival to completion: how long the query held the site's link."""
+        completed = self.record.completed_at or self.start
+        return round((completed - self.start).total_seconds() * 1000)
 
-    if fault is not None:
-        return _forced(emulator, record, executing_at, fault)
-    engine = emulator.engine(site)
-    try:
-        outcome = engine.execute(request.command)
-    except ParameterError as exc:
-        raise errors.bad_request(f"{exc.message} Please correct your request and try again.") from None
-    except SqlError as exc:
-        if exc.number == SQL_TIMEOUT:
+    # -- failures -------------------------------------------------------------
+    def _raise_for(self, exc: BaseException) -> SealedRecord:
+        number, message = getattr(exc, "number", None), getattr(exc, "message", None)
+        if not isinstance(message, str):
+            raise exc
+        if number is None:  # a ParameterError: .NET could not convert a value; no query record
+            raise errors.bad_request(f"{message} Please correct your request and try again.") from None
+        if number == SQL_TIMEOUT:
             # Halo's immediate limit: the caller gets a gateway timeout, not a record.
             raise errors.gateway_timeout() from None
-        failed_at = executing_at + timedelta(milliseconds=1)
-        record.timing["executing"] = PhaseTiming(executing_at, failed_at)
-        return 400, _fail(emulator, record, failed_at, errors.error_details(exc.error_type, exc.number, exc.message))
+        raise self._sql_failure(errors.error_details(getattr(exc, "error_type", "mssql"), number, message)) from None
 
-    downloading_at = executing_at + timedelta(milliseconds=outcome.execution_ms)
-    record.timing["executing"] = PhaseTiming(executing_at, downloading_at)
-    size = len(outcome.data)
-    transfer = timedelta(milliseconds=1 + round(TRANSFER_MS_PER_MB * size / 1_048_576))
-    uploading_at = downloading_at + transfer
-    completed_at = uploading_at + transfer
+    def _sql_failure(self, details: dict[str, Any]) -> errors.QueryFailed:
+        failed_at = self.executing_at + timedelta(milliseconds=1)
+        self.record.timing["executing"] = PhaseTiming(self.executing_at, failed_at)
+        return self._fail(400, failed_at, details)
 
-    limit = emulator.settings.immediate_result_limit_bytes
-    if size > limit:
-        record.timing["downloading"] = PhaseTiming(downloading_at, uploading_at)
-        message = errors.RESULT_TOO_LARGE_MESSAGE.format(limit=errors.format_size_limit(limit))
-        return 413, _fail(emulator, record, uploading_at, errors.error_details("http", 413, message))
+    def _too_large(self, at: datetime) -> errors.QueryFailed:
+        message = errors.RESULT_TOO_LARGE_MESSAGE.format(limit=errors.format_size_limit(self.result_limit_bytes))
+        return self._fail(413, at, errors.error_details("http", 413, message))
 
-    record.timing["downloading"] = PhaseTiming(downloading_at, uploading_at)
-    record.timing["uploading"] = PhaseTiming(uploading_at, completed_at)
-    record.metrics = {"sqlExecutionDuration": outcome.execution_ms}
-    if request.command.execution_mode == "nonQuery":
-        result: dict[str, Any] = {"rowsAffected": outcome.rows_affected, "size": size}
-    else:
-        result = {"rows": outcome.rows, "size": size, "data": base64.b64encode(outcome.data).decode("ascii")}
-    if outcome.parameters:
-        result["parameters"] = outcome.parameters
-    record.result = result
-    record.result_size = size
-    record.completed_at = completed_at
-    sealed = SealedRecord(record)
-    emulator.queries.add(sealed)
-    emulator.lifecycle.note_immediate(site.id, round((completed_at - start).total_seconds() * 1000), at=start)
-    return 200, sealed.body
-
-
-def _forced(emulator: Emulator, record: QueryRecord, executing_at, fault: ImmediateFault) -> tuple[int, bytes]:
-    if fault.sql_error is not None:
-        failed_at = executing_at + timedelta(milliseconds=1)
-        record.timing["executing"] = PhaseTiming(executing_at, failed_at)
-        number, message = fault.sql_error
-        return 400, _fail(emulator, record, failed_at, errors.error_details("mssql", number, message))
-    downloading_at = executing_at + timedelta(milliseconds=1)
-    uploading_at = downloading_at + timedelta(milliseconds=1)
-    record.timing["executing"] = PhaseTiming(executing_at, downloading_at)
-    record.timing["downloading"] = PhaseTiming(downloading_at, uploading_at)
-    limit = emulator.settings.immediate_result_limit_bytes
-    message = errors.RESULT_TOO_LARGE_MESSAGE.format(limit=errors.format_size_limit(limit))
-    return 413, _fail(emulator, record, uploading_at, errors.error_details("http", 413, message))
-
-
-def _fail(emulator: Emulator, record: QueryRecord, at, details: dict[str, Any]) -> bytes:
-    record.status = EXECUTION_FAILED
-    record.error_details = details
-    record.completed_at = at
-    sealed = SealedRecord(record)
-    emulator.queries.add(sealed)
-    return sealed.body
+    def _fail(self, status: int, at: datetime, details: dict[str, Any]) -> errors.QueryFailed:
+        record = self.record
+        record.status = EXECUTION_FAILED
+        record.error_details = details
+        record.completed_at = at
+        return errors.QueryFailed(status, SealedRecord(record))

@@ -9,12 +9,10 @@ from typing import Any
 import orjson
 
 from mock_halo.clock import format_timestamp
+from mock_halo.lifecycle.plan import SUCCESSFUL
 
 IMMEDIATE = "immediate"
 ASYNC = "async"
-
-SUCCESSFUL = "successful"
-EXECUTION_FAILED = "executionFailed"
 
 
 @dataclass

@@ -23,6 +23,7 @@ from typing import Any
 
 from mock_halo import errors
 from mock_halo.clock import format_timestamp
+from mock_halo.lifecycle.plan import INIT_FAILED_CACHE_ERROR
 from mock_halo.lifecycle.profile import (
     REGISTERED_TOO_LARGE_MESSAGE,
     TIMEOUT_ERROR_CODE,
@@ -32,7 +33,6 @@ from mock_halo.lifecycle.profile import (
 )
 from mock_halo.lifecycle.sqlport import ExecutorLookup, failure_details
 
-INIT_FAILED_CACHE_ERROR = "initialisationFailedCacheError"
 ENABLED = "enabled"
 CANCELLED = "cancelled"
 COMPLETED = "completed"
