@@ -185,7 +185,7 @@ def create_app(settings: Settings | None = None, *, emulator: Emulator | None = 
                             Exception: on_crash},
     )
     app.state.emulator = emulator
-    app.state.cloud = cloud = HaloCloud(emulator)
+    app.cloud = cloud = HaloCloud(emulator)  # type: ignore[attr-defined]
     # Rules on the FHIR surface sit in front of the FHIR handlers; the journal
     # (outermost) sees every Halo API request and its final response.
     app.add_middleware(FhirScenarioMiddleware, cloud=cloud)

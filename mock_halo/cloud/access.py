@@ -20,7 +20,7 @@ The rules by API family:
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from mock_halo import errors
@@ -39,7 +39,7 @@ API_FAMILIES = (DEVICE, DESKTOP, INTEGRATOR)
 TOKEN_APIS = (DEVICE, DESKTOP)
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True)
 class Credentials:
     """What one request presents, as sent (the HTTP layer reads it; nothing is checked yet).
 
@@ -56,7 +56,7 @@ class Credentials:
     fired: list[str] = field(default_factory=list)
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True)
 class Caller:
     """An accepted request: which integrator, through which API, from which device,
     and (once admitted) for which site."""
@@ -99,13 +99,12 @@ class Access:
                 )
             if integrator is None:
                 raise errors.invalid_token("the integrator that obtained this token no longer exists")
-            caller = Caller(credentials.api, integrator, device=token, headers=credentials.headers,
-                            fired=credentials.fired)
+            caller = Caller(credentials.api, integrator, token, site, credentials.headers, credentials.fired)
         else:
             caller = self.authenticate(credentials)
-            site = self.site(site_id)
+            caller.site = site = self.site(site_id)
         self.check_pairing(caller.integrator, site)
-        return replace(caller, site=site)
+        return caller
 
     # -- the rules, one by one ------------------------------------------------
     def integrator_for_key(self, key: str | None) -> IntegratorConfig:
