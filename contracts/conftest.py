@@ -12,6 +12,7 @@ passes them through)::
     --api device|desktop             MOCK_HALO_CONTRACT_API      (halo default desktop; else device)
     --allow-writes                   MOCK_HALO_CONTRACT_ALLOW_WRITES=1
     --no-control                     ignore a control plane even where one answers
+    --allow-reset                    MOCK_HALO_CONTRACT_ALLOW_RESET=1 (reset a running emulator that holds state)
     --admin-token TOKEN              MOCK_HALO_ADMIN_TOKEN       (a non-loopback emulator's /_mock)
 
 Drift (one process only): ``--record-shapes FILE`` writes the response shapes
@@ -63,6 +64,8 @@ def pytest_addoption(parser: pytest.Parser) -> None:
                     help="with --compare-shapes: fail the run on drift (default) or only warn")
     group.addoption("--no-control", dest="contract_no_control", action="store_true", default=False,
                     help="do not use a /_mock control plane even where one answers")
+    group.addoption("--allow-reset", dest="contract_allow_reset", action="store_true", default=False,
+                    help="let the run reset a running emulator that holds state (and move its clock)")
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -78,7 +81,7 @@ def pytest_configure(config: pytest.Config) -> None:
 
 
 def _options(config: pytest.Config) -> dict[str, object]:
-    names = [dest for _, dest, _ in OPTIONS] + ["allow_writes", "no_control"]
+    names = [dest for _, dest, _ in OPTIONS] + ["allow_writes", "no_control", "allow_reset"]
     return {name: config.getoption(f"contract_{name}") for name in names}
 
 

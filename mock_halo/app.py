@@ -124,6 +124,7 @@ def _control_routes() -> list[BaseRoute]:
         Route("/_mock/clock/set", c.set_clock, methods=["POST"]),
         Route("/_mock/clock/freeze", c.freeze_clock, methods=["POST"]),
         Route("/_mock/clock/speed", c.set_speed, methods=["POST"]),
+        Route("/_mock/clock/real", c.real_time_clock, methods=["POST"]),
         Route("/_mock/sites", c.list_sites, methods=["GET"]),
         Route("/_mock/sites/{siteId}/availability", c.put_site, methods=["PUT"]),
         Route("/_mock/sites/{siteId}/latency", c.put_site, methods=["PUT"]),

@@ -88,6 +88,10 @@ class MockHaloControl:
     def set_speed(self, speed: float) -> ClockState:
         return ClockState(**self._call("POST", "/clock/speed", {"speed": speed}))
 
+    def real_time(self, speed: float = 1.0) -> ClockState:
+        """Back to the wall clock's now, running at ``speed``; if the clock was ahead, everything resets first."""
+        return ClockState(**self._call("POST", "/clock/real", {"speed": speed}))
+
     # -- state -----------------------------------------------------------------------
     def reset(self, site_id: str | None = None) -> None:
         self._call("POST", "/reset", {"siteId": site_id} if site_id else None)

@@ -123,6 +123,10 @@ class Clock:
             self._notify(instant)
         return instant
 
+    def wall_now(self) -> datetime:
+        """What the wall clock (the clock's time source) says now, whatever the emulator's time."""
+        return datetime.fromtimestamp(self._wall(), UTC)
+
     def set_speed(self, speed: float) -> None:
         """Change the rate; 0 freezes the clock where it stands."""
         if speed < 0:

@@ -124,7 +124,7 @@ class Emulator:
             self.tokens.reset()
             self.ids.reset()
             self.scenarios.reset()
-            self.journal.clear()
+            self.journal.reset()
             self.site_latency_ms.clear()
 
     def set_clock(self, instant: datetime, *, backwards: bool = False) -> None:
@@ -138,6 +138,34 @@ class Emulator:
             self.reset()
             self.lifecycle.rewind()
         self.clock.set(instant, backwards=backwards)
+
+    def return_to_real_time(self, speed: float = 1.0) -> None:
+        """Run the clock from the wall clock's now at ``speed`` (1: real time).
+
+        When the clock had been moved ahead this is a move back, so everything
+        resets first, exactly as with ``set_clock(..., backwards=True)``.
+        """
+        self.set_clock(self.clock.wall_now(), backwards=True)
+        self.clock.set_speed(speed)
+
+    def state_summary(self) -> dict[str, int]:
+        """What a full reset would throw away; all zero for an emulator as it started.
+
+        ``requests``: Halo API requests since the start or the last reset; ``queries``:
+        stored queries and registrations; ``scenarioRules``: rules added, removed or
+        matched since then; ``sites``: sites whose availability or latency was changed.
+        """
+        counts = self.lifecycle.counts()
+        changed_sites = sum(
+            1 for site in self.sites.values()
+            if self.availability(site.id) != site.config.availability or self.site_latency_ms.get(site.id, 0)
+        )
+        return {
+            "requests": self.journal.recorded,
+            "queries": counts["queries"] + counts["registered"],
+            "scenarioRules": self.scenarios.changes(),
+            "sites": changed_sites,
+        }
 
     def reseed(self, seed: int) -> None:
         """A new seed for ids and the practice data, then a full reset.

@@ -81,6 +81,8 @@ class Journal:
         self._entries: deque[tuple[Any, ...]] = deque(maxlen=capacity)
         self._ids = itertools.count(1)
         self._lock = threading.Lock()
+        #: Requests recorded since the start or the last :meth:`reset` (clearing keeps counting).
+        self.recorded = 0
 
     def __len__(self) -> int:
         return len(self._entries)
@@ -89,10 +91,18 @@ class Journal:
                request_body: bytes, response_body: bytes, fired: list[str]) -> None:
         with self._lock:
             self._entries.append((next(self._ids), at, method, path, query, status, seconds, request_body, response_body, fired))
+            self.recorded += 1
 
     def clear(self) -> None:
+        """Drop the entries (``DELETE /_mock/journal``); ``recorded`` still counts them."""
         with self._lock:
             self._entries.clear()
+
+    def reset(self) -> None:
+        """Drop the entries and the count (a full reset of the emulator)."""
+        with self._lock:
+            self._entries.clear()
+            self.recorded = 0
 
     def entries(
         self,

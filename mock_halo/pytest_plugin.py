@@ -6,7 +6,7 @@ Fixtures, each fresh per test (nothing shared, so safe under pytest-xdist):
 * ``halo_emulator`` / ``halo_app`` – an in-process emulator and its Starlette app.
 * ``halo_client`` – a Starlette ``TestClient`` (an httpx client) over ``halo_app``.
 * ``halo_control`` – a :class:`~mock_halo.client.MockHaloControl` over ``halo_client``.
-* ``halo_clock`` – ``advance("10m")``, ``set_time(...)``, ``now()``.
+* ``halo_clock`` – ``advance("10m")``, ``set_time(...)``, ``now()``, ``freeze()``, ``real_time()``.
 * ``halo_scenarios`` – ``add({"surface": "async"}, status="expiredInQueue")``, ``list()``, ``clear()``.
 * ``halo_server`` – a live uvicorn on a free loopback port in a background
   thread (``.base_url``, ``.control``, ``.emulator``) for non-Python clients.
@@ -41,6 +41,13 @@ class HaloClock:
 
     def set_time(self, instant: Any) -> ClockState:
         return self._control.set_time(instant)
+
+    def freeze(self) -> ClockState:
+        return self._control.freeze()
+
+    def real_time(self, speed: float = 1.0) -> ClockState:
+        """Let the clock run from the wall clock's now (a move back resets the emulator first)."""
+        return self._control.real_time(speed)
 
 
 class HaloScenarios:

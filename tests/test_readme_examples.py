@@ -20,9 +20,11 @@ import shlex
 import shutil
 import subprocess
 import sys
+import time
 import tomllib
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -264,10 +266,12 @@ def _sql_directives(request):
 @check("control-client")
 def _control_client(request):
     server, tmp_path = request.getfixturevalue("server"), request.getfixturevalue("tmp_path")
-    refused, clock, journal = run_python(aimed_at(EXAMPLES["control-client"].code, server.base_url), tmp_path)
+    refused, clock, journal, real = run_python(aimed_at(EXAMPLES["control-client"].code, server.base_url), tmp_path)
     assert refused.startswith("429 5 Rate limit is exceeded")
     assert clock.startswith("ClockState(now=")
     assert ast.literal_eval(journal) == [("/integrator/token", 429, ["rule-1"])]
+    now = datetime.fromisoformat(re.search(r"now='([^']+)'", real).group(1))
+    assert "frozen=False" in real and abs(now.timestamp() - time.time()) < 5
 
 
 @check("pytest-plugin")
@@ -328,16 +332,31 @@ def _scenarios_toml(request):
 
 @check("contract-commands")
 def _contract_commands(request):
-    """Every ``mock-halo contract`` line parses with the runner's own options; the install line names a real extra."""
+    """Every ``mock-halo contract`` line parses with the runner's own options and the install line
+    names a real extra; the line for a running emulator runs (its basic tests, to stay quick) against
+    the live server while it holds a user's state, and leaves that state and its clock alone."""
+    server, tmp_path = request.getfixturevalue("server"), request.getfixturevalue("tmp_path")
     extras = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["optional-dependencies"]
+    ran = False
     for line in EXAMPLES["contract-commands"].code.splitlines():
-        words = shlex.split(line, comments=True)
+        words = shlex.split(aimed_at(line, server.base_url), comments=True)
         if words[:2] == ["pip", "install"]:
             assert re.fullmatch(r"\.\[(\w+)\]", words[2]) and words[2][2:-1] in extras, line
         elif words[:2] == ["mock-halo", "contract"]:
-            contract_parser().parse_args(words[2:])
+            options = contract_parser().parse_args(words[2:])
+            if options.target == server.base_url:
+                control = httpx.Client(base_url=f"{server.base_url}/_mock")
+                control.post("/scenarios", json={"id": "mine", "match": {"surface": "fhir"}, "outcome": {"latency": "1ms"}})
+                done = subprocess.run([str(BIN / "mock-halo"), *words[1:], "-k", "basics"], cwd=tmp_path,
+                                      capture_output=True, text=True, timeout=300)
+                assert done.returncode == 0, done.stdout + done.stderr
+                assert "NOT used: the emulator holds state" in done.stdout and "--allow-reset" in done.stdout
+                assert [r["id"] for r in control.get("/scenarios").json()["rules"]] == ["mine"]
+                assert control.get("/clock").json()["speed"] == 1.0
+                ran = True
         else:
             pytest.fail(f"unexpected line in the contract example: {line}")
+    assert ran, "the example has no line for a running emulator at http://127.0.0.1:8080"
 
 
 @check("github-actions")

@@ -125,7 +125,7 @@ async def info(request: Request) -> JSONBody:
             del site["seed"]
     body.update(
         clock=_clock_body(emulator), tokenLifetime=settings.token_lifetime_s, prefixes=["/device", "/desktop"],
-        sites=sites, integrators=integrators,
+        sites=sites, integrators=integrators, state=emulator.state_summary(),
     )
     return JSONBody(body)
 
@@ -251,6 +251,19 @@ async def set_speed(request: Request) -> JSONBody:
         raise errors.bad_request("speed must be a number from 0 (frozen) to 1000000; 1 is real time, 60 an hour a minute.")
     emulator = emulator_of(request)
     emulator.clock.set_speed(float(speed))
+    return JSONBody(_clock_body(emulator))
+
+
+@admin
+async def real_time_clock(request: Request) -> JSONBody:
+    """Back to the wall clock's now at ``speed`` (default 1); a move back resets everything first."""
+    body = await optional_json(request)
+    only_keys(body, "speed")
+    speed = body.get("speed", 1)
+    if isinstance(speed, bool) or not isinstance(speed, (int, float)) or not 0 < speed <= 1_000_000:
+        raise errors.bad_request("speed must be a number above 0 and at most 1000000; 1 (the default) is real time.")
+    emulator = emulator_of(request)
+    emulator.return_to_real_time(float(speed))
     return JSONBody(_clock_body(emulator))
 
 

@@ -49,6 +49,9 @@ def parser() -> argparse.ArgumentParser:
     t.add_argument("--budget", help="the most requests the suite may make (halo default: 60; else unlimited); tests past it skip")
     t.add_argument("--allow-writes", action="store_true", default=None, help="let tests marked 'writes' run against a real Halo")
     t.add_argument("--no-control", action="store_true", default=None, help="ignore a /_mock control plane even where one answers")
+    t.add_argument("--allow-reset", action="store_true", default=None,
+                   help="let the run reset a running emulator that holds state (and move its clock); without it such "
+                        "an emulator is left alone and tests that need its control plane skip")
     t.add_argument("--admin-token", help="admin token for a non-loopback emulator's /_mock control plane")
     r = p.add_argument_group("reporting")
     r.add_argument("--junitxml", metavar="FILE", help="write a JUnit XML report to FILE")
@@ -79,6 +82,7 @@ def main(argv: Sequence[str] | None = None, *, out: TextIO | None = None) -> int
         "target": args.target, "halo_base_url": args.halo_base_url, "subscription_key": args.subscription_key,
         "site_id": args.site_id, "device_id": args.device_id, "api": args.api, "budget": args.budget,
         "allow_writes": args.allow_writes, "no_control": args.no_control, "admin_token": args.admin_token,
+        "allow_reset": args.allow_reset,
     }
     try:
         config = config_from(options, os.environ)

@@ -43,6 +43,8 @@ DEFAULT_HALO_BUDGET = 60
 DEFAULT_DEVICE = "mock-halo-contract"
 #: A cached token is renewed this long before it expires.
 TOKEN_MARGIN_S = 60
+#: A running clock at speed 1 this close to the wall clock counts as running at real time.
+REAL_TIME_SKEW_S = 5.0
 
 
 #: Requests made by the last target closed in this process (the runner prints it).
@@ -106,6 +108,8 @@ class TargetConfig:
     budget: int | None = None
     allow_writes: bool = False
     no_control: bool = False
+    #: Let the run reset (and move the clock of) a URL target that holds state.
+    allow_reset: bool = False
     admin_token: str | None = None
     #: Settings overrides for the in-process emulator (``load_settings`` overrides).
     overrides: dict[str, Any] = field(default_factory=dict)
@@ -140,6 +144,7 @@ ENV = {
     "budget": "MOCK_HALO_CONTRACT_BUDGET",
     "api": "MOCK_HALO_CONTRACT_API",
     "allow_writes": "MOCK_HALO_CONTRACT_ALLOW_WRITES",
+    "allow_reset": "MOCK_HALO_CONTRACT_ALLOW_RESET",
     "admin_token": "MOCK_HALO_ADMIN_TOKEN",
 }
 
@@ -175,9 +180,9 @@ def config_from(options: Mapping[str, Any], env: Mapping[str, str] | None = None
             budget = int(budget)
         except (TypeError, ValueError):
             raise TargetError(f"the request budget must be a whole number, not {budget!r}") from None
-    allow = options.get("allow_writes")
-    if not allow:
-        allow = str(env.get(ENV["allow_writes"], "")).strip().lower() in _TRUE
+    def flag(name: str) -> bool:
+        return bool(options.get(name)) or str(env.get(ENV[name], "")).strip().lower() in _TRUE
+
     return TargetConfig(
         kind=kind,
         base_url=base_url.rstrip("/") if base_url else None,
@@ -186,8 +191,9 @@ def config_from(options: Mapping[str, Any], env: Mapping[str, str] | None = None
         device_id=pick("device_id"),
         api=pick("api"),
         budget=budget,
-        allow_writes=bool(allow),
+        allow_writes=flag("allow_writes"),
         no_control=bool(options.get("no_control")),
+        allow_reset=flag("allow_reset"),
         admin_token=pick("admin_token"),
     ).validate()
 
@@ -224,6 +230,9 @@ class Target:
         self.recorder: Any = None
         #: Why ``has_control`` is what it is (for the capability summary).
         self.control_reason = "not detected yet"
+        #: A URL target's clock as the run found it, put back by :meth:`close` once the run changed anything.
+        self._found_clock: dict[str, Any] | None = None
+        self._changed_control = False
         if config.kind == "inprocess":
             from mock_halo.config import DEFAULT_SITE_IDS, DEFAULT_SUBSCRIPTION_KEY
 
@@ -272,6 +281,8 @@ class Target:
 
     def _count(self, request: httpx.Request) -> None:
         if request.url.path.startswith("/_mock"):
+            if request.method != "GET":
+                self._changed_control = True
             return  # control-plane calls are the harness's, not the contract's
         self.budget.spend()
 
@@ -309,13 +320,54 @@ class Target:
             self.has_control = True
             self.control_info = body
             self.control_reason = "GET /_mock/info answered"
+            if self.kind == "url":
+                self._guard_running_emulator(body)
         else:
             self.control_reason = f"GET /_mock/info answered HTTP {response.status_code}"
         return self.has_control
 
+    def _guard_running_emulator(self, info: dict[str, Any]) -> None:
+        """A running emulator the run did not start: use its control plane (which resets it and
+        moves its clock) only when it holds nothing a reset would lose, or with ``allow_reset``."""
+        state = info.get("state")
+        held = {k: v for k, v in state.items() if v} if isinstance(state, dict) else None
+        if held is None or held:
+            what = ", ".join(f"{v} {k}" for k, v in held.items()) if held else "an emulator too old to say what it holds"
+            if not self.config.allow_reset:
+                self.has_control = False
+                self.control_reason = (
+                    f"answered, but NOT used: the emulator holds state ({what}); a contract run resets it and moves "
+                    "its clock, so tests that need the control plane skip (pass --allow-reset to let it)"
+                )
+                return
+            self.control_reason = f"GET /_mock/info answered; it holds state ({what}), reset allowed (--allow-reset)"
+        clock = info.get("clock") if isinstance(info.get("clock"), dict) else {}
+        self._found_clock = {"speed": clock.get("speed"), "frozen": clock.get("frozen"), "now": clock.get("now"),
+                             "wall": time.time()}
+
+    def _restore_running_emulator(self) -> None:
+        """Leave a URL target as the run found it: reset (the run's queries, rules and journal go)
+        and the clock back in its mode and speed; a clock that ran at real time runs at real time again."""
+        found, control = self._found_clock, self._control
+        if found is None or control is None or not self._changed_control:
+            return
+        try:
+            control.reset()
+            now = found.get("now")
+            skew = abs(datetime.fromisoformat(now).timestamp() - found["wall"]) if isinstance(now, str) else None
+            if found.get("frozen"):
+                control.freeze()
+            elif found.get("speed") == 1 and skew is not None and skew < REAL_TIME_SKEW_S:
+                control.real_time(1.0)
+            elif isinstance(found.get("speed"), (int, float)) and found["speed"] > 0:
+                control.set_speed(float(found["speed"]))
+        except Exception as exc:  # noqa: BLE001 - report, never mask the run's own outcome
+            print(f"mock-halo contract: could not put the emulator's clock back ({type(exc).__name__}: {exc})")
+
     def close(self) -> None:
         LAST_USAGE.clear()
         LAST_USAGE.update(requests=self.budget.used, budget=self.budget.total)
+        self._restore_running_emulator()
         if self._control is not None:
             self._control.close()
             self._control = None

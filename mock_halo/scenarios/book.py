@@ -110,6 +110,7 @@ class ScenarioBook:
         self._hits: dict[tuple[Any, str | None], list[_Entry]] = {}
         self._ids = itertools.count(1)
         self._preloaded = [dict(r) for r in preloaded]
+        self._edits = 0  # rules added or removed since the last reset
         self.reset()
 
     def __len__(self) -> int:
@@ -124,6 +125,7 @@ class ScenarioBook:
             self._entries.append(_Entry(rule))
             self._candidates = {}
             self._hits = {}
+            self._edits += 1
             return rule
 
     def remove(self, rule_id: str) -> bool:
@@ -132,10 +134,12 @@ class ScenarioBook:
             self._entries = [e for e in self._entries if e.rule.id != rule_id]
             self._candidates = {}
             self._hits = {}
+            self._edits += before - len(self._entries)
             return len(self._entries) != before
 
     def clear(self) -> None:
         with self._lock:
+            self._edits += len(self._entries)
             self._entries = []
             self._candidates = {}
             self._hits = {}
@@ -149,6 +153,13 @@ class ScenarioBook:
             self._ids = itertools.count(1)
         for data in self._preloaded:
             self.add(data)
+        with self._lock:
+            self._edits = 0
+
+    def changes(self) -> int:
+        """How far the rules are from their reset state: additions and removals since, plus rules that matched."""
+        with self._lock:
+            return self._edits + sum(1 for e in self._entries if e.seen)
 
     def list(self) -> list[dict[str, Any]]:
         with self._lock:
