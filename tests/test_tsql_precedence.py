@@ -128,3 +128,36 @@ def test_text_too_big_for_an_int_fails_with_248(engine):
 def test_decimal_operand_fails_with_8114_on_a_name(engine):
     err = _error(engine, "SELECT INTERNALID FROM PATIENTS WHERE FIRSTNAME > 1.5")
     assert (err.number, err.message) == (8114, "Error converting data type nvarchar to numeric.")
+
+
+@pytest.mark.parametrize("sql, message", [
+    ("SELECT 1 AS x WHERE 'abc' = CAST(2.5 AS FLOAT)", "Error converting data type varchar to float."),
+    ("SELECT INTERNALID FROM PATIENTS WHERE FIRSTNAME = CAST(2.5 AS FLOAT)",
+     "Error converting data type nvarchar to float."),
+    ("SELECT INTERNALID FROM PATIENTS WHERE FIRSTNAME IN (1, CAST(2 AS REAL))",
+     "Error converting data type nvarchar to float."),
+    ("SELECT INTERNALID FROM PATIENTS WHERE FIRSTNAME BETWEEN 1 AND CAST(2 AS FLOAT)",
+     "Error converting data type nvarchar to float."),
+])
+def test_a_float_operand_converts_the_text_to_float(engine, sql, message):
+    """Data type precedence picks float (not numeric) when the number is a float or real."""
+    err = _error(engine, sql)
+    assert (err.number, err.message) == (8114, message)
+
+
+def test_text_in_arithmetic_with_a_number_converts_as_in_a_comparison(engine):
+    err = _error(engine, "SELECT INTERNALID FROM PATIENTS WHERE FIRSTNAME + 1.5 > 0")
+    assert (err.number, err.message) == (8114, "Error converting data type nvarchar to numeric.")
+    err = _error(engine, "SELECT INTERNALID FROM PATIENTS WHERE FIRSTNAME * 2 > 0")
+    assert err.number == 245 and err.message.endswith("to data type int.")
+    code = next(p["POSTCODE"] for p in PATIENTS if p["POSTCODE"])
+    assert rows(engine, f"SELECT TOP 1 POSTCODE + 1 AS p, POSTCODE * 2 AS d FROM PATIENTS WHERE POSTCODE = '{code}'") \
+        == [{"p": as_int(code) + 1, "d": as_int(code) * 2}]
+
+
+def test_text_bounds_of_a_number_between_convert_to_its_type(engine):
+    """A string literal bound converts like the other side of ``=`` does: '' is 0, a name fails."""
+    assert value(engine, "CASE WHEN 2.5 BETWEEN '2' AND '3' THEN 1 ELSE 0 END") == 1
+    assert value(engine, "CASE WHEN 0 BETWEEN '' AND 1 THEN 1 ELSE 0 END") == 1
+    err = _error(engine, "SELECT 1 AS x WHERE 2.5 BETWEEN 'abc' AND 3")
+    assert (err.number, err.message) == (8114, "Error converting data type varchar to numeric.")

@@ -236,8 +236,9 @@ $$;
 
 -- SQL Server's conversion of a text value compared with a number (data type precedence: the text side
 -- converts, row by row): blanks are 0 for an int, a value that is not a whole number fails with 245, one
--- too big for the type with 248; for a decimal anything but a number fails with 8114. src is the text's
--- SQL Server type (nvarchar, varchar) as SQL Server's messages name it.
+-- too big for the type with 248; for a decimal or float anything but a number fails with 8114. src is the
+-- text's SQL Server type (nvarchar, varchar). The errors carry their facts as a JSON array [source, value,
+-- target]; the engine words them as SQL Server does (mock_halo/sql/semantics/errors.py, one place).
 CREATE OR REPLACE FUNCTION mock_halo.to_int(s text, src text, big boolean) RETURNS bigint
 LANGUAGE plpgsql IMMUTABLE AS $$
 DECLARE
@@ -251,29 +252,27 @@ BEGIN
         RETURN 0;
     END IF;
     IF v !~ '^[+-]?[0-9]+$' THEN
-        RAISE EXCEPTION USING ERRCODE = 'MH245', MESSAGE = format(
-            'Conversion failed when converting the %s value ''%s'' to data type %s.', src, s,
-            CASE WHEN big THEN 'bigint' ELSE 'int' END);
+        RAISE EXCEPTION USING ERRCODE = 'MH245', MESSAGE = json_build_array(src, s,
+            CASE WHEN big THEN 'bigint' ELSE 'int' END)::text;
     END IF;
     n := v::numeric;
     IF (big AND (n < -9223372036854775808 OR n > 9223372036854775807))
             OR (NOT big AND (n < -2147483648 OR n > 2147483647)) THEN
-        RAISE EXCEPTION USING ERRCODE = 'MH248', MESSAGE = format(
-            'The conversion of the %s value ''%s'' overflowed an %s column.', src, s,
-            CASE WHEN big THEN 'bigint' ELSE 'int' END);
+        RAISE EXCEPTION USING ERRCODE = 'MH248', MESSAGE = json_build_array(src, s,
+            CASE WHEN big THEN 'bigint' ELSE 'int' END)::text;
     END IF;
     RETURN n::bigint;
 END
 $$;
 
-CREATE OR REPLACE FUNCTION mock_halo.to_numeric(s text, src text) RETURNS numeric
+CREATE OR REPLACE FUNCTION mock_halo.to_numeric(s text, src text, target text) RETURNS numeric
 LANGUAGE plpgsql IMMUTABLE AS $$
 BEGIN
     IF s IS NULL THEN
         RETURN NULL;
     END IF;
     IF btrim(s, E' \t\r\n') !~ '^[+-]?([0-9]+\.?[0-9]*|\.[0-9]+)$' THEN
-        RAISE EXCEPTION USING ERRCODE = 'MH814', MESSAGE = format('Error converting data type %s to numeric.', src);
+        RAISE EXCEPTION USING ERRCODE = 'MH814', MESSAGE = json_build_array(src, s, target)::text;
     END IF;
     RETURN btrim(s, E' \t\r\n')::numeric;
 END

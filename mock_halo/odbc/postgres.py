@@ -28,6 +28,7 @@ the nearest SQL Server number, PostgreSQL's message kept).
 
 from __future__ import annotations
 
+import json
 import re
 import sqlite3
 import uuid
@@ -48,6 +49,7 @@ from mock_halo.sql.frontend.schema import Catalog, read_catalog
 from mock_halo.sql.model import SqlCommand, SqlOutcome
 from mock_halo.sql.runtime import params
 from mock_halo.sql.semantics import errors
+from mock_halo.sql.semantics import kinds as K
 from mock_halo.sql.semantics.dates import fmt_date, fmt_datetime, fmt_time
 from mock_halo.sql.semantics.errors import SqlError
 
@@ -81,10 +83,16 @@ SQLSTATE_NUMBERS: dict[str, int] = {
     "40P01": 1205,  # deadlock_detected
     "25P02": 3930,  # in_failed_sql_transaction: the transaction cannot be committed
     "53": 701,  # insufficient resources: There is insufficient system memory
-    # raised by pg_functions.sql with SQL Server's own message (text compared with a number)
+    # raised by pg_functions.sql (text compared with a number), worded by _conversion_error
     "MH245": 245,  # Conversion failed when converting the nvarchar value '...' to data type int.
     "MH248": 248,  # The conversion of the nvarchar value '...' overflowed an int column.
     "MH814": 8114,  # Error converting data type nvarchar to numeric.
+}
+#: SQL Server's wording of the conversion errors pg_functions.sql raises with their facts [source, value, target].
+_CONVERSION_ERRORS = {
+    "MH245": lambda source, value, target: errors.conversion_failed(value, source, target),
+    "MH248": lambda source, value, target: errors.string_overflow(value, source, target),
+    "MH814": lambda source, value, target: errors.converting_data_type(source, target),
 }
 
 Clock = Callable[[], datetime]
@@ -93,15 +101,22 @@ _LENGTH_CHECK = re.compile(r'"mh_len:([^".]+)\.([^"]+)"')
 
 def map_pg_error(exc: BaseException) -> SqlError:
     """A pyodbc error from psqlODBC -> SqlError with the nearest SQL Server number, message kept."""
-    from mock_halo.odbc.errors import nearest
+    from mock_halo.odbc.errors import diagnostics, nearest
 
     error = nearest(exc, SQLSTATE_NUMBERS)
     if error.number == -2:
         return errors.timeout()
     check = _LENGTH_CHECK.search(error.message)
     if error.number == 547 and check:  # a declared text length (pg_load's CHECK constraints)
-        return SqlError(2628, f"String or binary data would be truncated in table 'dbo.{check.group(1).upper()}', "
-                              f"column '{check.group(2).upper()}'.")
+        return errors.string_truncated(f"dbo.{check.group(1).upper()}", check.group(2).upper())
+    word = _CONVERSION_ERRORS.get(diagnostics(exc)[0].sqlstate)
+    if word is not None:
+        facts = error.message[error.message.find("["):error.message.rfind("]") + 1]
+        try:
+            source, value, target = json.loads(facts)
+        except ValueError:
+            return error
+        return word(K.string_type_name(source), value, target)
     return error
 
 

@@ -3,9 +3,9 @@
 The tree is walked bottom-up; every node is replaced by its SQLite equivalent
 using the static types from :class:`~mock_halo.sql.frontend.resolve.Analyzer`:
 
-* ``+`` concatenates strings (``||``), adds days to datetimes, and converts a
-  string operand to a number with SQL Server's errors; unknown types call
-  ``mh_add``, which decides at run time;
+* ``+`` concatenates strings (``||``) and adds days to datetimes; unknown types
+  call ``mh_add``, which decides at run time (text met by a number was already
+  marked by :mod:`~mock_halo.sql.frontend.precedence` and becomes ``mh_convert``);
 * literals compared with (or stored into) date, datetime, bit and
   uniqueidentifier columns are normalised to the storage form at translation
   time; other operands are wrapped in ``mh_norm``;
@@ -20,6 +20,7 @@ import re
 from sqlglot import exp
 
 from mock_halo.sql.frontend import builtins
+from mock_halo.sql.frontend.precedence import conversion_of
 from mock_halo.sql.frontend.resolve import Analyzer
 from mock_halo.sql.frontend.typing_rules import type_spec
 from mock_halo.sql.semantics import convert, errors
@@ -138,6 +139,9 @@ class Rewriter:
         return self.placeholder(node.name.lower(), "@" + node.name)
 
     def anonymous(self, node: exp.Anonymous) -> exp.Expression:
+        conversion = conversion_of(node)
+        if conversion is not None:
+            return self.implicit_conversion(*conversion)
         _, builtin = builtins.lookup(node)
         return builtin.build(self, list(node.expressions))
 
@@ -170,7 +174,7 @@ class Rewriter:
 
     def add(self, node: exp.Add) -> exp.Expression:
         left, right = node.this, node.expression
-        (lk, ld), (rk, rd) = self.kind(left), self.kind(right)
+        lk, rk = self.kind(left)[0], self.kind(right)[0]
         numbers = {K.INT, K.DEC, K.BIT}
         if lk == K.STR and rk == K.STR:
             return exp.DPipe(this=left, expression=right)
@@ -180,39 +184,24 @@ class Rewriter:
             return self.call("add_days", right, left)
         if K.DATE in (lk, rk) and {lk, rk} & numbers:
             raise errors.operand_clash("date", "int")
-        if lk in numbers and rk in numbers:
+        if lk in numbers and rk in numbers:  # text met by a number was converted (frontend.precedence)
             return node
-        if lk == K.STR and rk in numbers:
-            return exp.Add(this=self._to_number(left, ld, rk, rd), expression=right)
-        if rk == K.STR and lk in numbers:
-            return exp.Add(this=left, expression=self._to_number(right, rd, lk, ld))
         return self.call("add", left, right)
 
     def arithmetic(self, node: exp.Binary) -> exp.Expression:
         left, right = node.this, node.expression
-        (lk, ld), (rk, rd) = self.kind(left), self.kind(right)
+        lk, rk = self.kind(left)[0], self.kind(right)[0]
         if isinstance(node, exp.Sub) and lk == K.DATETIME and rk in (K.INT, K.DEC):
             return self.call("add_days", left, exp.Neg(this=exp.Paren(this=right)))
-        if lk == K.STR and rk != K.STR:
-            left = self._to_number(left, ld, rk, rd)
-        if rk == K.STR and lk != K.STR:
-            right = self._to_number(right, rd, lk, ld)
         if isinstance(node, (exp.Div, exp.Mod)):
             literal_divisor = isinstance(right, exp.Literal) and not right.is_string and float(right.this) != 0
             if not literal_divisor:
                 return self.call("div" if isinstance(node, exp.Div) else "mod", left, right)
-        node.set("this", left)
-        node.set("expression", right)
         return node
 
-    def _to_number(self, node: exp.Expression, decl: str, other: K.Kind, other_decl: str) -> exp.Expression:
-        if other in (K.INT, K.BIT):
-            spec = "bigint" if other_decl == "bigint" else "int"
-        else:
-            spec = "float" if "float" in other_decl or "real" in other_decl else "decimal(38,10)"
-        if isinstance(node, exp.Literal):
-            return exp.Literal.number(repr(convert.convert(node.this, spec, None, "varchar")))
-        return self.call("convert", node, exp.Literal.string(spec), exp.Null(), exp.Literal.string(decl or "varchar"),
+    def implicit_conversion(self, text: exp.Expression, to: str, source: str) -> exp.Expression:
+        """Text converted to a number as SQL Server converts it (245 / 248 / 8114 from ``mh_convert``)."""
+        return self.call("convert", text, exp.Literal.string(to), exp.Null(), exp.Literal.string(source),
                          exp.Literal.number(0))
 
     def compare(self, node: exp.Binary) -> exp.Expression:
@@ -224,11 +213,7 @@ class Rewriter:
             return node
         left, right = node.this, node.expression
         (lk, ld), (rk, rd) = self.kind(left), self.kind(right)
-        if lk == K.STR and rk in _PRECEDES_TEXT:
-            left = self._to_number(left, ld, rk, rd)  # data type precedence: the text side converts
-        elif rk == K.STR and lk in _PRECEDES_TEXT:
-            right = self._to_number(right, rd, lk, ld)
-        elif {lk, rk} == {K.DATE, K.DATETIME}:
+        if {lk, rk} == {K.DATE, K.DATETIME}:
             if lk == K.DATE:
                 left = self.call("norm", left, exp.Literal.string(K.DATETIME))
             else:
@@ -250,17 +235,8 @@ class Rewriter:
 
     def in_(self, node: exp.In) -> exp.Expression:
         kind, decl = self.kind(node.this)
-        number = self._number_among(node.expressions) if kind == K.STR else None
-        if number is not None:
-            node.set("this", self._to_number(node.this, decl, *number))
-            node.set("expressions", [self._to_number(e, self.kind(e)[1], *number) if self.kind(e)[0] == K.STR else e
-                                     for e in node.expressions])
-        elif node.expressions:
-            # A number among text items: each text item converts to the number (data type precedence).
-            node.set("expressions", [
-                self._to_number(e, self.kind(e)[1], kind, decl)
-                if kind in _PRECEDES_TEXT and self.kind(e)[0] == K.STR else self.normalised(e, kind, decl)
-                for e in node.expressions])
+        if node.expressions:
+            node.set("expressions", [self.normalised(e, kind, decl) for e in node.expressions])
             if kind == K.STR and not isinstance(node.this, exp.Column):
                 node.set("this", _nocase(node.this))
             elif kind == K.STR:
@@ -272,36 +248,11 @@ class Rewriter:
 
     def between(self, node: exp.Between) -> exp.Expression:
         kind, decl = self.kind(node.this)
-        bounds = [node.args["low"], node.args["high"]]
-        number = self._number_among(bounds) if kind == K.STR else None
-        if number is not None:
-            node.set("this", self._to_number(node.this, decl, *number))
-            for key, bound in zip(("low", "high"), bounds):
-                if self.kind(bound)[0] == K.STR:
-                    node.set(key, self._to_number(bound, self.kind(bound)[1], *number))
-            return node
-        if kind in (K.INT, K.DEC):
-            for key, bound in zip(("low", "high"), bounds):
-                if self.kind(bound)[0] == K.STR and not _string_literal(bound):
-                    node.set(key, self._to_number(bound, self.kind(bound)[1], kind, decl))
         node.set("low", self.normalised(node.args["low"], kind, decl))
         node.set("high", self.normalised(node.args["high"], kind, decl))
         if kind == K.STR and not isinstance(node.this, exp.Column):
             node.set("this", _nocase(node.this))
         return node
-
-    def _number_among(self, nodes: list[exp.Expression]) -> tuple[K.Kind, str] | None:
-        """The numeric type a text expression compared with ``nodes`` converts to (None: no number among them).
-
-        By data type precedence any decimal/float wins over int, and bigint over int."""
-        typed = [self.kind(n) for n in nodes]
-        numbers = [t for t in typed if t[0] in (K.INT, K.DEC)]
-        if not numbers:
-            return None
-        decimals = [t for t in numbers if t[0] == K.DEC]
-        if decimals:
-            return next((t for t in decimals if "float" in t[1] or "real" in t[1]), decimals[0])
-        return next((t for t in numbers if t[1] == "bigint"), numbers[0])
 
     def like(self, node: exp.Expression) -> exp.Expression:
         escape = None
@@ -400,15 +351,6 @@ class Rewriter:
         if self.kind(node.this)[0] == K.INT:
             return exp.Cast(this=node, to=exp.DataType.build("INTEGER"))
         return node
-
-
-#: Kinds a text operand converts to in a comparison (SQL Server's data type precedence; dates, times, bits
-#: and GUIDs go through the storage-form normalisation instead).
-_PRECEDES_TEXT = frozenset({K.INT, K.DEC})
-
-
-def _string_literal(node: exp.Expression) -> bool:
-    return isinstance(node, exp.Literal) and node.is_string
 
 
 def _nocase(node: exp.Expression) -> exp.Expression:

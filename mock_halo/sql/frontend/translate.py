@@ -17,6 +17,7 @@ from sqlglot.errors import ErrorLevel, SqlglotError, UnsupportedError
 
 from mock_halo.sql import procedures
 from mock_halo.sql.frontend import dml, flow, program, temp_tables, top, unsupported
+from mock_halo.sql.frontend.precedence import Precedence
 from mock_halo.sql.frontend.resolve import Analyzer, written_name
 from mock_halo.sql.frontend.rewrite import PARAM_COLLATION, Rewriter
 from mock_halo.sql.frontend.schema import Catalog, OutCol, Table
@@ -99,6 +100,7 @@ class Translator:
             _expand_stars(analyzer, _leftmost(statement))
             outputs = analyzer.outputs(statement)
             param_columns = _parameter_columns(_leftmost(statement))
+        statement = Precedence(analyzer).apply(statement)
         rewriter = Rewriter(analyzer, self.catalog.display[db])
         tree = rewriter.rewrite(statement)
         sql_unicode = sql_sorted = None

@@ -120,6 +120,10 @@ def string_overflow(value: object, source: str, target: str) -> SqlError:
     return SqlError(248, f"The conversion of the {source} value '{value}' overflowed {article} {target} column.")
 
 
+def string_truncated(table: str, column: str) -> SqlError:
+    return SqlError(2628, f"String or binary data would be truncated in table '{table}', column '{column}'.")
+
+
 def converting_data_type(source: str, target: str) -> SqlError:
     return SqlError(8114, f"Error converting data type {source} to {target}.")
 

@@ -51,6 +51,7 @@ from sqlglot.errors import ErrorLevel, UnsupportedError
 
 from mock_halo.sql.engines.postgres.layout import SUPPORT_SCHEMA, schema_name
 from mock_halo.sql.frontend import builtins, dml, temp_tables, top, unsupported
+from mock_halo.sql.frontend.precedence import Precedence, conversion_of
 from mock_halo.sql.frontend.resolve import Analyzer
 from mock_halo.sql.frontend.rewrite import NOW_KEYS
 from mock_halo.sql.frontend.schema import Catalog
@@ -70,7 +71,6 @@ from mock_halo.sql.semantics import kinds as K
 from mock_halo.sql.semantics.encode import Encoder
 
 _MARK = re.compile(r"__mh_p(\d+)__")
-_PRECEDES_TEXT = frozenset({K.INT, K.DEC})  # types text converts to when compared with them
 _STRINGISH = frozenset({K.STR, K.NULL, K.UNKNOWN})
 _COMPARISONS = (exp.EQ, exp.NEQ, exp.GT, exp.GTE, exp.LT, exp.LTE)
 _INTERVAL_UNITS = {
@@ -129,6 +129,7 @@ class PgTranslator(Translator):
             outputs = analyzer.outputs(statement)
             param_columns = _parameter_columns(_leftmost(statement))
         target = _target(analyzer, statement)
+        statement = Precedence(analyzer).apply(statement)
         rewriter = PgRewriter(analyzer, self.catalog.display[db], self.schemas)
         tree = rewriter.rewrite(statement)
         identity = False
@@ -301,7 +302,7 @@ class PgRewriter:
     # -- operators ------------------------------------------------------------------------------
     def add(self, node: exp.Add) -> exp.Expression:
         left, right = node.this, node.expression
-        (lk, ld), (rk, rd) = self.kind(left), self.kind(right)
+        lk, rk = self.kind(left)[0], self.kind(right)[0]
         numbers = {K.INT, K.DEC, K.BIT}
         if lk in (K.STR, K.NULL) and rk in (K.STR, K.NULL) and K.STR in (lk, rk):
             return exp.DPipe(this=self.text(left), expression=self.text(right))
@@ -311,10 +312,6 @@ class PgRewriter:
             return _days(right, left)
         if K.DATE in (lk, rk) and {lk, rk} & numbers:
             raise errors.operand_clash("date", "int")
-        if lk == K.STR and rk in numbers:
-            return exp.Add(this=self._number(left, rk), expression=right)
-        if rk == K.STR and lk in numbers:
-            return exp.Add(this=left, expression=self._number(right, lk))
         if K.STR in (lk, rk) and K.UNKNOWN in (lk, rk):  # @param + 'text': concatenation
             return exp.DPipe(this=_cast(left, "TEXT"), expression=_cast(right, "TEXT"))
         if lk == K.UNKNOWN and rk == K.UNKNOWN:  # two request parameters: decided by their types at run time
@@ -326,22 +323,7 @@ class PgRewriter:
         (lk, _), (rk, _) = self.kind(left), self.kind(right)
         if lk == K.DATETIME and rk in (K.INT, K.DEC, K.BIT):
             return _days(left, exp.Neg(this=exp.Paren(this=right)))
-        return self.arithmetic(node)
-
-    def arithmetic(self, node: exp.Binary) -> exp.Expression:
-        left, right = node.this, node.expression
-        (lk, _), (rk, _) = self.kind(left), self.kind(right)
-        if lk == K.STR and rk in (K.INT, K.DEC, K.BIT):
-            node.set("this", self._number(left, rk))
-        if rk == K.STR and lk in (K.INT, K.DEC, K.BIT):
-            node.set("expression", self._number(right, lk))
         return node
-
-    def _number(self, node: exp.Expression, other: K.Kind) -> exp.Expression:
-        spec = "int" if other in (K.INT, K.BIT) else "decimal(38,10)"
-        if isinstance(node, exp.Literal):
-            return exp.Literal.number(repr(convert.convert(node.this, spec, None, "varchar")))
-        return _cast(node, "INTEGER" if spec == "int" else "NUMERIC(38,10)")
 
     def compare(self, node: exp.Binary) -> exp.Expression:
         if isinstance(node.parent, exp.Update) and isinstance(node, exp.EQ):
@@ -349,14 +331,10 @@ class PgRewriter:
                 node.this.set("table", None)  # PostgreSQL's SET takes bare column names
             return node
         left, right = node.this, node.expression
-        (lk, ld), (rk, rd) = self.kind(left), self.kind(right)
+        lk, rk = self.kind(left)[0], self.kind(right)[0]
         if lk in _STRINGISH and rk in _STRINGISH and K.STR in (lk, rk):
             node.set("this", _ci(_rtrim(left)))
             node.set("expression", _ci(_rtrim(right)))
-        elif lk == K.STR and rk in _PRECEDES_TEXT:  # data type precedence: the text side converts, row by row
-            node.set("this", self._to_number(left, ld, rk, rd))
-        elif rk == K.STR and lk in _PRECEDES_TEXT:
-            node.set("expression", self._to_number(right, rd, lk, ld))
         else:
             node.set("this", self.implicit(left, rk))
             node.set("expression", self.implicit(right, lk))
@@ -371,55 +349,21 @@ class PgRewriter:
                   K.GUID: "UUID", K.TIME: "TIME"}.get(other)
         return node if target is None else _cast(exp.Anonymous(this="TRIM", expressions=[node]), target)
 
-    def _to_number(self, node: exp.Expression, decl: str, other: K.Kind, other_decl: str) -> exp.Expression:
-        """Text compared with a number, as SQL Server converts it: to int (bigint if the number is one), or to
-        numeric; '' is 0 for an int; 245 / 248 / 8114 with SQL Server's messages (mock_halo.to_int/to_numeric).
-        A string literal converts now, as the embedded engine does."""
-        big = other == K.INT and other_decl == "bigint"
-        if isinstance(node, exp.Literal):
-            spec = ("bigint" if big else "int") if other == K.INT else "decimal(38,10)"
-            return exp.Literal.number(repr(convert.convert(node.this, spec, None, "varchar")))
-        src = exp.Literal.string(K.split_decl(decl)[0] if decl else "varchar")
-        text = _cast(node, "TEXT")
-        if other == K.INT:
-            return self.fn("to_int", text, src, exp.Boolean(this=big))
-        return self.fn("to_numeric", text, src)
-
-    def _number_among(self, nodes: list[exp.Expression]) -> tuple[K.Kind, str] | None:
-        """The number type text compared with all of ``nodes`` converts to: a decimal wins over an int, a bigint
-        over an int; None when no number is among them."""
-        numbers = [typed for typed in map(self.kind, nodes) if typed[0] in _PRECEDES_TEXT]
-        decimal = next((typed for typed in numbers if typed[0] == K.DEC), None)
-        return decimal or next((typed for typed in numbers if typed[1] == "bigint"), None) or \
-            (numbers[0] if numbers else None)
-
-    def between(self, node: exp.Between) -> exp.Expression:
-        kind, decl = self.kind(node.this)
-        bounds = {key: node.args[key] for key in ("low", "high")}
-        number = self._number_among(list(bounds.values())) if kind == K.STR else (kind, decl) \
-            if kind in _PRECEDES_TEXT else None
-        if number is None:
-            return node
-        if kind == K.STR:
-            node.set("this", self._to_number(node.this, decl, *number))
-        for key, bound in bounds.items():
-            if self.kind(bound)[0] == K.STR:
-                node.set(key, self._to_number(bound, self.kind(bound)[1], *number))
-        return node
+    def implicit_conversion(self, text: exp.Expression, to: str, source: str) -> exp.Expression:
+        """Text converted to a number as SQL Server converts it, row by row: ``mock_halo.to_int`` (``''`` is 0) or
+        ``mock_halo.to_numeric``, failing with 245 / 248 / 8114 (messages from :mod:`~mock_halo.sql.semantics.errors`,
+        see :func:`mock_halo.odbc.postgres.map_pg_error`)."""
+        src = exp.Literal.string(K.split_decl(source)[0] or "varchar")
+        if to in ("int", "bigint"):
+            return self.fn("to_int", _cast(text, "TEXT"), src, exp.Boolean(this=to == "bigint"))
+        return self.fn("to_numeric", _cast(text, "TEXT"), src, exp.Literal.string(convert.target(to).name))
 
     def in_(self, node: exp.In) -> exp.Expression:
         kind, _ = self.kind(node.this)
         if not node.expressions:
             return node
         kinds = {self.kind(e)[0] for e in node.expressions} - {K.NULL}
-        number = self._number_among(node.expressions) if kind == K.STR else self.kind(node.this) \
-            if kind in _PRECEDES_TEXT else None
-        if number is not None:  # data type precedence: the text values convert to the number type
-            if kind == K.STR:
-                node.set("this", self._to_number(node.this, self.kind(node.this)[1], *number))
-            node.set("expressions", [self._to_number(e, self.kind(e)[1], *number) if self.kind(e)[0] == K.STR else e
-                                     for e in node.expressions])
-        elif kind == K.STR and kinds <= {K.STR, K.UNKNOWN}:
+        if kind == K.STR and kinds <= {K.STR, K.UNKNOWN}:
             node.set("this", _ci(_rtrim(node.this)))
             node.set("expressions", [_ci(_rtrim(e)) for e in node.expressions])
         elif kind == K.STR and len(kinds) == 1:
@@ -571,6 +515,9 @@ class PgRewriter:
 
     # -- built-ins ------------------------------------------------------------------------------
     def anonymous(self, node: exp.Anonymous) -> exp.Expression:
+        conversion = conversion_of(node)
+        if conversion is not None:
+            return self.implicit_conversion(*conversion)
         name, _ = builtins.lookup(node)  # 195 / 174 as on SQL Server
         args = list(node.expressions)
         handler = _BUILTINS.get(name)
@@ -833,9 +780,8 @@ _HANDLERS = {
     exp.CurrentTimestamp: lambda rw, n: rw.now("local"),
     exp.CurrentUser: lambda rw, n: exp.Literal.string("dbo"),
     exp.Cast: PgRewriter.cast, exp.TryCast: PgRewriter.cast, exp.Convert: PgRewriter.cast,
-    exp.Add: PgRewriter.add, exp.Sub: PgRewriter.sub, exp.Mul: PgRewriter.arithmetic,
-    exp.Div: PgRewriter.arithmetic, exp.Mod: PgRewriter.arithmetic,
-    exp.In: PgRewriter.in_, exp.Between: PgRewriter.between, exp.Like: PgRewriter.like, exp.Escape: PgRewriter.like,
+    exp.Add: PgRewriter.add, exp.Sub: PgRewriter.sub,
+    exp.In: PgRewriter.in_, exp.Like: PgRewriter.like, exp.Escape: PgRewriter.like,
     exp.Collate: PgRewriter.collate, exp.Avg: PgRewriter.avg, exp.Sum: PgRewriter.sum, exp.Count: PgRewriter.count,
     exp.Window: PgRewriter.window, exp.Ordered: PgRewriter.ordered,
     exp.Upper: _simple("upper"), exp.Lower: _simple("lower"), exp.Trim: _simple("trim"),
