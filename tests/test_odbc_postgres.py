@@ -21,7 +21,8 @@ import test_sql_robustness as robustness
 from pg_support import pg_dsn  # noqa: F401 - fixture
 from test_tsql_corpus_postgres import own_database
 from mock_halo.odbc.pg_load import ddl, load_postgres, pg_type, schema_name
-from mock_halo.sql.engines.postgres.translate import PgTranslator, _to_char_pattern
+from mock_halo.sql.engines.postgres.emitter import _to_char_pattern
+from mock_halo.sql.engines.postgres.translate import PgTranslator
 from mock_halo.odbc.pool import PoolSettings
 from mock_halo.odbc.postgres import SQLSTATE_NUMBERS, PostgresEngine, map_pg_error, open_postgres, \
     schema_catalog, storage

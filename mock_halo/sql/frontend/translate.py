@@ -10,24 +10,41 @@ from __future__ import annotations
 
 import zlib
 from collections import OrderedDict
+from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 from sqlglot import exp
-from sqlglot.errors import ErrorLevel, SqlglotError, UnsupportedError
+from sqlglot.errors import SqlglotError
 
 from mock_halo.sql import procedures
 from mock_halo.sql.frontend import dml, flow, program, temp_tables, top, unsupported
 from mock_halo.sql.frontend.precedence import Precedence
 from mock_halo.sql.frontend.resolve import Analyzer, written_name
-from mock_halo.sql.frontend.rewrite import PARAM_COLLATION, Rewriter
 from mock_halo.sql.frontend.schema import Catalog, OutCol, Table
 from mock_halo.sql.frontend.script import ProcArg, Script, Statement
 from mock_halo.sql.semantics import errors
 from mock_halo.sql.semantics.encode import Encoder
 
 
+@dataclass
+class Resolved:
+    """A statement after the front end: its typed tree (names resolved, precedence applied) and what the back
+    end needs to know about it."""
+
+    tree: exp.Expression
+    verb: str
+    db: str
+    analyzer: Analyzer
+    target: Table | None  # the table an INSERT/UPDATE/DELETE writes
+    returns_rows: bool
+    encoder: Encoder | None  # SELECT: the result columns' names and kinds (None: known only when run)
+    param_columns: tuple[tuple[int, str], ...]
+
+
 class Translator:
-    """Translates batches for one site's catalogues; caches the results."""
+    """Translates batches for one site's catalogues and caches the results: the front end, whose last step an
+    engine's subclass provides (:meth:`emit`, :meth:`update_output_deleted`)."""
 
     def __init__(self, catalog: Catalog, maxsize: int = 1024) -> None:
         self.catalog = catalog
@@ -80,104 +97,50 @@ class Translator:
             raise errors.unsupported("this construct", str(exc).splitlines()[0]) from None
 
     def _statement(self, statement: exp.Expression, db: str, scope: Any = None) -> Statement:
+        """One plain statement: checked, reshaped, resolved, typed, precedence applied; then the back end's."""
         verb = unsupported.statement_verb(statement)
         if verb == "exec":
             return _exec(statement)
         returns_rows = verb in ("insert", "update", "delete") and statement.args.get("returning") is not None
         if returns_rows and verb == "update" and any(
                 c.table.upper() == "DELETED" for c in statement.args["returning"].find_all(exp.Column)):
-            return self._update_output_deleted(statement, db, scope)
+            if statement.args.get("from_") is not None or not isinstance(statement.this, exp.Table):
+                raise errors.unsupported("UPDATE ... FROM with OUTPUT DELETED")
+            return self.update_output_deleted(statement, db, scope)
         if returns_rows:
             _output_clause(statement)
+        return self.emit(self.resolve(statement, verb, db, scope, returns_rows))
+
+    def resolve(self, statement: exp.Expression, verb: str, db: str, scope: Any, returns_rows: bool,
+                adjust: Callable[[exp.Expression], None] | None = None) -> Resolved:
+        """The front end's work on one statement, up to the typed tree a back end emits."""
         top.reshape(statement)
         unsupported.check(statement)
         statement = dml.reshape(statement, lambda table: self._primary_key(table, db, scope))
+        if adjust is not None:
+            adjust(statement)
         analyzer = Analyzer(self.catalog, db, scope)
         analyzer.resolve_tables(statement)
-        outputs = None
+        encoder = None
         param_columns: tuple[tuple[int, str], ...] = ()
         if verb == "select":
             _expand_stars(analyzer, _leftmost(statement))
             outputs = analyzer.outputs(statement)
+            if outputs is not None:
+                encoder = Encoder([c.name for c in outputs], [c.kind for c in outputs])
             param_columns = _parameter_columns(_leftmost(statement))
-        statement = Precedence(analyzer).apply(statement)
-        rewriter = Rewriter(analyzer, self.catalog.display[db])
-        tree = rewriter.rewrite(statement)
-        sql_unicode = sql_sorted = None
-        marks = [c for c in tree.find_all(exp.Collate) if c.expression.name == PARAM_COLLATION]
-        for mark in rewriter.sort_marks:
-            mark.set("expression", exp.Var(this="MH_CI"))
-        if marks:
-            for mark in marks:
-                mark.set("expression", exp.Var(this="MH_CI"))
-            sql_unicode = generate(tree)  # also sorts with MH_CI: rare enough not to need a fourth variant
-            for mark in marks:
-                mark.replace(mark.this)
-        if rewriter.sort_marks:
-            sql_sorted = generate(tree)
-            for mark in rewriter.sort_marks:
-                mark.replace(mark.this)
-        sql = generate(tree)
-        encoder = None
-        if verb == "select" and outputs is not None:
-            encoder = Encoder([c.name for c in outputs], [c.kind for c in outputs])
-        return Statement(
-            sql=sql, verb=verb, params=tuple(rewriter.params),
-            written=tuple(rewriter.written[k] for k in rewriter.params),
-            encoder=encoder, target=_target(analyzer, statement), param_columns=param_columns,
-            returns_rows=returns_rows, sql_unicode=sql_unicode, sql_sorted=sql_sorted,
-            sort_checks=tuple(rewriter.sort_checks),
-        )
+        target = _target(analyzer, statement)
+        tree = Precedence(analyzer).apply(statement)
+        return Resolved(tree, verb, db, analyzer, target, returns_rows, encoder, param_columns)
 
+    # -- the back end's part ---------------------------------------------------------------------
+    def emit(self, resolved: Resolved) -> Statement:
+        """The engine's statement for a resolved tree."""
+        raise NotImplementedError
 
-    def _update_output_deleted(self, update: exp.Update, db: str, scope: Any) -> Statement:
-        """``UPDATE t SET ... OUTPUT DELETED.a, INSERTED.a``: SQLite's RETURNING sees only the new row, so the
-        old rows are read first (same WHERE) and matched to the new ones by SQLite's rowid."""
-        if update.args.get("from_") is not None or not isinstance(update.this, exp.Table):
-            raise errors.unsupported("UPDATE ... FROM with OUTPUT DELETED")
-        info = Analyzer(self.catalog, db, scope).lookup_table(update.this.copy())
-        if info.is_view:
-            raise errors.unsupported("UPDATE of a view with OUTPUT DELETED")
-        rowid_alias = {c.name.lower() for c in info.columns if c.pk and c.decl == "integer"}  # IDENTITY keys
-        for assignment in update.expressions:
-            if isinstance(assignment, exp.EQ) and isinstance(assignment.this, exp.Column) and \
-                    assignment.this.name.lower() in rowid_alias:
-                raise errors.unsupported("UPDATE ... OUTPUT DELETED that changes an identity key")
-        sides: dict[str, list[str]] = {"DELETED": [], "INSERTED": []}
-        compose: list[tuple[int, int]] = []
-        names: list[str] = []
-        for projection in update.args["returning"].expressions:
-            alias = projection.alias if isinstance(projection, exp.Alias) else ""
-            column = projection.this if isinstance(projection, exp.Alias) else projection
-            if not isinstance(column, exp.Column) or column.table.upper() not in sides:
-                raise errors.unsupported("expressions in the OUTPUT clause of UPDATE with DELETED.*")
-            side = column.table.upper()
-            wanted = [c.name for c in info.columns] if column.is_star else [column.name]
-            for name in wanted:
-                found = info.column(name)
-                if found is None:
-                    raise errors.invalid_column(name)
-                sides[side].append(found.name)
-                compose.append((0 if side == "DELETED" else 1, len(sides[side]) - 1))
-                names.append(alias or found.name)
-        where = update.args.get("where")
-        # Both statements are built here, so their generated text is known: a SELECT list that starts the
-        # statement and a RETURNING list that ends it. rowid goes first in each.
-        pre = self._statement(exp.Select(expressions=[exp.column(n) for n in sides["DELETED"] or [info.columns[0].name]],
-                                         from_=exp.From(this=update.this.copy()),
-                                         where=where.copy() if where else None), db, scope)
-        new = update.copy()
-        new.set("returning", exp.Returning(expressions=[exp.column(n, table="INSERTED")
-                                                        for n in sides["INSERTED"] or [info.columns[0].name]]))
-        statement = self._statement(new, db, scope)
-        encoder = Encoder(names, [info.column(n).kind for n in (
-            (sides["DELETED"] if s == 0 else sides["INSERTED"])[i] for s, i in compose)])
-        return Statement(sql=_with_rowid_returned(statement.sql), verb="update", params=statement.params,
-                         written=statement.written, encoder=encoder, target=statement.target, returns_rows=True,
-                         sql_unicode=_with_rowid_returned(statement.sql_unicode),
-                         pre=Statement(sql=_with_rowid_selected(pre.sql), verb="select", params=pre.params,
-                                       written=pre.written, sql_unicode=_with_rowid_selected(pre.sql_unicode)),
-                         compose=tuple(compose))
+    def update_output_deleted(self, update: exp.Update, db: str, scope: Any) -> Statement:
+        """``UPDATE t SET ... OUTPUT DELETED.x``: the old row image, as the engine can give it."""
+        raise NotImplementedError
 
     def _primary_key(self, table: exp.Table, db: str, scope: Any = None) -> str | None:
         info = Analyzer(self.catalog, db, scope).lookup_table(table.copy())
@@ -213,31 +176,6 @@ class Translator:
 def object_number(name: str) -> int:
     """A stable positive object id for OBJECT_ID()."""
     return zlib.crc32(name.lower().encode()) & 0x3FFFFFFF or 1
-
-
-def _with_rowid_selected(sql: str | None) -> str | None:
-    if sql is None:
-        return None
-    assert sql.startswith("SELECT ")
-    return "SELECT rowid, " + sql[len("SELECT "):]
-
-
-def _with_rowid_returned(sql: str | None) -> str | None:
-    if sql is None:
-        return None
-    at = sql.rindex(" RETURNING ")
-    return sql[:at] + " RETURNING rowid, " + sql[at + len(" RETURNING "):]
-
-
-def generate(tree: exp.Expression) -> str:
-    """SQLite SQL for a rewritten tree; anything sqlglot cannot express is refused."""
-    try:
-        sql = tree.sql(dialect="sqlite", unsupported_level=ErrorLevel.RAISE)
-    except UnsupportedError as exc:
-        raise errors.unsupported("this construct", str(exc).splitlines()[0]) from None
-    if not sql.strip():
-        raise errors.unsupported("this statement")
-    return sql
 
 
 def _leftmost(query: exp.Expression) -> exp.Expression:

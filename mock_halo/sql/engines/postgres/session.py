@@ -12,7 +12,7 @@ import re
 from collections.abc import Sequence
 from typing import Any
 
-from mock_halo.sql.engines.postgres.translate import _pg_type
+from mock_halo.sql.engines.postgres.emitter import _pg_type
 from mock_halo.sql.engines.sqlite.session import Batch
 from mock_halo.sql.frontend.script import Statement
 from mock_halo.sql.runtime import params

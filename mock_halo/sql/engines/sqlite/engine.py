@@ -22,8 +22,8 @@ from mock_halo.sql.engines.sqlite import functions
 from mock_halo.sql.engines.sqlite.authorizer import Guard, harden
 from mock_halo.sql.engines.sqlite.errors import map_sqlite_error
 from mock_halo.sql.engines.sqlite.session import Batch
+from mock_halo.sql.engines.sqlite.translate import SqliteTranslator
 from mock_halo.sql.frontend.schema import quote, read_catalog
-from mock_halo.sql.frontend.translate import Translator
 from mock_halo.sql.model import SqlCommand, SqlOutcome
 from mock_halo.sql.runtime import params
 from mock_halo.sql.semantics import errors
@@ -74,7 +74,7 @@ class SqliteEngine:
         self._load()
         self.catalog = read_catalog(self._conn, self._dbs, default)
         self._guard.trusted = False
-        self.translator = Translator(self.catalog, cache_size)
+        self.translator = SqliteTranslator(self.catalog, cache_size)
         self._batch = Batch(self._conn, self._guard, default, self._clock)
 
     # -- public interface ---------------------------------------------------------

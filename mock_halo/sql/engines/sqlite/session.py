@@ -15,11 +15,12 @@ from datetime import datetime
 from typing import Any
 
 from mock_halo.sql import procedures
+from mock_halo.sql.engines.emitter import NOW_KEYS
 from mock_halo.sql.engines.sqlite.authorizer import Guard
+from mock_halo.sql.engines.sqlite.emitter import needs_unicode
 from mock_halo.sql.engines.sqlite.errors import map_sqlite_error
 from mock_halo.sql.frontend import temp_tables
 from mock_halo.sql.frontend.program import OBJECT_KEY
-from mock_halo.sql.frontend.rewrite import NOW_KEYS, needs_unicode
 from mock_halo.sql.frontend.script import Script, Statement
 from mock_halo.sql.model import SqlCommand, SqlOutcome
 from mock_halo.sql.runtime.interpreter import Interpreter

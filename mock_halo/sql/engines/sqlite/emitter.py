@@ -1,7 +1,7 @@
-"""Rewriting a resolved, typed T-SQL tree into SQLite with SQL Server semantics.
+"""The SQLite back end: a resolved, typed T-SQL tree -> SQLite, keeping SQL Server's semantics.
 
-The tree is walked bottom-up; every node is replaced by its SQLite equivalent
-using the static types from :class:`~mock_halo.sql.frontend.resolve.Analyzer`:
+The tree is walked bottom-up (:class:`~mock_halo.sql.engines.emitter.Emitter`); every node is replaced by
+its SQLite equivalent using the static types from :class:`~mock_halo.sql.frontend.resolve.Analyzer`:
 
 * ``+`` concatenates strings (``||``) and adds days to datetimes; unknown types
   call ``mh_add``, which decides at run time (text met by a number was already
@@ -19,44 +19,31 @@ import re
 
 from sqlglot import exp
 
-from mock_halo.sql.frontend import builtins
-from mock_halo.sql.frontend.precedence import conversion_of
+from mock_halo.sql.engines.emitter import NOW_KEYS, Builder, Emitter
 from mock_halo.sql.frontend.resolve import Analyzer
 from mock_halo.sql.frontend.typing_rules import type_spec
 from mock_halo.sql.semantics import convert, errors
 from mock_halo.sql.semantics import kinds as K
-from mock_halo.sql.semantics.kinds import Typed
 
-NOW_KEYS = {"local": "\x00now", "utc": "\x00utcnow"}
-_COMPARISONS = (exp.EQ, exp.NEQ, exp.GT, exp.GTE, exp.LT, exp.LTE)
 _STRINGISH = frozenset({K.STR, K.UNKNOWN, K.NULL})
 _INTEGER_TEXT = re.compile(r"^\s*[+-]?\d+\s*$")
 
 
-class Rewriter:
-    """Rewrites one statement; collects the parameters it references, in ``?N`` order."""
+class SqliteEmitter(Emitter):
+    """Rewrites one statement for SQLite; parameters are ``?N``, numbered in reading order."""
 
     def __init__(self, analyzer: Analyzer, catalogue_name: str) -> None:
-        self.analyzer = analyzer
-        self.catalogue_name = catalogue_name
-        self.params: list[str] = []
-        self.written: dict[str, str] = {}
+        super().__init__(analyzer, catalogue_name)
         #: ORDER BY text columns marked ORDER_COLLATION, and the queries telling whether a column holds non-ASCII text
         self.sort_marks: list[exp.Collate] = []
         self.sort_checks: list[str] = []
 
     # -- helpers used by builtins ------------------------------------------------
-    def kind(self, node: exp.Expression) -> Typed:
-        return self.analyzer.kind(node)
-
     def call(self, name: str, *args: exp.Expression) -> exp.Expression:
         return exp.Anonymous(this=f"mh_{name}", expressions=list(args))
 
-    def placeholder(self, key: str, written: str) -> exp.Expression:
-        if key not in self.written:
-            self.params.append(key)
-            self.written[key] = written
-        return exp.Var(this=f"?{self.params.index(key) + 1}")
+    def marker(self, index: int) -> exp.Expression:
+        return exp.Var(this=f"?{index + 1}")
 
     def now(self, which: str) -> exp.Expression:
         return self.placeholder(NOW_KEYS[which], which)
@@ -102,48 +89,16 @@ class Rewriter:
 
     # -- the walk ------------------------------------------------------------------------
     def rewrite(self, tree: exp.Expression) -> exp.Expression:
-        nodes = list(tree.dfs())
-        for node in nodes:
-            self.analyzer.kind(node)  # types (and 207/209/4104 checks) before anything changes
+        for node in tree.dfs():
             if isinstance(node, exp.Parameter) and not isinstance(node.this, exp.Parameter):
                 self.placeholder(node.name.lower(), "@" + node.name)  # numbered in reading order
-        for node in reversed(nodes):
-            parent, arg_key, index = node.parent, node.arg_key, node.index
-            replacement = self.visit(node)
-            if replacement is not node:
-                self.analyzer.set_kind(replacement, self.analyzer.kind(node))
-                if parent is None:
-                    tree = replacement
-                else:
-                    parent.set(arg_key, replacement, index=index, overwrite=True)
-        return tree
-
-    def visit(self, node: exp.Expression) -> exp.Expression:
-        handler = _HANDLERS.get(type(node))
-        if handler is None:
-            for base, candidate in _BASE_HANDLERS:
-                if isinstance(node, base):
-                    return candidate(self, node)
-            return node
-        return handler(self, node)
+        return super().rewrite(tree)
 
     # -- handlers ------------------------------------------------------------------------------
-    def column(self, node: exp.Column) -> exp.Expression:
-        node.set("db", None)
-        node.set("catalog", None)
-        return node
-
-    def parameter(self, node: exp.Parameter) -> exp.Expression:
-        if isinstance(node.this, exp.Parameter):
-            raise errors.unsupported(f"@@{node.this.name.upper()}")
-        return self.placeholder(node.name.lower(), "@" + node.name)
-
-    def anonymous(self, node: exp.Anonymous) -> exp.Expression:
-        conversion = conversion_of(node)
-        if conversion is not None:
-            return self.implicit_conversion(*conversion)
-        _, builtin = builtins.lookup(node)
-        return builtin.build(self, list(node.expressions))
+    def implicit_conversion(self, text: exp.Expression, to: str, source: str) -> exp.Expression:
+        """Text converted to a number as SQL Server converts it (245 / 248 / 8114 from ``mh_convert``)."""
+        return self.call("convert", text, exp.Literal.string(to), exp.Null(), exp.Literal.string(source),
+                         exp.Literal.number(0))
 
     def cast(self, node: exp.Expression) -> exp.Expression:
         if isinstance(node, exp.Convert):
@@ -198,11 +153,6 @@ class Rewriter:
             if not literal_divisor:
                 return self.call("div" if isinstance(node, exp.Div) else "mod", left, right)
         return node
-
-    def implicit_conversion(self, text: exp.Expression, to: str, source: str) -> exp.Expression:
-        """Text converted to a number as SQL Server converts it (245 / 248 / 8114 from ``mh_convert``)."""
-        return self.call("convert", text, exp.Literal.string(to), exp.Null(), exp.Literal.string(source),
-                         exp.Literal.number(0))
 
     def compare(self, node: exp.Binary) -> exp.Expression:
         if isinstance(node.parent, exp.Update) and isinstance(node, exp.EQ):
@@ -362,7 +312,7 @@ def _nocase(node: exp.Expression) -> exp.Expression:
 #: with NOCASE (index-friendly, exact for ASCII) and with MH_CI (Unicode case folding, trailing spaces
 #: ignored), and the batch picks the second when a string value needs it (see ``needs_unicode``).
 PARAM_COLLATION = "MH_CIP"
-#: Collation marker for ORDER BY a text column (see ``Rewriter._sorted_column``).
+#: Collation marker for ORDER BY a text column (see ``SqliteEmitter._sorted_column``).
 ORDER_COLLATION = "MH_CIO"
 TEMP_DB = "temp"  # the schema of temporary tables and table variables (mock_halo.sql.frontend.temp_tables.DB)
 
@@ -412,7 +362,7 @@ def _insert_count(more_values: bool) -> errors.SqlError:
 
 
 def _simple(name: str, *arg_names: str, text: tuple[str, ...] = ()):
-    def handler(rw: Rewriter, node: exp.Expression) -> exp.Expression:
+    def handler(rw: SqliteEmitter, node: exp.Expression) -> exp.Expression:
         args = []
         for arg_name in arg_names:
             value = node.args.get(arg_name)
@@ -424,30 +374,30 @@ def _simple(name: str, *arg_names: str, text: tuple[str, ...] = ()):
 
 
 def _concat(name: str):
-    def handler(rw: Rewriter, node: exp.Expression) -> exp.Expression:
+    def handler(rw: SqliteEmitter, node: exp.Expression) -> exp.Expression:
         return rw.call(name, *[rw.as_text(e) for e in node.expressions])
     return handler
 
 
-def _substring(rw: Rewriter, node: exp.Substring) -> exp.Expression:
+def _substring(rw: SqliteEmitter, node: exp.Substring) -> exp.Expression:
     if node.args.get("length") is None:
         raise errors.wrong_argument_count("substring", 3)
     return rw.call("substring", rw.as_text(node.this), node.args["start"], node.args["length"])
 
 
-def _trim(rw: Rewriter, node: exp.Trim) -> exp.Expression:
+def _trim(rw: SqliteEmitter, node: exp.Trim) -> exp.Expression:
     node.set("this", rw.as_text(node.this))
     return node
 
 
-def _round(rw: Rewriter, node: exp.Round) -> exp.Expression:
+def _round(rw: SqliteEmitter, node: exp.Round) -> exp.Expression:
     args = [node.this, node.args.get("decimals") or exp.Literal.number(0)]
     if node.args.get("truncate") is not None:
         args.append(node.args["truncate"])
     return rw.call("round", *args)
 
 
-def _string_agg(rw: Rewriter, node: exp.GroupConcat) -> exp.Expression:
+def _string_agg(rw: SqliteEmitter, node: exp.GroupConcat) -> exp.Expression:
     if isinstance(node.this, exp.Order):
         order = node.this
         keys: list[exp.Expression] = []
@@ -459,17 +409,14 @@ def _string_agg(rw: Rewriter, node: exp.GroupConcat) -> exp.Expression:
     return node
 
 
-_HANDLERS = {
-    exp.Column: Rewriter.column, exp.Parameter: Rewriter.parameter, exp.Anonymous: Rewriter.anonymous,
-    exp.National: lambda rw, n: exp.Literal.string(n.this),
-    exp.CurrentTimestamp: lambda rw, n: rw.now("local"),
-    exp.CurrentUser: lambda rw, n: exp.Literal.string("dbo"),
-    exp.Cast: Rewriter.cast, exp.TryCast: Rewriter.cast, exp.Convert: Rewriter.cast,
-    exp.Add: Rewriter.add, exp.Sub: Rewriter.arithmetic, exp.Mul: Rewriter.arithmetic,
-    exp.Div: Rewriter.arithmetic, exp.Mod: Rewriter.arithmetic,
-    exp.In: Rewriter.in_, exp.Between: Rewriter.between, exp.Like: Rewriter.like, exp.Escape: Rewriter.like,
-    exp.Coalesce: Rewriter.coalesce, exp.Collate: Rewriter.collate, exp.Insert: Rewriter.insert,
-    exp.Avg: Rewriter.avg, exp.Ordered: Rewriter.ordered,
+SqliteEmitter.TRANSFORMS = {
+    **Emitter.TRANSFORMS,
+    exp.Cast: SqliteEmitter.cast, exp.TryCast: SqliteEmitter.cast, exp.Convert: SqliteEmitter.cast,
+    exp.Add: SqliteEmitter.add, exp.Sub: SqliteEmitter.arithmetic, exp.Mul: SqliteEmitter.arithmetic,
+    exp.Div: SqliteEmitter.arithmetic, exp.Mod: SqliteEmitter.arithmetic,
+    exp.In: SqliteEmitter.in_, exp.Between: SqliteEmitter.between, exp.Like: SqliteEmitter.like, exp.Escape: SqliteEmitter.like,
+    exp.Coalesce: SqliteEmitter.coalesce, exp.Collate: SqliteEmitter.collate, exp.Insert: SqliteEmitter.insert,
+    exp.Avg: SqliteEmitter.avg, exp.Ordered: SqliteEmitter.ordered,
     exp.Upper: _simple("upper", "this", text=("this",)), exp.Lower: _simple("lower", "this", text=("this",)),
     exp.Substring: _substring, exp.Trim: _trim,
     exp.Replace: _simple("replace", "this", "expression", "replacement",
@@ -485,4 +432,92 @@ _HANDLERS = {
     exp.DateFromParts: _simple("datefromparts", "year", "month", "day"),
     exp.GroupConcat: _string_agg,
 }
-_BASE_HANDLERS = [(cls, Rewriter.compare) for cls in _COMPARISONS]
+
+
+# -- built-ins that parse as exp.Anonymous (signatures in frontend/builtins.py) -----------------------------
+Args = list[exp.Expression]
+
+
+def _part(args: Args) -> exp.Expression:
+    return exp.Literal.string(args[0].name)
+
+
+def _udf(name: str, *, text_args: tuple[int, ...] = (), datetime_args: tuple[int, ...] = (),
+         part: bool = False, extra: tuple[exp.Expression, ...] = ()) -> Builder:
+    """A builder calling ``mh_<name>``; listed arguments are converted as SQL Server would."""
+
+    def build(rw: SqliteEmitter, args: Args) -> exp.Expression:
+        out: list[exp.Expression] = []
+        for index, arg in enumerate(args):
+            if part and index == 0:
+                out.append(_part(args))
+            elif index in text_args:
+                out.append(rw.as_text(arg))
+            elif index in datetime_args:
+                out.append(rw.as_datetime_arg(arg))
+            else:
+                out.append(arg)
+        return rw.call(name, *out, *extra)
+
+    return build
+
+
+def _isnull(rw: SqliteEmitter, args: Args) -> exp.Expression:
+    """ISNULL(x, y) has x's type: a string literal y for a numeric x is converted now (COALESCE keeps its
+    text, and ``COALESCE(intcol, '0') = 0`` would be false in SQLite)."""
+    kind, decl = rw.kind(args[0])
+    replacement = args[1]
+    if kind in (K.INT, K.BIT, K.DEC) and isinstance(replacement, exp.Literal) and replacement.is_string:
+        spec = "bigint" if kind != K.DEC else ("float" if "float" in decl or "real" in decl else "decimal(38,10)")
+        value = convert.convert(replacement.this, spec, None, "varchar")
+        return exp.Coalesce(this=args[0], expressions=[exp.Literal.number(repr(value))])
+    return exp.Coalesce(this=args[0], expressions=[rw.normalised(replacement, kind)])
+
+
+def _choose(rw: SqliteEmitter, args: Args) -> exp.Expression:
+    ifs = [exp.If(this=exp.EQ(this=args[0].copy(), expression=exp.Literal.number(i)), true=value)
+           for i, value in enumerate(args[1:], start=1)]
+    return exp.Case(ifs=ifs)
+
+
+def _datalength(rw: SqliteEmitter, args: Args) -> exp.Expression:
+    kind, decl = rw.kind(args[0])
+    unicode = 0 if decl in ("varchar", "char", "text") else 1
+    return rw.call("datalength", args[0], exp.Literal.number(unicode))
+
+
+def _db_name(rw: SqliteEmitter, args: Args) -> exp.Expression:
+    if args:
+        raise errors.unsupported("DB_NAME(database_id)")
+    return exp.Literal.string(rw.catalogue_name)
+
+
+SqliteEmitter.BUILTINS = {
+    "DATEADD": _udf("dateadd", part=True, datetime_args=(2,)),
+    "DATEDIFF": _udf("datediff", part=True, datetime_args=(1, 2), extra=(exp.Literal.number(0),)),
+    "DATEDIFF_BIG": _udf("datediff", part=True, datetime_args=(1, 2), extra=(exp.Literal.number(1),)),
+    "DATEPART": _udf("datepart", part=True, datetime_args=(1,)),
+    "DATENAME": _udf("datename", part=True, datetime_args=(1,)),
+    "YEAR": lambda rw, a: rw.call("datepart", exp.Literal.string("year"), rw.as_datetime_arg(a[0])),
+    "MONTH": lambda rw, a: rw.call("datepart", exp.Literal.string("month"), rw.as_datetime_arg(a[0])),
+    "DAY": lambda rw, a: rw.call("datepart", exp.Literal.string("day"), rw.as_datetime_arg(a[0])),
+    "EOMONTH": _udf("eomonth", datetime_args=(0,)),
+    "FORMAT": _udf("format", datetime_args=(0,)),
+    "GETDATE": lambda rw, a: rw.now("local"),
+    "SYSDATETIME": lambda rw, a: rw.now("local"),
+    "GETUTCDATE": lambda rw, a: rw.now("utc"),
+    "SYSUTCDATETIME": lambda rw, a: rw.now("utc"),
+    "ISNULL": _isnull,
+    "LEN": _udf("len", text_args=(0,)),
+    "DATALENGTH": _datalength,
+    "LEFT": _udf("left", text_args=(0,)),
+    "RIGHT": _udf("right", text_args=(0,)),
+    "CHARINDEX": _udf("charindex", text_args=(0, 1)),
+    "PATINDEX": _udf("patindex", text_args=(0, 1)),
+    "ISNUMERIC": _udf("isnumeric"),
+    "ISDATE": _udf("isdate"),
+    "QUOTENAME": _udf("quotename", text_args=(0,)),
+    "NCHAR": _udf("nchar"),
+    "CHOOSE": _choose,
+    "DB_NAME": _db_name,
+}

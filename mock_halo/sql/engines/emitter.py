@@ -1,0 +1,122 @@
+"""What every engine's back end shares: a resolved, typed T-SQL tree -> the engine's SQL, bottom-up.
+
+In the manner of sqlglot's ``Generator`` subclasses, each back end extends one table of transforms,
+``TRANSFORMS = {**Emitter.TRANSFORMS, ...}`` (node type -> handler), and one table of built-ins,
+``BUILTINS`` (T-SQL name -> builder). SQL Server's semantics were decided before the back end runs:
+names and types by :mod:`~mock_halo.sql.frontend.resolve` and
+:mod:`~mock_halo.sql.frontend.typing_rules`, data type precedence by
+:mod:`~mock_halo.sql.frontend.precedence` (whose conversions arrive here as
+:func:`~mock_halo.sql.frontend.precedence.implicit_conversion` markers). A back end only says how its
+engine spells them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from sqlglot import exp
+
+from mock_halo.sql.frontend import builtins
+from mock_halo.sql.frontend.precedence import conversion_of
+from mock_halo.sql.frontend.resolve import Analyzer
+from mock_halo.sql.semantics import errors
+from mock_halo.sql.semantics.kinds import Typed
+
+#: Parameter keys of the command's clock (GETDATE() and friends), bound by the sessions.
+NOW_KEYS = {"local": "\x00now", "utc": "\x00utcnow"}
+COMPARISONS = (exp.EQ, exp.NEQ, exp.GT, exp.GTE, exp.LT, exp.LTE)
+
+Transform = Callable[[Any, exp.Expression], exp.Expression]
+Builder = Callable[[Any, list[exp.Expression]], exp.Expression]
+
+
+class Emitter:
+    """Rewrites one analysed statement for an engine; collects the parameters it references."""
+
+    TRANSFORMS: dict[type[exp.Expression], Transform] = {
+        exp.Column: lambda em, node: em.column(node),
+        exp.Parameter: lambda em, node: em.parameter(node),
+        exp.Anonymous: lambda em, node: em.anonymous(node),
+        exp.National: lambda em, node: exp.Literal.string(node.this),
+        exp.CurrentTimestamp: lambda em, node: em.now("local"),
+        exp.CurrentUser: lambda em, node: exp.Literal.string("dbo"),
+    }
+    #: T-SQL built-ins that parse as ``exp.Anonymous`` (names checked by :func:`builtins.lookup`) -> builder.
+    BUILTINS: dict[str, Builder] = {}
+    #: How the engine is named in "not supported" messages ("" for the embedded engine).
+    ENGINE = ""
+
+    def __init__(self, analyzer: Analyzer, catalogue_name: str) -> None:
+        self.analyzer = analyzer
+        self.catalogue_name = catalogue_name
+        self.params: list[str] = []  # parameter keys, in placeholder order
+        self.written: dict[str, str] = {}  # key -> the name as written (for error 137)
+
+    def kind(self, node: exp.Expression) -> Typed:
+        return self.analyzer.kind(node)
+
+    # -- spelling, per engine ------------------------------------------------------------------
+    def marker(self, index: int) -> exp.Expression:
+        """The engine's placeholder for parameter number ``index`` (0-based)."""
+        raise NotImplementedError
+
+    def now(self, which: str) -> exp.Expression:
+        """The command's clock (``local`` or ``utc``), bound as a parameter."""
+        raise NotImplementedError
+
+    def implicit_conversion(self, text: exp.Expression, to: str, source: str) -> exp.Expression:
+        """Text converted to a number as SQL Server converts it (the front end decided where and to what)."""
+        raise NotImplementedError
+
+    def compare(self, node: exp.Binary) -> exp.Expression:
+        return node
+
+    # -- the walk ---------------------------------------------------------------------------------
+    def placeholder(self, key: str, written: str) -> exp.Expression:
+        if key not in self.written:
+            self.params.append(key)
+            self.written[key] = written
+        return self.marker(self.params.index(key))
+
+    def rewrite(self, tree: exp.Expression) -> exp.Expression:
+        nodes = list(tree.dfs())
+        for node in nodes:
+            self.analyzer.kind(node)  # types (and 207/209/4104 checks) before anything changes
+        for node in reversed(nodes):
+            parent, arg_key, index = node.parent, node.arg_key, node.index
+            replacement = self.visit(node)
+            if replacement is not node:
+                self.analyzer.set_kind(replacement, self.analyzer.kind(node))
+                if parent is None:
+                    tree = replacement
+                else:
+                    parent.set(arg_key, replacement, index=index, overwrite=True)
+        return tree
+
+    def visit(self, node: exp.Expression) -> exp.Expression:
+        transform = self.TRANSFORMS.get(type(node))
+        if transform is None:
+            return self.compare(node) if isinstance(node, COMPARISONS) else node
+        return transform(self, node)
+
+    # -- shared handlers ----------------------------------------------------------------------------
+    def column(self, node: exp.Column) -> exp.Expression:
+        node.set("db", None)
+        node.set("catalog", None)
+        return node
+
+    def parameter(self, node: exp.Parameter) -> exp.Expression:
+        if isinstance(node.this, exp.Parameter):
+            raise errors.unsupported(f"@@{node.this.name.upper()}")
+        return self.placeholder(node.name.lower(), "@" + node.name)
+
+    def anonymous(self, node: exp.Anonymous) -> exp.Expression:
+        conversion = conversion_of(node)
+        if conversion is not None:
+            return self.implicit_conversion(*conversion)
+        name, _ = builtins.lookup(node)  # 195 / 174 as on SQL Server
+        builder = self.BUILTINS.get(name)
+        if builder is None:
+            raise errors.unsupported(f"{name}(){' on ' + self.ENGINE if self.ENGINE else ''}")
+        return builder(self, list(node.expressions))
