@@ -7,7 +7,7 @@ reuses the embedded engine's pieces, not copies of them:
 
 * :class:`~mock_halo.sql.engines.postgres.translate.PgTranslator` (the same parser, batch
   compiler, name resolution and typing, with a PostgreSQL back end);
-* the batch interpreter (:class:`~mock_halo.sql.engines.postgres.session.PgBatch` /
+* the batch interpreter (:class:`~mock_halo.sql.engines.postgres.session.PgSession` /
   :class:`~mock_halo.sql.runtime.interpreter.Interpreter`: variables, IF/WHILE,
   TRY/CATCH, EXEC, output parameters) through :class:`PgConnection`, a
   DB-API-shaped seam over the pyodbc connection. psqlODBC's default "level of
@@ -43,7 +43,7 @@ from mock_halo.odbc.pool import ConnectionPool, PoolSettings
 from mock_halo.sql import bp  # noqa: F401 - registers the BP_* procedures
 from mock_halo.sql import procedures
 from mock_halo.sql.engines.postgres.layout import SUPPORT_SCHEMA, schema_name
-from mock_halo.sql.engines.postgres.session import PgBatch
+from mock_halo.sql.engines.postgres.session import PgSession
 from mock_halo.sql.engines.postgres.translate import PgTranslator
 from mock_halo.sql.frontend.schema import Catalog, read_catalog
 from mock_halo.sql.model import SqlCommand, SqlOutcome
@@ -314,7 +314,7 @@ class PostgresEngine(OdbcEngine):
     def run(self, conn: Any, route: Route, command: SqlCommand, bound: params.BoundParameters) -> SqlOutcome:
         """The command through the embedded engine's batch runner, on ``conn``, in the catalogue's schema."""
         conn.raw.execute(f'SET search_path = "{schema_name(route.catalogue)}", {SUPPORT_SCHEMA}, public')
-        batch = PgBatch(PgConnection(conn), None, route.catalogue, self._clock)  # type: ignore[arg-type]
+        batch = PgSession(PgConnection(conn), route.catalogue, self._clock)
         if command.command_type == "storedProcedure":
             name = command.text.strip()
             fn = procedures.find(name)

@@ -16,15 +16,15 @@ from collections.abc import Callable
 from typing import Any
 
 from sqlglot import exp
+from sqlglot.errors import ErrorLevel, UnsupportedError
 
 from mock_halo.sql.frontend import builtins
 from mock_halo.sql.frontend.precedence import conversion_of
 from mock_halo.sql.frontend.resolve import Analyzer
-from mock_halo.sql.semantics import errors
+from mock_halo.sql.frontend.typing_rules import type_spec
+from mock_halo.sql.semantics import convert, errors
 from mock_halo.sql.semantics.kinds import Typed
 
-#: Parameter keys of the command's clock (GETDATE() and friends), bound by the sessions.
-NOW_KEYS = {"local": "\x00now", "utc": "\x00utcnow"}
 COMPARISONS = (exp.EQ, exp.NEQ, exp.GT, exp.GTE, exp.LT, exp.LTE)
 
 Transform = Callable[[Any, exp.Expression], exp.Expression]
@@ -71,6 +71,28 @@ class Emitter:
 
     def compare(self, node: exp.Binary) -> exp.Expression:
         return node
+
+    # -- CAST / CONVERT / TRY_CAST: SQL Server's rules, whatever the engine -------------------------
+    @staticmethod
+    def conversion(node: exp.Expression) -> tuple[exp.Expression, str, int | None, int]:
+        """(value, target type, style, safe) of a CAST, CONVERT or TRY_CAST; refuses what is not emulated."""
+        if isinstance(node, exp.Convert):
+            data_type, value, style_node = node.this, node.expression, node.args.get("style")
+        else:
+            data_type, value, style_node = node.args["to"], node.this, None
+        spec = type_spec(data_type)
+        convert.target(spec)  # unsupported target types fail now
+        style = None
+        if style_node is not None:
+            if not isinstance(style_node, exp.Literal) or style_node.is_string:
+                raise errors.unsupported("CONVERT with a non-constant style")
+            style = int(style_node.this)
+        return value, spec, style, int(bool(node.args.get("safe")) or isinstance(node, exp.TryCast))
+
+    def folded(self, value: exp.Literal | exp.Null, spec: str, style: int | None, safe: int) -> object:
+        """A conversion of a constant, done now with SQL Server's rules (its errors raised at translation)."""
+        constant = None if isinstance(value, exp.Null) else value.this if value.is_string else number(value.this)
+        return convert.convert(constant, spec, style, self.kind(value)[1], safe)
 
     # -- the walk ---------------------------------------------------------------------------------
     def placeholder(self, key: str, written: str) -> exp.Expression:
@@ -120,3 +142,19 @@ class Emitter:
         if builder is None:
             raise errors.unsupported(f"{name}(){' on ' + self.ENGINE if self.ENGINE else ''}")
         return builder(self, list(node.expressions))
+
+
+def number(text: str) -> int | float:
+    """A numeric literal's value."""
+    return float(text) if any(c in text for c in ".eE") else int(text)
+
+
+def generate(tree: exp.Expression, dialect: str) -> str:
+    """The engine's SQL for a rewritten tree; anything sqlglot cannot express is refused, never half-written."""
+    try:
+        sql = tree.sql(dialect=dialect, unsupported_level=ErrorLevel.RAISE)
+    except UnsupportedError as exc:
+        raise errors.unsupported("this construct", str(exc).splitlines()[0]) from None
+    if not sql.strip():
+        raise errors.unsupported("this statement")
+    return sql

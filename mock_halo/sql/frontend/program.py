@@ -51,6 +51,8 @@ class Step:
 Translate = Callable[[exp.Expression], Statement]
 #: Parameter keys of the values an OUTPUT ... INTO inserts (column i of the output row).
 OUTPUT_KEY = "\x00out{}"
+#: Parameter keys of the command's clock (GETDATE() and friends: ``local``, ``utc``), bound when it runs.
+NOW_KEYS = {"local": "\x00now", "utc": "\x00utcnow"}
 #: Parameter key prefix of OBJECT_ID('tempdb..#t') (filled in at run time: temporary tables come and go).
 OBJECT_KEY = "\x00object:"
 

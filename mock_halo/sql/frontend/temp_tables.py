@@ -2,7 +2,7 @@
 
 Both live in SQLite's ``temp`` schema of the site connection under their
 written name (``temp."#t"``, ``temp."@t"``), so they never appear in the site's
-catalogues and are dropped when the command ends (see ``Batch.run``). A batch's
+catalogues and are dropped when the command ends (see :meth:`mock_halo.sql.runtime.session.BaseSession.run`). A batch's
 temporary objects are all defined by its own text, so the translator learns
 their columns while compiling the batch, in order (:class:`Scope`), and a
 cached translation stays right: the next command starts with none.
@@ -74,7 +74,7 @@ class Scope:
         if key in self.tables:
             if key.startswith("@"):
                 raise errors.duplicate_variable(name)
-            raise errors.SqlError(2714, f"There is already an object named '{name}' in the database.")
+            raise errors.object_exists(name)
         seen: set[str] = set()
         for column in columns:
             if not column.name:

@@ -88,6 +88,15 @@ def duplicate_variable(name: str) -> SqlError:
     )
 
 
+def object_exists(name: str) -> SqlError:
+    return SqlError(2714, f"There is already an object named '{name}' in the database.")
+
+
+def cannot_drop_table(name: str) -> SqlError:
+    return SqlError(3701, f"Cannot drop the table '{name}', because it does not exist or you do not have "
+                          "permission.")
+
+
 def unsupported(construct: str, detail: str = "") -> SqlError:
     extra = f" ({detail})" if detail else ""
     return SqlError(UNSUPPORTED, f"mock-halo does not support {construct} yet{extra}.")

@@ -43,13 +43,12 @@ from __future__ import annotations
 import re
 
 from sqlglot import exp
-from sqlglot.errors import ErrorLevel, UnsupportedError
 
-from mock_halo.sql.engines.emitter import NOW_KEYS, Emitter
+from mock_halo.sql.engines.emitter import Emitter, generate
 from mock_halo.sql.engines.postgres.layout import SUPPORT_SCHEMA
 from mock_halo.sql.frontend import temp_tables
+from mock_halo.sql.frontend.program import NOW_KEYS
 from mock_halo.sql.frontend.resolve import Analyzer
-from mock_halo.sql.frontend.typing_rules import type_spec
 from mock_halo.sql.semantics import convert, dates, errors
 from mock_halo.sql.semantics import kinds as K
 
@@ -122,12 +121,7 @@ class PgEmitter(Emitter):
         for ident in tree.find_all(exp.Identifier):
             ident.set("this", ident.name.lower())
             ident.set("quoted", True)
-        try:
-            sql = tree.sql(dialect="postgres", unsupported_level=ErrorLevel.RAISE)
-        except UnsupportedError as exc:
-            raise errors.unsupported("this construct", str(exc).splitlines()[0]) from None
-        if not sql.strip():
-            raise errors.unsupported("this statement")
+        sql = generate(tree, "postgres")
         order = [self.params[int(m.group(1))] for m in _MARK.finditer(sql)]
         return _MARK.sub("?", sql), tuple(order), tuple(self.written[k] for k in order)
 
@@ -270,23 +264,12 @@ class PgEmitter(Emitter):
 
     # -- types --------------------------------------------------------------------------------
     def cast(self, node: exp.Expression) -> exp.Expression:
-        if isinstance(node, exp.Convert):
-            data_type, value, style_node = node.this, node.expression, node.args.get("style")
-        else:
-            data_type, value, style_node = node.args["to"], node.this, None
-        spec = type_spec(data_type)
-        target = convert.target(spec)  # unsupported target types fail now
-        style = None
-        if style_node is not None:
-            if not isinstance(style_node, exp.Literal) or style_node.is_string:
-                raise errors.unsupported("CONVERT with a non-constant style")
-            style = int(style_node.this)
-        safe = int(bool(node.args.get("safe")) or isinstance(node, exp.TryCast))
+        value, spec, style, safe = self.conversion(node)
+        target = convert.target(spec)
         src_kind, src = self.kind(value)
         pg = _pg_type(spec)
         if isinstance(value, (exp.Literal, exp.Null)):
-            folded = convert.convert(None if isinstance(value, exp.Null) else value.this if value.is_string else
-                                     _number(value.this), spec, style, src, safe)
+            folded = self.folded(value, spec, style, safe)
             if folded is None:
                 return _cast(exp.Null(), pg)
             literal = exp.Literal.number(repr(folded)) if isinstance(folded, (int, float)) else \
@@ -431,9 +414,6 @@ def _days(value: exp.Expression, days: exp.Expression) -> exp.Expression:
         this=exp.Paren(this=days), expression=exp.Interval(this=exp.Literal.string("1"), unit=exp.Var(this="DAY"))))),
         "TIMESTAMP(3)")
 
-
-def _number(text: str) -> int | float:
-    return float(text) if any(c in text for c in ".eE") else int(text)
 
 
 _DATETIME_STYLES = frozenset({0, 100, 1, 101, 2, 102, 3, 103, 4, 104, 5, 105, 106, 107, 8, 108, 24, 10, 110, 11, 111,

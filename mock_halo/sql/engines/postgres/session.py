@@ -1,8 +1,7 @@
 """One command's run on a PostgreSQL connection: the batch interpreter's session there.
 
-:class:`PgBatch` is the embedded engine's session (:mod:`mock_halo.sql.engines.sqlite.session`) over a
-DB-API-shaped PostgreSQL connection (:class:`mock_halo.odbc.postgres.PgConnection`): the statements
-come from :class:`~mock_halo.sql.engines.postgres.translate.PgTranslator`; temporary tables and table
+:class:`PgSession` is a :class:`~mock_halo.sql.runtime.session.BaseSession` over a DB-API-shaped
+PostgreSQL connection (:class:`mock_halo.odbc.postgres.PgConnection`): the statements come from :class:`~mock_halo.sql.engines.postgres.translate.PgTranslator`; temporary tables and table
 variables are PostgreSQL temp tables ``pg_temp."#t"`` / ``pg_temp."@t"``, dropped when the command ends.
 """
 
@@ -13,17 +12,17 @@ from collections.abc import Sequence
 from typing import Any
 
 from mock_halo.sql.engines.postgres.emitter import _pg_type
-from mock_halo.sql.engines.sqlite.session import Batch
 from mock_halo.sql.frontend.script import Statement
 from mock_halo.sql.runtime import params
-from mock_halo.sql.runtime.results import Result, encoder_from_cursor, with_parameter_kinds
-from mock_halo.sql.semantics import errors
+from mock_halo.sql.runtime.results import Result
+from mock_halo.sql.runtime.session import BaseSession
 from mock_halo.sql.semantics import kinds as K
 from mock_halo.sql.semantics.encode import Encoder
 
 
-class PgBatch(Batch):
-    """The embedded engine's batch runner over :class:`PgConnection`."""
+class PgSession(BaseSession):
+    """Runs one command's script on a PostgreSQL connection (:class:`mock_halo.odbc.postgres.PgConnection`, whose
+    driver errors are already SQL Server's)."""
 
     def statement(self, statement: Statement, variables: dict[str, Any], bound: params.BoundParameters) -> Result:
         cursor = self.conn.execute(statement.sql, self.values(statement, variables))
@@ -35,34 +34,18 @@ class PgBatch(Batch):
         if statement.returns_rows:
             return Result(_table_encoder(cursor, statement), cursor.fetchall(), -1)
         if statement.verb == "select":
-            rows = cursor.fetchall()
-            encoder = statement.encoder or encoder_from_cursor(cursor)
-            if statement.param_columns:
-                encoder = with_parameter_kinds(encoder, statement.param_columns, bound)
-            return Result(encoder, rows, -1)
+            return self.result_set(statement, cursor, bound)
         return Result(None, None, cursor.rowcount)
 
     def execute(self, statement: Statement, variables: dict[str, Any]) -> Any:
         return self.conn.execute(statement.sql, self.values(statement, variables))
 
     # -- temporary tables and table variables: PostgreSQL temp tables, dropped when the command ends ----------
-    def create(self, statement: Statement, key: str, written: str, once: bool) -> None:
-        if key in self.live:
-            if once:  # DECLARE @t TABLE in a loop body: the variable already exists
-                return
-            raise errors.SqlError(2714, f"There is already an object named '{written}' in the database.")
+    def create_table(self, statement: Statement, key: str) -> None:
         self.conn.execute(temp_table_ddl(key, statement.target.columns))
-        self.live[key] = -(1 + len(self.live)) * 1_000_003 - 7  # temporary objects have negative ids
 
-    def drop(self, keys: Sequence[str], written: Sequence[str], if_exists: bool) -> None:
-        for key, name in zip(keys, written):
-            if key not in self.live:
-                if if_exists:
-                    continue
-                raise errors.SqlError(3701, f"Cannot drop the table '{name}', because it does not exist or you do "
-                                            "not have permission.")
-            self.conn.execute(f"DROP TABLE pg_temp.{_quote(key)}")
-            del self.live[key]
+    def drop_table(self, key: str) -> None:
+        self.conn.execute(f"DROP TABLE pg_temp.{_quote(key)}")
 
     def sync_live(self) -> None:
         """After a ROLLBACK the command's whole transaction is undone, its temp tables with it."""

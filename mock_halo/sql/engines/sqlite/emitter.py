@@ -19,9 +19,9 @@ import re
 
 from sqlglot import exp
 
-from mock_halo.sql.engines.emitter import NOW_KEYS, Builder, Emitter
+from mock_halo.sql.engines.emitter import Builder, Emitter
+from mock_halo.sql.frontend.program import NOW_KEYS
 from mock_halo.sql.frontend.resolve import Analyzer
-from mock_halo.sql.frontend.typing_rules import type_spec
 from mock_halo.sql.semantics import convert, errors
 from mock_halo.sql.semantics import kinds as K
 
@@ -101,22 +101,10 @@ class SqliteEmitter(Emitter):
                          exp.Literal.number(0))
 
     def cast(self, node: exp.Expression) -> exp.Expression:
-        if isinstance(node, exp.Convert):
-            data_type, value, style_node = node.this, node.expression, node.args.get("style")
-        else:
-            data_type, value, style_node = node.args["to"], node.this, None
-        spec = type_spec(data_type)
-        convert.target(spec)  # unsupported target types fail now
-        style = None
-        if style_node is not None:
-            if not isinstance(style_node, exp.Literal) or style_node.is_string:
-                raise errors.unsupported("CONVERT with a non-constant style")
-            style = int(style_node.this)
-        safe = int(bool(node.args.get("safe")) or isinstance(node, exp.TryCast))
+        value, spec, style, safe = self.conversion(node)
         src = self.kind(value)[1]
         if isinstance(value, (exp.Literal, exp.Null)):
-            folded = convert.convert(None if isinstance(value, exp.Null) else value.this if value.is_string else
-                                     _number(value.this), spec, style, src, safe)
+            folded = self.folded(value, spec, style, safe)
             if folded is None:
                 return exp.Null()
             if isinstance(folded, (int, float)):
@@ -346,9 +334,6 @@ def needs_unicode(value: object) -> bool:
     """A string the NOCASE variant of a statement would compare wrongly."""
     return isinstance(value, str) and (not value.isascii() or value.endswith(" "))
 
-
-def _number(text: str) -> int | float:
-    return float(text) if any(c in text for c in ".eE") else int(text)
 
 
 def _insert_count(more_values: bool) -> errors.SqlError:

@@ -21,7 +21,7 @@ from mock_halo.sql import procedures
 from mock_halo.sql.engines.sqlite import functions
 from mock_halo.sql.engines.sqlite.authorizer import Guard, harden
 from mock_halo.sql.engines.sqlite.errors import map_sqlite_error
-from mock_halo.sql.engines.sqlite.session import Batch
+from mock_halo.sql.engines.sqlite.session import SqliteSession
 from mock_halo.sql.engines.sqlite.translate import SqliteTranslator
 from mock_halo.sql.frontend.schema import quote, read_catalog
 from mock_halo.sql.model import SqlCommand, SqlOutcome
@@ -75,7 +75,7 @@ class SqliteEngine:
         self.catalog = read_catalog(self._conn, self._dbs, default)
         self._guard.trusted = False
         self.translator = SqliteTranslator(self.catalog, cache_size)
-        self._batch = Batch(self._conn, self._guard, default, self._clock)
+        self._batch = SqliteSession(self._conn, self._guard, default, self._clock)
 
     # -- public interface ---------------------------------------------------------
     def execute(self, command: SqlCommand) -> SqlOutcome:

@@ -11,8 +11,8 @@ from __future__ import annotations
 from typing import Any
 
 from sqlglot import exp
-from sqlglot.errors import ErrorLevel, UnsupportedError
 
+from mock_halo.sql.engines import emitter
 from mock_halo.sql.engines.sqlite.emitter import PARAM_COLLATION, SqliteEmitter
 from mock_halo.sql.frontend.resolve import Analyzer
 from mock_halo.sql.frontend.script import Statement
@@ -114,10 +114,4 @@ def _with_rowid_returned(sql: str | None) -> str | None:
 
 def generate(tree: exp.Expression) -> str:
     """SQLite SQL for a rewritten tree; anything sqlglot cannot express is refused."""
-    try:
-        sql = tree.sql(dialect="sqlite", unsupported_level=ErrorLevel.RAISE)
-    except UnsupportedError as exc:
-        raise errors.unsupported("this construct", str(exc).splitlines()[0]) from None
-    if not sql.strip():
-        raise errors.unsupported("this statement")
-    return sql
+    return emitter.generate(tree, "sqlite")
