@@ -16,7 +16,7 @@ from starlette.routing import BaseRoute, Route
 from mock_halo import errors, resources
 from mock_halo.api import control, control_rules, fhir, registered, sql, tokens
 from mock_halo.api.common import JSONBody, error_response
-from mock_halo.api.fhir_faults import FhirScenarioMiddleware
+from mock_halo.api.path_faults import PathScenarioMiddleware
 from mock_halo.cloud import HaloCloud
 from mock_halo.config import Settings
 from mock_halo.emulator import Emulator
@@ -187,9 +187,9 @@ def create_app(settings: Settings | None = None, *, emulator: Emulator | None = 
     )
     app.state.emulator = emulator
     app.cloud = cloud = HaloCloud(emulator)  # type: ignore[attr-defined]
-    # Rules on the FHIR surface sit in front of the FHIR handlers; the journal
-    # (outermost) sees every Halo API request and its final response.
-    app.add_middleware(FhirScenarioMiddleware, cloud=cloud)
+    # Rules on the FHIR, poll and page surfaces sit in front of their handlers;
+    # the journal (outermost) sees every Halo API request and its final response.
+    app.add_middleware(PathScenarioMiddleware, cloud=cloud)
     app.add_middleware(JournalMiddleware, journal=lambda: emulator.journal, now=emulator.clock.now)
     return app
 

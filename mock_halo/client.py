@@ -108,9 +108,16 @@ class MockHaloControl:
     def sites(self) -> list[dict[str, Any]]:
         return self._call("GET", "/sites")["sites"]
 
-    def set_availability(self, site_id: str, availability: str) -> dict[str, Any]:
-        """``online``, ``offline`` or ``unreachable``."""
-        return self._call("PUT", f"/sites/{site_id}/availability", {"availability": availability})
+    def set_availability(
+        self, site_id: str, availability: str, *, at: str | datetime | None = None, after: str | float | None = None
+    ) -> dict[str, Any]:
+        """``online``, ``offline`` or ``unreachable``: now, ``at`` an instant, or ``after`` a duration from now."""
+        body: dict[str, Any] = {"availability": availability}
+        if at is not None:
+            body["at"] = at.isoformat() if isinstance(at, datetime) else at
+        if after is not None:
+            body["in"] = f"{after}s" if isinstance(after, (int, float)) else after
+        return self._call("PUT", f"/sites/{site_id}/availability", body)
 
     def set_latency(self, site_id: str, latency: str | float) -> dict[str, Any]:
         return self._call("PUT", f"/sites/{site_id}/latency", {"latency": latency})
@@ -132,6 +139,10 @@ class MockHaloControl:
         if name is not None:
             rule["name"] = name
         return self._call("POST", "/scenarios", rule)
+
+    def add_scenarios(self, rules: list[Mapping[str, Any]]) -> list[dict[str, Any]]:
+        """Add several rules at once (all or nothing)."""
+        return self._call("POST", "/scenarios", {"rules": [dict(r) for r in rules]})["rules"]
 
     def scenarios(self) -> list[dict[str, Any]]:
         return self._call("GET", "/scenarios")["rules"]

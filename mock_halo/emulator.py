@@ -99,10 +99,11 @@ class Emulator:
         """``online``, ``offline`` or ``unreachable`` at the clock's now."""
         return self.lifecycle.availability(site_id)
 
-    def set_availability(self, site_id: str, state: str) -> None:
+    def set_availability(self, site_id: str, state: str, at: datetime | None = None) -> None:
+        """``state`` from ``at`` on (default now; changes are made in time order)."""
         if state not in ("online", "offline", "unreachable"):
             raise ValueError(f"availability must be online, offline or unreachable, not {state!r}")
-        self.lifecycle.set_availability(site_id, state)
+        self.lifecycle.set_availability(site_id, state, at)
 
     def warm(self) -> None:
         """Open every site's engine now (``serve`` does this before listening)."""

@@ -2,10 +2,14 @@
 
 ``JournalMiddleware`` wraps the app; it records every request outside
 ``/_mock`` (method, path, site, surface, status, duration, the emulator-clock
-time, bodies truncated to ``body_limit`` bytes and the scenario rules that
-fired). ``Journal`` is a ring buffer: the oldest entries drop out first.
+times at which it started and was answered, bodies truncated to
+``body_limit`` bytes, a ``Retry-After`` it was answered with, how many
+requests were in flight when it started and the scenario rules that fired).
+``Journal`` is a ring buffer: the oldest entries drop out first.
 Credentials never enter it: a ``subscription-key`` or ``access_token`` query
 parameter and the token endpoint's ``access_token`` are stored as ``***``.
+
+Client checks (:mod:`mock_halo.checks`) judge a client from these entries.
 """
 
 from __future__ import annotations
@@ -23,6 +27,10 @@ from mock_halo.clock import format_timestamp
 DEFAULT_CAPACITY = 1000
 DEFAULT_BODY_LIMIT = 2048
 FIRED_KEY = "mock_halo.fired"
+#: An in-process transport that knows how many requests its client has in
+#: flight puts the count here (``mock_halo.chaos``); otherwise the journal
+#: counts the requests the app is serving at once.
+IN_FLIGHT_KEY = "mock_halo.in_flight"
 _SITE_PATH = re.compile(r"^/(?:device|desktop|integrator)/sites/([^/]+)(/.*)?$")
 
 
@@ -88,9 +96,11 @@ class Journal:
         return len(self._entries)
 
     def record(self, at: Any, method: str, path: str, query: bytes, status: int, seconds: float,
-               request_body: bytes, response_body: bytes, fired: list[str]) -> None:
+               request_body: bytes, response_body: bytes, fired: list[str],
+               end: Any = None, retry_after: str | None = None, in_flight: int = 1) -> None:
         with self._lock:
-            self._entries.append((next(self._ids), at, method, path, query, status, seconds, request_body, response_body, fired))
+            self._entries.append((next(self._ids), at, method, path, query, status, seconds, request_body, response_body,
+                                  fired, end if end is not None else at, retry_after, in_flight))
             self.recorded += 1
 
     def clear(self) -> None:
@@ -128,10 +138,11 @@ class Journal:
         return found[-limit:] if limit else found
 
     def _render(self, entry: tuple[Any, ...]) -> dict[str, Any]:
-        entry_id, at, method, path, query, status, seconds, request_body, response_body, fired = entry
+        entry_id, at, method, path, query, status, seconds, request_body, response_body, fired, end, retry_after, in_flight = entry
         return {
             "id": entry_id,
             "time": format_timestamp(at),
+            "endTime": format_timestamp(end),
             "method": method,
             "path": path,
             "query": query.decode("latin-1"),
@@ -142,6 +153,8 @@ class Journal:
             "requestBody": self.truncate(request_body),
             "responseBody": self.truncate(response_body),
             "scenarios": list(fired),
+            "retryAfter": retry_after,
+            "inFlight": in_flight,
         }
 
     def truncate(self, body: bytes) -> str:
@@ -156,6 +169,7 @@ class JournalMiddleware:
         self.app = app
         self.journal = journal
         self.now = now
+        self.serving = 0  # Halo API requests this app is answering right now
 
     async def __call__(self, scope, receive, send) -> None:
         if scope["type"] != "http" or scope["path"].startswith("/_mock"):
@@ -166,6 +180,9 @@ class JournalMiddleware:
         request_parts: list[bytes] = []
         response_parts: list[bytes] = []
         status = [500]
+        retry_after: list[str | None] = [None]
+        self.serving += 1
+        in_flight = scope.get(IN_FLIGHT_KEY) or self.serving
         started = time.perf_counter()
         at = self.now()
 
@@ -181,16 +198,20 @@ class JournalMiddleware:
                 response_parts.append(message.get("body", b"")[:keep])
             elif kind == "http.response.start":
                 status[0] = message["status"]
+                for name, value in message.get("headers", ()):
+                    if name.lower() == b"retry-after":
+                        retry_after[0] = value.decode("latin-1")
             await send(message)
 
         try:
             await self.app(scope, recording_receive, recording_send)
         finally:
+            self.serving -= 1
             response_body = b"".join(response_parts)[:keep]
             if scope["path"] == "/integrator/token":
                 response_body = redact_token_response(response_body)
             journal.record(
                 at, scope["method"], scope["path"][:keep], redact_query(scope.get("query_string", b"")[:keep]), status[0],
                 time.perf_counter() - started, b"".join(request_parts)[:keep], response_body,
-                scope.get(FIRED_KEY, ()),
+                scope.get(FIRED_KEY, ()), self.now(), retry_after[0], in_flight,
             )

@@ -14,8 +14,6 @@ Fixtures, each fresh per test (nothing shared, so safe under pytest-xdist):
 
 from __future__ import annotations
 
-import threading
-import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
@@ -130,29 +128,17 @@ class HaloServer:
 @pytest.fixture
 def halo_server(halo_settings) -> Iterator[HaloServer]:
     """A uvicorn server on a free port of 127.0.0.1, its own emulator, stopped after the test."""
-    import uvicorn
-
-    from mock_halo.app import create_app
     from mock_halo.client import MockHaloControl
     from mock_halo.emulator import Emulator
+    from mock_halo.live import LiveServer
 
     emulator = Emulator(halo_settings)
-    config = uvicorn.Config(create_app(emulator=emulator), host="127.0.0.1", port=0, log_level="warning", access_log=False)
-    server = uvicorn.Server(config)
-    thread = threading.Thread(target=server.run, name="mock-halo-server", daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 30
-    while not server.started:
-        if not thread.is_alive() or time.monotonic() > deadline:
-            raise RuntimeError("the mock-halo server did not start")
-        time.sleep(0.01)
-    port = server.servers[0].sockets[0].getsockname()[1]
-    base_url = f"http://127.0.0.1:{port}"
-    control = MockHaloControl(base_url)
+    server = LiveServer(emulator)
+    control = MockHaloControl(server.base_url)
     try:
-        yield HaloServer(base_url=base_url, emulator=emulator, control=control)
+        yield HaloServer(base_url=server.base_url, emulator=emulator, control=control)
     finally:
         control.close()
-        server.should_exit = True
-        thread.join(timeout=10)
+        server.stop()
         emulator.close()
+

@@ -142,6 +142,16 @@ def test_journal_is_bounded_and_truncates_bodies(client, emulator: Emulator, hal
     assert len(entry["requestBody"]) <= emulator.journal.body_limit + 1 and entry["requestBody"].endswith("…")
 
 
+def test_journal_entries_carry_end_time_retry_after_and_in_flight(client, halo: Halo):
+    token = halo.token()
+    client.post("/_mock/scenarios", json={"match": {"surface": "immediate"}, "outcome": {"error": 429, "retryAfter": 7, "latency": "3s"}})
+    halo.immediate("SELECT 1", token=token)
+    entry = client.get("/_mock/journal").json()["entries"][-1]
+    assert entry["retryAfter"] == "7" and entry["inFlight"] == 1
+    assert (entry["time"], entry["endTime"]) == ("2026-01-04T23:00:00.000Z", "2026-01-04T23:00:03.000Z")
+    assert client.get("/_mock/journal").json()["entries"][0]["retryAfter"] is None
+
+
 def test_control_calls_are_not_journalled(client):
     client.get("/_mock/clock")
     assert client.get("/_mock/journal").json()["count"] == 0
@@ -178,3 +188,26 @@ def test_control_openapi_lists_every_control_route(client):
 
     control_paths = {r.path for r in routes() if r.path.startswith("/_mock")}
     assert control_paths == set(document["paths"])
+
+
+def test_availability_changes_can_be_scheduled(client, halo: Halo):
+    token = halo.token()
+    start = client.get("/_mock/clock").json()["now"]
+    client.put(f"/_mock/sites/{SITE}/availability", json={"availability": "offline", "in": "30s"})
+    client.put(f"/_mock/sites/{SITE}/availability", json={"availability": "online", "at": "2026-01-04T23:01:00Z"})
+    assert start == "2026-01-04T23:00:00.000Z"
+    assert halo.immediate("SELECT 1", token=token).status_code == 200
+    client.post("/_mock/clock/advance", json={"seconds": 30})
+    assert_general_error(halo.immediate("SELECT 1", token=token), 503, "could not be contacted")
+    client.post("/_mock/clock/advance", json={"seconds": 30})
+    assert halo.immediate("SELECT 1", token=token).status_code == 200
+
+
+@pytest.mark.parametrize("body, fragment", [
+    ({"availability": "offline", "at": "2026-01-04T22:00:00Z"}, "in the past"),
+    ({"availability": "offline", "in": "soon"}, "duration"),
+    ({"availability": "offline", "in": "1m", "at": "2026-01-05T00:00:00Z"}, "one of them"),
+    ({"latency": "1s", "in": "1m"}, "goes with"),
+])
+def test_scheduled_availability_bad_input(client, body, fragment):
+    assert_general_error(client.put(f"/_mock/sites/{SITE}/availability", json=body), 400, fragment)

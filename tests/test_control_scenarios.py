@@ -324,3 +324,34 @@ def test_fhir_rules_match_the_resource_type(s: Scripted):
     assert other.status_code not in (429, 503)
     entry = s.client.get("/_mock/journal", params={"surface": "fhir", "status": 503}).json()["entries"][0]
     assert entry["scenarios"] == ["rule-1"]
+
+
+# -- status polls and result pages (surface "query") ---------------------------------------------
+def test_query_rules_reach_polls_and_pages_only_when_named(s: Scripted):
+    query_id = s.submit()
+    s.advance("1m")
+    headers = s.headers(s.token())
+    s.rule({"error": 503})  # no surface: submissions and tokens only, as before polls could be matched
+    assert s.client.get(f"/device/sites/{SITE}/queries/{query_id}", headers=headers).json()["status"] == "successful"
+    s.client.delete("/_mock/scenarios")
+    s.rule({"error": 429, "retryAfter": 3}, surface="query", count=2)
+    poll = s.client.get(f"/device/sites/{SITE}/queries/{query_id}", headers=headers)
+    assert poll.status_code == 429 and poll.headers["Retry-After"] == "3"
+    page = f"/device/sites/{SITE}/queries/{query_id}/results/1"
+    assert_general_error(s.client.get(page, headers=headers), 429, "3 seconds")
+    assert s.client.get(page, headers=headers).status_code == 200
+    polls = s.client.get("/_mock/journal", params={"surface": "query"}).json()["entries"]
+    assert [(e["status"], e["scenarios"]) for e in polls[-3:]] == [(429, ["rule-2"]), (429, ["rule-2"]), (200, [])]
+
+
+def test_query_rules_answer_before_authentication_and_add_latency(s: Scripted):
+    s.rule({"error": 504}, surface="query", site=SITE)
+    assert_general_error(s.client.get(f"/device/sites/{SITE}/queries/anything"), 504, "30 seconds")
+    assert s.client.get(f"/device/sites/{OTHER_SITE}/queries/anything").status_code == 401
+    s.client.delete("/_mock/scenarios")
+    s.rule({"latency": "5s"}, surface="query")
+    query_id = s.submit()
+    s.advance("1m")
+    before = s.client.get("/_mock/clock").json()["now"]
+    s.status(query_id)
+    assert (before, s.client.get("/_mock/clock").json()["now"]) == ("2026-01-04T23:01:00.000Z", "2026-01-04T23:01:05.000Z")

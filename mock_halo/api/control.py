@@ -278,10 +278,11 @@ async def put_site(request: Request) -> JSONBody:
     """``PUT /_mock/sites/{siteId}/availability`` and ``.../latency``: either field on either path."""
     site_id = known_site(request, request.path_params["siteId"])
     body = await optional_json(request)
-    only_keys(body, "availability", "latency", "latencyMs")
+    only_keys(body, "availability", "latency", "latencyMs", "at", "in")
     if not body:
         raise errors.bad_request('Give "availability" (online|offline|unreachable) and/or "latency" (e.g. "250ms").')
     emulator = emulator_of(request)
+    when = _change_time(emulator, body)
     if "latency" in body or "latencyMs" in body:
         from mock_halo.scenarios.rules import ScenarioError, parse_latency_ms
 
@@ -292,10 +293,32 @@ async def put_site(request: Request) -> JSONBody:
         emulator.site_latency_ms[site_id] = millis
     if "availability" in body:
         try:
-            emulator.set_availability(site_id, body["availability"])
+            emulator.set_availability(site_id, body["availability"], at=when)
         except ValueError as exc:
             raise errors.bad_request(str(exc)) from None
     return JSONBody(next(s for s in _sites_body(emulator) if s["id"] == site_id))
+
+
+def _change_time(emulator, body: dict[str, Any]):
+    """When an availability change takes effect: ``at`` (an instant) or ``in`` (a duration from now); None is now."""
+    if "at" not in body and "in" not in body:
+        return None
+    if "availability" not in body or ("at" in body and "in" in body):
+        raise errors.bad_request('"at" (an instant) or "in" (a duration from now) goes with "availability", one of them.')
+    try:
+        if "at" in body:
+            if not isinstance(body["at"], str):
+                raise ValueError
+            when = parse_timestamp(body["at"])
+        else:
+            if isinstance(body["in"], bool):
+                raise ValueError
+            when = emulator.clock.now() + parse_duration(body["in"])
+    except (TypeError, ValueError, OverflowError):
+        raise errors.bad_request('"at" must be an ISO 8601 instant and "in" a duration such as "90s" or "15m".') from None
+    if when < emulator.clock.now():
+        raise errors.bad_request(f'"at" is in the past (now {format_timestamp(emulator.clock.now())}).')
+    return when
 
 
 def _millis(value: Any) -> int:

@@ -44,10 +44,13 @@ class Screening:
     def __init__(self, emulator: Emulator) -> None:
         self._emulator = emulator
 
-    async def screen(self, facts: RequestFacts, fired: list[str]) -> Decision | None:
+    async def screen(self, facts: RequestFacts, fired: list[str], *, after=None) -> Decision | None:
         """Rules + directive + site latency for one request; raises a rule's error.
 
         An immediate query's 413 is left to the operation (its body is a query record).
+        With ``after`` (an awaitable answering the request), a request the rules let
+        through is answered first and its latency passes afterwards: a slow answer,
+        while the request itself (its token, say) was checked on arrival.
         """
         emulator = self._emulator
         try:
@@ -59,9 +62,12 @@ class Screening:
         if decision is not None:
             fired[:] = decision.fired
             latency += decision.latency_ms or 0
+        failing = decision is not None and decision.error is not None
+        if after is not None and not failing:
+            await after
         if latency:
             await self.delay(latency)
-        if decision is not None and decision.error is not None:
+        if failing:
             if not (facts.surface == "immediate" and decision.error.error == 413):
                 raise rule_error(decision.error)
         return decision

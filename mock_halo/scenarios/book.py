@@ -17,7 +17,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from mock_halo.scenarios.rules import Outcome, Rule, ScenarioError, parse_rule
+from mock_halo.scenarios.rules import OPT_IN_SURFACES, Outcome, Rule, ScenarioError, parse_rule
 
 #: Remembered (surface, site, SQL text) -> rules whose SQL substring it contains.
 HITS_CACHE_SIZE = 4096
@@ -65,7 +65,7 @@ class _Entry:
     def accepts(self, surface: str, site: str | None) -> bool:
         """The cheap criteria (surface and site), which decide the candidate lists."""
         m = self.rule.match
-        if m.surfaces and surface not in m.surfaces:
+        if surface not in m.surfaces and (m.surfaces or surface in OPT_IN_SURFACES):
             return False
         return m.site is None or (site or "").lower() == m.site
 

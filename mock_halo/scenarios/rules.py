@@ -16,7 +16,10 @@ from typing import Any
 from mock_halo.clock import parse_duration
 from mock_halo.lifecycle.plan import SUCCESSFUL, TERMINAL, PlanOverride
 
-SURFACES = ("token", "immediate", "async", "registered", "fhir")
+SURFACES = ("token", "immediate", "async", "registered", "fhir", "query")
+#: Surfaces a rule reaches only when its ``surface`` names them: status polls
+#: and result pages (``query``) were out of reach of rules before they existed.
+OPT_IN_SURFACES = frozenset({"query"})
 
 
 class ScenarioError(ValueError):
