@@ -10,6 +10,11 @@ Fixtures, each fresh per test (nothing shared, so safe under pytest-xdist):
 * ``halo_scenarios`` – ``add({"surface": "async"}, status="expiredInQueue")``, ``list()``, ``clear()``.
 * ``halo_server`` – a live uvicorn on a free loopback port in a background
   thread (``.base_url``, ``.control``, ``.emulator``) for non-Python clients.
+* ``halo_chaos`` – a :class:`~mock_halo.chaos.ChaosRunner`: ``run(schedule,
+  client)`` gives each hypothesis example a fresh emulator having that bad day
+  and judges the client from the journal. Session-scoped (it holds no
+  emulator between runs), so ``@given`` tests may use it; its settings come
+  from ``halo_chaos_settings``.
 """
 
 from __future__ import annotations
@@ -142,3 +147,18 @@ def halo_server(halo_settings) -> Iterator[HaloServer]:
         server.stop()
         emulator.close()
 
+
+@pytest.fixture(scope="session")
+def halo_chaos_settings():
+    """The settings of every ``halo_chaos`` emulator (a virtual clock is forced); override in a conftest."""
+    from mock_halo.config import load_settings
+
+    return load_settings(env={}, overrides={"clock": "virtual"})
+
+
+@pytest.fixture(scope="session")
+def halo_chaos(halo_chaos_settings):
+    """Runs a client function against a fresh emulator per generated schedule (see mock_halo.chaos)."""
+    from mock_halo.chaos import ChaosRunner
+
+    return ChaosRunner(halo_chaos_settings)
