@@ -284,6 +284,41 @@ def _pytest_plugin(request):
     assert done.returncode == 0 and "1 passed" in done.stdout, done.stdout + done.stderr
 
 
+@check("client-property-test")
+def _client_property_test(request):
+    """The property test as a user's own test file (run from the repository root so ``examples``
+    imports), with warnings as errors; 25 examples instead of 200 to keep the suite quick."""
+    tmp_path = request.getfixturevalue("tmp_path")
+    code = EXAMPLES["client-property-test"].code.replace("max_examples=200", "max_examples=25")
+    (tmp_path / "test_client.py").write_text(code + "\n", encoding="utf-8")
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    done = subprocess.run([sys.executable, "-m", "pytest", "-q", "-W", "error", "-p", "no:cacheprovider",
+                           "test_client.py"], cwd=tmp_path, env=env, capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0 and "1 passed" in done.stdout, done.stdout + done.stderr
+
+
+@check("client-failure-report")
+def _client_failure_report(request):
+    """The sample report is what the naive example client's run under that one fault prints
+    (``...`` in the README stands for any text)."""
+    from examples.naive_client import fetch_patients
+    from mock_halo.chaos import ChaosRunner, HttpError, Schedule
+
+    run = ChaosRunner(load_settings(env={}), max_requests=40).run(
+        Schedule((HttpError(surface="async", status=429, retry_after=1),)),
+        lambda halo: fetch_patients(halo.http, site_id=halo.site_id, subscription_key=halo.subscription_key,
+                                    sleep=halo.sleep))
+    actual = str(run).splitlines()
+    position = 0
+    for line in EXAMPLES["client-failure-report"].code.splitlines():
+        if line.strip() == "...":
+            continue
+        pattern = re.compile(".*".join(re.escape(part) for part in line.split("...")) + "$")
+        found = next((i for i in range(position, len(actual)) if pattern.match(actual[i])), None)
+        assert found is not None, f"README line {line!r} not in the report (from line {position}):\n{run}"
+        position = found + 1
+
+
 @check("bigger-practice-toml")
 def _bigger_practice(request):
     """``mock-halo fixtures --out practice.sqlite`` (small) then the TOML serves that file."""
