@@ -14,7 +14,7 @@ from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
 
 from mock_halo import errors, resources
-from mock_halo.api import control, control_rules, fhir, registered, sql, tokens
+from mock_halo.api import control, control_rules, control_webhooks, fhir, registered, sql, tokens
 from mock_halo.api.common import JSONBody, error_response
 from mock_halo.api.path_faults import PathScenarioMiddleware
 from mock_halo.cloud import HaloCloud
@@ -22,6 +22,7 @@ from mock_halo.config import Settings
 from mock_halo.emulator import Emulator
 from mock_halo.fhir import FhirError
 from mock_halo.journal import JournalMiddleware
+from mock_halo.webhooks.sender import WebhookSender
 
 log = logging.getLogger("mock_halo")
 
@@ -111,7 +112,7 @@ def routes() -> list[BaseRoute]:
 
 def _control_routes() -> list[BaseRoute]:
     """``/_mock/*``: the control plane (mock_halo/api/control.py, control_rules.py)."""
-    c, r = control, control_rules
+    c, r, w = control, control_rules, control_webhooks
     return [
         Route("/_mock/health", c.health, methods=["GET"]),
         Route("/_mock/info", c.info, methods=["GET"]),
@@ -135,6 +136,14 @@ def _control_routes() -> list[BaseRoute]:
         Route("/_mock/scenarios/{ruleId}", r.delete_scenario, methods=["DELETE"]),
         Route("/_mock/journal", r.get_journal, methods=["GET"]),
         Route("/_mock/journal", r.clear_journal, methods=["DELETE"]),
+        Route("/_mock/webhooks", w.list_deliveries, methods=["GET"]),
+        Route("/_mock/webhooks", w.clear_deliveries, methods=["DELETE"]),
+        Route("/_mock/webhooks/flush", w.flush, methods=["POST"]),
+        Route("/_mock/webhooks/config", w.get_config, methods=["GET"]),
+        Route("/_mock/webhooks/config/{integratorId}", w.put_config, methods=["PUT"]),
+        Route("/_mock/webhooks/config/{integratorId}", w.delete_config, methods=["DELETE"]),
+        Route("/_mock/webhooks/{deliveryId:int}", w.get_delivery, methods=["GET"]),
+        Route("/_mock/webhooks/{deliveryId:int}/redeliver", w.redeliver, methods=["POST"]),
     ]
 
 
@@ -172,12 +181,15 @@ def create_app(settings: Settings | None = None, *, emulator: Emulator | None = 
         # runs) happen on time even when nobody polls; a frozen clock moves
         # only when told, and every request catches up before answering.
         ticker = asyncio.create_task(_tick(emulator))
+        sender = WebhookSender(emulator.webhooks, timeout_s=emulator.settings.webhook_timeout_s)
+        await sender.start()
         try:
             yield
         finally:
             ticker.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await ticker
+            await sender.stop()
 
     app = Starlette(
         routes=routes(),
@@ -205,3 +217,5 @@ async def _tick(emulator: Emulator) -> None:
                 emulator.lifecycle.tick()
             except Exception:  # keep ticking; the failure is logged
                 log.exception("lifecycle tick failed")
+            # Retries fall due as the running clock passes them.
+            emulator.webhooks.wake()

@@ -169,6 +169,15 @@ def banner(settings: Settings, port: int, elapsed_s: float) -> str:
     for site in settings.sites:
         state = "paired" if site.id in integrator.sites else "NOT paired (403)"
         lines.append(f"    {site.id}  {site.pms_type:<12} {site.name}  [{site.availability}, {state}]")
+    hooks = [(i, i.webhook) for i in settings.integrators if i.webhook is not None]
+    if hooks:
+        lines.append(f"  webhooks       signed notifications (deliveries: {base}/_mock/webhooks)")
+        for owner, hook in hooks:
+            targets = [f"{name} {url}" for name, url in (("all", hook.url), ("async", hook.async_url),
+                                                          ("registered", hook.registered_url)) if url]
+            lines.append(f"    {owner.name}: " + ", ".join(targets))
+    else:
+        lines.append("  webhooks       none configured (README \"Webhooks\"; or PUT /_mock/webhooks/config/{integratorId})")
     warning = network_warning(settings)
     if warning:
         lines += ["", warning]

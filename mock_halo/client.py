@@ -169,3 +169,51 @@ class MockHaloControl:
 
     def clear_journal(self) -> None:
         self._call("DELETE", "/journal")
+
+    # -- webhooks ----------------------------------------------------------------------------
+    def webhooks(
+        self,
+        *,
+        integrator: str | None = None,
+        query_id: str | None = None,
+        state: str | None = None,
+        limit: int | None = None,
+    ) -> list[dict[str, Any]]:
+        """Webhook deliveries (with their attempts), oldest first, filtered."""
+        filters = {"integrator": integrator, "queryId": query_id, "state": state, "limit": limit}
+        return self._call("GET", "/webhooks", params={k: v for k, v in filters.items() if v is not None})["deliveries"]
+
+    def webhook(self, delivery_id: int) -> dict[str, Any]:
+        return self._call("GET", f"/webhooks/{delivery_id}")
+
+    def redeliver(self, delivery_id: int) -> dict[str, Any]:
+        """Send a delivery's notification again now; returns the new delivery."""
+        return self._call("POST", f"/webhooks/{delivery_id}/redeliver")
+
+    def flush_webhooks(self, timeout: float = 5.0) -> bool:
+        """Wait until every attempt due by the emulator clock's now has been made; False on timeout."""
+        return self._call("POST", "/webhooks/flush", {"timeout": timeout})["settled"]
+
+    def clear_webhooks(self) -> None:
+        self._call("DELETE", "/webhooks")
+
+    def webhook_config(self) -> list[dict[str, Any]]:
+        """Each integrator's webhook (URLs, whether a secret is set)."""
+        return self._call("GET", "/webhooks/config")["integrators"]
+
+    def set_webhook(
+        self,
+        integrator_id: str | None = None,
+        *,
+        secret: str,
+        url: str | None = None,
+        async_url: str | None = None,
+        registered_url: str | None = None,
+    ) -> dict[str, Any]:
+        """Point an integrator's webhook (default: the first integrator) somewhere until the next reset."""
+        integrator_id = integrator_id or self.webhook_config()[0]["integratorId"]
+        body = {"url": url, "asyncUrl": async_url, "registeredUrl": registered_url, "secret": secret}
+        return self._call("PUT", f"/webhooks/config/{integrator_id}", {k: v for k, v in body.items() if v is not None})
+
+    def delete_webhook(self, integrator_id: str) -> None:
+        self._call("DELETE", f"/webhooks/config/{integrator_id}")

@@ -142,12 +142,73 @@ class SiteConfig:
 
 
 @dataclass(frozen=True)
+class WebhookConfig:
+    """An integrator's webhook (halo-facts 12): one URL for both sources, or one per
+    source (a source with no URL sends nothing), and the secret notifications are
+    signed with. URLs may hold ``{siteId}``, ``{queryId}`` and ``{source}``."""
+
+    secret: str
+    url: str | None = None
+    async_url: str | None = None
+    registered_url: str | None = None
+
+    def url_for(self, source: str) -> str | None:
+        """The URL template for ``async`` or ``registered`` notifications (None: not sent)."""
+        own = self.async_url if source == "async" else self.registered_url
+        return own or self.url
+
+
+WEBHOOK_TEMPLATES = ("{siteId}", "{queryId}", "{source}")
+
+
+def webhook_config(
+    *, url: Any = None, async_url: Any = None, registered_url: Any = None, secret: Any = None, where: str = "webhook"
+) -> WebhookConfig:
+    """A checked :class:`WebhookConfig` (ConfigError names the bad field)."""
+    urls = {"url": url, "async_url": async_url, "registered_url": registered_url}
+    for name, value in urls.items():
+        if value is not None:
+            _webhook_url(value, f"{where}.{name}")
+    if all(v is None for v in urls.values()):
+        raise ConfigError(f"{where} needs a url (or async_url / registered_url)")
+    if not isinstance(secret, str) or not secret:
+        raise ConfigError(f"{where} needs a secret (a non-empty string): Halo signs every notification with it")
+    return WebhookConfig(secret=secret, url=url, async_url=async_url, registered_url=registered_url)
+
+
+def _webhook_url(value: Any, where: str) -> None:
+    import re
+    from urllib.parse import urlsplit
+
+    if not isinstance(value, str) or not value.strip():
+        raise ConfigError(f"{where} must be an http(s) URL, got {value!r}")
+    placeholders = re.findall(r"\{[^{}]*\}", value)
+    unknown = sorted(set(placeholders) - set(WEBHOOK_TEMPLATES))
+    if unknown:
+        raise ConfigError(f"{where}: unknown template(s) {unknown}; URLs may use {list(WEBHOOK_TEMPLATES)}")
+    filled = value
+    for name in WEBHOOK_TEMPLATES:
+        filled = filled.replace(name, "x")
+    try:
+        parts = urlsplit(filled)
+        parts.port  # noqa: B018 - raises ValueError for a bad port
+    except ValueError:
+        raise ConfigError(f"{where} is not a valid URL: {value!r}") from None
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise ConfigError(f"{where} must be an http:// or https:// URL with a host, got {value!r}")
+    if any(ord(c) <= 0x20 or ord(c) >= 0x7F for c in filled):
+        raise ConfigError(f"{where} may hold only printable ASCII (percent-encode the rest), got {value!r}")
+
+
+@dataclass(frozen=True)
 class IntegratorConfig:
     id: str
     name: str
     subscription_keys: tuple[str, ...]
     #: Halo GUIDs of the sites this integrator has an active pairing with.
     sites: tuple[str, ...]
+    #: Where Halo sends this integrator's query notifications (None: no webhooks).
+    webhook: WebhookConfig | None = None
 
 
 #: The longest configurable duration (token lifetime, retention, execution
@@ -203,6 +264,8 @@ class Settings:
     odbc_login_timeout_s: int = 15
     odbc_query_timeout_s: int = 30
     log_level: str = "info"
+    #: Wall-clock seconds a webhook delivery attempt may take (Halo: 5).
+    webhook_timeout_s: float = 5.0
     source: str = "embedded defaults"
 
     def site(self, site_id: str) -> SiteConfig | None:
@@ -322,10 +385,19 @@ _ENV_FIELDS: dict[str, tuple[str, type]] = {
     "MOCK_HALO_ODBC_POOL_SIZE": ("odbc_pool_size", int),
     "MOCK_HALO_ODBC_LOGIN_TIMEOUT": ("odbc_login_timeout_s", int),
     "MOCK_HALO_ODBC_QUERY_TIMEOUT": ("odbc_query_timeout_s", int),
+    "MOCK_HALO_WEBHOOK_TIMEOUT": ("webhook_timeout_s", float),
+}
+
+#: The first integrator's webhook from the environment (variable -> WebhookConfig field).
+_WEBHOOK_ENV = {
+    "MOCK_HALO_WEBHOOK_URL": "url",
+    "MOCK_HALO_WEBHOOK_ASYNC_URL": "async_url",
+    "MOCK_HALO_WEBHOOK_REGISTERED_URL": "registered_url",
+    "MOCK_HALO_WEBHOOK_SECRET": "secret",
 }
 
 #: Documented in the README's configuration table; kept here so both agree.
-ENV_VARIABLES = tuple(_ENV_FIELDS) + ("MOCK_HALO_CONFIG", "MOCK_HALO_SUBSCRIPTION_KEY")
+ENV_VARIABLES = tuple(_ENV_FIELDS) + ("MOCK_HALO_CONFIG", "MOCK_HALO_SUBSCRIPTION_KEY", *_WEBHOOK_ENV)
 
 _TOML_SCALARS = {name for name, _ in _ENV_FIELDS.values()}
 
@@ -413,7 +485,8 @@ def _table_list(value: Any, name: str, source: str) -> list[dict[str, Any]]:
 def _apply_mapping(settings: Settings, values: Mapping[str, Any], source: str) -> Settings:
     changes: dict[str, Any] = {}
     aliases = {"token_lifetime": "token_lifetime_s", "subscription_key": None,
-               "odbc_login_timeout": "odbc_login_timeout_s", "odbc_query_timeout": "odbc_query_timeout_s"}
+               "odbc_login_timeout": "odbc_login_timeout_s", "odbc_query_timeout": "odbc_query_timeout_s",
+               "webhook_timeout": "webhook_timeout_s"}
     for key, value in values.items():
         target = aliases.get(key, key)
         if key == "subscription_key":
@@ -463,6 +536,16 @@ def _apply_env(settings: Settings, env: Mapping[str, str]) -> Settings:
     key = env.get("MOCK_HALO_SUBSCRIPTION_KEY")
     if key:
         settings = replace(settings, integrators=_with_primary_key(settings.integrators, key))
+    hook = {field: env[var] for var, field in _WEBHOOK_ENV.items() if env.get(var)}
+    if hook:
+        first, *rest = settings.integrators
+        known = first.webhook
+        merged = {"url": None, "async_url": None, "registered_url": None, "secret": None}
+        if known is not None:
+            merged.update(url=known.url, async_url=known.async_url, registered_url=known.registered_url, secret=known.secret)
+        merged.update(hook)
+        webhook = webhook_config(**merged, where="environment: MOCK_HALO_WEBHOOK_*")
+        settings = replace(settings, integrators=(replace(first, webhook=webhook), *rest))
     return settings
 
 
@@ -588,7 +671,7 @@ def _parse_catalogue(value: Any, where: str) -> Catalogue:
 
 def _parse_integrator(data: dict[str, Any], index: int, source: str) -> IntegratorConfig:
     where = f"{source}: integrators[{index}]"
-    known = {"id", "name", "subscription_keys", "subscription_key", "sites"}
+    known = {"id", "name", "subscription_keys", "subscription_key", "sites", "webhook"}
     unknown = set(data) - known
     if unknown:
         raise ConfigError(f"{where}: unknown key(s) {sorted(unknown)}")
@@ -600,7 +683,17 @@ def _parse_integrator(data: dict[str, Any], index: int, source: str) -> Integrat
         name=str(data.get("name", f"Integrator {index + 1}")),
         subscription_keys=tuple(str(k) for k in keys),
         sites=tuple(_guid(s, f"{where}.sites") for s in data.get("sites", ())),
+        webhook=_parse_webhook(data["webhook"], f"{where}.webhook") if "webhook" in data else None,
     )
+
+
+def _parse_webhook(data: Any, where: str) -> WebhookConfig:
+    if not isinstance(data, dict):
+        raise ConfigError(f"{where} must be a table: {{ url = \"http://...\", secret = \"...\" }}")
+    unknown = set(data) - {"url", "async_url", "registered_url", "secret"}
+    if unknown:
+        raise ConfigError(f"{where}: unknown key(s) {sorted(unknown)}")
+    return webhook_config(**data, where=where)
 
 
 def _opt_int(value: Any, where: str) -> int | None:
@@ -690,6 +783,8 @@ def validate(settings: Settings) -> None:
         raise ConfigError(f"odbc_reset must be one of {ODBC_RESETS}, got {settings.odbc_reset!r}")
     if not 1 <= settings.odbc_pool_size <= 64:
         raise ConfigError(f"odbc_pool_size must be 1..64, got {settings.odbc_pool_size}")
+    if not 0 < settings.webhook_timeout_s <= 60:
+        raise ConfigError(f"webhook_timeout must be more than 0 and at most 60 seconds, got {settings.webhook_timeout_s}")
     if settings.odbc_login_timeout_s < 0 or settings.odbc_query_timeout_s < 0:
         raise ConfigError("odbc_login_timeout and odbc_query_timeout cannot be negative (0: no timeout)")
 
@@ -763,6 +858,9 @@ catalogues = [{{ name = "BPSPatients", default = true }}, {{ name = "BPSSamples"
 name = "My Integration"
 subscription_keys = ["{DEFAULT_SUBSCRIPTION_KEY}"]
 sites = ["{DEFAULT_SITE_IDS[0]}"]
+# Signed query-completion notifications (README "Webhooks"); async_url / registered_url
+# instead of url send each source to its own address.
+# webhook = {{ url = "http://127.0.0.1:9000/halo/{{source}}/{{siteId}}", secret = "change-me" }}
 
 # Scenario rules loaded at startup (and restored on every reset); see the README.
 [[scenarios]]

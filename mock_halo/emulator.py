@@ -20,6 +20,7 @@ from mock_halo.lifecycle.profile import LifecycleLimits
 from mock_halo.lifecycle.service import Lifecycle
 from mock_halo.lifecycle.store import QueryStore
 from mock_halo.scenarios import ScenarioBook
+from mock_halo.webhooks.outbox import Webhooks
 
 
 @dataclass
@@ -67,6 +68,9 @@ class Emulator:
         self.scenarios = ScenarioBook(getattr(self.settings, "scenarios", ()))
         self.journal = Journal(self.settings.journal_capacity)
         self.site_latency_ms: dict[str, int] = {}
+        # Signed notifications when queries complete; the app's lifespan runs their sender.
+        self.webhooks = Webhooks(self.clock, lambda: self.settings)
+        self.lifecycle.on_completed(self.webhooks.completed)
 
     # -- sites and engines --------------------------------------------------
     def site(self, site_id: str) -> SiteState | None:
@@ -119,6 +123,7 @@ class Emulator:
                 site._engine.reset()
         # The lifecycle forgets the queries and restores configured availability.
         self.lifecycle.reset(site_id)
+        self.webhooks.reset(site_id)
         if site_id:
             self.site_latency_ms.pop(site_id, None)
         else:
@@ -154,7 +159,8 @@ class Emulator:
 
         ``requests``: Halo API requests since the start or the last reset; ``queries``:
         stored queries and registrations; ``scenarioRules``: rules added, removed or
-        matched since then; ``sites``: sites whose availability or latency was changed.
+        matched since then; ``sites``: sites whose availability or latency was changed;
+        ``webhooks``: webhook deliveries kept and webhooks set through the control plane.
         """
         counts = self.lifecycle.counts()
         changed_sites = sum(
@@ -166,6 +172,7 @@ class Emulator:
             "queries": counts["queries"] + counts["registered"],
             "scenarioRules": self.scenarios.changes(),
             "sites": changed_sites,
+            "webhooks": self.webhooks.changes(),
         }
 
     def reseed(self, seed: int) -> None:

@@ -15,6 +15,10 @@ Fixtures, each fresh per test (nothing shared, so safe under pytest-xdist):
   and judges the client from the journal. Session-scoped (it holds no
   emulator between runs), so ``@given`` tests may use it; its settings come
   from ``halo_chaos_settings``.
+* ``halo_webhook_receiver`` – a real HTTP receiver on a free loopback port
+  (``.url``, ``.wait(n)``, ``.deliveries``, ``.respond(500, 200)``).
+* ``halo_webhooks`` – that receiver, wired as the webhook of ``halo_control``'s
+  integrators with ``.secret``: ``halo_clock.advance("1m"); [n] = halo_webhooks.wait(1); n.verify(...)``.
 """
 
 from __future__ import annotations
@@ -162,3 +166,111 @@ def halo_chaos(halo_chaos_settings):
     from mock_halo.chaos import ChaosRunner
 
     return ChaosRunner(halo_chaos_settings)
+
+
+# -- webhooks -----------------------------------------------------------------------
+@dataclass
+class ReceivedWebhook:
+    """One POST the receiver got, exactly as sent."""
+
+    path: str
+    headers: dict[str, str]
+    body: bytes
+
+    def json(self) -> Any:
+        import json
+
+        return json.loads(self.body)
+
+    def verify(self, secret: str, now: Any = None) -> dict[str, Any]:
+        """``mock_halo.webhooks.verify`` over this request (``now``: the emulator's time on a virtual clock)."""
+        from mock_halo.webhooks import verify
+
+        return verify(self.body, self.headers, secret, now=now)
+
+
+class WebhookReceiver:
+    """A real HTTP server on 127.0.0.1 that records every POST and answers as scripted."""
+
+    def __init__(self) -> None:
+        from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+        receiver = self
+
+        class Handler(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+
+            def do_POST(self) -> None:  # noqa: N802 - http.server's naming
+                length = int(self.headers.get("Content-Length") or 0)
+                body = self.rfile.read(length)
+                status = receiver._record(ReceivedWebhook(self.path, dict(self.headers.items()), body))
+                self.send_response(status)
+                self.send_header("Content-Length", "0")
+                self.end_headers()
+
+            def log_message(self, *args: Any) -> None:
+                pass
+
+        self._received: list[ReceivedWebhook] = []
+        self._script: list[int] = []
+        self._changed = threading.Condition()
+        self.secret: str | None = None
+        self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self._server.daemon_threads = True
+        self._thread = threading.Thread(target=self._server.serve_forever, name="mock-halo-webhook-receiver", daemon=True)
+        self._thread.start()
+        self.url = f"http://127.0.0.1:{self._server.server_port}/webhooks"
+
+    def _record(self, received: ReceivedWebhook) -> int:
+        with self._changed:
+            self._received.append(received)
+            status = self._script.pop(0) if self._script else 200
+            self._changed.notify_all()
+            return status
+
+    def respond(self, *statuses: int) -> None:
+        """Answer the next requests with these statuses, in order (then 200 again)."""
+        with self._changed:
+            self._script = list(statuses)
+
+    @property
+    def deliveries(self) -> list[ReceivedWebhook]:
+        with self._changed:
+            return list(self._received)
+
+    def wait(self, count: int = 1, timeout: float = 10.0) -> list[ReceivedWebhook]:
+        """The requests received once there are at least ``count`` (AssertionError after ``timeout`` s)."""
+        with self._changed:
+            if not self._changed.wait_for(lambda: len(self._received) >= count, timeout):
+                raise AssertionError(f"expected {count} webhook request(s), got {len(self._received)} within {timeout} s")
+            return list(self._received)
+
+    def clear(self) -> None:
+        with self._changed:
+            self._received.clear()
+            self._script.clear()
+
+    def close(self) -> None:
+        self._server.shutdown()
+        self._server.server_close()
+
+
+@pytest.fixture
+def halo_webhook_receiver() -> Iterator[WebhookReceiver]:
+    """A webhook receiver on a free loopback port, stopped after the test."""
+    receiver = WebhookReceiver()
+    try:
+        yield receiver
+    finally:
+        receiver.close()
+
+
+@pytest.fixture
+def halo_webhooks(halo_control, halo_webhook_receiver) -> WebhookReceiver:
+    """``halo_webhook_receiver`` as every integrator's webhook (URL ``<url>/{source}/{siteId}/{queryId}``, ``.secret``)."""
+    halo_webhook_receiver.secret = "mock-halo-test-secret"
+    for entry in halo_control.webhook_config():
+        halo_control.set_webhook(
+            entry["integratorId"], url=halo_webhook_receiver.url + "/{source}/{siteId}/{queryId}", secret=halo_webhook_receiver.secret
+        )
+    return halo_webhook_receiver

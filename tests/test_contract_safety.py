@@ -13,7 +13,7 @@ from mock_halo.client import MockHaloControl
 from mock_halo.contract.target import Target, TargetConfig
 from tests.conftest import SITE, Halo, assert_general_error
 
-ZERO = {"requests": 0, "queries": 0, "scenarioRules": 0, "sites": 0}
+ZERO = {"requests": 0, "queries": 0, "scenarioRules": 0, "sites": 0, "webhooks": 0}
 
 
 def seconds_from_wall(clock_body: dict) -> float:

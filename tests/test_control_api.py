@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from starlette.testclient import TestClient
 
@@ -186,7 +188,8 @@ def test_control_openapi_lists_every_control_route(client):
     assert document["openapi"].startswith("3.")
     from mock_halo.app import routes
 
-    control_paths = {r.path for r in routes() if r.path.startswith("/_mock")}
+    # A path convertor ({deliveryId:int}) is the router's business, not the document's.
+    control_paths = {re.sub(r":\w+}", "}", r.path) for r in routes() if r.path.startswith("/_mock")}
     assert control_paths == set(document["paths"])
 
 

@@ -115,6 +115,11 @@ async def info(request: Request) -> JSONBody:
         if privileged:
             entry["subscriptionKey"] = integrator.subscription_keys[0]
             entry["subscriptionKeys"] = list(integrator.subscription_keys)
+            # A webhook URL may carry a token of its own: privileged callers only.
+            hook = emulator.webhooks.config_for(integrator.id)
+            entry["webhook"] = (
+                {"url": hook.url, "asyncUrl": hook.async_url, "registeredUrl": hook.registered_url} if hook else None
+            )
         integrators.append(entry)
     body: dict[str, Any] = {"version": __version__, "haloApiVersion": HALO_API_VERSION}
     if privileged:
@@ -126,6 +131,7 @@ async def info(request: Request) -> JSONBody:
     body.update(
         clock=_clock_body(emulator), tokenLifetime=settings.token_lifetime_s, prefixes=["/device", "/desktop"],
         sites=sites, integrators=integrators, state=emulator.state_summary(),
+        webhooks={"configured": emulator.webhooks.configured, "deliveries": "/_mock/webhooks"},
     )
     return JSONBody(body)
 

@@ -72,8 +72,8 @@ async def get_journal(request: Request) -> JSONBody:
     unknown = sorted(set(params) - set(JOURNAL_FILTERS))
     if unknown:
         raise errors.bad_request(f"Unknown journal filter(s) {unknown}; use {list(JOURNAL_FILTERS)}.")
-    status = _int_param(params.get("status"), "status")
-    limit = _int_param(params.get("limit"), "limit")
+    status = int_param(params.get("status"), "status")
+    limit = int_param(params.get("limit"), "limit")
     journal = emulator_of(request).journal
     entries = journal.entries(
         path=params.get("path"), site=params.get("site"), status=status, surface=params.get("surface"), limit=limit
@@ -87,7 +87,7 @@ async def clear_journal(request: Request) -> Response:
     return Response(status_code=204)
 
 
-def _int_param(value: str | None, name: str) -> int | None:
+def int_param(value: str | None, name: str) -> int | None:
     if value is None:
         return None
     if not value.isdigit():

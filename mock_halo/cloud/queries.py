@@ -71,6 +71,7 @@ class QueryOperations(Operations):
             request_size=request.request_size,
             plan_override=plan_override(decision),
         )
+        self._fault_webhook(decision, query.id)
         return query.render(lifecycle.now())
 
     # -- reading queries ------------------------------------------------------------
@@ -122,6 +123,7 @@ class QueryOperations(Operations):
             request_size=request_size,
             fail_initialisation=fails_registration(decision),
         )
+        self._fault_webhook(decision, query.id)
         return query.id
 
     async def get_registered_queries(self, caller: Caller) -> dict[str, Any]:
@@ -150,6 +152,11 @@ class QueryOperations(Operations):
         except errors.HaloError:
             query = None
         return self.access.own(caller, query, "Registered query", query_id)
+
+    def _fault_webhook(self, decision: Any, query_id: str) -> None:
+        """A rule's or directive's webhook faults apply to this query's notification(s)."""
+        if decision is not None and decision.webhook is not None:
+            self.emulator.webhooks.fault(query_id, decision.webhook)
 
     async def _screen(self, caller: Caller, surface: str, sql: str | None):
         facts = RequestFacts(surface=surface, site=caller.site_id, sql=sql, headers=caller.headers)

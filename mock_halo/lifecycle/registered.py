@@ -161,17 +161,20 @@ class RegisteredQuery:
         return self.result.render()
 
     # -- one run ---------------------------------------------------------
-    def succeed(self, at: datetime, outcome: Any, execution_ms: int) -> None:
+    def succeed(self, at: datetime, outcome: Any, execution_ms: int) -> bool:
+        """Record a successful run; True when its result differs from the last one (uploaded)."""
         self.runs += 1
         self.succeeded += 1
         self.last_succeeded_at = at
         self.last_execution_ms = execution_ms
         data = bytes(outcome.data)
         digest = result_hash(data)
-        if digest != self.last_hash:
-            self.last_hash = digest
-            self.result = RegisteredResult(data, int(outcome.rows), list(outcome.parameters) or None)
-            self.result_size_sum += len(data)
+        if digest == self.last_hash:
+            return False
+        self.last_hash = digest
+        self.result = RegisteredResult(data, int(outcome.rows), list(outcome.parameters) or None)
+        self.result_size_sum += len(data)
+        return True
 
     def fail(self, at: datetime, details: dict[str, Any], execution_ms: int) -> None:
         self.runs += 1
@@ -194,8 +197,11 @@ class RegisteredQueries:
         is_online: Callable[[str, datetime], bool],
         profile: TimingProfile,
         limits: LifecycleLimits,
+        on_change: Callable[[RegisteredQuery, datetime], None] | None = None,
     ) -> None:
+        """``on_change(query, at)`` hears of every run whose result changed (webhooks)."""
         self._executors = executors
+        self._on_change = on_change
         self._schedule = schedule
         self._is_online = is_online
         self.profile = profile
@@ -297,7 +303,8 @@ class RegisteredQueries:
             message = REGISTERED_TOO_LARGE_MESSAGE.format(limit=errors.format_size_limit(size_limit))
             query.fail(at, errors.error_details("http", 413, message), execution_ms)
             return
-        query.succeed(at, outcome, execution_ms)
+        if query.succeed(at, outcome, execution_ms) and self._on_change is not None:
+            self._on_change(query, at)
 
     def _forget(self, query: RegisteredQuery) -> None:
         if self._queries.get(query.id) is query:

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import itertools
 import threading
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -20,7 +20,7 @@ from mock_halo import errors
 from mock_halo.lifecycle.asyncq import AsyncQuery, execute, initialise, pinned_start
 from mock_halo.lifecycle.link import ONLINE, LinkContext, SiteLink
 from mock_halo.lifecycle.pages import PageDownload
-from mock_halo.lifecycle.plan import UPLOADING, PlanOverride
+from mock_halo.lifecycle.plan import SUCCESSFUL, UPLOADING, PlanOverride
 from mock_halo.lifecycle.profile import LifecycleLimits, TimingProfile
 from mock_halo.lifecycle.registered import RegisteredQueries, RegisteredQuery, validate_registration
 from mock_halo.lifecycle.scheduler import Scheduler, TimedEvents
@@ -29,6 +29,9 @@ from mock_halo.lifecycle.store import QueryStore
 
 DEFAULT_MAX_TIME_IN_QUEUE = 3_600_000
 MAX_TIME_IN_QUEUE_LIMIT = 7_200_000
+
+#: ``observer(source, query, at)``: ``source`` is "async" or "registered", ``at`` the completion instant.
+CompletionObserver = Callable[[str, Any, datetime], None]
 
 
 class Lifecycle:
@@ -60,7 +63,11 @@ class Lifecycle:
         self.links: dict[str, SiteLink] = {}
         for site_id, state in self._initial_availability.items():
             self._link(site_id, state)
-        self.registered = RegisteredQueries(executors, self.timed.at, self._is_online, self.profile, self.limits)
+        self._observers: list[CompletionObserver] = []
+        self.registered = RegisteredQueries(
+            executors, self.timed.at, self._is_online, self.profile, self.limits,
+            on_change=lambda query, at: self._completed("registered", query, at),
+        )
         self._seq = itertools.count()
         if attach:
             self.scheduler.attach(clock)
@@ -180,12 +187,15 @@ class Lifecycle:
         self._after_link(query)
 
     def _after_link(self, query: AsyncQuery) -> None:
-        """Schedule retention once a plan is decided (or known to stall in uploading)."""
+        """Schedule completion and retention once a plan is decided (or known to stall in uploading)."""
         seq = query.seq
         self.store.account(query)  # its pages count against the store's byte cap from now
         if query.plan.decided:
             gone_at = query.gone_at
             assert gone_at is not None
+            ending = query.plan.ending
+            if ending.status == SUCCESSFUL and self._observers:
+                self.timed.at(ending.at, seq, lambda at, q=query: self._completed_async(q, at), owner=query)
             self.timed.at(gone_at, seq, lambda at, q=query: self._drop_results(q), owner=query)
             self.timed.at(gone_at + self.limits.tombstone, seq, lambda at, q=query: self._forget(q), owner=query)
         elif query.plan.phase(UPLOADING) is not None:
@@ -195,6 +205,20 @@ class Lifecycle:
     def _drop_results(self, query: AsyncQuery) -> None:
         query.drop_results()
         self.store.account(query)
+
+    # -- completion observers (webhooks) ----------------------------------------------
+    def on_completed(self, observer: CompletionObserver) -> None:
+        """Call ``observer(source, query, at)`` when the clock passes the instant an async
+        query turns successful, or a registered run uploads a changed result."""
+        self._observers.append(observer)
+
+    def _completed_async(self, query: AsyncQuery, at: datetime) -> None:
+        if self.store.get(query.site_id, query.id) is query:  # not reset meanwhile
+            self._completed("async", query, at)
+
+    def _completed(self, source: str, query: Any, at: datetime) -> None:
+        for observer in self._observers:
+            observer(source, query, at)
 
     def _forget(self, query: AsyncQuery) -> None:
         if self.store.get(query.site_id, query.id) is query:

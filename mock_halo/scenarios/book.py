@@ -5,7 +5,7 @@ in creation order. A rule *matches* when all its criteria hold; it *fires* on
 its ``ordinal``-th matching request and keeps firing until it has fired
 ``count`` times (unlimited when ``count`` is null). Every firing rule counts,
 and the outcome is composed kind by kind (HTTP error, latency, SQL error,
-lifecycle): for each kind, the first firing rule that has it wins. A SQL-comment
+lifecycle, webhook faults): for each kind, the first firing rule that has it wins. A SQL-comment
 directive comes before every rule.
 """
 
@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from mock_halo.scenarios.rules import OPT_IN_SURFACES, Outcome, Rule, ScenarioError, parse_rule
+from mock_halo.webhooks.faults import WebhookFaults
 
 #: Remembered (surface, site, SQL text) -> rules whose SQL substring it contains.
 HITS_CACHE_SIZE = 4096
@@ -42,6 +43,7 @@ class Decision:
     latency_ms: int | None = None
     sql_error: tuple[int, str] | None = None
     lifecycle: Outcome | None = None
+    webhook: WebhookFaults | None = None
     fired: list[str] = field(default_factory=list)
 
     def take(self, outcome: Outcome) -> None:
@@ -54,6 +56,8 @@ class Decision:
             self.sql_error = outcome.sql_error
         if self.lifecycle is None and outcome.has_lifecycle:
             self.lifecycle = outcome
+        if self.webhook is None and outcome.webhook is not None:
+            self.webhook = outcome.webhook
 
 
 @dataclass

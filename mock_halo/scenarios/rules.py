@@ -15,6 +15,7 @@ from typing import Any
 
 from mock_halo.clock import parse_duration
 from mock_halo.lifecycle.plan import SUCCESSFUL, TERMINAL, PlanOverride
+from mock_halo.webhooks.faults import WebhookFaultError, WebhookFaults, parse_faults
 
 SURFACES = ("token", "immediate", "async", "registered", "fhir", "query")
 #: Surfaces a rule reaches only when its ``surface`` names them: status polls
@@ -50,7 +51,7 @@ LIFECYCLE_LIMITS = {
 MAX_LATENCY_MS = 600_000
 #: ``Retry-After`` at most a day.
 MAX_RETRY_AFTER_S = 86_400
-OUTCOME_KEYS = ("error", "retryAfter", "message", "latency", "latencyMs", "sqlError", "status", "runSql", *LIFECYCLE_KEYS)
+OUTCOME_KEYS = ("error", "retryAfter", "message", "latency", "latencyMs", "sqlError", "status", "runSql", "webhook", *LIFECYCLE_KEYS)
 MATCH_KEYS = ("site", "surface", "sql", "sqlRegex", "headers", "fhirResource", "ordinal", "count")
 RULE_KEYS = ("id", "name", "match", "outcome")
 
@@ -67,6 +68,8 @@ class Outcome:
     status: str | None = None
     run_sql: bool = False
     lifecycle: Mapping[str, int] = field(default_factory=dict)
+    #: Faults for the query's webhook notification (mock_halo.webhooks.faults).
+    webhook: WebhookFaults | None = None
 
     @property
     def has_lifecycle(self) -> bool:
@@ -97,6 +100,8 @@ class Outcome:
             out["runSql"] = True
         names = {v: k for k, v in LIFECYCLE_KEYS.items()}
         out.update({names[k]: v for k, v in self.lifecycle.items()})
+        if self.webhook is not None:
+            out["webhook"] = self.webhook.to_json()
         return out
 
 
@@ -196,7 +201,7 @@ def parse_outcome(data: Any, where: str = "outcome") -> Outcome:
     """An outcome object; at least one key must say what to do."""
     data = _object(data, where, OUTCOME_KEYS)
     if not data:
-        raise ScenarioError(f"{where} is empty; give error, latency, sqlError, status or a lifecycle key.")
+        raise ScenarioError(f"{where} is empty; give error, latency, sqlError, status, webhook or a lifecycle key.")
     error = _int(data["error"], f"{where}.error", 400, 599) if data.get("error") is not None else None
     retry_after = (
         _int(data["retryAfter"], f"{where}.retryAfter", 0, MAX_RETRY_AFTER_S) if data.get("retryAfter") is not None else None
@@ -223,7 +228,13 @@ def parse_outcome(data: Any, where: str = "outcome") -> Outcome:
         target: _int(data[key], f"{where}.{key}", 0, LIFECYCLE_LIMITS[key])
         for key, target in LIFECYCLE_KEYS.items() if data.get(key) is not None
     }
-    outcome = Outcome(error, retry_after, message, latency, sql_error, status, run_sql, lifecycle)
+    webhook = None
+    if data.get("webhook") is not None:
+        try:
+            webhook = parse_faults(data["webhook"], f"{where}.webhook")
+        except WebhookFaultError as exc:
+            raise ScenarioError(str(exc)) from None
+    outcome = Outcome(error, retry_after, message, latency, sql_error, status, run_sql, lifecycle, webhook)
     if outcome.has_lifecycle:
         outcome.plan_override()  # impossible combinations fail now, not at the request
     return outcome
