@@ -67,7 +67,14 @@ class WebhookSender:
             for send in sends:
                 task = asyncio.create_task(self._attempt(send))
                 self._tasks.add(task)
-                task.add_done_callback(self._tasks.discard)
+                task.add_done_callback(self._done)
+
+    def _done(self, task: asyncio.Task[None]) -> None:
+        # Only once the task has left the in-flight set may the loop count its slot free.
+        self._tasks.discard(task)
+        assert self._wakeup is not None and self._progress is not None
+        self._wakeup.set()
+        self._progress.set()
 
     async def _attempt(self, send: Send) -> None:
         try:
@@ -79,10 +86,6 @@ class WebhookSender:
         except Exception as exc:  # never lose the in-flight count
             log.exception("webhook delivery %s failed unexpectedly", send.delivery_id)
             self.webhooks.record(send, None, f"{type(exc).__name__}: {exc}", 0.0)
-        finally:
-            assert self._wakeup is not None and self._progress is not None
-            self._wakeup.set()
-            self._progress.set()
 
     async def flush(self, timeout: float) -> bool:
         """Wait (at most ``timeout`` wall seconds) until no attempt is due by the clock's now or in flight."""
