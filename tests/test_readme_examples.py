@@ -35,6 +35,7 @@ from live_server import BIN, ServeProcess
 from starlette.testclient import TestClient
 
 from mock_halo.app import create_app
+from mock_halo.config import DEFAULT_INTEGRATOR_ID as DEFAULT_INTEGRATOR
 from mock_halo.config import DEFAULT_SITE_IDS, DEFAULT_SUBSCRIPTION_KEY, load_settings
 from mock_halo.contract.runner import parser as contract_parser
 from mock_halo.emulator import Emulator
@@ -459,3 +460,158 @@ def immediate_rows(settings, site: str, sql: str) -> list[dict]:
                              headers=_headers(client, site))
     assert answer.status_code == 200, answer.text
     return json.loads(base64.b64decode(answer.json()["result"]["data"]))
+
+
+# -- webhooks ------------------------------------------------------------------------------------
+#: Where the README's webhook examples send notifications; checks swap in a real receiver.
+README_RECEIVER = "http://127.0.0.1:9000"
+
+
+@contextlib.contextmanager
+def webhook_receiver() -> Iterator:
+    from mock_halo.pytest_plugin import WebhookReceiver
+
+    receiver = WebhookReceiver()
+    try:
+        yield receiver
+    finally:
+        receiver.close()
+
+
+def receiver_base(receiver) -> str:
+    return receiver.url.rsplit("/", 1)[0]
+
+
+def live_async_query(base: str, sql: str = "SELECT TOP 3 Surname FROM BPS_Patients") -> str:
+    created = httpx.post(f"{base}/device/sites/{SITE}/queries/async", json={"command": {"text": sql}},
+                         headers=_headers(httpx, SITE, base))
+    assert created.status_code == 201, created.text
+    return created.json()["id"]
+
+
+def live_now(base: str):
+    from mock_halo.clock import parse_timestamp
+
+    return parse_timestamp(httpx.get(f"{base}/_mock/clock").json()["now"])
+
+
+@check("webhook-toml")
+def _webhook_toml(request):
+    """The configured integrator's receiver gets a notification signed with the file's secret."""
+    tmp_path = request.getfixturevalue("tmp_path")
+    with webhook_receiver() as receiver:
+        code = EXAMPLES["webhook-toml"].code.replace(README_RECEIVER, receiver_base(receiver))
+        (tmp_path / "hooks.toml").write_text(code, encoding="utf-8")
+        settings = load_settings(str(tmp_path / "hooks.toml"), env={}, overrides={"clock": "virtual", "patients": 20})
+        secret = tomllib.loads(code)["integrators"][0]["webhook"]["secret"]
+        with in_process(settings) as client:
+            created = client.post(f"/device/sites/{SITE}/queries/async", headers=_headers(client, SITE),
+                                  json={"command": {"text": "SELECT 1 AS one"}}).json()
+            client.post("/_mock/clock/advance", json={"duration": "1m"}).raise_for_status()
+            [received] = receiver.wait(1)
+            now = client.get("/_mock/clock").json()["now"]
+    from mock_halo.clock import parse_timestamp
+
+    event = received.verify(secret, now=parse_timestamp(now))
+    assert event["queryId"] == created["id"] and received.path == f"/halo/async/{SITE}"
+
+
+@check("webhook-config-curl")
+def _webhook_config_curl(request):
+    """The curl sets the webhook; the next completed async query is delivered there, signed."""
+    server, tmp_path = request.getfixturevalue("server"), request.getfixturevalue("tmp_path")
+    with webhook_receiver() as receiver:
+        code = aimed_at(EXAMPLES["webhook-config-curl"].code, server.base_url).replace(README_RECEIVER, receiver_base(receiver))
+        [config] = json_documents(run_sh(code, tmp_path))
+        assert config["enabled"] and config["hasSecret"] and config["url"].startswith(receiver_base(receiver))
+        query_id = live_async_query(server.base_url)
+        httpx.post(f"{server.base_url}/_mock/clock/advance", json={"duration": "1m"}).raise_for_status()
+        [received] = receiver.wait(1)
+        assert received.verify("change-me", now=live_now(server.base_url))["queryId"] == query_id
+
+
+@check("webhook-receiver")
+def _webhook_receiver(request):
+    """The receiver, run as written (on a free port), prints a verified notification and rejects a forged one."""
+    import socket
+    import threading
+    from datetime import UTC, datetime
+
+    server, tmp_path = request.getfixturevalue("server"), request.getfixturevalue("tmp_path")
+    base = server.base_url
+    # The receiver checks timestamps against the wall clock: bring the live clock back to it.
+    httpx.post(f"{base}/_mock/clock/set", json={"time": datetime.now(UTC).isoformat(), "backwards": True}).raise_for_status()
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    code = EXAMPLES["webhook-receiver"].code.replace("9000", str(port))
+    process = subprocess.Popen([sys.executable, "-c", code], cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    lines: list[str] = []
+    reader = threading.Thread(target=lambda: lines.extend(iter(process.stdout.readline, "")), daemon=True)
+    reader.start()
+    try:
+        hook = {"url": f"http://127.0.0.1:{port}/halo/{{source}}/{{siteId}}", "secret": "change-me"}
+        httpx.put(f"{base}/_mock/webhooks/config/{DEFAULT_INTEGRATOR}", json=hook).raise_for_status()
+        good = live_async_query(base)
+        forged = live_async_query(base, "SELECT 1 AS one /* mock-halo: webhook=badSignature */")
+        httpx.post(f"{base}/_mock/clock/advance", json={"duration": "1m"}).raise_for_status()
+        assert httpx.post(f"{base}/_mock/webhooks/flush", json={"timeout": 20}).json()["settled"]
+    finally:
+        process.terminate()
+        process.wait(timeout=10)
+        reader.join(timeout=10)
+    assert any(line.startswith(f"async query {good} completed at ") for line in lines), lines
+    assert any(line.startswith("rejected: X-Halo-Signature-256 does not match") for line in lines), lines
+    states = {d["queryId"]: d["state"] for d in httpx.get(f"{base}/_mock/webhooks").json()["deliveries"]}
+    assert states == {good: "delivered", forged: "failed"}  # its 401 is final
+
+
+@check("webhooks-curl")
+def _webhooks_curl(request):
+    """The listing has every field the README's sample shows; the redelivery is a new delivery of #1."""
+    server, tmp_path = request.getfixturevalue("server"), request.getfixturevalue("tmp_path")
+    base = server.base_url
+    with webhook_receiver() as receiver:
+        receiver.respond(500)
+        httpx.put(f"{base}/_mock/webhooks/config/{DEFAULT_INTEGRATOR}",
+                  json={"url": receiver.url, "secret": "change-me"}).raise_for_status()
+        query_id = live_async_query(base)
+        httpx.post(f"{base}/_mock/clock/advance", json={"duration": "3s"}).raise_for_status()
+        assert httpx.post(f"{base}/_mock/webhooks/flush", json={"timeout": 20}).json()["settled"]
+        code = EXAMPLES["webhooks-curl"].code
+        listing, redelivered = json_documents(run_sh(aimed_at(code, base), tmp_path))
+    [delivery] = listing["deliveries"]
+    assert (delivery["id"], delivery["queryId"], delivery["state"]) == (1, query_id, "scheduled")
+    assert delivery["attempts"][0]["status"] == 500 and delivery["nextAttemptAt"]
+    shown = set(re.findall(r'"(\w+)":', "\n".join(line for line in code.splitlines() if line.startswith("#"))))
+    real = set(listing) | set(delivery) | set(delivery["attempts"][0])
+    assert shown <= real, f"the README shows fields the listing does not have: {shown - real}"
+    assert redelivered["redeliveryOf"] == 1 and redelivered["notificationId"] == delivery["notificationId"]
+
+
+@check("webhooks-pytest")
+def _webhooks_pytest(request):
+    """The webhook fixture example as a user's own test file, with warnings as errors."""
+    tmp_path = request.getfixturevalue("tmp_path")
+    (tmp_path / "test_webhooks.py").write_text(EXAMPLES["webhooks-pytest"].code + "\n", encoding="utf-8")
+    done = subprocess.run([sys.executable, "-m", "pytest", "-q", "-W", "error", "-p", "no:cacheprovider",
+                           "test_webhooks.py"], cwd=tmp_path, capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0 and "1 passed" in done.stdout, done.stdout + done.stderr
+
+
+@check("webhook-faults-curl")
+def _webhook_faults_curl(request):
+    """The rule faults the next async query's notification: a duplicate, both marked."""
+    server, tmp_path = request.getfixturevalue("server"), request.getfixturevalue("tmp_path")
+    base = server.base_url
+    [rule] = json_documents(run_sh(aimed_at(EXAMPLES["webhook-faults-curl"].code, base), tmp_path))
+    assert rule["outcome"] == {"webhook": {"duplicate": 1, "outOfOrder": True}}
+    with webhook_receiver() as receiver:
+        httpx.put(f"{base}/_mock/webhooks/config/{DEFAULT_INTEGRATOR}",
+                  json={"url": receiver.url, "secret": "change-me"}).raise_for_status()
+        query_id = live_async_query(base)
+        httpx.post(f"{base}/_mock/clock/advance", json={"duration": "2m"}).raise_for_status()
+        first, second = receiver.wait(2)
+    assert first.body == second.body and first.json()["queryId"] == query_id
+    marked = [d["faults"] for d in httpx.get(f"{base}/_mock/webhooks").json()["deliveries"]]
+    assert marked == [["duplicate", "outOfOrder"]] * 2
