@@ -23,6 +23,7 @@ Fixtures, each fresh per test (nothing shared, so safe under pytest-xdist):
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
