@@ -12,6 +12,7 @@ from collections.abc import Callable
 from datetime import datetime
 
 from mock_halo.sql.engines.sqlite.engine import SqliteEngine
+from mock_halo.sql.semantics.errors import SqlError
 
 FIXED_NOW = datetime(2026, 1, 5, 9, 0, 0)
 
@@ -96,6 +97,15 @@ def run(engine: SqliteEngine, text: str, mode: str = "reader", parameters: list 
 
     return engine.execute(SqlCommand(text=text, execution_mode=mode, command_type=command_type,
                                      parameters=parameters or [], catalogue=catalogue))
+
+
+def error(engine: SqliteEngine, text: str, **kwargs) -> SqlError:
+    """The SqlError that executing ``text`` raises (an AssertionError when it succeeds)."""
+    try:
+        run(engine, text, **kwargs)
+    except SqlError as exc:
+        return exc
+    raise AssertionError(f"no SqlError from {text!r}")
 
 
 def rows(engine: SqliteEngine, text: str, **kwargs) -> list[dict]:
