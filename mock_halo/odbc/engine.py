@@ -157,7 +157,7 @@ class OdbcEngine:
         for name, route in self.routes.items():
             if name.lower() == catalogue.lower():
                 return route
-        raise SqlError(911, f"Database '{catalogue}' does not exist. Make sure that the name is entered correctly.")
+        raise errors.database_not_found(catalogue)
 
     def execute(self, command: SqlCommand) -> SqlOutcome:
         """Run one Halo command; raises :class:`SqlError` or :class:`ParameterError`."""

@@ -104,8 +104,7 @@ def driver_condition(exc: BaseException) -> SqlError | None:
     first = records[0]
     if any(d.sqlstate in ("HYT00", "HYT01") for d in records):
         if "login" in first.message.lower():
-            return SqlError(-2, "Connection Timeout Expired.  The timeout period elapsed while attempting to "
-                                f"connect to the database server. ({first.message})")
+            return errors.login_timeout(first.message)
         return errors.timeout()
     if first.sqlstate in ("08001", "08004", "28000") and not first.from_server:
         return SqlError(CANNOT_CONNECT, "A network-related or instance-specific error occurred while establishing "

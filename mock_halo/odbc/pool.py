@@ -28,6 +28,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from mock_halo.odbc import errors as odbc_errors
+from mock_halo.sql.semantics import errors
 from mock_halo.sql.semantics.errors import SqlError, internal
 
 Connect = Callable[..., Any]
@@ -127,9 +128,7 @@ class ConnectionPool:
         if wait is None:
             wait = float(self.settings.login_timeout_s or 15)
         if not self._slots.acquire(timeout=wait):
-            raise SqlError(-2, "Timeout expired.  The timeout period elapsed prior to obtaining a connection from "
-                               "the pool.  This may have occurred because all pooled connections were in use and "
-                               "max pool size was reached.")
+            raise errors.pool_timeout()
         pooled: PooledConnection | None = None
         try:
             pooled = self._checkout()

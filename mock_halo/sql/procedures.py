@@ -21,7 +21,7 @@ from datetime import datetime
 from typing import Any
 
 from mock_halo.sql.semantics import kinds as K
-from mock_halo.sql.semantics.errors import SqlError
+from mock_halo.sql.semantics import errors
 
 
 @dataclass(frozen=True)
@@ -107,18 +107,17 @@ def bind_arguments(fn: Procedure, name: str, args: dict[str, Any]) -> dict[str, 
         if key.startswith("$"):
             position = int(key[1:])
             if position >= len(declared):
-                raise SqlError(8144, f"Procedure or function {shown} has too many arguments specified.")
+                raise errors.too_many_arguments(shown)
             bound[declared[position]] = value
         elif key not in declared:
-            raise SqlError(8145, f"@{key} is not a parameter for procedure {shown}.")
+            raise errors.not_a_parameter(key, shown)
         else:
             bound[key] = value
     optional = _OPTIONAL.get(getattr(fn, "procedure_name", ""), frozenset())
     for param in declared:
         if param not in bound:
             if param not in optional:
-                raise SqlError(201, f"Procedure or function '{shown}' expects parameter '@{param}', which was "
-                                    "not supplied.")
+                raise errors.parameter_not_supplied(shown, param)
             bound[param] = None
     return bound
 

@@ -164,7 +164,7 @@ def _dateparts(tree: exp.Expression) -> None:
         elif isinstance(first, exp.Var):
             name = first.name
         else:
-            raise errors.SqlError(1023, f"Invalid parameter 1 specified for {function.split('_')[0]}.")
+            raise errors.invalid_parameter(function.split('_')[0])
         first.replace(exp.Var(this=dates.canonical_part(name, function.split("_")[0])))
 
 
@@ -201,7 +201,7 @@ def _syntax_error(exc: ParseError) -> errors.SqlError:
 def _unclosed(text: str) -> errors.SqlError:
     quote = max(text.rfind("'"), text.rfind("["))
     rest = text[quote + 1:] if quote >= 0 else text
-    return errors.SqlError(105, f"Unclosed quotation mark after the character string '{rest}'.")
+    return errors.unclosed_quotation(rest)
 
 
 class _BatchTokenizer(TSQL.Tokenizer):

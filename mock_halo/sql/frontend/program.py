@@ -98,8 +98,7 @@ class Compiler:
         if node.kind in ("break", "continue"):
             if not self.loops:
                 word = node.kind.upper()
-                raise errors.SqlError(135, f"Cannot use a {word} statement outside the scope of a WHILE "
-                                           "statement.")
+                raise errors.outside_while(word)
             return Step(node.kind)
         if node.kind == "try":
             return Step("try", body=self.compile(node.body), other=self.compile(node.other))
@@ -260,8 +259,7 @@ class Compiler:
         pairs = []
         for projection in tree.expressions:
             if not _assigned(projection):
-                raise errors.SqlError(141, "A SELECT statement that assigns a value to a variable must not be "
-                                           "combined with data-retrieval operations.")
+                raise errors.assignment_with_retrieval()
             pairs.append((projection.this, projection.expression))
         select = tree.copy()
         select.set("expressions", [])

@@ -65,7 +65,7 @@ class Scope:
         found = self.tables.get(key)
         if found is None:
             if key.startswith("@"):
-                raise errors.SqlError(1087, f'Must declare the table variable "{written(table)}".')
+                raise errors.must_declare_table_variable(written(table))
             raise errors.invalid_object(written(table))
         return found
 
@@ -78,13 +78,9 @@ class Scope:
         seen: set[str] = set()
         for column in columns:
             if not column.name:
-                raise errors.SqlError(1038, "An object or column name is missing or empty. For SELECT INTO "
-                                            "statements, verify each column has a name. For other statements, "
-                                            "look for empty alias names. Aliases defined as \"\" or [] are not "
-                                            "allowed. Change the alias to a valid name.")
+                raise errors.empty_column_name()
             if column.name.lower() in seen:
-                raise errors.SqlError(2705, f"Column names in each table must be unique. Column name "
-                                            f"'{column.name}' in table '{name}' is specified more than once.")
+                raise errors.duplicate_column(column.name, name)
             seen.add(column.name.lower())
         table = Table(name=key, db=DB, catalogue="tempdb", columns=tuple(columns),
                       pk_name=f"PK__{name.lstrip('#@')}")
@@ -160,9 +156,7 @@ def columns_of_definition(schema: exp.Schema) -> Columns:
                                          constraint.sql(dialect="tsql"))
         if identity:
             if base not in ("int", "bigint", "smallint", "tinyint", "decimal", "numeric"):
-                raise errors.SqlError(2749, f"Identity column '{item.name}' must be of data type int, bigint, "
-                                            "smallint, tinyint, or decimal or numeric with a scale of 0, and "
-                                            "constrained to be nonnullable.")
+                raise errors.identity_column_type(item.name)
             decl, pk, notnull = "integer", True, True
         columns.append(Column(name=item.name, decl=decl, kind=K.kind_of_decl(decl), notnull=notnull or pk, pk=pk))
     if keys:
@@ -172,8 +166,7 @@ def columns_of_definition(schema: exp.Schema) -> Columns:
         if not any(c.pk for c in columns):
             raise errors.invalid_column(keys[0])
     if sum(c.decl == "integer" for c in columns) > 1:
-        raise errors.SqlError(2744, "Multiple identity columns specified for table. Only one identity column per "
-                                    "table is allowed.")
+        raise errors.multiple_identity_columns()
     if any(c.decl == "integer" for c in columns) and sum(c.pk for c in columns) > 1:
         raise errors.unsupported("an IDENTITY column next to another PRIMARY KEY in a temporary table")
     return columns

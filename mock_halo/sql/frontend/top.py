@@ -31,8 +31,7 @@ def reshape(statement: exp.Expression) -> exp.Expression:
         if not (percent or ties):
             continue
         if ties and not select.args.get("order"):
-            raise errors.SqlError(1062, "The TOP N WITH TIES clause is not allowed without a corresponding "
-                                        "ORDER BY clause.")
+            raise errors.with_ties_without_order_by()
         if ties and select.args.get("distinct"):
             raise errors.unsupported("TOP ... WITH TIES with DISTINCT")
         count = _unwrap(limit.expression)

@@ -76,8 +76,7 @@ class Translator:
     def _translate(self, text: str, catalogue: str | None) -> Script:
         db = self.catalog.db_for(catalogue)
         if db is None:
-            raise errors.SqlError(911, f"Database '{catalogue}' does not exist. Make sure that the name is "
-                                       "entered correctly.")
+            raise errors.database_not_found(catalogue)
         translated: list[Statement] = []
         scope = temp_tables.Scope()
 
@@ -254,7 +253,7 @@ def _exec(statement: exp.Execute) -> Statement:
         if isinstance(arg, exp.Neg) and isinstance(arg.this, exp.Literal) and not arg.this.is_string:
             arg = exp.Literal.number("-" + arg.this.this)
         if output and not isinstance(arg, exp.Parameter):
-            raise errors.SqlError(179, "Cannot use the OUTPUT option when passing a constant to a stored procedure.")
+            raise errors.output_of_a_constant()
         if isinstance(arg, exp.Parameter) and not isinstance(arg.this, exp.Parameter):
             args.append(ProcArg(arg_name, param=arg.name.lower(), output=output))
         elif isinstance(arg, (exp.Literal, exp.National)):

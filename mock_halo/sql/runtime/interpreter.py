@@ -192,8 +192,7 @@ class Interpreter:
         width = sum(1 for key in insert.params if key.startswith(OUTPUT_KEY[:4]))
         for row in rows:
             if len(row) != width:
-                raise errors.SqlError(213, "Column name or number of supplied values does not match table "
-                                           "definition.")
+                raise errors.column_count_mismatch()
             values = dict(self.variables)
             values.update({OUTPUT_KEY.format(i): value for i, value in enumerate(row)})
             try:
@@ -239,29 +238,26 @@ class Interpreter:
     def throw(self, step: Step) -> None:
         if step.statement is None:
             if self.caught is None:
-                raise errors.SqlError(10704, "To rethrow an error, a THROW statement must be used inside a CATCH "
-                                             "block.")
+                raise errors.rethrow_outside_catch()
             raise self.caught
         row = self.query(step)[0]
         if len(row) != 3:
             raise errors.syntax_near("THROW")
         number, message = row[0], row[1]
         if not isinstance(number, int) or number < 50000:
-            raise errors.SqlError(35100, "Error number in THROW statement is outside the valid range. Specify an "
-                                         "error number in the valid range of 50000 to 2147483647.")
+            raise errors.throw_number_out_of_range()
         raise errors.SqlError(number, str(message))
 
     def raiserror(self, step: Step) -> None:
         row = self.query(step)[0]
         if len(row) < 3:
-            raise errors.SqlError(102, "Incorrect syntax near 'RAISERROR'.")
+            raise errors.syntax_near("RAISERROR")
         message, severity = row[0], row[1]
         if not isinstance(message, str):
-            raise errors.SqlError(18054, f"Error {message}, severity {severity}, state {row[2]} was raised, but no "
-                                         "message with that error number was found in sys.messages.")
+            raise errors.raiserror_number_not_found(message, severity, row[2])
         text = _printf(message, list(row[3:]))
         if isinstance(severity, int) and severity > 10:
-            raise errors.SqlError(50000, text)
+            raise errors.raised(text)
 
 
 def _printf(message: str, args: list[Any]) -> str:

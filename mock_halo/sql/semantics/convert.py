@@ -116,8 +116,7 @@ def _decimal_of(value: object, target: Target, src: str) -> Decimal:
             text = text.replace(",", "").lstrip("$")
         if not _DEC_RE.match(text):
             if target.base in ("money", "smallmoney"):
-                raise errors.SqlError(235, "Cannot convert a char value to money. The char value has incorrect "
-                                           "syntax.")
+                raise errors.char_to_money()
             raise errors.converting_data_type(K.string_type_name(src), target.name)
         return Decimal(text)
     raise errors.converting_data_type(_source_name(src, value), target.name)
@@ -244,8 +243,7 @@ def _style_text(moment: datetime, style: int) -> str:
     key = style - 100 if century else style
     if key in dated:
         return dated[key]()
-    raise errors.SqlError(281, f"{style} is not a valid style number when converting from datetime to a "
-                               "character string.")
+    raise errors.invalid_datetime_style(style)
 
 
 def to_text(value: object, src: str, style: int | None) -> str:

@@ -249,3 +249,161 @@ def take_stashed() -> SqlError | None:
     error = getattr(_pending, "error", None)
     _pending.error = None
     return error
+
+
+# -- names, batches and statements ------------------------------------------------------------------
+def database_not_found(name: str) -> SqlError:
+    return SqlError(911, f"Database '{name}' does not exist. Make sure that the name is entered correctly.")
+
+
+def unclosed_quotation(rest: str) -> SqlError:
+    return SqlError(105, f"Unclosed quotation mark after the character string '{rest}'.")
+
+
+def invalid_parameter(function: str) -> SqlError:
+    return SqlError(1023, f"Invalid parameter 1 specified for {function}.")
+
+
+def nested_too_deeply() -> SqlError:
+    return SqlError(191, "Some part of your SQL statement is nested too deeply. Rewrite the query or break it up "
+                         "into smaller queries.")
+
+
+def with_ties_without_order_by() -> SqlError:
+    return SqlError(1062, "The TOP N WITH TIES clause is not allowed without a corresponding ORDER BY clause.")
+
+
+def outside_while(word: str) -> SqlError:
+    return SqlError(135, f"Cannot use a {word} statement outside the scope of a WHILE statement.")
+
+
+def assignment_with_retrieval() -> SqlError:
+    return SqlError(141, "A SELECT statement that assigns a value to a variable must not be combined with "
+                         "data-retrieval operations.")
+
+
+def no_table_to_select_from() -> SqlError:
+    return SqlError(263, "Must specify table to select from.")
+
+
+def having_not_aggregated() -> SqlError:
+    return SqlError(8121, "A column in the HAVING clause is invalid because it is not contained in either an "
+                          "aggregate function or the GROUP BY clause.")
+
+
+def view_not_updatable(name: str) -> SqlError:
+    return SqlError(4405, f"View or function '{name}' is not updatable because the modification affects multiple "
+                          "base tables.")
+
+
+def insert_count(more_values: bool) -> SqlError:
+    if more_values:
+        return SqlError(110, "There are fewer columns in the INSERT statement than values specified in the VALUES "
+                             "clause. The number of values in the VALUES clause must match the number of columns "
+                             "specified in the INSERT statement.")
+    return SqlError(109, "There are more columns in the INSERT statement than values specified in the VALUES "
+                         "clause. The number of values in the VALUES clause must match the number of columns "
+                         "specified in the INSERT statement.")
+
+
+def column_count_mismatch() -> SqlError:
+    return SqlError(213, "Column name or number of supplied values does not match table definition.")
+
+
+def permission_denied_on(obj: str, database: str, schema: str) -> SqlError:
+    return SqlError(229, f"The SELECT permission was denied on the object '{obj}', database '{database}', schema "
+                         f"'{schema}'.")
+
+
+# -- temporary tables and table variables -----------------------------------------------------------
+def must_declare_table_variable(name: str) -> SqlError:
+    return SqlError(1087, f'Must declare the table variable "{name}".')
+
+
+def empty_column_name() -> SqlError:
+    return SqlError(1038, "An object or column name is missing or empty. For SELECT INTO statements, verify each "
+                          "column has a name. For other statements, look for empty alias names. Aliases defined as "
+                          "\"\" or [] are not allowed. Change the alias to a valid name.")
+
+
+def duplicate_column(column: str, table: str) -> SqlError:
+    return SqlError(2705, f"Column names in each table must be unique. Column name '{column}' in table '{table}' is "
+                          "specified more than once.")
+
+
+def identity_column_type(column: str) -> SqlError:
+    return SqlError(2749, f"Identity column '{column}' must be of data type int, bigint, smallint, tinyint, or "
+                          "decimal or numeric with a scale of 0, and constrained to be nonnullable.")
+
+
+def multiple_identity_columns() -> SqlError:
+    return SqlError(2744, "Multiple identity columns specified for table. Only one identity column per table is "
+                          "allowed.")
+
+
+# -- stored procedures --------------------------------------------------------------------------------
+def too_many_arguments(procedure: str) -> SqlError:
+    return SqlError(8144, f"Procedure or function {procedure} has too many arguments specified.")
+
+
+def not_a_parameter(name: str, procedure: str) -> SqlError:
+    return SqlError(8145, f"@{name} is not a parameter for procedure {procedure}.")
+
+
+def parameter_not_supplied(procedure: str, name: str) -> SqlError:
+    return SqlError(201, f"Procedure or function '{procedure}' expects parameter '@{name}', which was not "
+                         "supplied.")
+
+
+def output_of_a_constant() -> SqlError:
+    return SqlError(179, "Cannot use the OUTPUT option when passing a constant to a stored procedure.")
+
+
+# -- THROW and RAISERROR ------------------------------------------------------------------------------
+def rethrow_outside_catch() -> SqlError:
+    return SqlError(10704, "To rethrow an error, a THROW statement must be used inside a CATCH block.")
+
+
+def throw_number_out_of_range() -> SqlError:
+    return SqlError(35100, "Error number in THROW statement is outside the valid range. Specify an error number "
+                           "in the valid range of 50000 to 2147483647.")
+
+
+def raiserror_number_not_found(number: object, severity: object, state: object) -> SqlError:
+    return SqlError(18054, f"Error {number}, severity {severity}, state {state} was raised, but no message with "
+                           "that error number was found in sys.messages.")
+
+
+def raised(message: str) -> SqlError:
+    """RAISERROR with a message text: SQL Server's user error number 50000."""
+    return SqlError(50000, message)
+
+
+# -- values --------------------------------------------------------------------------------------------
+def char_to_money() -> SqlError:
+    return SqlError(235, "Cannot convert a char value to money. The char value has incorrect syntax.")
+
+
+def invalid_datetime_style(style: object) -> SqlError:
+    return SqlError(281, f"{style} is not a valid style number when converting from datetime to a character "
+                         "string.")
+
+
+def invalid_floating_point() -> SqlError:
+    return SqlError(3623, "An invalid floating point operation occurred.")
+
+
+def invalid_date_parts() -> SqlError:
+    return SqlError(289, "Cannot construct data type date, some of the arguments have values which are not valid.")
+
+
+# -- connections (the ODBC engines; SqlClient's wording) ------------------------------------------------
+def pool_timeout() -> SqlError:
+    return SqlError(-2, "Timeout expired.  The timeout period elapsed prior to obtaining a connection from the "
+                        "pool.  This may have occurred because all pooled connections were in use and max pool size "
+                        "was reached.")
+
+
+def login_timeout(detail: str) -> SqlError:
+    return SqlError(-2, "Connection Timeout Expired.  The timeout period elapsed while attempting to connect to "
+                        f"the database server. ({detail})")

@@ -107,7 +107,7 @@ class PgEmitter(Emitter):
         if isinstance(node, exp.Literal) and node.is_string:
             return _cast(exp.Literal.string(convert.convert(node.this, "datetime2")), "TIMESTAMP")
         if isinstance(node, exp.Literal):
-            raise errors.SqlError(8116, "Argument data type int is invalid for argument 2 of dateadd function.")
+            raise errors.invalid_argument_type("int", 2, "dateadd")
         return _cast(node, "TIMESTAMP")
 
     # -- the walk ---------------------------------------------------------------------------

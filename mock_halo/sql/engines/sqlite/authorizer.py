@@ -62,8 +62,7 @@ class Guard:
         if action == sqlite3.SQLITE_FUNCTION and (arg2 or "").lower() in DENIED_FUNCTIONS:
             return errors.execute_denied(arg2 or "", self.database)
         if action == sqlite3.SQLITE_READ and (arg1 or "").lower().startswith("sqlite_"):
-            return errors.SqlError(229, f"The SELECT permission was denied on the object '{arg1}', database "
-                                        f"'{self.database}', schema 'sys'.")
+            return errors.permission_denied_on(arg1, self.database, 'sys')
         return None
 
     def take_denial(self) -> errors.SqlError:

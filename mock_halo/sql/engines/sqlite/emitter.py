@@ -239,7 +239,7 @@ class SqliteEmitter(Emitter):
         for row in values.expressions:
             items = row.expressions if isinstance(row, exp.Tuple) else [row]
             if len(items) != len(columns):
-                raise _insert_count(len(items) > len(columns))
+                raise errors.insert_count(more_values=len(items) > len(columns))
             row.set("expressions", [self.normalised(item, col.kind, col.decl, assign=True)
                                     for item, col in zip(items, columns)])
         return node
@@ -334,16 +334,6 @@ def needs_unicode(value: object) -> bool:
     """A string the NOCASE variant of a statement would compare wrongly."""
     return isinstance(value, str) and (not value.isascii() or value.endswith(" "))
 
-
-
-def _insert_count(more_values: bool) -> errors.SqlError:
-    if more_values:
-        return errors.SqlError(110, "There are fewer columns in the INSERT statement than values specified in "
-                                    "the VALUES clause. The number of values in the VALUES clause must match the "
-                                    "number of columns specified in the INSERT statement.")
-    return errors.SqlError(109, "There are more columns in the INSERT statement than values specified in the "
-                                "VALUES clause. The number of values in the VALUES clause must match the number "
-                                "of columns specified in the INSERT statement.")
 
 
 def _simple(name: str, *arg_names: str, text: tuple[str, ...] = ()):

@@ -96,8 +96,7 @@ class SqliteEngine:
         except sqlite3.Error as exc:
             raise map_sqlite_error(exc, None, self._guard) from None
         except RecursionError:
-            raise errors.SqlError(191, "Some part of your SQL statement is nested too deeply. Rewrite the query "
-                                       "or break it up into smaller queries.") from None
+            raise errors.nested_too_deeply() from None
         except Exception as exc:  # noqa: BLE001 - the HTTP layer only ever sees SqlError
             raise errors.internal(f"{type(exc).__name__}: {exc}") from exc
 

@@ -54,13 +54,11 @@ def map_sqlite_error(exc: sqlite3.Error, statement: Statement | None, guard: Gua
         return errors.check_violation(verb)
     if message.startswith("cannot modify") and "view" in message:
         name = message.split()[2]
-        return errors.SqlError(4405, f"View or function '{name}' is not updatable because the modification "
-                                     "affects multiple base tables.")
+        return errors.view_not_updatable(name)
     if message == "HAVING clause on a non-aggregate query":
-        return errors.SqlError(8121, "A column in the HAVING clause is invalid because it is not contained in "
-                                     "either an aggregate function or the GROUP BY clause.")
+        return errors.having_not_aggregated()
     if message == "no tables specified":
-        return errors.SqlError(263, "Must specify table to select from.")
+        return errors.no_table_to_select_from()
     if message == "incomplete input":
         return errors.syntax_near("end of batch")
     if message == "integer overflow":

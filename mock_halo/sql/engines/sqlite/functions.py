@@ -124,9 +124,9 @@ def power(value: Any, exponent: Any) -> Any:
     try:
         result = float(value) ** float(exponent)
     except (OverflowError, ZeroDivisionError):
-        raise errors.SqlError(3623, "An invalid floating point operation occurred.") from None
+        raise errors.invalid_floating_point() from None
     if isinstance(result, complex):
-        raise errors.SqlError(3623, "An invalid floating point operation occurred.")
+        raise errors.invalid_floating_point()
     return int(result) if isinstance(value, int) and result == int(result) and abs(result) < 2**63 else result
 
 
@@ -165,8 +165,7 @@ def datefromparts(year: Any, month: Any, day: Any) -> Any:
     try:
         return dates.fmt_date(date(as_int(year), as_int(month), as_int(day)))
     except ValueError:
-        raise errors.SqlError(289, "Cannot construct data type date, some of the arguments have values which "
-                                   "are not valid.") from None
+        raise errors.invalid_date_parts() from None
 
 
 def add_days(value: Any, days: Any) -> Any:
