@@ -13,6 +13,8 @@ from starlette.testclient import TestClient
 from mock_halo.app import create_app
 from mock_halo.config import DEFAULT_SITE_IDS, DEFAULT_SUBSCRIPTION_KEY, Settings, load_settings
 from mock_halo.emulator import Emulator
+from mock_halo.sql.engines.sqlite.engine import SqliteEngine
+from mock_halo.sql.testing import mini_engine
 
 SITE = DEFAULT_SITE_IDS[0]
 OTHER_SITE = DEFAULT_SITE_IDS[1]
@@ -32,6 +34,14 @@ def make_settings(**overrides: Any) -> Settings:
 @pytest.fixture
 def settings() -> Settings:
     return make_settings()
+
+
+@pytest.fixture
+def engine() -> Iterator[SqliteEngine]:
+    """A fresh embedded SQL engine over the miniature site (a test module may define its own ``engine``)."""
+    sql_engine = mini_engine()
+    yield sql_engine
+    sql_engine.close()
 
 
 @pytest.fixture

@@ -5,14 +5,7 @@ from __future__ import annotations
 import pytest
 
 from mock_halo.sql import SqlError, SqlParameter
-from mock_halo.sql.testing import mini_engine, rows, run
-
-
-@pytest.fixture()
-def engine():
-    engine = mini_engine()
-    yield engine
-    engine.close()
+from mock_halo.sql.testing import rows, run
 
 
 def test_declare_set_and_assignment_select(engine):

@@ -4,17 +4,8 @@ keywords.
 
 from __future__ import annotations
 
-import pytest
-
 from mock_halo.sql.runtime import interpreter
-from mock_halo.sql.testing import error, mini_engine, rows
-
-
-@pytest.fixture()
-def engine():
-    engine = mini_engine()
-    yield engine
-    engine.close()
+from mock_halo.sql.testing import error, rows
 
 
 def test_while_with_break_and_continue(engine):

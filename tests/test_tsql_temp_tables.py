@@ -4,16 +4,7 @@ errors, never a way around the authorizer.
 
 from __future__ import annotations
 
-import pytest
-
-from mock_halo.sql.testing import error, mini_engine, rows, run
-
-
-@pytest.fixture()
-def engine():
-    engine = mini_engine()
-    yield engine
-    engine.close()
+from mock_halo.sql.testing import error, rows, run
 
 
 def temp_tables(engine) -> list[str]:

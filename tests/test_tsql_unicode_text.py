@@ -6,14 +6,7 @@ from __future__ import annotations
 
 import pytest
 
-from mock_halo.sql.testing import mini_engine, rows
-
-
-@pytest.fixture()
-def engine():
-    engine = mini_engine()
-    yield engine
-    engine.close()
+from mock_halo.sql.testing import rows
 
 
 @pytest.mark.parametrize("text", [

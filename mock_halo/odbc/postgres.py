@@ -33,7 +33,7 @@ import re
 import sqlite3
 import uuid
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from datetime import UTC, date, datetime, time, timedelta, timezone, tzinfo
+from datetime import date, datetime, time
 from decimal import Decimal
 from typing import Any
 
@@ -48,7 +48,7 @@ from mock_halo.sql.engines.postgres.translate import PgTranslator
 from mock_halo.sql.frontend.schema import Catalog, read_catalog
 from mock_halo.sql.model import SqlCommand, SqlOutcome
 from mock_halo.sql.runtime import params
-from mock_halo.sql.semantics import errors
+from mock_halo.sql.semantics import dates, errors
 from mock_halo.sql.semantics import kinds as K
 from mock_halo.sql.semantics.dates import fmt_date, fmt_datetime, fmt_time
 from mock_halo.sql.semantics.errors import SqlError
@@ -255,14 +255,6 @@ def schema_catalog(catalogues: Sequence[str], default: str, pms_type: str = "Bes
         conn.close()
 
 
-def _zone(name: str) -> tzinfo:
-    try:
-        from zoneinfo import ZoneInfo
-
-        return ZoneInfo(name)
-    except Exception:  # noqa: BLE001 - no tz database: Australian Eastern Standard Time
-        return timezone(timedelta(hours=10))
-
 
 class PostgresEngine(OdbcEngine):
     """A site's catalogues on PostgreSQL (one schema each), T-SQL in, Halo results out.
@@ -284,7 +276,7 @@ class PostgresEngine(OdbcEngine):
         for route in self.routes.values():  # before any connection is opened
             route.pool.connection_string = pg_connection_string(route.pool.connection_string)
         self._now = now or datetime.now
-        self._zone = _zone(timezone_name)
+        self._zone = dates.practice_zone(timezone_name)
         self._pms_type, self._seed, self._patients = pms_type, seed, patients
         self.catalog = schema_catalog(list(self.routes), default, pms_type)
         self.translator = PgTranslator(self.catalog, cache_size)
@@ -328,14 +320,7 @@ class PostgresEngine(OdbcEngine):
         return map_pg_error(exc)
 
     def _clock(self) -> tuple[datetime, datetime]:
-        value = self._now()
-        if value.tzinfo is None:
-            local = value
-            utc = value.replace(tzinfo=self._zone).astimezone(UTC)
-        else:
-            local = value.astimezone(self._zone)
-            utc = value.astimezone(UTC)
-        return local.replace(tzinfo=None), utc.replace(tzinfo=None)
+        return dates.local_and_utc(self._now(), self._zone)
 
 
 def pg_connection_string(connection_string: str) -> str:

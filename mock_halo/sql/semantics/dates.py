@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import calendar
 import re
-from datetime import date, datetime, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta, timezone, tzinfo
 from typing import Literal
 
 from mock_halo.sql.semantics import errors
@@ -403,3 +403,25 @@ def eomonth(value: datetime, months: int = 0) -> str:
     except (OverflowError, ValueError):
         raise errors.dateadd_overflow("date") from None
     return fmt_date(moved.replace(day=calendar.monthrange(moved.year, moved.month)[1]))
+
+
+def practice_zone(name: str) -> tzinfo:
+    """The practice's time zone (GETDATE() is the practice's local time); AEST when there is no tz database."""
+    try:
+        from zoneinfo import ZoneInfo
+
+        return ZoneInfo(name)
+    except Exception:  # noqa: BLE001 - no tz database: Australian Eastern Standard Time
+        return timezone(timedelta(hours=10))
+
+
+def local_and_utc(value: datetime, zone: tzinfo) -> tuple[datetime, datetime]:
+    """(the practice's local time, UTC), both naive: what GETDATE() and GETUTCDATE() read for ``value``
+    (a naive ``value`` is already local time)."""
+    if value.tzinfo is None:
+        local = value
+        utc = value.replace(tzinfo=zone).astimezone(UTC)
+    else:
+        local = value.astimezone(zone)
+        utc = value.astimezone(UTC)
+    return local.replace(tzinfo=None), utc.replace(tzinfo=None)

@@ -13,7 +13,7 @@ import random
 import sqlite3
 import threading
 from collections.abc import Callable, Mapping
-from datetime import UTC, datetime, timedelta, timezone, tzinfo
+from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from mock_halo.sql import bp  # noqa: F401 - registers the BP_* procedures
@@ -26,7 +26,7 @@ from mock_halo.sql.engines.sqlite.translate import SqliteTranslator
 from mock_halo.sql.frontend.schema import quote, read_catalog
 from mock_halo.sql.model import SqlCommand, SqlOutcome
 from mock_halo.sql.runtime import params
-from mock_halo.sql.semantics import errors
+from mock_halo.sql.semantics import dates, errors
 from mock_halo.sql.semantics.errors import ParameterError, SqlError
 
 if TYPE_CHECKING:
@@ -39,14 +39,6 @@ PROGRESS_LIMIT = 100_000
 DEFAULT_TIMEZONE = "Australia/Sydney"
 
 
-def _zone(name: str) -> tzinfo:
-    try:
-        from zoneinfo import ZoneInfo
-
-        return ZoneInfo(name)
-    except Exception:  # noqa: BLE001 - no tz database: Australian Eastern Standard Time
-        return timezone(timedelta(hours=10))
-
 
 class SqliteEngine:
     """A site's databases and the T-SQL engine over them."""
@@ -58,7 +50,7 @@ class SqliteEngine:
         self._images = dict(images)
         self._default = default
         self._now = now or datetime.now
-        self._zone = _zone(timezone_name)
+        self._zone = dates.practice_zone(timezone_name)
         self._seed = seed
         self._rng = random.Random(seed)
         self._lock = threading.Lock()
@@ -136,14 +128,7 @@ class SqliteEngine:
 
     def _clock(self) -> tuple[datetime, datetime]:
         """(local time of the practice, UTC), both naive, from the injected clock."""
-        value = self._now()
-        if value.tzinfo is None:
-            local = value
-            utc = value.replace(tzinfo=self._zone).astimezone(UTC)
-        else:
-            local = value.astimezone(self._zone)
-            utc = value.astimezone(UTC)
-        return local.replace(tzinfo=None), utc.replace(tzinfo=None)
+        return dates.local_and_utc(self._now(), self._zone)
 
     def _progress(self) -> int:
         self._steps += 1
