@@ -122,28 +122,26 @@ class Precedence:
             node.set("expression", self.convert(node.expression, left))
 
     def in_(self, node: exp.In) -> None:
-        typed = self.kind(node.this)
-        items = node.expressions
-        number = number_among([self.kind(e) for e in items]) if typed[0] == K.STR else None
+        number = self.among(node.this, node.expressions)
         if number is not None:
-            node.set("this", self.convert(node.this, number))
-        elif typed[0] in PRECEDES_TEXT:
-            number = typed
-        if number is not None:  # the text items convert too
-            node.set("expressions", [self.convert(e, number) if self.kind(e)[0] == K.STR else e for e in items])
+            node.set("this", self.text_as(node.this, number))
+            node.set("expressions", [self.text_as(e, number) for e in node.expressions])
 
     def between(self, node: exp.Between) -> None:
-        typed = self.kind(node.this)
-        bounds = {key: node.args[key] for key in ("low", "high")}
-        number = number_among([self.kind(b) for b in bounds.values()]) if typed[0] == K.STR else None
+        number = self.among(node.this, [node.args["low"], node.args["high"]])
         if number is not None:
-            node.set("this", self.convert(node.this, number))
-        elif typed[0] in PRECEDES_TEXT:
-            number = typed
-        if number is not None:
-            for key, bound in bounds.items():
-                if self.kind(bound)[0] == K.STR:
-                    node.set(key, self.convert(bound, number))
+            for key in ("this", "low", "high"):
+                node.set(key, self.text_as(node.args[key], number))
+
+    def among(self, subject: exp.Expression, others: list[exp.Expression]) -> Typed | None:
+        """``subject`` IN / BETWEEN ``others``: the number type the text among them converts to (None: none)."""
+        typed = self.kind(subject)
+        if typed[0] in PRECEDES_TEXT:
+            return typed
+        return number_among([self.kind(o) for o in others]) if typed[0] == K.STR else None
+
+    def text_as(self, node: exp.Expression, number: Typed) -> exp.Expression:
+        return self.convert(node, number) if self.kind(node)[0] == K.STR else node
 
     def add(self, node: exp.Add) -> None:
         left, right = self.kind(node.this), self.kind(node.expression)
