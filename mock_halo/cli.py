@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import argparse
 import base64
+import errno
 import gc
 import json
+import socket
 import sys
 import time
 from collections.abc import Sequence
@@ -17,8 +19,8 @@ from mock_halo.config import ConfigError, Settings, example_toml, load_settings
 def main(argv: Sequence[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     parser = _parser()
-    if not argv:
-        argv = ["serve"]
+    if not argv or (argv[0].startswith("-") and argv[0] not in ("-h", "--help", "--version")):
+        argv = ["serve", *argv]  # serve is the default command: `mock-halo --port 9000` serves
     if argv[0] == "fixtures":
         # The fixtures subcommand owns its own flags.
         from mock_halo.fixtures_cli import fixtures_main
@@ -29,7 +31,15 @@ def main(argv: Sequence[str] | None = None) -> int:
         from mock_halo.contract.runner import main as contract_main
 
         return contract_main(argv[1:])
-    args = parser.parse_args(argv)
+    args, unknown = parser.parse_known_args(argv)
+    if unknown:
+        # argparse would blame the top-level command and print its usage; the
+        # subcommand's own usage is what helps (`mock-halo serve --bogus`).
+        subcommand = parser.subcommands.get(args.command, parser)
+        subcommand.error(f"unrecognized arguments: {' '.join(unknown)}")
+    if getattr(args, "func", None) is None:
+        parser.print_help()
+        return 2
     return args.func(args)
 
 
@@ -37,6 +47,7 @@ def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="mock-halo", description="Offline emulator of Halo Connect's Halo Cloud API.")
     parser.add_argument("--version", action="version", version=f"mock-halo {__version__} (Halo Cloud API {HALO_API_VERSION})")
     sub = parser.add_subparsers(dest="command")
+    parser.subcommands = sub.choices  # type: ignore[attr-defined]
 
     serve = sub.add_parser("serve", help="run the emulator (the default command)")
     serve.add_argument("--config", help="TOML configuration file (default: $MOCK_HALO_CONFIG)")
@@ -97,6 +108,13 @@ def _serve(args: argparse.Namespace) -> int:
         print(f"mock-halo: configuration error: {exc}", file=sys.stderr)
         return 2
     started = time.perf_counter()
+    # Listen first: a port in use is said plainly before any work, not as an
+    # errno after uvicorn's "startup complete".
+    try:
+        sock = listening_socket(settings.host, settings.port)
+    except OSError as exc:
+        print(f"mock-halo: cannot listen on {settings.host}:{settings.port}: {_bind_problem(exc)}", file=sys.stderr)
+        return 2
     emulator = Emulator(settings)
     emulator.warm()
     app = create_app(emulator=emulator)
@@ -112,9 +130,34 @@ def _serve(args: argparse.Namespace) -> int:
         print(warning, file=sys.stderr, flush=True)
     if not args.quiet:
         _on_started(server, lambda port: print(banner(settings, port, time.perf_counter() - started), flush=True))
-    server.run()
+    server.run(sockets=[sock])
     emulator.close()
     return 0
+
+
+def listening_socket(host: str, port: int) -> socket.socket:
+    """A TCP socket bound to ``host:port`` (port 0: a free one), ready for uvicorn."""
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    sock = socket.socket(family, socket.SOCK_STREAM)
+    try:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        sock.bind((host, port))
+    except OSError:
+        sock.close()
+        raise
+    sock.set_inheritable(True)
+    return sock
+
+
+def _bind_problem(exc: OSError) -> str:
+    if exc.errno == errno.EADDRINUSE:
+        return ("the port is already in use (another mock-halo?); choose another with --port or "
+                "MOCK_HALO_PORT, or --port 0 for a free one")
+    if exc.errno == errno.EACCES:
+        return "permission denied (ports below 1024 need privileges); choose a port above 1024 with --port"
+    if exc.errno == errno.EADDRNOTAVAIL or isinstance(exc, socket.gaierror):
+        return f"this machine has no such address ({exc.strerror or exc}); check --host or MOCK_HALO_HOST"
+    return exc.strerror or str(exc)
 
 
 def _on_started(server, callback) -> None:

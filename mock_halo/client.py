@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-import httpx
+from mock_halo.http_client import httpx
 
 
 class MockHaloControlError(RuntimeError):

@@ -41,7 +41,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--pms-type", default="BestPractice", help="practice-management system (only BestPractice)")
     parser.add_argument("--format", choices=("sqlite", "tsql"), default="sqlite", help="output format (default sqlite)")
     where = parser.add_mutually_exclusive_group(required=True)
-    where.add_argument("--out", type=Path, help="file to write (replaced if it exists)")
+    where.add_argument("--out", type=Path, help="file to write (replaced if it exists); - writes to standard output")
     where.add_argument("--target", metavar="CONNECTION",
                        help="ODBC connection string of a SQL Server or PostgreSQL database to load instead "
                             "(existing fixture objects are dropped and recreated)")
@@ -74,6 +74,24 @@ def _progress_bar(enabled: bool) -> Iterator[ProgressCallback | None]:
         yield update
 
 
+@contextmanager
+def _output(out: Path) -> Iterator[Path]:
+    """The path to write: ``out`` itself, or for ``-`` a temporary file copied to standard output afterwards."""
+    if str(out) != "-":
+        yield out
+        return
+    import shutil
+    import tempfile
+
+    with tempfile.TemporaryDirectory(prefix="mock-halo-fixtures-") as tmp:
+        path = Path(tmp) / "out"
+        yield path
+        sys.stdout.flush()
+        with path.open("rb") as written:
+            shutil.copyfileobj(written, sys.stdout.buffer)
+        sys.stdout.buffer.flush()
+
+
 def fixtures_main(argv: list[str], *, stderr: Callable[[str], None] | None = None) -> int:
     """Run ``mock-halo fixtures`` with ``argv`` (without the subcommand name); returns the exit status."""
     say = stderr or (lambda text: print(text, file=sys.stderr))
@@ -92,12 +110,17 @@ def fixtures_main(argv: list[str], *, stderr: Callable[[str], None] | None = Non
         say("mock-halo fixtures: error: --out writes one catalogue; give --catalogue once")
         return 2
     args.catalogue = catalogues[0]
+    to_stdout = str(args.out) == "-"
+    if to_stdout and args.format == "sqlite" and sys.stdout.isatty():
+        say("mock-halo fixtures: error: --out - with --format sqlite writes a binary database: redirect standard "
+            "output to a file, or use --format tsql for text")
+        return 2
     write = write_catalogue_file if args.format == "sqlite" else write_tsql_script
     started = time.perf_counter()
     try:
         name = canonical_catalogue(args.pms_type, args.catalogue)
-        with _progress_bar(not args.quiet) as progress:
-            counts = write(args.out, args.pms_type, args.catalogue, args.seed, args.patients, progress)
+        with _progress_bar(not args.quiet) as progress, _output(args.out) as path:
+            counts = write(path, args.pms_type, args.catalogue, args.seed, args.patients, progress)
     except (ValueError, OSError) as exc:
         say(f"mock-halo fixtures: error: {exc}")
         return 2
@@ -106,7 +129,7 @@ def fixtures_main(argv: list[str], *, stderr: Callable[[str], None] | None = Non
                    "INVESTIGATIONS")
     summary = ", ".join(f"{t} {counts.get(t, 0)}" for t in main_tables)
     seed = generation_arguments(name, args.seed, args.patients)[0]
-    say(f"Wrote {name} ({args.format}, seed {seed}) to {args.out}: {summary}; "
+    say(f"Wrote {name} ({args.format}, seed {seed}) to {'standard output' if to_stdout else args.out}: {summary}; "
         f"{sum(counts.values())} rows in {elapsed:.2f} s")
     return 0
 

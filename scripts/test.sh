@@ -12,6 +12,10 @@ if command -v dpkg >/dev/null; then
 fi
 ensure_venv
 install_project ".[test]"
+# The wheel a user installs (tests/test_install.py installs it into a fresh environment).
+echo "==> building the wheel into dist/"
+rm -f dist/mock_halo-*.whl
+.venv/bin/python -m pip wheel --no-deps -q -w dist . 2>&1 | grep -v "^WARNING: Location" >&2 || true
 start_pg_cluster
 trap stop_pg_cluster EXIT
 # Where this script could install everything (root with apt-get, as in CI) the

@@ -139,3 +139,39 @@ def test_a_practice_written_by_fixtures_is_served_from_its_file(tmp_path):
         assert response.status_code == 200, response.text
         rows = json.loads(base64.b64decode(response.json()["result"]["data"]))
         assert rows == [{"n": 300}]
+
+
+def test_an_unknown_serve_option_shows_the_serve_usage():
+    result = run_cli("serve", "--bogus")
+    assert result.returncode == 2
+    assert result.stderr.startswith("usage: mock-halo serve") and "mock-halo serve: error: unrecognized arguments: --bogus" in result.stderr
+
+
+def test_options_without_a_subcommand_are_serves():
+    result = run_cli("--port", "-1")
+    assert result.returncode == 2 and "configuration error" in result.stderr and "port" in result.stderr
+
+
+def test_fixtures_out_dash_writes_to_standard_output(tmp_path):
+    result = subprocess.run([sys.executable, "-m", "mock_halo", "fixtures", "--patients", "3", "--format", "tsql",
+                             "--out", "-", "--quiet"], cwd=tmp_path, capture_output=True, text=True, timeout=60)
+    assert result.returncode == 0, result.stderr
+    assert "INSERT INTO dbo.PATIENTS" in result.stdout and "to standard output" in result.stderr
+    assert not (tmp_path / "-").exists()
+    binary = subprocess.run([sys.executable, "-m", "mock_halo", "fixtures", "--patients", "3", "--out", "-", "--quiet"],
+                            cwd=tmp_path, capture_output=True, timeout=60)
+    assert binary.returncode == 0 and binary.stdout.startswith(b"SQLite format 3\x00")
+    assert not (tmp_path / "-").exists()
+
+
+def test_a_port_in_use_is_said_plainly_before_starting(tmp_path):
+    import socket
+
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        result = run_cli("serve", "--port", str(port))
+    assert result.returncode == 2
+    assert f"cannot listen on 127.0.0.1:{port}: the port is already in use" in result.stderr
+    assert "Errno" not in result.stderr and "startup" not in result.stderr.lower() and not result.stdout

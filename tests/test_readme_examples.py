@@ -372,12 +372,11 @@ def _contract_commands(request):
     names a real extra; the line for a running emulator runs (its basic tests, to stay quick) against
     the live server while it holds a user's state, and leaves that state and its clock alone."""
     server, tmp_path = request.getfixturevalue("server"), request.getfixturevalue("tmp_path")
-    extras = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["optional-dependencies"]
     ran = False
     for line in EXAMPLES["contract-commands"].code.splitlines():
         words = shlex.split(aimed_at(line, server.base_url), comments=True)
         if words[:2] == ["pip", "install"]:
-            assert re.fullmatch(r"\.\[(\w+)\]", words[2]) and words[2][2:-1] in extras, line
+            assert_installable(words[2])
         elif words[:2] == ["mock-halo", "contract"]:
             options = contract_parser().parse_args(words[2:])
             if options.target == server.base_url:
@@ -395,6 +394,27 @@ def _contract_commands(request):
     assert ran, "the example has no line for a running emulator at http://127.0.0.1:8080"
 
 
+@check("install-commands")
+def _install_commands(request):
+    """Each line installs the checkout or the wheel the test command builds, with extras that exist."""
+    for line in EXAMPLES["install-commands"].code.splitlines():
+        words = shlex.split(line, comments=True)
+        assert words[:2] == ["pip", "install"] and len(words) == 3, line
+        assert_installable(words[2])
+
+
+def assert_installable(spec: str) -> None:
+    """``spec`` is ``.``/``.[extras]`` or our wheel's name with extras, and every extra exists."""
+    from mock_halo import __version__
+
+    match = re.fullmatch(r"(\.|(?:[\w./-]+/)?mock_halo-([\w.]+)-py3-none-any\.whl)(?:\[([\w,]+)\])?", spec)
+    assert match, f"not an install of this checkout or its wheel: {spec}"
+    assert match.group(2) in (None, __version__), f"{spec}: the wheel's version is {__version__}"
+    extras = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["optional-dependencies"]
+    for extra in (match.group(3) or "").split(","):
+        assert not extra or extra in extras, f"{spec}: no extra named {extra!r}"
+
+
 @check("github-actions")
 def _github_actions(request):
     """The workflow is valid YAML and its mock-halo commands use real options and extras."""
@@ -404,11 +424,9 @@ def _github_actions(request):
     assert contract_runs
     for words in contract_runs:
         contract_parser().parse_args(words[2:])
-    extras = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["optional-dependencies"]
     for r in runs:
         if r.startswith("pip install"):
-            extra = re.search(r"\[(\w+)\]", r)
-            assert extra and extra.group(1) in extras, r
+            assert_installable(shlex.split(r, comments=True)[2])
 
 
 @check("project-layout")

@@ -21,7 +21,7 @@ from typing import Any, TextIO
 
 from mock_halo.contract.target import ENV, LAST_USAGE, Target, TargetError, config_from
 
-INSTALL_HINT = "mock-halo contract needs the contract extra: pip install 'mock-halo[contract]'"
+INSTALL_HINT = "mock-halo contract needs the contract extra: pip install '.[contract]' in a checkout, or the wheel with [contract]"
 
 
 def contracts_dir() -> Path:

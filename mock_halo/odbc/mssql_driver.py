@@ -64,7 +64,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     driver = bundled_driver()
     if driver is None:
-        print("error: the mssql-python-odbc package is not installed (pip install 'mock-halo[mssql]')",
+        print("error: the mssql-python-odbc package is not installed (the mssql extra: pip install '.[mssql]')",
               file=sys.stderr)
         return 1
     if args.print:
