@@ -91,6 +91,11 @@ class Target:
         """A median duration must stay below ``threshold`` seconds."""
         return cls("max", threshold, "s")
 
+    @classmethod
+    def max_ratio(cls, threshold: float) -> Target:
+        """A timing's ratio (median subject / median baseline) must stay below ``threshold``."""
+        return cls("max", threshold, "ratio")
+
     def check(self, value: float | None) -> Verdict:
         """PASS or FAIL for ``value``; ``n/a`` when nothing was measured."""
         if value is None:
@@ -191,7 +196,10 @@ class TimingComparison:
 
     @property
     def verdict(self) -> Verdict:
-        return self.target.check(self.subject_median) if self.target else "n/a"
+        """The target judges the median, or the ratio when it is a ratio target."""
+        if self.target is None:
+            return "n/a"
+        return self.target.check(self.ratio if self.target.unit == "ratio" else self.subject_median)
 
 
 @dataclass

@@ -183,7 +183,7 @@ def test_launch_mode_picks_cli_or_factory() -> None:
 
 def test_builtin_scenarios_are_registered() -> None:
     scenarios = all_scenarios()
-    assert {"immediate-select", "startup", "app-create-reset", "baseline"} <= set(scenarios)
+    assert {"immediate-select", "startup", "app-create-reset", "baseline", "webhook-deliveries"} <= set(scenarios)
     assert not scenarios["baseline"].default
 
 
@@ -197,3 +197,20 @@ def test_children_get_the_repo_a_bytecode_cache_and_no_emulator_settings(monkeyp
     assert "PYTHONDONTWRITEBYTECODE" not in env
     assert env["PYTHONPYCACHEPREFIX"] == str(PYCACHE_DIR)
     assert env["PYTHONPATH"].split(":")[0] == str(REPO_ROOT)
+
+
+def test_the_webhook_receiver_counts_posts_and_stamps_the_last() -> None:
+    import time
+
+    from bench.net import http_request
+    from bench.scenarios.webhooks import receiver_launch
+
+    with ServerProcess(receiver_launch()) as receiver:
+        receiver.wait_ready("/")
+        assert http_request(receiver.port, "GET", "/count").json() == {"received": 0, "last": 0.0}
+        before = time.monotonic()
+        for _ in range(3):
+            reply = http_request(receiver.port, "POST", "/halo/async", {"Content-Type": "application/json"}, b'{"id":"x"}')
+            assert reply.status == 204
+        body = http_request(receiver.port, "GET", "/count").json()
+        assert body["received"] == 3 and before <= body["last"] <= time.monotonic()

@@ -91,6 +91,14 @@ def test_timing_ratio_and_verdict() -> None:
     assert TimingComparison("x", (0.2,)).ratio is None
 
 
+def test_a_timing_with_a_ratio_target_is_judged_on_its_ratio() -> None:
+    slower = TimingComparison("busy vs quiet", (1.2, 1.3), (1.0, 1.0), Target.max_ratio(1.10))
+    assert slower.ratio == pytest.approx(1.25) and slower.verdict == "FAIL"
+    assert TimingComparison("busy vs quiet", (1.05,), (1.0,), Target.max_ratio(1.10)).verdict == "PASS"
+    assert TimingComparison("no baseline", (1.05,), (), Target.max_ratio(1.10)).verdict == "n/a"
+    assert Target.max_ratio(1.10).describe() == "< 1.10"
+
+
 def test_scenario_verdict_fails_when_any_part_fails() -> None:
     result = ScenarioResult("s", "timing", timings=[
         TimingComparison("a", (0.01,), target=Target.max_seconds(0.05)),
