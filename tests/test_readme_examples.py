@@ -278,10 +278,14 @@ def _control_client(request):
 @check("pytest-plugin")
 def _pytest_plugin(request):
     """The plugin example as a user's own test file, with warnings as errors."""
-    tmp_path = request.getfixturevalue("tmp_path")
-    (tmp_path / "test_integration.py").write_text(EXAMPLES["pytest-plugin"].code + "\n", encoding="utf-8")
-    done = subprocess.run([sys.executable, "-m", "pytest", "-q", "-W", "error", "-p", "no:cacheprovider",
-                           "test_integration.py"], cwd=tmp_path, capture_output=True, text=True, timeout=120)
+    run_as_user_test(request.getfixturevalue("tmp_path"), "test_integration.py", EXAMPLES["pytest-plugin"].code)
+
+
+def run_as_user_test(tmp_path: Path, name: str, code: str) -> None:
+    """``code`` as a user's own one-test file, run by pytest with warnings as errors: it must pass."""
+    (tmp_path / name).write_text(code + "\n", encoding="utf-8")
+    done = subprocess.run([sys.executable, "-m", "pytest", "-q", "-W", "error", "-p", "no:cacheprovider", name],
+                          cwd=tmp_path, capture_output=True, text=True, timeout=120)
     assert done.returncode == 0 and "1 passed" in done.stdout, done.stdout + done.stderr
 
 
@@ -610,11 +614,7 @@ def _webhooks_curl(request):
 @check("webhooks-pytest")
 def _webhooks_pytest(request):
     """The webhook fixture example as a user's own test file, with warnings as errors."""
-    tmp_path = request.getfixturevalue("tmp_path")
-    (tmp_path / "test_webhooks.py").write_text(EXAMPLES["webhooks-pytest"].code + "\n", encoding="utf-8")
-    done = subprocess.run([sys.executable, "-m", "pytest", "-q", "-W", "error", "-p", "no:cacheprovider",
-                           "test_webhooks.py"], cwd=tmp_path, capture_output=True, text=True, timeout=120)
-    assert done.returncode == 0 and "1 passed" in done.stdout, done.stdout + done.stderr
+    run_as_user_test(request.getfixturevalue("tmp_path"), "test_webhooks.py", EXAMPLES["webhooks-pytest"].code)
 
 
 @check("webhook-faults-curl")

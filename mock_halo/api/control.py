@@ -89,6 +89,13 @@ def only_keys(body: dict[str, Any], *allowed: str) -> None:
         raise errors.bad_request(f"Unknown field(s) {unknown}; this endpoint accepts {list(allowed)}.")
 
 
+def only_params(request: Request, allowed: tuple[str, ...], what: str = "filter") -> None:
+    """400 naming any query parameter outside ``allowed``."""
+    unknown = sorted(set(request.query_params) - set(allowed))
+    if unknown:
+        raise errors.bad_request(f"Unknown {what}(s) {unknown}; use {list(allowed)}.")
+
+
 def known_site(request: Request, site_id: Any) -> str:
     if not isinstance(site_id, str) or emulator_of(request).site(site_id) is None:
         known = sorted(emulator_of(request).sites)

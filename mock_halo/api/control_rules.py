@@ -9,7 +9,7 @@ from starlette.responses import Response
 
 from mock_halo import errors
 from mock_halo.api.common import JSONBody, emulator_of
-from mock_halo.api.control import admin, optional_json
+from mock_halo.api.control import admin, only_params, optional_json
 from mock_halo.scenarios import ScenarioError
 
 JOURNAL_FILTERS = ("path", "site", "status", "surface", "limit")
@@ -68,10 +68,8 @@ async def delete_scenarios(request: Request) -> Response:
 
 @admin
 async def get_journal(request: Request) -> JSONBody:
+    only_params(request, JOURNAL_FILTERS, "journal filter")
     params = request.query_params
-    unknown = sorted(set(params) - set(JOURNAL_FILTERS))
-    if unknown:
-        raise errors.bad_request(f"Unknown journal filter(s) {unknown}; use {list(JOURNAL_FILTERS)}.")
     status = int_param(params.get("status"), "status")
     limit = int_param(params.get("limit"), "limit")
     journal = emulator_of(request).journal

@@ -9,7 +9,7 @@ from starlette.responses import Response
 
 from mock_halo import errors
 from mock_halo.api.common import JSONBody, emulator_of
-from mock_halo.api.control import admin, only_keys, optional_json
+from mock_halo.api.control import admin, only_keys, only_params, optional_json
 from mock_halo.api.control_rules import int_param
 from mock_halo.config import ConfigError, webhook_config
 from mock_halo.webhooks.outbox import STATES
@@ -26,10 +26,8 @@ def _summary(emulator) -> dict[str, Any]:
 
 @admin
 async def list_deliveries(request: Request) -> JSONBody:
+    only_params(request, DELIVERY_FILTERS)
     params = request.query_params
-    unknown = sorted(set(params) - set(DELIVERY_FILTERS))
-    if unknown:
-        raise errors.bad_request(f"Unknown filter(s) {unknown}; use {list(DELIVERY_FILTERS)}.")
     state = params.get("state")
     if state is not None and state not in STATES:
         raise errors.bad_request(f"state must be one of {list(STATES)}; got '{state[:40]}'.")
