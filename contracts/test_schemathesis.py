@@ -32,6 +32,7 @@ from schemathesis.core.parameters import ParameterLocation
 from schemathesis.specs.openapi.checks import allow_header_conformance, unsupported_method, use_after_free
 
 from mock_halo import resources
+from mock_halo.contract.cases import make_runnable, mutated_headers, negative_at
 from mock_halo.contract.target import Target
 
 #: SQL that runs on a Bp Premier database and reads no personal data (real Halo targets too).
@@ -142,33 +143,10 @@ schema = schemathesis.pytest.from_fixture("contract_schema").include(func=_selec
 # -- preparing generated cases --------------------------------------------------------------
 
 
-def _negative_at(case, location: ParameterLocation) -> bool:
-    return case.meta is not None and case.meta.is_negative_at(location)
 
 
-def _mutated_headers(case) -> set[str]:
-    """Headers a negative case removed or broke on purpose (lower-case): they stay as generated."""
-    data = getattr(getattr(case.meta, "phase", None), "data", None)
-    names = set()
-    if str(getattr(data, "parameter_location", "")).lower().endswith("header") and getattr(data, "parameter", None):
-        names.add(str(data.parameter).lower())
-    for mutation in getattr(data, "mutations", ()) or ():
-        if not str(mutation.parameter_location).lower().endswith("header"):
-            continue
-        if mutation.parameter:
-            names.add(str(mutation.parameter).lower())
-        if "required" in (mutation.keywords or ()) and isinstance(mutation.original_value, list):
-            names |= {str(name).lower() for name in mutation.original_value}
-    return names
 
 
-def _runnable(command: dict[str, Any], pick: int) -> None:
-    """A schema-valid command made one that runs: real SQL, no stray parameters."""
-    if command.get("type") == "storedProcedure":
-        command["text"] = PROCEDURES[pick % len(PROCEDURES)]
-    else:
-        command["text"] = READ_SQL[pick % len(READ_SQL)]
-    command.pop("parameters", None)
 
 
 def prepare(case, target: Target) -> dict[str, str]:
@@ -178,14 +156,14 @@ def prepare(case, target: Target) -> dict[str, str]:
     pick = len(json.dumps([case.body, case.path_parameters, case.query], default=str))
     if path == "/integrator/token":
         wanted = {"Ocp-Apim-Subscription-Key": target.subscription_key}
-        if not _negative_at(case, ParameterLocation.BODY) and isinstance(case.body, dict):
+        if not negative_at(case, ParameterLocation.BODY) and isinstance(case.body, dict):
             case.body = {**case.body, "grant_type": target.grant_type, "device_id": target.device_id,
                          "site_id": target.site_id}
     else:
         wanted = target.auth_headers()
         case.path_parameters = {**(case.path_parameters or {}), "siteId": target.site_id}
-        path_ok = not _negative_at(case, ParameterLocation.PATH)
-        body_ok = not _negative_at(case, ParameterLocation.BODY)
+        path_ok = not negative_at(case, ParameterLocation.PATH)
+        body_ok = not negative_at(case, ParameterLocation.BODY)
         if case.method == "POST" and path.endswith("{fhirParameters}"):  # create
             if path_ok:
                 case.path_parameters["fhirParameters"] = "Patient"
@@ -196,7 +174,7 @@ def prepare(case, target: Target) -> dict[str, str]:
                 case.path_parameters.update(resource="Patient", id="1")
             if body_ok:
                 case.body = {**PATIENT, "id": case.path_parameters.get("id")}
-        elif path.endswith("{fhirParameters}") and path_ok and not _negative_at(case, ParameterLocation.QUERY):
+        elif path.endswith("{fhirParameters}") and path_ok and not negative_at(case, ParameterLocation.QUERY):
             case.path_parameters["fhirParameters"] = FHIR_URLS[pick % len(FHIR_URLS)]
             case.query = {}  # search parameters are part of the URL picked
         if path.endswith("/_search") and path_ok and body_ok:
@@ -211,16 +189,16 @@ def prepare(case, target: Target) -> dict[str, str]:
         if "/queries/" in path and isinstance(body, dict) and body_ok:
             body.pop("catalogue", None)
             if isinstance(body.get("command"), dict):
-                _runnable(body["command"], pick)
+                make_runnable(body["command"], pick, READ_SQL, PROCEDURES)
                 if target.read_only:
                     body["command"]["executionMode"] = "reader"
             register = body.get("registerCommand")
             if isinstance(register, dict) and isinstance(register.get("command"), dict):
-                _runnable(register["command"], pick)
+                make_runnable(register["command"], pick, READ_SQL, PROCEDURES)
     if target.read_only and path.endswith("/queries/immediate"):
         command = case.body.get("command") if isinstance(case.body, dict) else None
         assert isinstance(command, dict) and command.get("text") in READ_SQL + PROCEDURES, case.body
-    broken = _mutated_headers(case)
+    broken = mutated_headers(case)
     return {name: value for name, value in wanted.items() if name.lower() not in broken}
 
 
@@ -307,7 +285,7 @@ def test_links_drive_the_stateful_phase(contract_schema, target: Target, budget_
 
         def get_call_kwargs(self, case) -> dict[str, Any]:
             if case.operation.path.endswith("/queries/async") and isinstance(case.body, dict) \
-                    and not _negative_at(case, ParameterLocation.BODY):
+                    and not negative_at(case, ParameterLocation.BODY):
                 # The default queue limit (1 h): a generated one of a few ms would expire every
                 # query before the 5 s clock step, and the status -> page link would never lead on.
                 case.body = {name: value for name, value in case.body.items() if name != "maxTimeInQueue"}

@@ -31,6 +31,7 @@ from schemathesis.specs.openapi.checks import allow_header_conformance, unsuppor
 from starlette.testclient import TestClient
 
 from mock_halo.app import create_app
+from mock_halo.contract.cases import make_runnable, mutated_headers, negative_at
 
 ROOT = Path(__file__).resolve().parents[1]
 UPSTREAM_DESKTOP = ROOT / "contracts" / "upstream" / "halo-desktop-openapi-26.619.json"
@@ -278,40 +279,12 @@ schema = schemathesis.openapi.from_dict(with_links(corrected_upstream()), config
 schema.app = APP
 
 
-def _mutated_headers(case) -> set[str]:
-    """Headers a negative case removed or broke on purpose (lower-case): they must stay as generated."""
-    data = getattr(getattr(case.meta, "phase", None), "data", None)
-    names = set()
-    if str(getattr(data, "parameter_location", "")).lower().endswith("header") and getattr(data, "parameter", None):
-        names.add(str(data.parameter).lower())
-    for mutation in getattr(data, "mutations", ()) or ():
-        if not str(mutation.parameter_location).lower().endswith("header"):
-            continue
-        if mutation.parameter:
-            names.add(str(mutation.parameter).lower())
-        if "required" in (mutation.keywords or ()) and isinstance(mutation.original_value, list):
-            names |= {str(name).lower() for name in mutation.original_value}  # the headers it dropped
-    return names
 
 
-def _body_is_valid(case) -> bool:
-    """The generated body is schema-valid (the case may still be negative elsewhere)."""
-    meta = case.meta
-    return meta is None or not meta.is_negative_at(ParameterLocation.BODY)
 
 
-def _path_is_valid(case) -> bool:
-    meta = case.meta
-    return meta is None or not meta.is_negative_at(ParameterLocation.PATH)
 
 
-def _runnable_command(command: dict[str, Any], pick: int) -> None:
-    """Make a schema-valid command one that runs: real SQL, no stray parameters, no catalogue."""
-    if command.get("type") == "storedProcedure":
-        command["text"] = PROCEDURES[pick % len(PROCEDURES)]
-    else:
-        command["text"] = READER_SQL[pick % len(READER_SQL)]
-    command.pop("parameters", None)
 
 
 def prepare(case) -> dict[str, str]:
@@ -323,26 +296,26 @@ def prepare(case) -> dict[str, str]:
     """
     if case.operation.path == "/integrator/token":
         wanted = {"Ocp-Apim-Subscription-Key": KEY}
-        if _body_is_valid(case) and isinstance(case.body, dict):
+        if not negative_at(case, ParameterLocation.BODY) and isinstance(case.body, dict):
             case.body = {**case.body, "grant_type": DESKTOP_GRANT, "device_id": DEVICE, "site_id": SITE}
     else:
         case.path_parameters = {**(case.path_parameters or {}), "siteId": SITE}
         wanted = {"Authorization": f"Bearer {CREDENTIALS['token']}", "DeviceId": DEVICE}
         pick = len(json.dumps([case.body, case.path_parameters], default=str))
-        if case.operation.path.endswith("{fhirParameters}") and _path_is_valid(case):
+        if case.operation.path.endswith("{fhirParameters}") and not negative_at(case, ParameterLocation.PATH):
             case.path_parameters["fhirParameters"] = FHIR_URLS[pick % len(FHIR_URLS)]
-        if case.operation.path.endswith("/_search") and _path_is_valid(case) and _body_is_valid(case):
+        if case.operation.path.endswith("/_search") and not negative_at(case, ParameterLocation.PATH) and not negative_at(case, ParameterLocation.BODY):
             case.path_parameters["resource"] = "Patient"
             case.body = dict(FHIR_FORMS[pick % len(FHIR_FORMS)])
         body = case.body
-        if _body_is_valid(case) and isinstance(body, dict) and "/queries" in case.operation.path:
+        if not negative_at(case, ParameterLocation.BODY) and isinstance(body, dict) and "/queries" in case.operation.path:
             body.pop("catalogue", None)
             if isinstance(body.get("command"), dict):
-                _runnable_command(body["command"], pick)
+                make_runnable(body["command"], pick, READER_SQL, PROCEDURES)
             register = body.get("registerCommand")
             if isinstance(register, dict) and isinstance(register.get("command"), dict):
-                _runnable_command(register["command"], pick)
-    broken = _mutated_headers(case)
+                make_runnable(register["command"], pick, READER_SQL, PROCEDURES)
+    broken = mutated_headers(case)
     return {name: value for name, value in wanted.items() if name.lower() not in broken}
 
 
