@@ -17,7 +17,7 @@ from mock_halo import errors, resources
 from mock_halo.api import control, control_rules, control_webhooks, fhir, registered, sql, tokens
 from mock_halo.api.common import JSONBody, error_response
 from mock_halo.api.path_faults import PathScenarioMiddleware
-from mock_halo.cloud import HaloCloud
+from mock_halo.cloud import DESKTOP, DEVICE, INTEGRATOR, HaloCloud
 from mock_halo.config import Settings
 from mock_halo.emulator import Emulator
 from mock_halo.fhir import FhirError
@@ -40,14 +40,16 @@ register_url_convertor("anypath", AnyPathConvertor())
 
 
 def _site_routes(prefix: str) -> list[BaseRoute]:
+    """The site-scoped operations of one API family; the same handlers serve every family."""
     base = f"/{prefix}/sites/{{siteId}}"
-    # Literal segments ("registered") come before the {queryId} template.
+    # Literal segments ("registered", "status") come before the {queryId} template.
     return [
         Route(f"{base}/queries/immediate", sql.create_immediate_query, methods=["POST"]),
         Route(f"{base}/queries/async", sql.create_async_query, methods=["POST"]),
         # Without these, GET .../queries/immediate would be read as a query id.
         Route(f"{base}/queries/immediate", _only("POST"), methods=OTHER_METHODS),
         Route(f"{base}/queries/async", _only("POST"), methods=OTHER_METHODS),
+        *(_integrator_query_routes(base) if prefix == INTEGRATOR else []),
         Route(f"{base}/queries/registered", registered.list_registered_queries, methods=["GET"]),
         Route(f"{base}/queries/registered", registered.create_registered_query, methods=["POST"]),
         Route(f"{base}/queries/registered/{{queryId}}", registered.get_registered_query, methods=["GET"]),
@@ -65,6 +67,15 @@ def _site_routes(prefix: str) -> list[BaseRoute]:
 
 
 OTHER_METHODS = ["GET", "PUT", "PATCH", "DELETE"]
+
+
+def _integrator_query_routes(base: str) -> list[BaseRoute]:
+    """Operations only the Integrator API has (halo-facts 3: batch status, streamed pages)."""
+    return [
+        Route(f"{base}/queries/status", sql.get_query_status_batch, methods=["POST"]),
+        Route(f"{base}/queries/status", _only("POST"), methods=OTHER_METHODS),
+        Route(f"{base}/queries/{{queryId}}/results/{{pageNumber}}/stream", sql.stream_result_page, methods=["GET"]),
+    ]
 
 
 def _allowed_methods(request: Request) -> list[str]:
@@ -102,8 +113,9 @@ async def openapi_document(request: Request) -> JSONBody:
 def routes() -> list[BaseRoute]:
     table: list[BaseRoute] = [
         Route("/integrator/token", tokens.obtain_token, methods=["POST"]),
-        *_site_routes("device"),
-        *_site_routes("desktop"),
+        *_site_routes(DEVICE),
+        *_site_routes(DESKTOP),
+        *_site_routes(INTEGRATOR),
         *_control_routes(),
         Route("/openapi.json", openapi_document, methods=["GET"]),
     ]

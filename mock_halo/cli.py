@@ -196,6 +196,8 @@ def network_warning(settings: Settings) -> str | None:
 
 
 def banner(settings: Settings, port: int, elapsed_s: float) -> str:
+    from mock_halo.cloud import SERVED_APIS
+
     host = settings.host if settings.host not in ("0.0.0.0", "::") else "127.0.0.1"
     base = f"http://{host}:{port}"
     integrator = settings.integrators[0]
@@ -224,17 +226,16 @@ def banner(settings: Settings, port: int, elapsed_s: float) -> str:
     warning = network_warning(settings)
     if warning:
         lines += ["", warning]
+    lines += ["", "  Halo APIs served:"]
+    lines += [f"    {name:<15} {prefix + '/...':<16} {how}" for name, prefix, how in SERVED_APIS]
     lines += [
         "",
-        "  Try it (device token, then an immediate query):",
-        f"    TOKEN=$(curl -s -X POST {base}/integrator/token \\",
-        f"      -H 'Ocp-Apim-Subscription-Key: {key}' \\",
-        "      -d grant_type=urn:halo-connect:oauth:device-token -d device_id=my-device \\",
-        f"      -d site_id={first.id} | python3 -c 'import sys,json; print(json.load(sys.stdin)[\"access_token\"])')",
-        f"    curl -s -X POST {base}/device/sites/{first.id}/queries/immediate \\",
-        "      -H \"Authorization: Bearer $TOKEN\" -H 'DeviceId: my-device' -H 'Content-Type: application/json' \\",
+        "  Try it (Integrator API: the subscription key alone, an immediate query):",
+        f"    curl -s -X POST {base}/integrator/sites/{first.id}/queries/immediate \\",
+        f"      -H 'Ocp-Apim-Subscription-Key: {key}' -H 'Content-Type: application/json' \\",
         "      -d '{\"command\":{\"text\":\"SELECT TOP 5 Firstname, Surname FROM BPS_Patients\"}}' \\",
         "      | python3 -c 'import sys,json,base64; print(json.loads(base64.b64decode(json.load(sys.stdin)[\"result\"][\"data\"])))'",
+        "  (Device/Desktop API: a token from POST /integrator/token first; see the README's quick start.)",
         "",
         f"  Control plane: {base}/_mock/info   Contract: {base}/openapi.json",
     ]

@@ -633,3 +633,28 @@ def _webhook_faults_curl(request):
     assert first.body == second.body and first.json()["queryId"] == query_id
     marked = [d["faults"] for d in httpx.get(f"{base}/_mock/webhooks").json()["deliveries"]]
     assert marked == [["duplicate", "outOfOrder"]] * 2
+
+
+@check("integrator-curl")
+def _integrator_curl(request):
+    """The key alone: a stored procedure's rows, an async query found by batch status, its page streamed."""
+    server, tmp_path = request.getfixturevalue("server"), request.getfixturevalue("tmp_path")
+    users, clock, statuses, streamed = json_documents(run_sh(aimed_at(EXAMPLES["integrator-curl"].code, server.base_url), tmp_path))
+    assert users and all(isinstance(user["UserID"], int) for user in users), users
+    assert clock["now"].endswith("Z")
+    [result] = statuses["results"]
+    assert (result["status"], result["query"]["status"]) == ("found", "successful"), result
+    assert result["query"]["result"]["rows"] == len(streamed) == 3
+    named_people(streamed, "Firstname", "Surname")
+    assert [r["Surname"].lower() for r in streamed] == sorted(r["Surname"].lower() for r in streamed)
+
+
+@check("integrator-python")
+def _integrator_python(request):
+    server, tmp_path = request.getfixturevalue("server"), request.getfixturevalue("tmp_path")
+    patient, statuses, complete, ids = run_python(aimed_at(EXAMPLES["integrator-python"].code, server.base_url), tmp_path)
+    patient = ast.literal_eval(patient)
+    assert patient["Surname"].startswith("M") and isinstance(patient["InternalID"], int)
+    assert ast.literal_eval(statuses) == [("found", "successful")] * 2
+    assert complete == "True"
+    assert str(patient["InternalID"]) in ast.literal_eval(ids)

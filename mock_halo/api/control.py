@@ -21,6 +21,7 @@ from starlette.responses import Response
 from mock_halo import HALO_API_VERSION, __version__, errors
 from mock_halo.api.common import JSONBody, emulator_of, json_object, read_body
 from mock_halo.clock import format_timestamp, parse_duration, parse_timestamp
+from mock_halo.cloud import SERVED_APIS
 
 LOCAL_HOSTS = {"127.0.0.1", "::1", "localhost", "testclient"}
 CONTROL_BODY_LIMIT = 1024 * 1024
@@ -136,7 +137,9 @@ async def info(request: Request) -> JSONBody:
         for site in sites:
             del site["seed"]
     body.update(
-        clock=_clock_body(emulator), tokenLifetime=settings.token_lifetime_s, prefixes=["/device", "/desktop"],
+        clock=_clock_body(emulator), tokenLifetime=settings.token_lifetime_s,
+        apis=[{"name": name, "prefix": prefix, "credentials": how} for name, prefix, how in SERVED_APIS],
+        prefixes=[prefix for _, prefix, _ in SERVED_APIS],
         sites=sites, integrators=integrators, state=emulator.state_summary(),
         webhooks={"configured": emulator.webhooks.configured, "deliveries": "/_mock/webhooks"},
     )

@@ -17,6 +17,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from mock_halo.api.common import cloud_of, emulator_of, media_type, operation, read_body
+from mock_halo.auth import SUBSCRIPTION_KEY_QUERY
 from mock_halo.cloud import Caller
 from mock_halo.fhir import FhirError
 
@@ -50,7 +51,13 @@ def _relative_url(request: Request) -> tuple[str, list[tuple[str, str]]]:
     sends the `?` percent-encoded; what follows an encoded `?` is read as search parameters too."""
     path, mark, query = request.path_params["fhirParameters"].partition("?")
     pairs = parse_qsl(query, keep_blank_values=True) if mark else []
-    return path, pairs + list(request.query_params.multi_items())
+    return path, pairs + _query_pairs(request)
+
+
+def _query_pairs(request: Request) -> list[tuple[str, str]]:
+    """The URL's query parameters as the FHIR engine sees them: the gateway's own
+    ``subscription-key`` (a credential, not a search parameter) is not among them."""
+    return [(name, value) for name, value in request.query_params.multi_items() if name != SUBSCRIPTION_KEY_QUERY]
 
 
 @operation
@@ -63,8 +70,7 @@ async def get_fhir(request: Request, caller: Caller) -> Response:
 async def post_fhir_search(request: Request, caller: Caller) -> Response:
     raw = await read_body(request, emulator_of(request).settings.max_request_bytes)
     body = await cloud_of(request).post_fhir_search(
-        caller, _base_url(request), request.path_params["resource"], media_type(request), raw,
-        list(request.query_params.multi_items()),
+        caller, _base_url(request), request.path_params["resource"], media_type(request), raw, _query_pairs(request),
     )
     return fhir_response(body)
 

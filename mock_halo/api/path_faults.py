@@ -3,7 +3,8 @@
 An ASGI middleware so the handlers (``mock_halo/api/fhir.py``, ``sql.py``)
 need not know about rules. It engages only while rules or site latency exist,
 for ``.../fhir/R4/...`` (surface ``fhir``: site, FHIR resource type and
-headers) and for ``GET .../queries/{id}`` and ``.../queries/{id}/results/{n}``
+headers) and for ``GET .../queries/{id}`` and ``.../queries/{id}/results/{n}``, the
+Integrator API's ``.../results/{n}/stream`` and ``POST .../queries/status``
 (surface ``query``, reached only by rules that name it: a gateway's 429 or a
 503 can meet any call, not just a submission). The body is never read. A
 rule's HTTP error is answered here, before authentication, as Halo's gateway
@@ -20,13 +21,16 @@ from starlette.requests import Request
 
 from mock_halo import errors
 from mock_halo.api.common import JSONBody, error_response
-from mock_halo.cloud import TOKEN_APIS, HaloCloud
+from mock_halo.cloud import API_FAMILIES, HaloCloud
 from mock_halo.journal import FIRED_KEY
 from mock_halo.scenarios import RequestFacts
 
-_APIS = "|".join(TOKEN_APIS)
+_APIS = "|".join(API_FAMILIES)
 _FHIR_PATH = re.compile(rf"^/(?:{_APIS})/sites/([^/]+)/fhir/R4/([A-Za-z]+)")
-_QUERY_PATH = re.compile(rf"^/(?:{_APIS})/sites/([^/]+)/queries/(?!(?:immediate|async|registered)/?$)[^/]+(?:/results/[^/]+)?/?$")
+#: Status polls (one query, or the Integrator API's batch) and page downloads (plain or streamed).
+_QUERY_PATH = re.compile(
+    rf"^/(?:{_APIS})/sites/([^/]+)/queries/(?!(?:immediate|async|registered)/?$)[^/]+(?:/results/[^/]+(?:/stream)?)?/?$")
+_BATCH_STATUS_PATH = re.compile(r"^/integrator/sites/([^/]+)/queries/status/?$")
 
 
 class PathScenarioMiddleware:
@@ -76,8 +80,10 @@ def _facts(scope) -> RequestFacts | None:
         if match is not None:
             return RequestFacts(surface="fhir", site=match.group(1).lower(), headers=Request(scope).headers,
                                 fhir_resource=match.group(2))
-    elif scope["method"] == "GET" and "/queries/" in path:
-        match = _QUERY_PATH.match(path)
+    elif "/queries/" in path:
+        method = scope["method"]
+        match = (_QUERY_PATH.match(path) if method == "GET"
+                 else _BATCH_STATUS_PATH.match(path) if method == "POST" else None)
         if match is not None:
             return RequestFacts(surface="query", site=match.group(1).lower(), headers=Request(scope).headers)
     return None

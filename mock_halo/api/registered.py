@@ -10,7 +10,11 @@ from starlette.responses import Response
 from mock_halo import errors
 from mock_halo.api import validate
 from mock_halo.api.common import JSONBody, cloud_of, emulator_of, operation, read_json_object
-from mock_halo.cloud import Caller
+from mock_halo.cloud import INTEGRATOR, Caller
+
+#: A registration is answered 201 by the Desktop (and Device) API, 202 by the Integrator API
+#: (halo-facts 7.2: each as its own document says).
+REGISTERED_CREATED = {INTEGRATOR: 202}
 
 
 @operation
@@ -31,8 +35,7 @@ async def create_registered_query(request: Request, caller: Caller) -> Response:
         command=command,
         request_size=len(raw),
     )
-    # The Desktop API answers 201 (the Integrator API 202).
-    return JSONBody({"id": query_id}, status_code=201)
+    return JSONBody({"id": query_id}, status_code=REGISTERED_CREATED.get(caller.api, 201))
 
 
 @operation

@@ -15,6 +15,7 @@ from mock_halo.api import validate
 from mock_halo.api.common import JSON, JSONBody, cloud_of, emulator_of, operation, read_json_object
 from mock_halo.cloud import Caller
 from mock_halo.lifecycle.immediate import ImmediateRequest
+from mock_halo.lifecycle.pages import PageDownload
 
 
 async def _command_request(request: Request, caller: Caller, bounds: tuple[int, int, int]) -> ImmediateRequest:
@@ -52,8 +53,28 @@ async def get_query(request: Request, caller: Caller) -> Response:
     return JSONBody(query)
 
 
+async def _page(request: Request, caller: Caller) -> PageDownload:
+    page_number = validate.page_number(request.path_params["pageNumber"])
+    return await cloud_of(request).get_result_page(caller, request.path_params["queryId"], page_number)
+
+
 @operation
 async def get_result_page(request: Request, caller: Caller) -> Response:
-    page_number = validate.page_number(request.path_params["pageNumber"])
-    page = await cloud_of(request).get_result_page(caller, request.path_params["queryId"], page_number)
+    page = await _page(request, caller)
     return JSONBody(page.body, headers=page.headers)
+
+
+@operation
+async def stream_result_page(request: Request, caller: Caller) -> Response:
+    """``GET …/results/{pageNumber}/stream`` (Integrator API): the same page, its rows as raw JSON
+    (halo-facts 6.7: the decoded page, no base64 wrapper), with the page's headers."""
+    page = await _page(request, caller)
+    return Response(page.raw, media_type=JSON, headers=page.headers)
+
+
+@operation
+async def get_query_status_batch(request: Request, caller: Caller) -> Response:
+    """``POST /integrator/sites/{siteId}/queries/status`` (halo-facts 6.8)."""
+    body, _ = await read_json_object(request, emulator_of(request).settings.max_request_bytes)
+    statuses = await cloud_of(request).get_query_status_batch(caller, validate.query_ids(body))
+    return JSONBody(statuses)

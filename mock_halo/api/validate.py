@@ -6,6 +6,7 @@ Every failure is a 400 in the general envelope whose message names the field
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 import orjson
@@ -148,3 +149,22 @@ def page_number(raw: str) -> int:
     if number < 1 or not raw.isdigit():  # isdigit: no sign, spaces or underscores
         raise errors.bad_request(f"pageNumber must be an integer of at least 1; got '{raw[:40]}'.")
     return number
+
+
+def query_ids(body: dict[str, Any]) -> list[str]:
+    """``queryIds`` of a batch status request (halo-facts 6.8): an array of query GUIDs, as sent."""
+    ids = body.get("queryIds")
+    if not isinstance(ids, list):
+        raise _fail("queryIds", "is required: an array of query ids (GUIDs)", ... if ids is None else ids)
+    for index, value in enumerate(ids):
+        if not isinstance(value, str) or not _is_guid(value):
+            raise _fail(f"queryIds[{index}]", "must be a query id (a GUID)", value)
+    return ids
+
+
+#: A GUID in the hyphenated form Halo's ids take (``uuid.UUID`` also reads braces and URNs).
+_GUID = re.compile(r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}")
+
+
+def _is_guid(value: str) -> bool:
+    return _GUID.fullmatch(value) is not None

@@ -13,7 +13,9 @@ catalogue's (``mock_halo.errors``, ``mock_halo.fhir.FhirError``). No Starlette.
 
 from __future__ import annotations
 
-from mock_halo.cloud.access import API_FAMILIES, DESKTOP, DEVICE, INTEGRATOR, TOKEN_APIS, Caller, Credentials
+from mock_halo.cloud.access import (
+    API_FAMILIES, DESKTOP, DEVICE, INTEGRATOR, SERVED_APIS, TOKEN_APIS, Caller, Credentials,
+)
 from mock_halo.cloud.fhir import FhirOperations
 from mock_halo.cloud.queries import QueryOperations
 from mock_halo.cloud.tokens import TokenOperations
@@ -31,4 +33,4 @@ class HaloCloud(QueryOperations, FhirOperations, TokenOperations):
         return self.access.authenticate(credentials)
 
 
-__all__ = ["API_FAMILIES", "DESKTOP", "DEVICE", "INTEGRATOR", "TOKEN_APIS", "Caller", "Credentials", "HaloCloud"]
+__all__ = ["API_FAMILIES", "DESKTOP", "DEVICE", "INTEGRATOR", "SERVED_APIS", "TOKEN_APIS", "Caller", "Credentials", "HaloCloud"]

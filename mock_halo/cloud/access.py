@@ -37,6 +37,12 @@ INTEGRATOR = "integrator"
 API_FAMILIES = (DEVICE, DESKTOP, INTEGRATOR)
 #: The families whose calls carry a device token (bearer + DeviceId header).
 TOKEN_APIS = (DEVICE, DESKTOP)
+#: The Halo APIs served, as the banner and ``/_mock/info`` name them: (name, prefix, credentials).
+SERVED_APIS = (
+    ("Integrator API", f"/{INTEGRATOR}", "Ocp-Apim-Subscription-Key header (or ?subscription-key=)"),
+    ("Desktop API", f"/{DESKTOP}", "Authorization: Bearer <token from POST /integrator/token> + DeviceId header"),
+    ("Device API", f"/{DEVICE}", "Authorization: Bearer <token from POST /integrator/token> + DeviceId header"),
+)
 
 
 @dataclass(slots=True)
