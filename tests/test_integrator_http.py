@@ -307,3 +307,27 @@ def test_query_surface_rules_reach_batch_status_and_streamed_pages(client):
         assert response.headers["Retry-After"] == "3"
     # Submissions are not the query surface.
     assert immediate(client, "SELECT 1 AS one").status_code == 200
+
+
+# -- webhooks: queries made through the Integrator API notify like any other ---------------------------------
+def test_integrator_queries_send_signed_webhooks(client):
+    from mock_halo.clock import parse_timestamp
+    from mock_halo.config import DEFAULT_INTEGRATOR_ID
+    from mock_halo.pytest_plugin import WebhookReceiver
+
+    receiver = WebhookReceiver()
+    try:
+        client.put(f"/_mock/webhooks/config/{DEFAULT_INTEGRATOR_ID}",
+                   json={"url": receiver.url + "/{source}/{queryId}", "secret": "s3cret"}).raise_for_status()
+        query_id = submit_async(client, "SELECT 1 AS one")
+        registered = client.post(f"{BASE}/queries/registered", json=REGISTRATION, headers=AUTH).json()["id"]
+        advance(client, 30)
+        assert client.post("/_mock/webhooks/flush", json={"timeout": 10}).json()["settled"]
+        got = sorted(receiver.wait(2), key=lambda hook: hook.json()["webhookSource"])
+    finally:
+        receiver.close()
+    assert [(hook.path.rsplit("/", 2)[-2:], hook.json()["siteId"]) for hook in got] == [
+        (["async", query_id], SITE), (["registered", registered], SITE)]
+    now = parse_timestamp(client.get("/_mock/clock").json()["now"])
+    for hook in got:
+        hook.verify("s3cret", now=now)
