@@ -14,7 +14,7 @@ from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
 
 from mock_halo import errors, resources
-from mock_halo.api import control, control_rules, control_webhooks, fhir, registered, sql, tokens
+from mock_halo.api import control, control_rules, control_webhooks, fhir, registered, sites, sql, tokens
 from mock_halo.api.common import JSONBody, error_response
 from mock_halo.api.path_faults import PathScenarioMiddleware
 from mock_halo.cloud import DESKTOP, DEVICE, INTEGRATOR, HaloCloud
@@ -69,6 +69,16 @@ def _site_routes(prefix: str) -> list[BaseRoute]:
 OTHER_METHODS = ["GET", "PUT", "PATCH", "DELETE"]
 
 
+def _integrator_site_routes() -> list[BaseRoute]:
+    """The Integrator API's site operations (halo-facts 9), known by the subscription key."""
+    return [
+        Route("/integrator/sites", sites.get_sites, methods=["GET"]),
+        Route("/integrator/sites/{siteId}", sites.get_site, methods=["GET"]),
+        Route("/integrator/pair-site", sites.pair_site, methods=["POST"]),
+        Route("/integrator/pairSite", sites.pair_site, methods=["POST"]),  # deprecated alias
+    ]
+
+
 def _integrator_query_routes(base: str) -> list[BaseRoute]:
     """Operations only the Integrator API has (halo-facts 3: batch status, streamed pages)."""
     return [
@@ -113,6 +123,7 @@ async def openapi_document(request: Request) -> JSONBody:
 def routes() -> list[BaseRoute]:
     table: list[BaseRoute] = [
         Route("/integrator/token", tokens.obtain_token, methods=["POST"]),
+        *_integrator_site_routes(),
         *_site_routes(DEVICE),
         *_site_routes(DESKTOP),
         *_site_routes(INTEGRATOR),
@@ -139,6 +150,7 @@ def _control_routes() -> list[BaseRoute]:
         Route("/_mock/clock/speed", c.set_speed, methods=["POST"]),
         Route("/_mock/clock/real", c.real_time_clock, methods=["POST"]),
         Route("/_mock/sites", c.list_sites, methods=["GET"]),
+        Route("/_mock/sites", c.create_site, methods=["POST"]),
         Route("/_mock/sites/{siteId}/availability", c.put_site, methods=["PUT"]),
         Route("/_mock/sites/{siteId}/latency", c.put_site, methods=["PUT"]),
         Route("/_mock/scenarios", r.list_scenarios, methods=["GET"]),

@@ -197,6 +197,7 @@ def network_warning(settings: Settings) -> str | None:
 
 def banner(settings: Settings, port: int, elapsed_s: float) -> str:
     from mock_halo.cloud import SERVED_APIS
+    from mock_halo.pairing import pairing_code
 
     host = settings.host if settings.host not in ("0.0.0.0", "::") else "127.0.0.1"
     base = f"http://{host}:{port}"
@@ -212,7 +213,8 @@ def banner(settings: Settings, port: int, elapsed_s: float) -> str:
         "  sites:",
     ]
     for site in settings.sites:
-        state = "paired" if site.id in integrator.sites else "NOT paired (403)"
+        code = pairing_code(site)
+        state = "paired" if site.id in integrator.sites else f"NOT paired (403){f'; pairing code {code}' if code else ''}"
         lines.append(f"    {site.id}  {site.pms_type:<12} {site.name}  [{site.availability}, {state}]")
     hooks = [(i, i.webhook) for i in settings.integrators if i.webhook is not None]
     if hooks:

@@ -13,7 +13,7 @@ or any httpx client, including an in-process Starlette ``TestClient``
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -107,6 +107,30 @@ class MockHaloControl:
 
     def sites(self) -> list[dict[str, Any]]:
         return self._call("GET", "/sites")["sites"]
+
+    def add_site(
+        self, practice_management_site_id: str, *, name: str | None = None, pairing_code: str | None = None,
+        paired_with: Sequence[str] = (), **fields: Any,
+    ) -> dict[str, Any]:
+        """A new Bp Premier site until the next full reset (``POST /_mock/sites``): unpaired unless
+        ``paired_with`` names integrator ids; other ``fields`` as the endpoint takes them
+        (``id``, ``authoritative``, ``availability``, ``haloLinkVersion``, ``patients``...).
+        The answer shows its ``id`` and ``pairingCode``."""
+        body: dict[str, Any] = {"practiceManagementSiteId": practice_management_site_id, **fields}
+        if name is not None:
+            body["name"] = name
+        if pairing_code is not None:
+            body["pairingCode"] = pairing_code
+        if paired_with:
+            body["pairedWith"] = list(paired_with)
+        return self._call("POST", "/sites", body)
+
+    def pairing_code(self, site_id: str) -> str | None:
+        """The pairing code of a site (None: its PMS pairs without one)."""
+        for site in self.sites():
+            if site["id"] == site_id.lower():
+                return site["pairingCode"]
+        raise MockHaloControlError(404, f"Site '{site_id}' is not configured.")
 
     def set_availability(
         self, site_id: str, availability: str, *, at: str | datetime | None = None, after: str | float | None = None

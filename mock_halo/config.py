@@ -128,6 +128,9 @@ class SiteConfig:
     #: of generating the practice at startup: use it for big practices).
     data_files: tuple[tuple[str, str], ...] = ()
     authoritative: bool = True
+    #: The code the practice generated to pair integrators with it (Bp Premier only; None: one
+    #: derived from the site's GUID, see ``mock_halo.pairing``).
+    pairing_code: str | None = None
 
     @property
     def default_catalogue(self) -> str:
@@ -334,6 +337,7 @@ def default_sites() -> tuple[SiteConfig, ...]:
             name="Unpaired Medical Centre",
             pms_site_id="10003",
             catalogues=bp_catalogues(),
+            pairing_code="ABC123",  # Halo's own example code
         ),
     )
 
@@ -397,7 +401,7 @@ _WEBHOOK_ENV = {
 }
 
 #: Documented in the README's configuration table; kept here so both agree.
-ENV_VARIABLES = tuple(_ENV_FIELDS) + ("MOCK_HALO_CONFIG", "MOCK_HALO_SUBSCRIPTION_KEY", *_WEBHOOK_ENV)
+ENV_VARIABLES = tuple(_ENV_FIELDS) + ("MOCK_HALO_CONFIG", "MOCK_HALO_SUBSCRIPTION_KEY", "MOCK_HALO_PAIRING_CODES", *_WEBHOOK_ENV)
 
 _TOML_SCALARS = {name for name, _ in _ENV_FIELDS.values()}
 
@@ -536,6 +540,9 @@ def _apply_env(settings: Settings, env: Mapping[str, str]) -> Settings:
     key = env.get("MOCK_HALO_SUBSCRIPTION_KEY")
     if key:
         settings = replace(settings, integrators=_with_primary_key(settings.integrators, key))
+    codes = env.get("MOCK_HALO_PAIRING_CODES")
+    if codes:
+        settings = _with_pairing_codes(settings, codes, "environment")
     hook = {field: env[var] for var, field in _WEBHOOK_ENV.items() if env.get(var)}
     if hook:
         first, *rest = settings.integrators
@@ -549,10 +556,16 @@ def _apply_env(settings: Settings, env: Mapping[str, str]) -> Settings:
     return settings
 
 
+def site_from_mapping(data: dict[str, Any], index: int, source: str) -> SiteConfig:
+    """One site from a dict shaped like a ``[[sites]]`` table (ConfigError naming the key)."""
+    return _parse_site(data, index, source)
+
+
 def _parse_site(data: dict[str, Any], index: int, source: str) -> SiteConfig:
     where = f"{source}: sites[{index}]"
     known = {"id", "name", "pms_type", "pms_site_id", "pms_version", "halo_link_version", "availability",
-             "catalogues", "seed", "patients", "devices", "connection", "authoritative", "data", *_SITE_ODBC_KEYS}
+             "catalogues", "seed", "patients", "devices", "connection", "authoritative", "data", "pairing_code",
+             *_SITE_ODBC_KEYS}
     unknown = set(data) - known
     if unknown:
         raise ConfigError(f"{where}: unknown key(s) {sorted(unknown)}")
@@ -582,6 +595,7 @@ def _parse_site(data: dict[str, Any], index: int, source: str) -> SiteConfig:
         devices=tuple(str(d) for d in data.get("devices", ())),
         odbc=_parse_site_odbc(data, catalogues, where),
         authoritative=bool(data.get("authoritative", True)),
+        pairing_code=_pairing_code(data.get("pairing_code"), f"{where}.pairing_code"),
         data_files=_parse_data_files(data.get("data", {}), catalogues, f"{where}.data", source),
     )
 
@@ -694,6 +708,35 @@ def _parse_webhook(data: Any, where: str) -> WebhookConfig:
     if unknown:
         raise ConfigError(f"{where}: unknown key(s) {sorted(unknown)}")
     return webhook_config(**data, where=where)
+
+
+def _pairing_code(value: Any, where: str) -> str | None:
+    if value is None:
+        return None
+    text = str(value)
+    if not text or len(text) > 64 or any(c.isspace() for c in text):
+        raise ConfigError(f"{where} must be 1 to 64 characters without spaces, got {value!r}")
+    return text
+
+
+def _with_pairing_codes(settings: Settings, value: str, source: str) -> Settings:
+    """``SITE=CODE,...`` (SITE: a site's GUID or its PMS id) sets those sites' pairing codes."""
+    codes: dict[str, str] = {}
+    for item in filter(None, (part.strip() for part in value.split(","))):
+        key, sep, code = item.partition("=")
+        if not sep or not key.strip():
+            raise ConfigError(f"{source}: MOCK_HALO_PAIRING_CODES takes SITE=CODE pairs (SITE a GUID or PMS id), got {item!r}")
+        codes[key.strip().lower()] = _pairing_code(code.strip(), f"{source}: MOCK_HALO_PAIRING_CODES[{key.strip()}]") or ""
+    sites, used = [], set()
+    for site in settings.sites:
+        key = site.id if site.id in codes else site.pms_site_id.lower()
+        if key in codes:
+            used.add(key)
+            site = replace(site, pairing_code=codes[key])
+        sites.append(site)
+    if set(codes) - used:
+        raise ConfigError(f"{source}: MOCK_HALO_PAIRING_CODES names no configured site: {sorted(set(codes) - used)}")
+    return replace(settings, sites=tuple(sites))
 
 
 def _opt_int(value: Any, where: str) -> int | None:

@@ -8,19 +8,27 @@ the query store, and ``reset()`` puts all of it back to the start.
 from __future__ import annotations
 
 import threading
-from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from collections.abc import Iterable
+from dataclasses import dataclass, field, replace
+from datetime import UTC, datetime, timedelta
 
 from mock_halo.auth import TokenService
 from mock_halo.clock import Clock, as_utc, in_range, parse_timestamp
-from mock_halo.config import Settings, SiteConfig, load_settings
+from mock_halo.config import IntegratorConfig, Settings, SiteConfig, load_settings
+from mock_halo.config import validate as validate_settings
 from mock_halo.ids import IdSource
 from mock_halo.journal import Journal
+from mock_halo.pairing import Pairings, pairing_code
 from mock_halo.lifecycle.profile import LifecycleLimits
 from mock_halo.lifecycle.service import Lifecycle
 from mock_halo.lifecycle.store import QueryStore
 from mock_halo.scenarios import ScenarioBook
 from mock_halo.webhooks.outbox import Webhooks
+
+
+#: When the configured sites' Halo Link was installed (their ``createdAt``): the July 2023 Bp
+#: Premier data update, which bundles Halo Link (halo-facts 14.1).
+INSTALLED_AT = datetime(2023, 7, 17, tzinfo=UTC)
 
 
 @dataclass
@@ -71,6 +79,11 @@ class Emulator:
         # Signed notifications when queries complete; the app's lifespan runs their sender.
         self.webhooks = Webhooks(self.clock, lambda: self.settings)
         self.lifecycle.on_completed(self.webhooks.completed)
+        # Which integrators may query which sites beyond the configuration; sites added
+        # through the control plane (GUID -> when), gone at the next full reset.
+        self.pairings = Pairings()
+        self.started_at = self.clock.now()
+        self._added_sites: dict[str, datetime] = {}
 
     # -- sites and engines --------------------------------------------------
     def site(self, site_id: str) -> SiteState | None:
@@ -109,6 +122,49 @@ class Emulator:
             raise ValueError(f"availability must be online, offline or unreachable, not {state!r}")
         self.lifecycle.set_availability(site_id, state, at)
 
+    # -- pairing and added sites (halo-facts 9) -------------------------------------
+    def paired(self, integrator: IntegratorConfig, site_id: str) -> bool:
+        """Whether ``integrator`` has an active pairing with ``site_id``."""
+        return self.pairings.paired(integrator, site_id)
+
+    def pairing_code(self, site: SiteState) -> str | None:
+        return pairing_code(site.config)
+
+    def site_created_at(self, site: SiteState) -> datetime:
+        """When the site's Halo Link was installed: configured sites at :data:`INSTALLED_AT`."""
+        return self._added_sites.get(site.id, INSTALLED_AT)
+
+    def added_at(self, site: SiteState) -> datetime | None:
+        """When the site was added through the control plane (None: it is configured)."""
+        return self._added_sites.get(site.id)
+
+    def add_site(self, config: SiteConfig, paired_with: Iterable[str] = ()) -> SiteState:
+        """A new site until the next full reset, paired with the integrators named (ValueError:
+        a configuration that does not validate, or an unknown integrator)."""
+        integrators = list(paired_with)
+        unknown = [i for i in integrators if self.settings.integrator(i) is None]
+        if unknown:
+            raise ValueError(f"pairedWith names no configured integrator: {unknown}")
+        settings = replace(self.settings, sites=(*self.settings.sites, config))
+        validate_settings(settings)
+        self.settings = settings
+        state = self.sites[config.id] = SiteState(config=config)
+        self.lifecycle.add_site(config.id, config.availability)
+        self._added_sites[config.id] = self.lifecycle.now()
+        for integrator_id in integrators:
+            self.pairings.give(integrator_id, config.id)
+        return state
+
+    def _remove_added_sites(self) -> None:
+        for site_id in self._added_sites:
+            state = self.sites.pop(site_id)
+            if state._engine is not None:
+                state._engine.close()
+            self.lifecycle.remove_site(site_id)
+            self.pairings.forget_site(site_id)
+        self.settings = replace(self.settings, sites=tuple(s for s in self.settings.sites if s.id not in self._added_sites))
+        self._added_sites.clear()
+
     def warm(self) -> None:
         """Open every site's engine now (``serve`` does this before listening)."""
         for site in self.sites.values():
@@ -124,9 +180,11 @@ class Emulator:
         # The lifecycle forgets the queries and restores configured availability.
         self.lifecycle.reset(site_id)
         self.webhooks.reset(site_id)
+        self.pairings.reset(site_id)
         if site_id:
             self.site_latency_ms.pop(site_id, None)
         else:
+            self._remove_added_sites()
             self.tokens.reset()
             self.ids.reset()
             self.scenarios.reset()
@@ -159,7 +217,8 @@ class Emulator:
 
         ``requests``: Halo API requests since the start or the last reset; ``queries``:
         stored queries and registrations; ``scenarioRules``: rules added, removed or
-        matched since then; ``sites``: sites whose availability or latency was changed;
+        matched since then; ``sites``: sites whose availability or latency was changed,
+        sites added through the control plane and pairings made through the API;
         ``webhooks``: webhook deliveries kept and webhooks set through the control plane.
         """
         counts = self.lifecycle.counts()
@@ -171,7 +230,7 @@ class Emulator:
             "requests": self.journal.recorded,
             "queries": counts["queries"] + counts["registered"],
             "scenarioRules": self.scenarios.changes(),
-            "sites": changed_sites,
+            "sites": changed_sites + len(self._added_sites) + self.pairings.made,
             "webhooks": self.webhooks.changes(),
         }
 
@@ -181,8 +240,6 @@ class Emulator:
         Engines close and reopen on next use with data generated from ``seed``
         (sites with their own ``seed`` in the config keep it).
         """
-        from dataclasses import replace
-
         self.settings = replace(self.settings, seed=seed)
         self.ids._seed = seed
         self.close()

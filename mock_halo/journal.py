@@ -32,12 +32,17 @@ FIRED_KEY = "mock_halo.fired"
 #: counts the requests the app is serving at once.
 IN_FLIGHT_KEY = "mock_halo.in_flight"
 _SITE_PATH = re.compile(r"^/(?:device|desktop|integrator)/sites/([^/]+)(/.*)?$")
+_SITE_STATUS_PATH = re.compile(r"^/integrator/sites/[^/]+/?$")
 
 
 def surface_of(path: str) -> str | None:
-    """token / immediate / async / registered / fhir / query (status and pages), or None."""
+    """token / immediate / async / registered / fhir / query (status and pages) / sites / pairing, or None."""
     if path == "/integrator/token":
         return "token"
+    if path in ("/integrator/pair-site", "/integrator/pairSite"):
+        return "pairing"
+    if path == "/integrator/sites" or _SITE_STATUS_PATH.match(path):
+        return "sites"
     match = _SITE_PATH.match(path)
     if match is None:
         return None

@@ -658,3 +658,12 @@ def _integrator_python(request):
     assert ast.literal_eval(statuses) == [("found", "successful")] * 2
     assert complete == "True"
     assert str(patient["InternalID"]) in ast.literal_eval(ids)
+
+
+@check("pairing-curl")
+def _pairing_curl(request):
+    server, tmp_path = request.getfixturevalue("server"), request.getfixturevalue("tmp_path")
+    before, paired, after = json_documents(run_sh(aimed_at(EXAMPLES["pairing-curl"].code, server.base_url), tmp_path))
+    assert before == {"sites": []}
+    assert (paired["id"], paired["practiceManagementSiteId"], paired["availability"]) == (DEFAULT_SITE_IDS[2], "10003", "online")
+    assert [site["id"] for site in after["sites"]] == [paired["id"]]  # (its heartbeat may have moved on)

@@ -21,6 +21,7 @@ from starlette.responses import Response
 from mock_halo import HALO_API_VERSION, __version__, errors
 from mock_halo.api.common import JSONBody, emulator_of, json_object, read_body
 from mock_halo.clock import format_timestamp, parse_duration, parse_timestamp
+from mock_halo.config import site_from_mapping
 from mock_halo.cloud import SERVED_APIS
 
 LOCAL_HOSTS = {"127.0.0.1", "::1", "localhost", "testclient"}
@@ -135,7 +136,7 @@ async def info(request: Request) -> JSONBody:
     sites = _sites_body(emulator)
     if not privileged:
         for site in sites:
-            del site["seed"]
+            del site["seed"], site["pairingCode"]
     body.update(
         clock=_clock_body(emulator), tokenLifetime=settings.token_lifetime_s,
         apis=[{"name": name, "prefix": prefix, "credentials": how} for name, prefix, how in SERVED_APIS],
@@ -165,6 +166,10 @@ def _sites_body(emulator) -> list[dict[str, Any]]:
                 "seed": settings.site_seed(site),
                 "engine": "odbc" if settings.site_odbc(site) is not None else "sqlite",
                 "devices": list(site.devices),
+                # Pairing (halo-facts 9.1): the practice's code, and who may query the site now.
+                "pairingCode": emulator.pairing_code(state),
+                "pairedWith": [i.id for i in settings.integrators if emulator.paired(i, site.id)],
+                "addedAt": format_timestamp(added) if (added := emulator.added_at(state)) else None,
             }
         )
     return sites
@@ -335,6 +340,41 @@ def _change_time(emulator, body: dict[str, Any]):
     if when < emulator.clock.now():
         raise errors.bad_request(f'"at" is in the past (now {format_timestamp(emulator.clock.now())}).')
     return when
+
+
+#: ``POST /_mock/sites`` body keys -> the keys of a ``[[sites]]`` table of the config file.
+NEW_SITE_KEYS = {
+    "id": "id", "name": "name", "practiceManagementSiteId": "pms_site_id", "pairingCode": "pairing_code",
+    "authoritative": "authoritative", "availability": "availability", "haloLinkVersion": "halo_link_version",
+    "practiceManagementVersion": "pms_version", "patients": "patients", "seed": "seed",
+}
+
+
+@admin
+async def create_site(request: Request) -> JSONBody:
+    """``POST /_mock/sites``: a Bp Premier site until the next full reset (201 with the site)."""
+    body = await optional_json(request)
+    only_keys(body, *NEW_SITE_KEYS, "pmsType", "pairedWith")
+    emulator = emulator_of(request)
+    if not isinstance(body.get("practiceManagementSiteId"), str) or not body["practiceManagementSiteId"].strip():
+        raise errors.bad_request("practiceManagementSiteId is required: the practice's PMS id, a string such as \"12345\".")
+    if body.get("pmsType", "BestPractice") != "BestPractice":
+        raise errors.bad_request("pmsType: the control plane adds Bp Premier sites only (\"BestPractice\"); configure "
+                                 "other PMS types in the config file with their data files.")
+    paired_with = body.get("pairedWith", [])
+    if not isinstance(paired_with, list) or not all(isinstance(i, str) for i in paired_with):
+        raise errors.bad_request("pairedWith must be a list of integrator ids (GUIDs); [] (the default) leaves the site unpaired.")
+    table = {NEW_SITE_KEYS[key]: value for key, value in body.items() if key in NEW_SITE_KEYS}
+    if "id" in table and emulator.site(str(table["id"])) is not None:
+        raise errors.bad_request(f"A site with id '{table['id']}' exists already.")
+    try:
+        site = site_from_mapping(table, len(emulator.sites), "POST /_mock/sites")
+        if emulator.site(site.id) is not None:
+            raise ValueError(f"a site with id '{site.id}' exists already; give an \"id\"")
+        emulator.add_site(site, paired_with)
+    except ValueError as exc:  # ConfigError too: the message names the field
+        raise errors.bad_request(f"Cannot add the site: {exc}.") from None
+    return JSONBody(next(s for s in _sites_body(emulator) if s["id"] == site.id), status_code=201)
 
 
 def _millis(value: Any) -> int:

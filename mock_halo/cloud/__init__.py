@@ -18,10 +18,11 @@ from mock_halo.cloud.access import (
 )
 from mock_halo.cloud.fhir import FhirOperations
 from mock_halo.cloud.queries import QueryOperations
+from mock_halo.cloud.sites import SiteOperations
 from mock_halo.cloud.tokens import TokenOperations
 
 
-class HaloCloud(QueryOperations, FhirOperations, TokenOperations):
+class HaloCloud(QueryOperations, FhirOperations, TokenOperations, SiteOperations):
     """Every Halo operation, over one emulator."""
 
     def admit(self, credentials: Credentials, site_id: str) -> Caller:

@@ -129,14 +129,15 @@ class Access:
             raise errors.not_found(f"Site '{site_id}' was not found.")
         return site
 
-    def check_pairing(self, integrator: IntegratorConfig, site: SiteState) -> None:
-        """403 unless the integrator has an active pairing with the site and the site is
-        the authoritative Halo Link instance of its practice (halo-facts 1.2)."""
-        if site.id not in integrator.sites:
+    def check_pairing(self, integrator: IntegratorConfig, site: SiteState, *, authoritative: bool = True) -> None:
+        """403 unless the integrator has an active pairing with the site and (unless
+        ``authoritative`` is False: a site's status may be read anyway) the site is the
+        authoritative Halo Link instance of its practice (halo-facts 1.2)."""
+        if not self._emulator.paired(integrator, site.id):
             raise errors.forbidden(
                 f"Integrator '{integrator.name}' does not have an active pairing with site '{site.id}'."
             )
-        if not site.config.authoritative:
+        if authoritative and not site.config.authoritative:
             raise errors.forbidden(
                 f"Site '{site.id}' is not the authoritative Halo Link instance for its practice and cannot be queried."
             )

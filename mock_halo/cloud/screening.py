@@ -30,6 +30,8 @@ if TYPE_CHECKING:
 #: Halo's documented message for a 500 (halo-facts 10.2).
 INTERNAL_ERROR_MESSAGE = "Failed to create query container in CosmosDB."
 TOO_LARGE_MESSAGE = "Query Results Too Large"
+#: Halo's documented 502 of pair-site: the practice management software failed (halo-facts 9.1).
+PMS_FAILED_MESSAGE = "The practice management software returned an unexpected result code."
 
 
 @dataclass(frozen=True)
@@ -69,7 +71,7 @@ class Screening:
             await self.delay(latency)
         if failing:
             if not (facts.surface == "immediate" and decision.error.error == 413):
-                raise rule_error(decision.error)
+                raise rule_error(decision.error, facts.surface)
         return decision
 
     async def delay(self, millis: int) -> None:
@@ -84,8 +86,9 @@ class Screening:
             await asyncio.sleep(millis / 1000 / clock.speed)
 
 
-def rule_error(outcome: Outcome) -> errors.HaloError:
-    """The HaloError for a rule's ``error``, with Halo's documented body where there is one."""
+def rule_error(outcome: Outcome, surface: str | None = None) -> errors.HaloError:
+    """The HaloError for a rule's ``error``, with Halo's documented body where there is one
+    (a 502 has one on the ``pairing`` surface only)."""
     status = outcome.error
     assert status is not None
     if status == 429:
@@ -98,6 +101,8 @@ def rule_error(outcome: Outcome) -> errors.HaloError:
         error = errors.gateway_timeout()
     elif status == 413:
         error = errors.HaloError(413, TOO_LARGE_MESSAGE)
+    elif status == 502 and surface == "pairing":
+        error = errors.HaloError(502, PMS_FAILED_MESSAGE)
     else:
         error = errors.HaloError(status, errors.status_text(status))
     if outcome.message is not None:

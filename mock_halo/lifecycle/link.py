@@ -63,6 +63,11 @@ class SiteLink:
     def availability_at(self, t: datetime) -> str:
         return self._change_to[bisect.bisect_right(self._change_at, t) - 1]
 
+    def availability_since(self, t: datetime) -> tuple[str, datetime | None]:
+        """The availability at ``t`` and the instant it began (None: from the beginning)."""
+        i = bisect.bisect_right(self._change_at, t) - 1
+        return self._change_to[i], (self._change_at[i] if i else None)
+
     def set_availability(self, state: str, at: datetime) -> None:
         """From ``at`` on, the site is ``state`` (``at`` must not precede earlier changes)."""
         if state not in AVAILABILITIES:

@@ -98,6 +98,26 @@ class Lifecycle:
         with self.lock:
             return self._link(site_id).availability_at(at or self.now())
 
+    def availability_since(self, site_id: str, at: datetime) -> tuple[str, datetime | None]:
+        """The availability at ``at`` and when it began (None: as configured, from the start)."""
+        with self.lock:
+            return self._link(site_id).availability_since(at)
+
+    def add_site(self, site_id: str, availability: str) -> None:
+        """A site added while running (the control plane), starting ``availability``."""
+        with self.lock:
+            self._initial_availability[site_id] = availability
+            self._link(site_id, availability)
+
+    def remove_site(self, site_id: str) -> None:
+        """Forget an added site: its link and queries (after a reset of it)."""
+        with self.lock:
+            self.reset(site_id)
+            self._initial_availability.pop(site_id, None)
+            link = self.links.pop(site_id, None)
+            if link is not None:
+                self.scheduler.remove(link)
+
     def set_availability(self, site_id: str, state: str, at: datetime | None = None) -> None:
         """The control plane: the site is ``state`` (online|offline|unreachable) from ``at`` (default now).
 

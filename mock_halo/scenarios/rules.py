@@ -17,10 +17,10 @@ from mock_halo.clock import parse_duration
 from mock_halo.lifecycle.plan import SUCCESSFUL, TERMINAL, PlanOverride
 from mock_halo.webhooks.faults import WebhookFaultError, WebhookFaults, parse_faults
 
-SURFACES = ("token", "immediate", "async", "registered", "fhir", "query")
+SURFACES = ("token", "immediate", "async", "registered", "fhir", "query", "sites", "pairing")
 #: Surfaces a rule reaches only when its ``surface`` names them: status polls
 #: and result pages (``query``) were out of reach of rules before they existed.
-OPT_IN_SURFACES = frozenset({"query"})
+OPT_IN_SURFACES = frozenset({"query", "sites", "pairing"})
 
 
 class ScenarioError(ValueError):
