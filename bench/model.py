@@ -79,7 +79,7 @@ class Target:
 
     kind: Literal["min", "max"]
     threshold: float
-    unit: Literal["ratio", "s"]
+    unit: Literal["ratio", "s", "MB"]
 
     @classmethod
     def min_ratio(cls, threshold: float) -> Target:
@@ -96,6 +96,11 @@ class Target:
         """A timing's ratio (median subject / median baseline) must stay below ``threshold``."""
         return cls("max", threshold, "ratio")
 
+    @classmethod
+    def max_megabytes(cls, threshold: float) -> Target:
+        """A median size (e.g. peak RSS) must stay below ``threshold`` MB."""
+        return cls("max", threshold, "MB")
+
     def check(self, value: float | None) -> Verdict:
         """PASS or FAIL for ``value``; ``n/a`` when nothing was measured."""
         if value is None:
@@ -108,6 +113,8 @@ class Target:
         op = ">=" if self.kind == "min" else "<"
         if self.unit == "ratio":
             return f"{op} {self.threshold:.2f}"
+        if self.unit == "MB":
+            return f"{op} {self.threshold:g} MB"
         return f"{op} {_format_seconds(self.threshold)}"
 
 
@@ -172,13 +179,17 @@ class ThroughputComparison:
 
 @dataclass(frozen=True)
 class TimingComparison:
-    """Durations (seconds) of one operation, with an optional baseline for a ratio."""
+    """Durations (seconds) of one operation, with an optional baseline for a ratio.
+
+    ``unit`` "MB" makes it a size instead (e.g. a peak RSS), compared the same way.
+    """
 
     label: str
     subject: tuple[float, ...]
     baseline: tuple[float, ...] = ()
     target: Target | None = None
     note: str = ""
+    unit: Literal["s", "MB"] = "s"
 
     @property
     def subject_median(self) -> float:
@@ -247,6 +258,7 @@ class ScenarioResult:
             out["timings"] = [
                 {
                     "label": t.label,
+                    "unit": t.unit,
                     "subject_median_s": t.subject_median,
                     "baseline_median_s": t.baseline_median,
                     "ratio": t.ratio,

@@ -106,6 +106,10 @@ def _seconds(value: float | None) -> str:
     return f"{value * 1000:.1f} ms" if value < 1 else f"{value:.3f} s"
 
 
+def _megabytes(value: float | None) -> str:
+    return "-" if value is None else f"{value:.0f} MB"
+
+
 def _side(table: Table, name: str, side: str, summary: LoadSummary, extra: Sequence[str]) -> None:
     table.add_row(name, side, f"{summary.rps:,.0f}", f"{summary.p50_ms:.2f}", f"{summary.p99_ms:.2f}",
                   str(summary.errors), *extra)
@@ -134,8 +138,9 @@ def render(results: Sequence[ScenarioResult], tool: LoadTool, options: RunOption
             table.add_column(column, justify="left" if column in ("scenario", "measure", "target") else "right")
         for result in timed:
             for i, t in enumerate(result.timings):
-                table.add_row(result.name if i == 0 else "", t.label, _seconds(t.subject_median),
-                              _seconds(t.baseline_median), _ratio(t.ratio),
+                show = _megabytes if t.unit == "MB" else _seconds
+                table.add_row(result.name if i == 0 else "", t.label, show(t.subject_median),
+                              show(t.baseline_median), _ratio(t.ratio),
                               t.target.describe() if t.target else "-", _verdict(t.verdict), str(len(t.subject)))
         console.print(table)
     for result in measured:

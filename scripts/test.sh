@@ -25,3 +25,9 @@ if [ -n "${MOCK_HALO_TEST_PG_DSN:-}" ] || { [ "$(id -u)" = 0 ] && command -v apt
 fi
 echo "==> running the test suite"
 .venv/bin/python -m pytest -n 2 -p no:cacheprovider "$@"
+# The performance gate: a short bench run that fails on a ratio far below its
+# target (bench/gate.py); BENCH_GATE=0 leaves it out of a local run.
+if [ "${BENCH_GATE:-1}" != 0 ]; then
+  echo "==> running the bench gate"
+  .venv/bin/python -m bench.gate
+fi

@@ -212,3 +212,22 @@ def test_immediate_queries_have_no_pages(halo):
     token = halo.token()
     query_id = halo.immediate("SELECT 1 AS x", token=token).json()["id"]
     assert_general_error(page(halo, token, query_id, 1), 404, "immediate")
+
+
+def test_a_finished_query_polls_the_same_body_only_once_nothing_can_change(halo, emulator):
+    """Status bodies are kept once final: not while later pages still upload after a firstPage success."""
+    token = halo.token()
+    sql = "SELECT TOP 30 * FROM BPS_Patients /* mock-halo: pageSizeBytes=4000 pageUploadMs=5000 */"
+    query_id = submit(halo, token, sql).json()["id"]
+    seen, body = run_to_end(halo, emulator, token, query_id)
+    assert body["status"] == "successful"
+    pages = body["result"]["pages"]
+    assert len(pages) > 2 and pages[0]["status"] == "cached" and pages[-1]["status"] != "cached"
+    emulator.clock.advance(timedelta(minutes=5))
+    later = status(halo, token, query_id).json()
+    assert [p["status"] for p in later["result"]["pages"]] == ["cached"] * len(pages)
+    assert later["updatedAt"] > body["updatedAt"]
+    emulator.clock.advance(timedelta(hours=30))  # past retention: pages 410, the status body is unchanged
+    token = halo.token()
+    assert page(halo, token, query_id, 1).status_code == 410
+    assert status(halo, token, query_id).json() == later

@@ -227,3 +227,16 @@ def test_deceased_patient(fhir, halo, rows):
     resource = fhir.ok(f"Patient/{target}")
     assert resource["deceasedDateTime"].startswith("2025-03-04T10:00:00")
     assert resource["active"] is False
+
+
+@pytest.mark.parametrize("prefix, found", [
+    ("zzyz", {"Zzyzx", "ZZYZ@b", "zzyz"}), ("ZZYZ", {"Zzyzx", "ZZYZ@b", "zzyz"}), ("Zzyzx", {"Zzyzx"}),
+    ("zzyz@", {"ZZYZ@b"}), ("zzyy", set()), ("zzyzy", set()), ("Zoë", {"Zoëlle"}), ("zo", {"Zoëlle"}),
+])
+def test_family_prefixes_at_the_edges_of_the_index_range(fhir, halo, rows, prefix, found):
+    """Starts-with runs as an index range whose upper bound is the prefix raised by one ('zzyz' -> 'zzy{')."""
+    for row, surname in zip(rows[:4], ("Zzyzx", "ZZYZ@b", "zzyz", "Zoëlle")):
+        halo.immediate(f"UPDATE PATIENTS SET SURNAME = N'{surname}' WHERE INTERNALID = {row['INTERNALID']}",
+                       executionMode="nonQuery")
+    bundle = fhir.ok(f"Patient?family={prefix}&_count=1000")
+    assert {e["resource"]["name"][0]["family"] for e in bundle.get("entry", [])} == found

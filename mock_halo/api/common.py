@@ -33,12 +33,13 @@ SUBSCRIPTION_KEY_QUERY_BYTES = SUBSCRIPTION_KEY_QUERY.encode()
 
 
 class JSONBody(Response):
-    """A JSON response serialised with orjson (the hot path renders a lot of JSON)."""
+    """A JSON response serialised with orjson (the hot path renders a lot of JSON);
+    ``bytes`` content is JSON already rendered (a stored body) and goes out as is."""
 
     media_type = JSON
 
     def render(self, content: Any) -> bytes:
-        return orjson.dumps(content)
+        return content if isinstance(content, bytes) else orjson.dumps(content)
 
 
 def emulator_of(request: Request) -> Emulator:

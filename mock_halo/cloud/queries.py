@@ -75,12 +75,13 @@ class QueryOperations(Operations):
         return query.render(lifecycle.now())
 
     # -- reading queries ------------------------------------------------------------
-    async def get_query(self, caller: Caller, query_id: str) -> dict[str, Any]:
-        """``GET …/queries/{queryId}``: the query (immediate or async) as it is now; 404 if not the caller's."""
+    async def get_query(self, caller: Caller, query_id: str) -> bytes:
+        """``GET …/queries/{queryId}``: the query (immediate or async) as it is now, as JSON bytes (a
+        finished query's body is rendered once and kept: polls are the commonest call); 404 if not the caller's."""
         site_id = caller.site_id
         now = await self.sites.caught_up(site_id)
         record = self.access.own(caller, self.lifecycle.store.get(site_id, query_id), "Query", query_id)
-        return record.render(now)
+        return record.rendered(now)
 
     async def get_query_status_batch(self, caller: Caller, query_ids: Iterable[str]) -> dict[str, Any]:
         """``POST /integrator/sites/{siteId}/queries/status`` (halo-facts 6.8): ``{"results": [...]}``;

@@ -13,10 +13,13 @@ reads a clock.
 
 from __future__ import annotations
 
+import functools
 import random
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
+
+import orjson
 
 from mock_halo import errors
 from mock_halo.lifecycle.model import ASYNC, PhaseTiming, QueryRecord
@@ -96,6 +99,8 @@ class AsyncQuery:
     results_dropped: bool = False
     #: forgotten by the store (count cap or reset): never runs, holds nothing.
     abandoned: bool = False
+    #: the status body once nothing about it can change any more (see ``rendered``).
+    _final_body: bytes | None = field(default=None, repr=False)
 
     mode = ASYNC
 
@@ -113,9 +118,13 @@ class AsyncQuery:
         phase = self.plan.phase(QUEUED)
         return phase.start if phase else None
 
-    @property
+    @functools.cached_property
     def expires_at(self) -> datetime:
-        """queued.start + maxTimeInQueue: waiting past this instant means expiredInQueue."""
+        """queued.start + maxTimeInQueue: waiting past this instant means expiredInQueue.
+
+        Read only once queued (queued.start never changes), and often: the link
+        checks every waiting query against it.
+        """
         assert self.queued_at is not None
         return self.queued_at + ms(self.max_time_in_queue)
 
@@ -168,6 +177,22 @@ class AsyncQuery:
 
     def render(self, now: datetime) -> dict[str, Any]:
         return self.snapshot(now).render()
+
+    def rendered(self, now: datetime) -> bytes:
+        """``render(now)`` as JSON bytes; computed once for good after the query's last change.
+
+        Polls of a finished query are the commonest request; once it has ended
+        and every page that will ever finish uploading has, the body is fixed.
+        """
+        if self._final_body is not None:
+            return self._final_body
+        body = orjson.dumps(self.render(now))
+        ending = self.plan.ending
+        if ending is not None and ending.at <= now and (
+            self.result is None or all(p.upload_end is None or p.upload_end <= now for p in self.result.pages)
+        ):
+            self._final_body = body
+        return body
 
     def _render_result(self, t: datetime) -> dict[str, Any]:
         result = self.result

@@ -58,6 +58,14 @@ class SiteLink:
         self.free_at: datetime = _BEGINNING
         self._last_ready: datetime | None = None
         self.executed = 0
+        # What the last settle covered: at which watermark and state version,
+        # how many queued queries, and the bound it reached after them. Only
+        # appends happen without a new version, so a settle at the same
+        # watermark resumes after the queries it already walked.
+        self._version = 0
+        self._settled: tuple[datetime, int] | None = None
+        self._settled_count = 0
+        self._settled_bound: datetime = _BEGINNING
 
     # -- availability ------------------------------------------------------
     def availability_at(self, t: datetime) -> str:
@@ -79,6 +87,7 @@ class SiteLink:
         else:
             self._change_at.append(at)
             self._change_to.append(state)
+        self._version += 1
 
     def next_online(self, t: datetime) -> datetime | None:
         """The first instant >= ``t`` at which the site is online, as far as known."""
@@ -100,8 +109,9 @@ class SiteLink:
 
     def hold(self, at: datetime, until: datetime) -> None:
         """An immediate query holds an idle link from ``at`` to ``until``."""
-        if self.free_at <= at:
-            self.free_at = max(self.free_at, until)
+        if self.free_at <= at and until > self.free_at:
+            self.free_at = until
+            self._version += 1
 
     def _head_start(self) -> datetime | None:
         head = self.pending[0]
@@ -128,7 +138,7 @@ class SiteLink:
         else:
             ctx = self.context
             end = execute(head, start, ctx.executors(self.site_id), ctx.profile, ctx.limits)
-            self.free_at = max(self.free_at, end)
+            self.free_at = max(self.free_at, end)  # _pop above already made this a new version
             self.executed += 1
         self.context.decided(head)
 
@@ -139,12 +149,15 @@ class SiteLink:
         query; the bound stays valid whether or not earlier queries expire,
         because queries are ordered by their ready time.
         """
-        if not self.pending:
+        if self._settled == (watermark, self._version):
+            start, bound = self._settled_count, self._settled_bound  # only appended queries are new
+        else:
+            start, bound = 0, self.free_at
+        if start >= len(self.pending):
             return
-        bound = self.free_at
-        keep: list[AsyncQuery] = []
+        keep: list[AsyncQuery] = self.pending[:start]
         expired: list[AsyncQuery] = []
-        for query in self.pending:
+        for query in self.pending[start:] if start else self.pending:
             if query.abandoned:
                 continue
             base = max(query.ready_at, bound)
@@ -157,14 +170,21 @@ class SiteLink:
             bound = earliest
         if expired or len(keep) != len(self.pending):
             self.pending = keep
+            self._version += 1
             for query in expired:
                 expire(query)
                 self.context.decided(query)
+        # The bound holds whether or not the expired queries had stayed (see above).
+        self._settled = (watermark, self._version)
+        self._settled_count = len(self.pending)
+        self._settled_bound = bound
 
     def _pop(self) -> None:
         del self.pending[0]
+        self._version += 1
 
     def clear(self) -> None:
+        self._version += 1
         self.pending.clear()
         self.free_at = _BEGINNING
         self._last_ready = None

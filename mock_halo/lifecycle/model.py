@@ -111,6 +111,10 @@ class SealedRecord:
     def render(self, now: datetime | None = None) -> dict[str, Any]:
         return orjson.loads(self.body)
 
+    def rendered(self, now: datetime | None = None) -> bytes:
+        """The JSON body as stored."""
+        return self.body
+
     def held_bytes(self) -> int:
         """What the store counts against its byte cap: the rendered body (its result included)."""
         return len(self.body)

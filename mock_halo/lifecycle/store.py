@@ -41,6 +41,10 @@ class StoredQuery(Protocol):
 
     def render(self, now: datetime) -> dict[str, Any]: ...
 
+    def rendered(self, now: datetime) -> bytes:
+        """``render(now)`` as JSON bytes (a record may keep them once they cannot change)."""
+        ...
+
 
 def held_bytes(record: Any) -> int:
     measure = getattr(record, "held_bytes", None)
