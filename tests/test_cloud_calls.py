@@ -66,13 +66,13 @@ def test_a_subscription_key_caller_runs_an_immediate_query_and_reads_it_back(clo
     body = run(cloud.create_immediate_query(caller, select()))
     assert rows(body) == [{"INTERNALID": 1}, {"INTERNALID": 2}]
     query_id = json.loads(body)["id"]
-    assert run(cloud.get_query(caller, query_id))["status"] == "successful"
+    assert json.loads(run(cloud.get_query(caller, query_id)))["status"] == "successful"
 
 
 def test_the_secondary_key_is_the_same_integrator(cloud):
     body = run(cloud.create_immediate_query(cloud.admit(integrator(KEY_A), SITE), select()))
     again = cloud.admit(integrator(KEY_A2), SITE)
-    assert run(cloud.get_query(again, json.loads(body)["id"]))["integratorId"] == again.integrator.id
+    assert json.loads(run(cloud.get_query(again, json.loads(body)["id"])))["integratorId"] == again.integrator.id
 
 
 @pytest.mark.parametrize("key,status,fragment", [
@@ -119,7 +119,7 @@ def test_a_failed_immediate_query_is_raised_with_its_record(cloud):
     record = caught.value.record.render()
     assert caught.value.status == 400 and record["status"] == "executionFailed"
     assert record["errorDetails"]["errorCode"] == 207
-    assert run(cloud.get_query(caller, record["id"]))["status"] == "executionFailed"
+    assert json.loads(run(cloud.get_query(caller, record["id"])))["status"] == "executionFailed"
 
 
 def test_registered_queries_are_the_owners_only(cloud):
