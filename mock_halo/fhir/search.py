@@ -14,8 +14,6 @@ from mock_halo.fhir.params import SearchParam, parse_int
 from mock_halo.fhir.query import Binder, Engine, read
 from mock_halo.fhir.spec import Context, ResourceSpec, no_modifier_check
 
-#: The window count riding on each row of a search page (removed before mapping).
-TOTAL_COLUMN = "MH_SEARCH_TOTAL"
 DEFAULT_COUNT = 50
 MAX_COUNT = 1000
 #: Result parameters accepted on every search (besides each spec's own parameters).
@@ -129,23 +127,16 @@ def search(engine: Engine, spec: ResourceSpec, params: list[SearchParam], ctx: C
     order = _order_by(spec, sort_values)
     where = " AND ".join(conditions)
     condition = spec.base_filter + (f" AND {where}" if where else "")
+    total = read(engine, f"SELECT COUNT(*) AS n FROM {spec.tables} WHERE {condition}", binder)[0]["n"]
+    matches: list[dict[str, Any]] = []
     rows: list[dict[str, Any]] = []
-    total = None
-    if count > 0:
-        # One statement gives the page and, on each of its rows, the total: a
-        # second round trip through the engine only when the page is empty.
+    if count > 0 and offset < total:
         page_binder = Binder()
         page_binder.parameters.extend(binder.parameters)
-        sql = (f"SELECT COUNT(*) OVER () AS {TOTAL_COLUMN}, {spec.columns} FROM {spec.tables} WHERE {condition} "
-               f"ORDER BY {order} OFFSET {page_binder.int(offset)} ROWS FETCH NEXT {page_binder.int(count)} ROWS ONLY")
+        sql = (f"{spec.select(where)} ORDER BY {order} OFFSET {page_binder.int(offset)} ROWS "
+               f"FETCH NEXT {page_binder.int(count)} ROWS ONLY")
         rows = read(engine, sql, page_binder)
-        if rows:
-            total = rows[0][TOTAL_COLUMN]
-            for row in rows:
-                del row[TOTAL_COLUMN]
-    if total is None:
-        total = read(engine, f"SELECT COUNT(*) AS n FROM {spec.tables} WHERE {condition}", binder)[0]["n"]
-    matches = [resource_of(spec, r, ctx) for r in rows]
+        matches = [resource_of(spec, r, ctx) for r in rows]
     included = _included(engine, spec, rows, matches, includes, revincludes, ctx, registry)
     return SearchResult(total=total, offset=offset, count=count, matches=matches, included=included)
 
