@@ -19,6 +19,7 @@ from mock_halo.cloud.screening import fails_registration, immediate_fault, plan_
 from mock_halo.lifecycle.immediate import ImmediateRequest, ImmediateRun
 from mock_halo.lifecycle.pages import PageDownload
 from mock_halo.lifecycle.registered import RegisteredQuery
+from mock_halo.lifecycle.sqlport import with_result_limit
 from mock_halo.scenarios import RequestFacts
 
 #: INFERENCE: Halo documents no maximum for a batch status request; this keeps one bounded.
@@ -45,8 +46,10 @@ class QueryOperations(Operations):
             failure = run.forced(fault.sql_error)
             self.lifecycle.store.add(failure.record)
             raise failure
+        # The engine stops reading rows once their JSON passes the limit (a 413), never holding more.
+        command = with_result_limit(request.command, self.emulator.settings.immediate_result_limit_bytes)
         try:
-            outcome: Any = await self.sites.run_now(site, lambda: self.emulator.engine(site).execute(request.command))
+            outcome: Any = await self.sites.run_now(site, lambda: self.emulator.engine(site).execute(command))
         except Exception as exc:  # noqa: BLE001 - the run turns it into Halo's answer
             outcome = exc
         try:

@@ -40,6 +40,7 @@ from mock_halo.lifecycle.plan import (
     PlanOverride,
 )
 from mock_halo.lifecycle.profile import (
+    ASYNC_TOO_LARGE_MESSAGE,
     SUCCESS_FIRST_PAGE,
     TIMEOUT_ERROR_CODE,
     TIMEOUT_MESSAGE,
@@ -47,7 +48,7 @@ from mock_halo.lifecycle.profile import (
     LifecycleLimits,
     TimingProfile,
 )
-from mock_halo.lifecycle.sqlport import HALO_LINK, Executor, failure_details
+from mock_halo.lifecycle.sqlport import HALO_LINK, Executor, failure_details, is_result_too_large, with_result_limit
 
 #: INFERENCE: the errorDetails of a forced executionFailed without its own error.
 FORCED_EXECUTION_FAILURE = errors.error_details(HALO_LINK, 0, "The query failed to execute on Halo Link.")
@@ -324,11 +325,19 @@ def execute(
         return end
 
     try:
-        outcome = executor(command)
+        outcome = executor(with_result_limit(command, limits.async_result_limit_bytes))
     except Exception as exc:
         duration = forced_ms if forced_ms is not None else profile.draw(rng, profile.sql_error_ms)
         end = start + ms(max(1, duration))
-        plan.finish(EXECUTION_FAILED, end, failure_details(exc))
+        if is_result_too_large(exc):
+            # The SQL ran; Link could not upload what it read (INFERENCE: as an oversize immediate result).
+            query.sql_execution_ms = duration
+            plan.begin(UPLOADING, end)
+            limit = errors.format_size_limit(limits.async_result_limit_bytes)
+            details = errors.error_details("http", 413, ASYNC_TOO_LARGE_MESSAGE.format(limit=limit))
+            plan.finish(UPLOAD_FAILED, end + ms(profile.page_upload_ms(rng, limits.page_size_bytes)), details)
+        else:
+            plan.finish(EXECUTION_FAILED, end, failure_details(exc))
         return end
 
     execution_ms = forced_ms if forced_ms is not None else max(0, int(outcome.execution_ms))

@@ -20,7 +20,7 @@ from typing import Any
 from mock_halo import errors
 from mock_halo.lifecycle.model import IMMEDIATE, PhaseTiming, QueryRecord, SealedRecord
 from mock_halo.lifecycle.plan import EXECUTION_FAILED, SUCCESSFUL
-from mock_halo.lifecycle.sqlport import SqlCommandLike, SqlOutcomeLike
+from mock_halo.lifecycle.sqlport import SqlCommandLike, SqlOutcomeLike, is_result_too_large
 
 #: Modelled phase durations (ms) of an immediate query: Halo Cloud hands the
 #: query to Halo Link (initialising), the database runs it (executing), Link
@@ -71,6 +71,8 @@ class ImmediateRun:
     def finish(self, outcome: SqlOutcomeLike | BaseException) -> SealedRecord:
         """The record of a successful run; a failed one is raised (see the module docstring)."""
         if isinstance(outcome, BaseException):
+            if is_result_too_large(outcome):  # the engine stopped reading rows at the limit
+                raise self.forced(None) from None
             return self._raise_for(outcome)
         record = self.record
         executing_at = self.executing_at

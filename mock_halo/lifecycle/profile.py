@@ -22,6 +22,11 @@ TIMEOUT_MESSAGE = (
 )
 #: INFERENCE: Halo does not document the upload failure text.
 UPLOAD_FAILED_MESSAGE = "An error occurred uploading the query results from Halo Link to Halo Cloud."
+#: INFERENCE: an async result past the emulator's limit fails its upload like an oversize immediate result.
+ASYNC_TOO_LARGE_MESSAGE = (
+    "Query was executed successfully but an error occurred preparing it to be uploaded, "
+    "results were too large. Async query results beyond size limit ({limit})"
+)
 #: INFERENCE: registered results above the 8 MB limit fail like oversize immediate results.
 REGISTERED_TOO_LARGE_MESSAGE = (
     "Query was executed successfully but an error occurred preparing it to be uploaded, "
@@ -81,6 +86,9 @@ class LifecycleLimits:
     #: registered: max execution 60 s, max result 8 MB (docs).
     registered_execution_limit: timedelta = timedelta(seconds=60)
     registered_result_limit_bytes: int = 8 * MIB
+    #: async: Halo documents no result size limit; the emulator stops reading rows past this
+    #: (``uploadFailed``), so one runaway query cannot take all of the machine's memory.
+    async_result_limit_bytes: int = 64 * MIB
 
     def __post_init__(self) -> None:
         if self.success_when not in (SUCCESS_FIRST_PAGE, SUCCESS_ALL_PAGES):

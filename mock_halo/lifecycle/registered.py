@@ -31,7 +31,7 @@ from mock_halo.lifecycle.profile import (
     LifecycleLimits,
     TimingProfile,
 )
-from mock_halo.lifecycle.sqlport import ExecutorLookup, failure_details
+from mock_halo.lifecycle.sqlport import ExecutorLookup, failure_details, is_result_too_large, with_result_limit
 
 ENABLED = "enabled"
 CANCELLED = "cancelled"
@@ -287,10 +287,13 @@ class RegisteredQueries:
             # INFERENCE: Link is not connected, so nothing runs and nothing is uploaded.
             query.skipped += 1
             return
+        size_limit = self.limits.registered_result_limit_bytes
+        too_large = errors.error_details(
+            "http", 413, REGISTERED_TOO_LARGE_MESSAGE.format(limit=errors.format_size_limit(size_limit)))
         try:
-            outcome = self._executors(query.site_id)(query.command)
+            outcome = self._executors(query.site_id)(with_result_limit(query.command, size_limit))
         except Exception as exc:
-            query.fail(at, failure_details(exc), 0)
+            query.fail(at, too_large if is_result_too_large(exc) else failure_details(exc), 0)
             return
         execution_ms = max(0, int(outcome.execution_ms))
         limit = self.limits.registered_execution_limit
@@ -298,10 +301,8 @@ class RegisteredQueries:
             details = errors.error_details("mssql", TIMEOUT_ERROR_CODE, TIMEOUT_MESSAGE)
             query.fail(at, details, int(limit.total_seconds() * 1000))
             return
-        size_limit = self.limits.registered_result_limit_bytes
         if len(outcome.data) > size_limit:
-            message = REGISTERED_TOO_LARGE_MESSAGE.format(limit=errors.format_size_limit(size_limit))
-            query.fail(at, errors.error_details("http", 413, message), execution_ms)
+            query.fail(at, too_large, execution_ms)
             return
         if query.succeed(at, outcome, execution_ms) and self._on_change is not None:
             self._on_change(query, at)

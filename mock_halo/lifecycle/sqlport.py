@@ -8,6 +8,7 @@ with small fakes and independent of the engine's import graph.
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable
 from typing import Any, Protocol
 
@@ -41,6 +42,18 @@ ExecutorLookup = Callable[[str], Executor]
 
 #: errorType for failures that happen inside Halo Link rather than in the database.
 HALO_LINK = "haloLink"
+
+
+def with_result_limit(command: Any, limit: int) -> Any:
+    """``command`` with ``result_limit`` set (the engine stops reading rows past it), when it has one."""
+    if hasattr(command, "result_limit"):
+        return dataclasses.replace(command, result_limit=limit)
+    return command
+
+
+def is_result_too_large(exc: BaseException) -> bool:
+    """The engine's ``ResultTooLarge``: the result passed the command's ``result_limit`` while being read."""
+    return bool(getattr(exc, "result_too_large", False))
 
 
 def failure_details(exc: BaseException) -> dict[str, Any]:

@@ -129,5 +129,9 @@ class QueryStore:
         if abandon is not None:
             abandon()
 
+    def records(self) -> list[QueryRecord | StoredQuery]:
+        """Every record, oldest first (a snapshot of the state)."""
+        return list(self._records.values())
+
     def __len__(self) -> int:
         return len(self._records)

@@ -41,7 +41,7 @@ from mock_halo.sql.runtime.results import Result, outcome
 from mock_halo.sql.semantics import dates, errors
 from mock_halo.sql.semantics import kinds as K
 from mock_halo.sql.semantics.encode import Encoder
-from mock_halo.sql.semantics.errors import ParameterError, SqlError
+from mock_halo.sql.semantics.errors import ParameterError, ResultTooLarge, SqlError
 
 log = logging.getLogger("mock_halo.odbc")
 
@@ -170,7 +170,7 @@ class OdbcEngine:
             route = self.route(command.catalogue)
             with route.pool.connection() as conn:
                 return self._attempt(conn, route, command, bound)
-        except (SqlError, ParameterError):
+        except (SqlError, ParameterError, ResultTooLarge):
             raise
         except Exception as exc:  # noqa: BLE001 - the HTTP layer only ever sees SqlError
             raise errors.internal(f"{type(exc).__name__}: {exc}") from exc
@@ -183,7 +183,7 @@ class OdbcEngine:
             return result
         except BaseException as exc:
             conn.rollback()
-            if isinstance(exc, (SqlError, ParameterError)):
+            if isinstance(exc, (SqlError, ParameterError, ResultTooLarge)):
                 raise
             if not _is_driver_error(exc):
                 raise

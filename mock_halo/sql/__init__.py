@@ -12,6 +12,7 @@ Errors are :class:`SqlError` (SQL Server's number and wording) and
 How a command flows (one subpackage each):
 
 * ``frontend/``   T-SQL text -> a cached ``Script`` of ``Statement`` s, once for every engine:
+  ``limits`` (nesting depth and size checked on the tokens, before anything recursive parses them),
   ``dialect`` (parse, SQL Server syntax errors), ``flow`` (statements and control flow), ``program``
   (steps for the interpreter), ``unsupported`` (constructs not emulated yet), ``top`` / ``dml``
   (reshaped forms), ``resolve`` + ``typing_rules`` + ``builtins`` (names, 207/208/209/4104, static
@@ -32,7 +33,7 @@ How a command flows (one subpackage each):
 
 from mock_halo.sql.engines.sqlite.engine import SqliteEngine, open_engine
 from mock_halo.sql.model import SqlCommand, SqlOutcome, SqlParameter
-from mock_halo.sql.semantics.errors import ParameterError, SqlError
+from mock_halo.sql.semantics.errors import ParameterError, ResultTooLarge, SqlError
 
-__all__ = ["ParameterError", "SqlCommand", "SqlError", "SqlOutcome", "SqlParameter", "SqliteEngine",
+__all__ = ["ParameterError", "ResultTooLarge", "SqlCommand", "SqlError", "SqlOutcome", "SqlParameter", "SqliteEngine",
            "open_engine"]

@@ -31,6 +31,10 @@ class SqlCommand:
     command_type: str = "text"
     parameters: Sequence[SqlParameter] = ()
     catalogue: str | None = None
+    #: At most this many bytes of JSON in a result set (None: no limit). Rows are fetched and
+    #: encoded a chunk at a time and the command stops with :class:`ResultTooLarge` past it,
+    #: so a runaway cross join never holds more than the limit in memory.
+    result_limit: int | None = None
 
 
 @dataclass(frozen=True, slots=True)

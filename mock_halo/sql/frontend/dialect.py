@@ -21,6 +21,7 @@ from sqlglot.dialects.tsql import TSQL
 from sqlglot.errors import ParseError, TokenError
 from sqlglot.tokens import TokenType
 
+from mock_halo.sql.frontend import limits
 from mock_halo.sql.semantics import dates, errors
 
 #: Built-ins parsed as ``MH_<NAME>(...)`` anonymous calls (see module docstring).
@@ -68,6 +69,7 @@ def parse(text: str) -> list[exp.Expression]:
         tokens = _DIALECT.tokenize(text)
     except TokenError:
         raise _unclosed(text) from None
+    limits.check(tokens)  # sqlglot's parser recurses on the C stack: never let it see deep nesting
     _strict(tokens)
     renamed = _rename(text, tokens)
     try:

@@ -18,7 +18,7 @@ from sqlglot import exp
 from sqlglot.errors import TokenError
 from sqlglot.tokens import Token, TokenType
 
-from mock_halo.sql.frontend import dialect
+from mock_halo.sql.frontend import dialect, limits
 from mock_halo.sql.semantics import errors
 
 #: Words that start a statement (at parenthesis and CASE depth 0).
@@ -53,6 +53,7 @@ class _Reader:
             self.tokens: list[Token] = dialect.tokenize(text)
         except TokenError:
             raise dialect.unclosed(text) from None
+        limits.check(self.tokens)  # before anything recursive looks at the batch
         # A variable named like a keyword (@end, @if, @begin) is a name, not a control word.
         self.words = [("" if t.token_type in _TEXT or (i and self.tokens[i - 1].token_type == TokenType.PARAMETER
                                                        and t.token_type != TokenType.PARAMETER)

@@ -79,11 +79,20 @@ def _to_bit(text: str, sql_type: str) -> int:
     raise _fail(sql_type)
 
 
+#: The largest magnitude each .NET type holds; a value beyond it does not convert (Halo Link's
+#: .NET Framework throws OverflowException: "1e999" is no Double, 1e39 no Single).
+_NUMBER_LIMITS = {"Float": 1.7976931348623157e308, "Real": 3.4028234663852886e38,
+                  **dict.fromkeys(("Decimal", "Money", "SmallMoney"), 7.922816251426434e28)}
+
+
 def _to_number(text: str, sql_type: str) -> float:
     regex = _FLOAT_RE if sql_type in ("Float", "Real") else _DEC_RE
     if not regex.match(text) or not re.search(r"\d", text):
         raise _fail(sql_type)
-    return float(text.replace(",", ""))
+    value = float(text.replace(",", ""))
+    if not abs(value) <= _NUMBER_LIMITS[sql_type]:  # also catches inf
+        raise _fail(sql_type)
+    return value
 
 
 def _parse_datetime(text: str, sql_type: str) -> tuple[datetime, str]:

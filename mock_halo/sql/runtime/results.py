@@ -32,6 +32,8 @@ class Result:
     encoder: Encoder | None
     rows: list[tuple[Any, ...]] | None
     affected: int = -1
+    #: ``encoder.encode(rows)``, when the rows were encoded as they were read (under a result limit).
+    encoded: bytes | None = None
 
 
 def outcome(command: SqlCommand, results: Sequence[Result], parameters: list[dict[str, Any]]) -> SqlOutcome:
@@ -50,7 +52,7 @@ def outcome(command: SqlCommand, results: Sequence[Result], parameters: list[dic
         rows, data = first.encoder.scalar(first.rows)
         columns = columns[:1]
     else:
-        rows, data = read, first.encoder.encode(first.rows)
+        rows, data = read, first.encoded if first.encoded is not None else first.encoder.encode(first.rows)
     return SqlOutcome(rows=rows, data=data, rows_affected=affected, parameters=parameters,
                       columns=columns, execution_ms=modelled_ms(read, affected))
 

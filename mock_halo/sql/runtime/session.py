@@ -28,6 +28,10 @@ from mock_halo.sql.semantics import dates, errors
 from mock_halo.sql.semantics.encode import Encoder
 
 
+#: Rows read (and encoded) at a time while a result set is checked against the command's result_limit.
+FETCH_ROWS = 1000
+
+
 class BaseSession:
     """Runs one command's script on ``conn`` (an engine's DB-API-shaped connection)."""
 
@@ -41,6 +45,8 @@ class BaseSession:
         self._now: tuple[datetime, datetime] | None = None
         #: The command's temporary tables and table variables that exist now: key -> object id.
         self.live: dict[str, int] = {}
+        #: The running command's ``result_limit`` (bytes of JSON per result set; None: no limit).
+        self.result_limit: int | None = None
 
     def map_error(self, exc: BaseException, statement: Statement | None) -> errors.SqlError:
         raise NotImplementedError
@@ -56,14 +62,34 @@ class BaseSession:
     def create_table(self, statement: Statement, key: str) -> None:
         raise NotImplementedError
 
-    @staticmethod
-    def result_set(statement: Statement, cursor: Any, bound: BoundParameters) -> Result:
-        """A SELECT's rows, encoded by the statement's column types (a bare ``@p`` column by its SqlDbType)."""
-        rows = cursor.fetchall()
+    def result_set(self, statement: Statement, cursor: Any, bound: BoundParameters) -> Result:
+        """A SELECT's rows, encoded by the statement's column types (a bare ``@p`` column by its SqlDbType).
+
+        Under a ``result_limit`` the rows are fetched and encoded :data:`FETCH_ROWS` at a time and
+        :class:`~mock_halo.sql.semantics.errors.ResultTooLarge` stops the command as soon as their
+        JSON passes the limit: memory stays bounded by the limit, whatever the query would produce.
+        """
         encoder = statement.encoder or encoder_from_cursor(cursor)
         if statement.param_columns:
             encoder = with_parameter_kinds(encoder, statement.param_columns, bound)
-        return Result(encoder, rows, -1)
+        limit = self.result_limit
+        fetch = getattr(cursor, "fetchmany", None)
+        if limit is None or fetch is None:
+            rows = cursor.fetchall()
+            if limit is not None and len(data := encoder.encode(rows)) > limit:
+                raise errors.ResultTooLarge(len(data), limit)
+            return Result(encoder, rows, -1)
+        rows = []
+        parts: list[bytes] = []
+        size = 2  # the brackets
+        while chunk := fetch(FETCH_ROWS):
+            data = encoder.encode(chunk)
+            size += len(data) - 2 + (1 if parts else 0)
+            if size > limit:
+                raise errors.ResultTooLarge(size, limit)
+            rows.extend(chunk)
+            parts.append(data[1:-1])
+        return Result(encoder, rows, -1, encoded=b"[" + b",".join(parts) + b"]")
 
     def drop_table(self, key: str) -> None:
         raise NotImplementedError
@@ -89,6 +115,7 @@ class BaseSession:
         variables: dict[str, Any] = dict(bound.values)
         transaction = script.writes or not script.simple
         self._now = None
+        self.result_limit = command.result_limit
         interpreter = Interpreter(self, variables, bound)
         if transaction:
             self.conn.execute("BEGIN")
@@ -111,6 +138,7 @@ class BaseSession:
                       bound: BoundParameters) -> SqlOutcome:
         """A ``storedProcedure`` command: the request's parameters are the procedure's arguments."""
         self._now = None
+        self.result_limit = command.result_limit
         outputs: dict[str, Any] = dict(bound.values)
         self.conn.execute("BEGIN")
         try:

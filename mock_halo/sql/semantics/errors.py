@@ -34,6 +34,19 @@ class SqlError(Exception):
         return f"SqlError({self.number}, {self.message!r})"
 
 
+class ResultTooLarge(Exception):
+    """A result set grew past the command's ``result_limit`` while it was being read (Halo Link's
+    upload limit, not a database error: no TRY/CATCH sees it, and the command is rolled back)."""
+
+    #: how the lifecycle recognises it without importing this package
+    result_too_large = True
+
+    def __init__(self, size: int, limit: int) -> None:
+        super().__init__(f"the result grew past {limit} bytes of JSON ({size} bytes read so far)")
+        self.size = size
+        self.limit = limit
+
+
 class ParameterError(Exception):
     """A parameter value that cannot be converted to its declared type."""
 
@@ -267,6 +280,23 @@ def invalid_parameter(function: str) -> SqlError:
 def nested_too_deeply() -> SqlError:
     return SqlError(191, "Some part of your SQL statement is nested too deeply. Rewrite the query or break it up "
                          "into smaller queries.")
+
+
+def case_nested_too_deeply() -> SqlError:
+    return SqlError(125, "Case expressions may only be nested to level 10.")
+
+
+def stack_limit() -> SqlError:
+    return SqlError(8631, "Internal error: Server stack limit has been reached. Please look for potentially deep "
+                          "nesting in your query, and try to simplify it.")
+
+
+def out_of_query_resources() -> SqlError:
+    return SqlError(8623, "The query processor ran out of internal resources and could not produce a query plan. "
+                          "This is a rare event and only expected for extremely complex queries or queries that "
+                          "reference a very large number of tables or partitions. Please simplify the query. If you "
+                          "believe you have received this message in error, contact Customer Support Services for "
+                          "more information.")
 
 
 def with_ties_without_order_by() -> SqlError:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import functools
 import re
+from dataclasses import dataclass
 from typing import Any
 
 from mock_halo.sql.semantics import convert, dates, errors
@@ -134,6 +135,24 @@ def concat_ws(separator: Any, *values: Any) -> Any:
     return _text(separator).join(_text(v) for v in values if v is not None)
 
 
+#: SQL Server truncates a string built from non-max types at 8,000 bytes: 8,000 varchar characters,
+#: 4,000 nvarchar ones (REPLICATE, SPACE, REPLACE, STUFF, CONCAT); a max type has no such limit.
+NON_MAX_BYTES = 8000
+UNICODE_CHARS = 4000
+
+
+def truncated(limit: int, result: Any, inputs: tuple[Any, ...]) -> Any:
+    """``result`` cut to ``limit`` characters (0: a max type, no limit; -1: typed at run time by
+    request parameters, which SqlClient sends as nvarchar(4000) unless a value is longer)."""
+    if not isinstance(result, str) or limit == 0:
+        return result
+    if limit < 0:
+        if any(isinstance(v, str) and len(v) > UNICODE_CHARS for v in inputs):
+            return result
+        limit = UNICODE_CHARS
+    return result[:limit] if len(result) > limit else result
+
+
 def replicate(value: Any, count: Any) -> Any:
     if value is None or count is None or as_int(count) < 0:
         return None
@@ -203,50 +222,153 @@ def isdate(value: Any) -> int:
 
 
 # -- LIKE with SQL Server's wildcards and case-insensitive collation ---------------------
+#
+# A pattern is split at its ``%`` into *segments*, each a run of one-character
+# matchers (a literal, ``_``, a ``[...]`` class), compiled to a regular
+# expression without any quantifier. Matching then places the segments left to
+# right, each at its leftmost possible position (the first anchored at the
+# start, the last at the end): for ``%`` that greedy placement is exact, and
+# every step is a fixed-length regex search in C, so no pattern, however many
+# ``%`` it has, can make a match take more than (text length x pattern length)
+# steps. A translation of the whole pattern into one regex (``.*`` per ``%``)
+# backtracks exponentially instead: ``REPLICATE('a', 200) LIKE
+# '%a%a%a%a%a%a%a%a%[b]'`` would have run for days and nothing can interrupt a
+# function while it runs.
+
+_FLAGS = re.IGNORECASE | re.DOTALL
+#: matches no character (an empty ``[]`` class).
+_NOTHING = "(?!)"
+
+
+@dataclass(frozen=True)
+class LikePattern:
+    """A compiled LIKE pattern: its segments between ``%`` and whether it starts/ends with one."""
+
+    segments: tuple[re.Pattern[str] | None, ...]  # None: an empty segment
+    lengths: tuple[int, ...]
+    leading: bool
+    trailing: bool
+
+
+def _class(body: str, escape: str | None) -> str:
+    """A ``[...]`` body (after ``[`` and any ``^``) as a regex class body; ranges backwards match nothing."""
+    chars: list[str] = []
+    i = 0
+    while i < len(body):
+        ch = body[i]
+        if escape and ch == escape and i + 1 < len(body):
+            ch = body[i + 1]
+            i += 1
+        chars.append(ch)
+        i += 1
+    items: list[str] = []
+    j = 0
+    while j < len(chars):
+        if j + 2 < len(chars) and chars[j + 1] == "-":
+            low, high = chars[j], chars[j + 2]
+            if low <= high:
+                items.append(f"{re.escape(low)}-{re.escape(high)}")
+            j += 3
+        else:
+            items.append(re.escape(chars[j]))
+            j += 1
+    return "".join(items)
+
 
 @functools.lru_cache(maxsize=512)
-def _like_regex(pattern: str, escape: str | None) -> re.Pattern[str]:
-    out: list[str] = []
+def like_pattern(pattern: str, escape: str | None) -> LikePattern:
+    """Compile ``pattern`` (SQL Server LIKE syntax, optional ESCAPE character)."""
+    segments: list[list[str]] = [[]]
     i = 0
     while i < len(pattern):
         ch = pattern[i]
         if escape and ch == escape and i + 1 < len(pattern):
-            out.append(re.escape(pattern[i + 1]))
+            segments[-1].append(re.escape(pattern[i + 1]))
             i += 2
             continue
         if ch == "%":
-            out.append(".*")
+            if segments[-1] or len(segments) == 1:
+                segments.append([])
         elif ch == "_":
-            out.append(".")
+            segments[-1].append(".")
         elif ch == "[":
-            close = pattern.find("]", i + 2 if pattern[i + 1: i + 2] == "^" else i + 1)
+            negate = pattern[i + 1: i + 2] == "^"
+            close = pattern.find("]", i + 2 if negate else i + 1)
             if close == -1:
-                out.append(re.escape(ch))
+                segments[-1].append(re.escape(ch))
             else:
-                body = pattern[i + 1: close]
-                negate = body.startswith("^")
-                body = body[1:] if negate else body
-                parts = "".join(re.escape(c) if c != "-" else "-" for c in body)
-                out.append(f"[{'^' if negate else ''}{parts}]")
+                body = _class(pattern[i + (2 if negate else 1): close], escape)
+                if body:
+                    segments[-1].append(f"[{'^' if negate else ''}{body}]")
+                else:
+                    segments[-1].append("." if negate else _NOTHING)
                 i = close
         else:
-            out.append(re.escape(ch))
+            segments[-1].append(re.escape(ch))
         i += 1
-    return re.compile("".join(out), re.IGNORECASE | re.DOTALL)
+    leading = pattern.startswith("%")
+    trailing = len(segments) > 1 and not segments[-1]
+    if leading:
+        segments = segments[1:]  # the empty one before the first %
+    if trailing:
+        segments = segments[:-1]
+    return LikePattern(
+        segments=tuple(re.compile("".join(parts), _FLAGS) if parts else None for parts in segments),
+        lengths=tuple(len(parts) for parts in segments),
+        leading=leading,
+        trailing=trailing,
+    )
+
+
+def like_start(compiled: LikePattern, text: str) -> int | None:
+    """Where the pattern's first segment lands when the whole pattern matches ``text`` (None: no match).
+
+    With a leading ``%`` that is the leftmost such place (PATINDEX's answer); each segment goes at
+    its leftmost position after the one before, the last one at the very end unless a ``%`` follows it.
+    """
+    segments, lengths = compiled.segments, compiled.lengths
+    end = len(text)
+    if not segments:  # only %s
+        return 0
+    last = len(segments) - 1
+    # Where segments before the last must end: before an end-anchored last segment.
+    limit = end if compiled.trailing else end - lengths[last]
+    if limit < 0:
+        return None
+    pos, start = 0, None
+    for index, segment in enumerate(segments):
+        if segment is None:  # the empty pattern: matches only ''
+            return 0 if end == 0 else None
+        if index == last and not compiled.trailing:  # ends exactly at the end of the text
+            at = limit
+            if index == 0 and not compiled.leading and at != 0:
+                return None
+            if at < pos or segment.fullmatch(text, at, end) is None:
+                return None
+            return at if start is None else start
+        if index == 0 and not compiled.leading:  # starts exactly at the start
+            if segment.match(text, 0, limit) is None:
+                return None
+            start, pos = 0, lengths[0]
+            continue
+        found = segment.search(text, pos, limit)
+        if found is None:
+            return None
+        if start is None:
+            start = found.start()
+        pos = found.end()
+    return start
 
 
 def like(value: Any, pattern: Any, escape: Any = None) -> Any:
     if value is None or pattern is None:
         return None
-    return int(_like_regex(_text(pattern), escape).fullmatch(_text(value)) is not None)
+    return int(like_start(like_pattern(_text(pattern), escape), _text(value)) is not None)
 
 
 def patindex(pattern: Any, value: Any) -> Any:
+    """The 1-based position where ``pattern`` first matches (0: nowhere), like SQL Server's PATINDEX."""
     if value is None or pattern is None:
         return None
-    regex = _like_regex(_text(pattern), None)
-    core = regex.pattern
-    core = core[2:] if core.startswith(".*") else "^" + core
-    core = core[:-2] if core.endswith(".*") else core + "$"
-    found = re.search(core, _text(value), re.IGNORECASE | re.DOTALL)
-    return found.start() + 1 if found else 0
+    start = like_start(like_pattern(_text(pattern), None), _text(value))
+    return 0 if start is None else start + 1

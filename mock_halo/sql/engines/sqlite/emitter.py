@@ -24,6 +24,7 @@ from mock_halo.sql.frontend.program import NOW_KEYS
 from mock_halo.sql.frontend.resolve import Analyzer
 from mock_halo.sql.semantics import convert, errors
 from mock_halo.sql.semantics import kinds as K
+from mock_halo.sql.semantics.strings import NON_MAX_BYTES, UNICODE_CHARS
 
 _STRINGISH = frozenset({K.STR, K.UNKNOWN, K.NULL})
 _INTEGER_TEXT = re.compile(r"^\s*[+-]?\d+\s*$")
@@ -129,6 +130,11 @@ class SqliteEmitter(Emitter):
             raise errors.operand_clash("date", "int")
         if lk in numbers and rk in numbers:  # text met by a number was converted (frontend.precedence)
             return node
+        if isinstance(left, exp.Anonymous) and left.this == "mh_add":
+            # a + b + c + ...: one flat mh_add(a, b, c, ...) adds left to right; nested calls would
+            # overflow SQLite's parser stack at about 50 terms (parameters summed in a report).
+            left.set("expressions", [*left.expressions, right])
+            return left
         return self.call("add", left, right)
 
     def arithmetic(self, node: exp.Binary) -> exp.Expression:
@@ -350,7 +356,50 @@ def _simple(name: str, *arg_names: str, text: tuple[str, ...] = ()):
 
 def _concat(name: str):
     def handler(rw: SqliteEmitter, node: exp.Expression) -> exp.Expression:
-        return rw.call(name, *[rw.as_text(e) for e in node.expressions])
+        texts = node.expressions[1:] if name == "concat_ws" else node.expressions
+        limits = [_char_limit(_decl(rw, e)) for e in texts]
+        # The result is a max type if any argument is; else nvarchar(4000) if any is Unicode, else varchar(8000).
+        limit = 0 if 0 in limits else (-1 if -1 in limits else max(limits, default=8000))
+        if limit > 0:
+            limit = UNICODE_CHARS if UNICODE_CHARS in limits else NON_MAX_BYTES
+        return _typed_call(rw.call(name, exp.Literal.number(limit), *[rw.as_text(e) for e in node.expressions]), limit)
+    return handler
+
+
+def _decl(rw: SqliteEmitter, node: exp.Expression) -> str:
+    """The declared type of ``node``; for a string builder already rewritten, the one it noted."""
+    return node.meta.get(_DECL) or rw.kind(node)[1]
+
+
+def _typed_call(call: exp.Expression, limit: int) -> exp.Expression:
+    """Note a string builder's result type on its call, for a builder around it (REPLACE(REPLICATE(...)))."""
+    call.meta[_DECL] = {0: "varchar(max)", UNICODE_CHARS: "nvarchar", NON_MAX_BYTES: "varchar"}.get(limit, "")
+    return call
+
+
+_DECL = "mh_decl"
+
+
+def _char_limit(decl: str) -> int:
+    """Characters a string built from a value of type ``decl`` keeps: 0 for a max type (no limit),
+    -1 when the type is only known at run time (a request parameter: nvarchar(4000) unless longer)."""
+    if not decl:
+        return -1
+    normal = K.normal_decl(decl)
+    if "(max)" in normal or normal.startswith(("text", "ntext", "varbinary(max)")):
+        return 0
+    return UNICODE_CHARS if K.is_unicode(normal) else NON_MAX_BYTES
+
+
+def _limited(name: str, *arg_names: str, text: tuple[str, ...] = (), typed_by: str | None = "this"):
+    """Like :func:`_simple`, with the result's character limit (from ``typed_by``'s type) first."""
+    simple = _simple(name, *arg_names, text=text)
+
+    def handler(rw: SqliteEmitter, node: exp.Expression) -> exp.Expression:
+        limit = _char_limit(_decl(rw, node.args[typed_by])) if typed_by else NON_MAX_BYTES
+        call = simple(rw, node)
+        call.set("expressions", [exp.Literal.number(limit), *call.expressions])
+        return _typed_call(call, limit)
     return handler
 
 
@@ -394,12 +443,13 @@ SqliteEmitter.TRANSFORMS = {
     exp.Avg: SqliteEmitter.avg, exp.Ordered: SqliteEmitter.ordered,
     exp.Upper: _simple("upper", "this", text=("this",)), exp.Lower: _simple("lower", "this", text=("this",)),
     exp.Substring: _substring, exp.Trim: _trim,
-    exp.Replace: _simple("replace", "this", "expression", "replacement",
-                         text=("this", "expression", "replacement")),
+    exp.Replace: _limited("replace", "this", "expression", "replacement",
+                          text=("this", "expression", "replacement")),
     exp.Concat: _concat("concat"), exp.ConcatWs: _concat("concat_ws"),
-    exp.Repeat: _simple("replicate", "this", "times", text=("this",)), exp.Space: _simple("space", "this"),
+    exp.Repeat: _limited("replicate", "this", "times", text=("this",)),
+    exp.Space: _limited("space", "this", typed_by=None),
     exp.Reverse: _simple("reverse", "this", text=("this",)),
-    exp.Stuff: _simple("stuff", "this", "start", "length", "expression", text=("this",)),
+    exp.Stuff: _limited("stuff", "this", "start", "length", "expression", text=("this",)),
     exp.Chr: lambda rw, n: rw.call("char", *n.expressions), exp.Ascii: _simple("ascii", "this", text=("this",)),
     exp.Uuid: lambda rw, n: rw.call("newid"), exp.Rand: _simple("rand", "this"),
     exp.Round: _round, exp.Floor: _simple("floor", "this"), exp.Ceil: _simple("ceiling", "this"),

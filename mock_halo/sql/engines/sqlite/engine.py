@@ -27,7 +27,7 @@ from mock_halo.sql.frontend.schema import quote, read_catalog
 from mock_halo.sql.model import SqlCommand, SqlOutcome
 from mock_halo.sql.runtime import params
 from mock_halo.sql.semantics import dates, errors
-from mock_halo.sql.semantics.errors import ParameterError, SqlError
+from mock_halo.sql.semantics.errors import ParameterError, ResultTooLarge, SqlError
 
 if TYPE_CHECKING:
     from mock_halo.config import Settings, SiteConfig
@@ -83,7 +83,7 @@ class SqliteEngine:
                 script = self.translator.translate(command.text, command.catalogue)
                 self._batch.catalogue = self.catalog.display[self.catalog.db_for(command.catalogue) or "main"]
                 return self._batch.run(script, command, bound)
-        except (SqlError, ParameterError):
+        except (SqlError, ParameterError, ResultTooLarge):
             raise
         except sqlite3.Error as exc:
             raise map_sqlite_error(exc, None, self._guard) from None
@@ -102,6 +102,25 @@ class SqliteEngine:
                 self._guard.trusted = False
             self._batch.sort_cache.clear()  # the data changed without a counted write
             self._rng.seed(self._seed)
+
+    def snapshot(self) -> dict[str, bytes]:
+        """Each catalogue's database as it is now (``sqlite3`` images), for a state file."""
+        with self._lock:
+            return {name: self._conn.serialize(name=db) for name, db in self._dbs.items()}
+
+    def restore(self, images: Mapping[str, bytes]) -> None:
+        """Load ``snapshot()`` images in place of the current data (a reset still goes back to the fixtures)."""
+        if set(images) != set(self._dbs):
+            raise ValueError(f"images for {sorted(images)}, but this site's catalogues are {sorted(self._dbs)}")
+        with self._lock:
+            self._guard.trusted = True
+            try:
+                for name, db in self._dbs.items():
+                    self._conn.deserialize(images[name], name=db)
+                self._conn.execute("PRAGMA foreign_keys = ON")
+            finally:
+                self._guard.trusted = False
+            self._batch.sort_cache.clear()
 
     def close(self) -> None:
         with self._lock:

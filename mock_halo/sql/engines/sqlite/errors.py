@@ -59,6 +59,9 @@ def map_sqlite_error(exc: sqlite3.Error, statement: Statement | None, guard: Gua
         return errors.having_not_aggregated()
     if message == "no tables specified":
         return errors.no_table_to_select_from()
+    if message in ("parser stack overflow", "Expression tree is too large (maximum depth 1000)"):
+        # SQLite's own parser is shallower than SQL Server's: deep nesting it cannot take is "too deep".
+        return errors.nested_too_deeply()
     if message == "incomplete input":
         return errors.syntax_near("end of batch")
     if message == "integer overflow":

@@ -23,7 +23,8 @@ from typing import Any
 from mock_halo.sql.semantics import convert, dates, errors, formatting
 from mock_halo.sql.semantics.strings import (
     _text, as_int, ascii_code, char, charindex, concat, concat_ws, datalength, isdate, isnumeric, left, length, like,
-    lower, nchar, patindex, quotename, replace, replicate, reverse, right, space, stuff, substring, upper,
+    lower, nchar, patindex, quotename, replace, replicate, reverse, right, space, stuff, substring, truncated,
+    upper,
 )
 
 _Fn = Callable[..., Any]
@@ -51,7 +52,30 @@ def _number(value: Any, like_value: Any) -> Any:
     return convert.convert(value, spec, None, "varchar")
 
 
-def add(left_value: Any, right_value: Any) -> Any:
+def _limited(function: Callable[..., Any]) -> Callable[..., Any]:
+    """A string builder called as ``mh_x(limit, args...)``: its result cut as SQL Server cuts non-max strings."""
+
+    def call(limit: int, *args: Any) -> Any:
+        if isinstance(limit, int) and limit > 0 and function is replicate and args[1] is not None:
+            # Never build more than the limit keeps: REPLICATE('a', 2000000000) is 8,000 characters.
+            text = _text(args[0]) if args[0] is not None else ""
+            if text and as_int(args[1]) * len(text) > limit:
+                args = (args[0], -(-limit // len(text)))
+        return truncated(limit, function(*args), args)
+
+    call.__name__ = function.__name__
+    return call
+
+
+def add(*values: Any) -> Any:
+    """``a + b + c ...`` when static types are unknown, left to right (see :func:`add_two`)."""
+    total = values[0]
+    for value in values[1:]:
+        total = add_two(total, value)
+    return total
+
+
+def add_two(left_value: Any, right_value: Any) -> Any:
     """``+`` when static types are unknown: concatenation of strings, else numeric addition."""
     if left_value is None or right_value is None:
         return None
@@ -215,12 +239,12 @@ def register(conn: sqlite3.Connection, rng: random.Random) -> None:
     deterministic: dict[str, tuple[int, _Fn]] = {
         "upper": (1, upper), "lower": (1, lower), "len": (1, length), "datalength": (2, datalength),
         "left": (2, left), "right": (2, right), "substring": (3, substring),
-        "charindex": (-1, charindex), "replace": (3, replace), "concat": (-1, concat),
-        "concat_ws": (-1, concat_ws), "replicate": (2, replicate), "space": (1, space),
-        "reverse": (1, reverse), "stuff": (4, stuff), "char": (1, char), "nchar": (1, nchar),
+        "charindex": (-1, charindex), "replace": (4, _limited(replace)), "concat": (-1, _limited(concat)),
+        "concat_ws": (-1, _limited(concat_ws)), "replicate": (3, _limited(replicate)), "space": (2, _limited(space)),
+        "reverse": (1, reverse), "stuff": (5, _limited(stuff)), "char": (1, char), "nchar": (1, nchar),
         "ascii": (1, ascii_code), "quotename": (-1, quotename), "isnumeric": (1, isnumeric),
         "isdate": (1, isdate), "like": (-1, like), "patindex": (2, patindex),
-        "add": (2, add), "div": (2, divide), "mod": (2, modulo), "round": (-1, round_),
+        "add": (-1, add), "div": (2, divide), "mod": (2, modulo), "round": (-1, round_),
         "floor": (1, floor), "ceiling": (1, ceiling), "power": (2, power),
         "dateadd": (3, dateadd), "datediff": (-1, datediff), "datepart": (2, datepart),
         "datename": (2, datename), "eomonth": (-1, eomonth), "datefromparts": (3, datefromparts),
