@@ -141,6 +141,7 @@ def _control_routes() -> list[BaseRoute]:
         Route("/_mock/info", c.info, methods=["GET"]),
         Route("/_mock/openapi.json", c.openapi, methods=["GET"]),
         Route("/_mock/reset", c.reset, methods=["POST"]),
+        Route("/_mock/snapshot", c.snapshot, methods=["POST"]),
         Route("/_mock/seed", c.get_seed, methods=["GET"]),
         Route("/_mock/seed", c.set_seed, methods=["POST"]),
         Route("/_mock/clock", c.get_clock, methods=["GET"]),

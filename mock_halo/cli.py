@@ -7,6 +7,7 @@ import base64
 import errno
 import gc
 import json
+import os
 import socket
 import sys
 import time
@@ -64,6 +65,11 @@ def _parser() -> argparse.ArgumentParser:
         "--scenario", action="append", default=[], metavar="FILE.json",
         help="preload scenario rules from a JSON file (a rule, an array, or {\"rules\": [...]}); repeatable",
     )
+    serve.add_argument(
+        "--state", metavar="FILE",
+        help="keep state across restarts: restore FILE at start when it exists, write it on shutdown and on "
+             "POST /_mock/snapshot (practice data, finished queries, rules, clock)",
+    )
     serve.set_defaults(func=_serve)
 
     sub.add_parser("fixtures", help="write a fake practice database (see: mock-halo fixtures --help)")
@@ -95,6 +101,7 @@ def _serve(args: argparse.Namespace) -> int:
         "clock": args.clock,
         "clock_speed": args.clock_speed,
         "log_level": args.log_level,
+        "state_file": args.state,
     }
     from mock_halo.config import with_scenarios
     from mock_halo.scenarios import ScenarioError
@@ -117,21 +124,43 @@ def _serve(args: argparse.Namespace) -> int:
         return 2
     emulator = Emulator(settings)
     emulator.warm()
+    if settings.state_file and os.path.exists(settings.state_file):
+        from mock_halo.snapshot import SnapshotError, load
+
+        try:
+            restored = load(emulator, settings.state_file)
+        except SnapshotError as exc:
+            print(f"mock-halo: cannot restore the state: {exc}", file=sys.stderr)
+            sock.close()
+            emulator.close()
+            return 2
+        print(f"mock-halo: restored {settings.state_file} (saved {restored['savedAt']}: {restored['queries']} "
+              f"queries, {restored['rules']} rules, {len(restored['databases'])} databases)", file=sys.stderr)
     app = create_app(emulator=emulator)
     # Everything loaded so far (modules, fixture templates) lives for the whole
     # run: keep it out of the collector's full passes, which would otherwise
     # rescan it every time and pause requests for tens of milliseconds.
     gc.collect()
     gc.freeze()
-    config = uvicorn.Config(app, host=settings.host, port=settings.port, log_level=settings.log_level, access_log=False)
-    server = uvicorn.Server(config)
+    from mock_halo.serving import uvicorn_config
+
+    server = uvicorn.Server(uvicorn_config(app, settings))
     warning = network_warning(settings)
     if warning and args.quiet:  # the banner carries it otherwise
         print(warning, file=sys.stderr, flush=True)
     if not args.quiet:
         _on_started(server, lambda port: print(banner(settings, port, time.perf_counter() - started), flush=True))
-    server.run(sockets=[sock])
-    emulator.close()
+    try:
+        server.run(sockets=[sock])
+    except KeyboardInterrupt:  # uvicorn re-raises the Ctrl-C it stopped on
+        pass
+    finally:
+        if settings.state_file:
+            from mock_halo.snapshot import save
+
+            saved = save(emulator, settings.state_file)
+            print(f"mock-halo: state written to {saved['path']} ({saved['queries']} queries)", file=sys.stderr)
+        emulator.close()
     return 0
 
 

@@ -240,10 +240,15 @@ class Settings:
     clock_start: str | None = None
     immediate_result_limit_bytes: int = 8 * MB
     max_request_bytes: int = 4 * MB
+    #: Seconds a request head (and each stretch of its body) may take to arrive before the connection
+    #: is closed (head) or answered 408 (body): slow or silent clients cannot hold connections forever.
+    request_timeout_s: int = 30
     #: Async result pages hold at most this many bytes of JSON ("roughly 1 MB").
     page_size_bytes: int = MB
     #: Async results stay downloadable this long after completion (~24 h).
     result_retention_s: int = 86_400
+    #: Async results: the engine stops reading rows past this many bytes of JSON (uploadFailed).
+    async_result_limit_bytes: int = 64 * MB
     #: Async execution limit (5 min of clock time).
     async_execution_limit_s: int = 300
     #: When an async query turns successful: "firstPage" cached or "allPages".
@@ -254,6 +259,8 @@ class Settings:
     max_result_bytes: int = 256 * MB
     #: Requests the journal keeps (a ring buffer).
     journal_capacity: int = 1000
+    #: A state file (``serve --state``): restored at start, written on shutdown and on POST /_mock/snapshot.
+    state_file: str | None = None
     #: Where ``/_mock/*`` is open without an admin token (loopback by default).
     admin_token: str | None = None
     #: Scenario rules loaded at startup (``[[scenarios]]``, ``serve --scenario``); JSON-shaped dicts.
@@ -372,14 +379,17 @@ _ENV_FIELDS: dict[str, tuple[str, type]] = {
     "MOCK_HALO_CLOCK_START": ("clock_start", str),
     "MOCK_HALO_IMMEDIATE_RESULT_LIMIT": ("immediate_result_limit_bytes", int),
     "MOCK_HALO_MAX_REQUEST_BYTES": ("max_request_bytes", int),
+    "MOCK_HALO_REQUEST_TIMEOUT": ("request_timeout_s", int),
     "MOCK_HALO_PAGE_SIZE": ("page_size_bytes", int),
     "MOCK_HALO_RESULT_RETENTION": ("result_retention_s", int),
     "MOCK_HALO_ASYNC_EXECUTION_LIMIT": ("async_execution_limit_s", int),
+    "MOCK_HALO_ASYNC_RESULT_LIMIT": ("async_result_limit_bytes", int),
     "MOCK_HALO_ASYNC_SUCCESS_WHEN": ("async_success_when", str),
     "MOCK_HALO_ADMIN_TOKEN": ("admin_token", str),
     "MOCK_HALO_MAX_QUERIES": ("max_queries", int),
     "MOCK_HALO_MAX_RESULT_BYTES": ("max_result_bytes", int),
     "MOCK_HALO_JOURNAL_CAPACITY": ("journal_capacity", int),
+    "MOCK_HALO_STATE": ("state_file", str),
     "MOCK_HALO_LOG_LEVEL": ("log_level", str),
     "MOCK_HALO_REQUIRE_KEY_ON_DEVICE_API": ("require_key_on_device_api", bool),
     "MOCK_HALO_STRICT_TOKEN_PREFIX": ("strict_token_prefix", bool),
@@ -814,8 +824,10 @@ def validate(settings: Settings) -> None:
         raise ConfigError("async_execution_limit_s must be at least 1 second")
     if settings.async_success_when not in ("firstPage", "allPages"):
         raise ConfigError(f"async_success_when must be 'firstPage' or 'allPages', got {settings.async_success_when!r}")
-    if settings.immediate_result_limit_bytes < 1:
-        raise ConfigError("immediate_result_limit_bytes must be positive")
+    if settings.immediate_result_limit_bytes < 1 or settings.async_result_limit_bytes < 1:
+        raise ConfigError("immediate_result_limit_bytes and async_result_limit_bytes must be positive")
+    if not 1 <= settings.request_timeout_s <= 3600:
+        raise ConfigError(f"request_timeout must be 1..3600 seconds, got {settings.request_timeout_s}")
     if settings.max_queries < 1 or settings.max_result_bytes < 1 or settings.journal_capacity < 1:
         raise ConfigError("max_queries, max_result_bytes and journal_capacity must be positive")
     if settings.odbc and "=" not in settings.odbc:

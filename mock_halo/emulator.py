@@ -69,6 +69,7 @@ class Emulator:
                 page_size_bytes=self.settings.page_size_bytes,
                 retention=timedelta(seconds=self.settings.result_retention_s),
                 success_when=self.settings.async_success_when,
+                async_result_limit_bytes=self.settings.async_result_limit_bytes,
             ),
         )
         # The control plane's state: scenario rules (preloaded ones come back

@@ -9,6 +9,7 @@ call on :class:`~mock_halo.cloud.HaloCloud` and renders what it returns.
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Awaitable, Callable
 from functools import wraps
 from typing import Any
@@ -118,7 +119,17 @@ async def read_body(request: Request, limit: int) -> bytes:
             raise errors.bad_request("The Content-Length header is not a number.") from None
     chunks: list[bytes] = []
     received = 0
-    async for chunk in request.stream():
+    # A body that stops arriving for request_timeout_s is answered 408 (a slow client holds no
+    # connection forever; serving.py does the same for the request head).
+    timeout = emulator_of(request).settings.request_timeout_s
+    stream = request.stream().__aiter__()
+    while True:
+        try:
+            chunk = await asyncio.wait_for(stream.__anext__(), timeout)
+        except StopAsyncIteration:
+            break
+        except asyncio.TimeoutError:
+            raise errors.HaloError(408, f"The request body did not arrive within {timeout} seconds.") from None
         received += len(chunk)
         if received > limit:
             raise errors.payload_too_large(limit)

@@ -187,6 +187,23 @@ async def reset(request: Request) -> JSONBody:
 
 
 @admin
+async def snapshot(request: Request) -> JSONBody:
+    """Write the state file now (``serve --state FILE`` / ``state_file``); 409 when none is configured."""
+    from mock_halo.snapshot import save
+
+    await optional_json(request)
+    emulator = emulator_of(request)
+    path = emulator.settings.state_file
+    if not path:
+        raise errors.HaloError(409, "No state file is configured: start mock-halo serve with --state FILE "
+                                    "(or MOCK_HALO_STATE) to keep state across restarts.")
+    try:
+        return JSONBody(save(emulator, path))
+    except OSError as exc:
+        raise errors.HaloError(409, f"Cannot write the state file {path!r}: {exc.strerror or exc}.") from None
+
+
+@admin
 async def get_seed(request: Request) -> JSONBody:
     return JSONBody({"seed": emulator_of(request).settings.seed})
 

@@ -160,6 +160,21 @@ class ScenarioBook:
         with self._lock:
             self._edits = 0
 
+    def restore(self, rules: list[dict[str, Any]]) -> None:
+        """Replace every rule with ``rules`` (``list()``'s output), counters included; new ids go on after theirs."""
+        entries = []
+        for data in rules:
+            entry = _Entry(parse_rule({k: data[k] for k in ("id", "name", "match", "outcome") if k in data}, ""))
+            entry.seen, entry.fired = int(data.get("matched", 0)), int(data.get("fired", 0))
+            entries.append(entry)
+        numbers = [int(e.rule.id[5:]) for e in entries if e.rule.id.startswith("rule-") and e.rule.id[5:].isdigit()]
+        with self._lock:
+            self._entries = entries
+            self._candidates = {}
+            self._hits = {}
+            self._ids = itertools.count(max(numbers, default=0) + 1)
+            self._edits += len(entries)
+
     def changes(self) -> int:
         """How far the rules are from their reset state: additions and removals since, plus rules that matched."""
         with self._lock:
