@@ -14,6 +14,7 @@ import re
 from collections.abc import Iterator
 from datetime import timedelta
 
+import orjson
 import pytest
 from conftest import SITE
 from hypothesis import Phase
@@ -184,6 +185,9 @@ def plant_terminal_flip(monkeypatch):
         return status
 
     monkeypatch.setattr(AsyncQuery, "status_at", flipping)
+    # A finished query's status body is rendered once and kept, which alone keeps a terminal status
+    # terminal; the planted bug must get past that too.
+    monkeypatch.setattr(AsyncQuery, "rendered", lambda self, now: orjson.dumps(self.render(now)))
 
 
 def test_machine_finds_a_terminal_status_that_flips_back(target, monkeypatch):
