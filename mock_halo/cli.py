@@ -1,4 +1,4 @@
-"""The ``mock-halo`` command: serve, fixtures, contract, decode, config-example, version."""
+"""The ``mock-halo`` command: serve, fixtures, contract, judge, decode, config-example, version."""
 
 from __future__ import annotations
 
@@ -32,6 +32,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         from mock_halo.contract.runner import main as contract_main
 
         return contract_main(argv[1:])
+    if argv[0] == "judge":
+        # The client checks over a journal; their own flags.
+        from mock_halo.judge_cli import main as judge_main
+
+        return judge_main(argv[1:])
     args, unknown = parser.parse_known_args(argv)
     if unknown:
         # argparse would blame the top-level command and print its usage; the
@@ -70,10 +75,15 @@ def _parser() -> argparse.ArgumentParser:
         help="keep state across restarts: restore FILE at start when it exists, write it on shutdown and on "
              "POST /_mock/snapshot (practice data, finished queries, rules, clock)",
     )
+    serve.add_argument(
+        "--chaos", metavar="PROFILE",
+        help="inject Halo's failures at seeded random: a built-in profile (mild, stormy) or a JSON/TOML profile file",
+    )
     serve.set_defaults(func=_serve)
 
     sub.add_parser("fixtures", help="write a fake practice database (see: mock-halo fixtures --help)")
     sub.add_parser("contract", help="run the contract suite against the emulator or a real Halo (see: mock-halo contract --help)")
+    sub.add_parser("judge", help="check a client's behaviour from the journal (see: mock-halo judge --help)")
 
     decode = sub.add_parser("decode", help="print the rows of a query response read from stdin")
     decode.set_defaults(func=_decode)
@@ -111,6 +121,10 @@ def _serve(args: argparse.Namespace) -> int:
         settings = load_settings(args.config, overrides=overrides)
         for path in args.scenario:
             settings = with_scenarios(settings, read_rule_file(path), path)
+        if args.chaos:
+            from mock_halo.scenarios.chaos import load_profile
+
+            settings = with_scenarios(settings, load_profile(args.chaos), f"--chaos {args.chaos}")
     except (ConfigError, ScenarioError) as exc:
         print(f"mock-halo: configuration error: {exc}", file=sys.stderr)
         return 2
@@ -254,6 +268,9 @@ def banner(settings: Settings, port: int, elapsed_s: float) -> str:
             lines.append(f"    {owner.name}: " + ", ".join(targets))
     else:
         lines.append("  webhooks       none configured (README \"Webhooks\"; or PUT /_mock/webhooks/config/{integratorId})")
+    chaos = [r for r in settings.scenarios if str(r.get("id", "")).startswith("chaos-")]
+    if chaos:
+        lines.append(f"  chaos          {len(chaos)} faults at seeded random; each request's are in {base}/_mock/journal")
     warning = network_warning(settings)
     if warning:
         lines += ["", warning]

@@ -74,7 +74,7 @@ class Emulator:
         )
         # The control plane's state: scenario rules (preloaded ones come back
         # on reset), the request journal and each site's added latency.
-        self.scenarios = ScenarioBook(getattr(self.settings, "scenarios", ()))
+        self.scenarios = ScenarioBook(getattr(self.settings, "scenarios", ()), seed=lambda: self.settings.seed)
         self.journal = Journal(self.settings.journal_capacity)
         self.site_latency_ms: dict[str, int] = {}
         # Signed notifications when queries complete; the app's lifespan runs their sender.

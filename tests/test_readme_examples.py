@@ -324,6 +324,25 @@ def _client_failure_report(request):
         position = found + 1
 
 
+@check("chaos-profile")
+def _chaos_profile(request):
+    """The profile loads as chaos rules an emulator accepts, and its draws replay."""
+    from mock_halo.config import with_scenarios
+    from mock_halo.scenarios.chaos import load_profile
+
+    path = request.getfixturevalue("tmp_path") / "profile.json"
+    path.write_text(EXAMPLES["chaos-profile"].code, encoding="utf-8")
+    rules = load_profile(str(path))
+    assert [r["id"] for r in rules][:2] == ["chaos-rate-limited", "chaos-unavailable"]
+    settings = with_scenarios(load_settings(env={}, overrides={"clock": "virtual"}), rules, "README")
+    emulator = Emulator(settings)
+    try:
+        with TestClient(create_app(emulator=emulator)) as client:
+            assert [r["match"]["seed"] for r in client.get("/_mock/scenarios").json()["rules"]] == [7] * len(rules)
+    finally:
+        emulator.close()
+
+
 @check("bigger-practice-toml")
 def _bigger_practice(request):
     """``mock-halo fixtures --out practice.sqlite`` (small) then the TOML serves that file."""

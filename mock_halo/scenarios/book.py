@@ -3,7 +3,9 @@
 Precedence (documented in the README): a request is checked against every rule
 in creation order. A rule *matches* when all its criteria hold; it *fires* on
 its ``ordinal``-th matching request and keeps firing until it has fired
-``count`` times (unlimited when ``count`` is null). Every firing rule counts,
+``count`` times (unlimited when ``count`` is null); a rule with a
+``probability`` fires on each such request only when its seeded draw says so
+(chaos). Every firing rule counts,
 and the outcome is composed kind by kind (HTTP error, latency, SQL error,
 lifecycle, webhook faults): for each kind, the first firing rule that has it wins. A SQL-comment
 directive comes before every rule.
@@ -12,8 +14,9 @@ directive comes before every rule.
 from __future__ import annotations
 
 import itertools
+import random
 import threading
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -63,8 +66,17 @@ class Decision:
 @dataclass
 class _Entry:
     rule: Rule
+    seed: int = 0
     seen: int = 0
     fired: int = 0
+    draws: random.Random | None = None
+
+    def __post_init__(self) -> None:
+        m = self.rule.match
+        if m.probability is not None:
+            # One generator per rule, from the seed and the rule id: the same
+            # requests in the same order meet the same injected outcomes.
+            self.draws = random.Random(f"{m.seed if m.seed is not None else self.seed}:{self.rule.id}")
 
     def accepts(self, surface: str, site: str | None) -> bool:
         """The cheap criteria (surface and site), which decide the candidate lists."""
@@ -95,6 +107,8 @@ class _Entry:
         m = self.rule.match
         if self.seen < m.ordinal or (m.count is not None and self.fired >= m.count):
             return False
+        if self.draws is not None and self.draws.random() >= m.probability:
+            return False
         self.fired += 1
         return True
 
@@ -105,7 +119,9 @@ class _Entry:
 class ScenarioBook:
     """The rules of one emulator, in creation order. Thread-safe."""
 
-    def __init__(self, preloaded: Iterable[Mapping[str, Any]] = ()) -> None:
+    def __init__(self, preloaded: Iterable[Mapping[str, Any]] = (), seed: Callable[[], int] = lambda: 0) -> None:
+        """``seed`` gives the seed of rules with a ``probability`` (the emulator's, read at each add)."""
+        self._seed = seed
         self._lock = threading.Lock()
         self._entries: list[_Entry] = []
         # Rules that can apply to a (surface, site), so a request that matches
@@ -126,7 +142,7 @@ class ScenarioBook:
             rule = parse_rule(data, f"rule-{next(self._ids)}")
             if any(e.rule.id == rule.id for e in self._entries):
                 raise ScenarioError(f"a rule with id '{rule.id}' already exists; delete it first or pick another id.")
-            self._entries.append(_Entry(rule))
+            self._entries.append(_Entry(rule, self._seed()))
             self._candidates = {}
             self._hits = {}
             self._edits += 1

@@ -52,7 +52,7 @@ MAX_LATENCY_MS = 600_000
 #: ``Retry-After`` at most a day.
 MAX_RETRY_AFTER_S = 86_400
 OUTCOME_KEYS = ("error", "retryAfter", "message", "latency", "latencyMs", "sqlError", "status", "runSql", "webhook", *LIFECYCLE_KEYS)
-MATCH_KEYS = ("site", "surface", "sql", "sqlRegex", "headers", "fhirResource", "ordinal", "count")
+MATCH_KEYS = ("site", "surface", "sql", "sqlRegex", "headers", "fhirResource", "ordinal", "count", "probability", "seed")
 RULE_KEYS = ("id", "name", "match", "outcome")
 
 
@@ -117,9 +117,17 @@ class Match:
     fhir_resource: str | None = None
     ordinal: int = 1
     count: int | None = None
+    #: Chaos: fire on each otherwise eligible request with this probability, drawn
+    #: from a generator seeded by ``seed`` (default: the emulator's) and the rule id.
+    probability: float | None = None
+    seed: int | None = None
 
     def to_json(self) -> dict[str, Any]:
         out: dict[str, Any] = {"ordinal": self.ordinal, "count": self.count}
+        if self.probability is not None:
+            out["probability"] = self.probability
+        if self.seed is not None:
+            out["seed"] = self.seed
         if self.site is not None:
             out["site"] = self.site
         if self.surfaces:
@@ -266,7 +274,16 @@ def parse_match(data: Any, where: str = "match") -> Match:
     fhir = _text(data["fhirResource"], f"{where}.fhirResource") if data.get("fhirResource") is not None else None
     ordinal = _int(data["ordinal"], f"{where}.ordinal", 1) if data.get("ordinal") is not None else 1
     count = _int(data["count"], f"{where}.count", 1) if data.get("count") is not None else None
-    return Match(site, surfaces, sql, regex, headers, fhir, ordinal, count)
+    probability = None
+    if data.get("probability") is not None:
+        probability = data["probability"]
+        if isinstance(probability, bool) or not isinstance(probability, (int, float)) or not 0 < probability <= 1:
+            raise ScenarioError(f"{where}.probability must be a number above 0 and at most 1; got {probability!r}.")
+        probability = float(probability)
+    seed = _int(data["seed"], f"{where}.seed", 0) if data.get("seed") is not None else None
+    if seed is not None and probability is None:
+        raise ScenarioError(f"{where}.seed only goes with probability.")
+    return Match(site, surfaces, sql, regex, headers, fhir, ordinal, count, probability, seed)
 
 
 def parse_rule(data: Any, rule_id: str) -> Rule:
