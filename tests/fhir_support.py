@@ -14,12 +14,16 @@ def validate(resource: dict[str, Any]) -> None:
     get_fhir_model_class(resource["resourceType"]).model_validate(resource)
 
 
+#: FHIR clients ask for FHIR's own media type; without it the facade answers application/json.
+FHIR_ACCEPT = {"Accept": "application/fhir+json"}
+
+
 class Fhir:
-    """GET/POST FHIR URLs of one site with a device token."""
+    """GET/POST FHIR URLs of one site with a device token, asking for application/fhir+json."""
 
     def __init__(self, halo: Halo, site: str = SITE, prefix: str = "device") -> None:
         self.halo = halo
-        self.headers = halo.headers(halo.token(site))
+        self.headers = {**halo.headers(halo.token(site)), **FHIR_ACCEPT}
         self.base = f"/{prefix}/sites/{site}/fhir/R4/"
 
     def get(self, path: str, **kwargs: Any):
@@ -65,8 +69,12 @@ def ids(bundle: dict[str, Any], mode: str = "match") -> list[str]:
 
 
 def assert_outcome(response, status: int, code: str, *fragments: str) -> dict[str, Any]:
+    """An OperationOutcome, in the media type the request asked for (application/json unless it
+    asked for application/fhir+json)."""
     assert response.status_code == status, response.text
-    assert response.headers["content-type"].startswith("application/fhir+json")
+    asked = response.request.headers.get("accept", "")
+    wanted = "application/fhir+json" if "fhir+json" in asked else "application/json"
+    assert response.headers["content-type"].split(";")[0] == wanted, (asked, response.headers["content-type"])
     body = response.json()
     validate(body)
     issue = body["issue"][0]

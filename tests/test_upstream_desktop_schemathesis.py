@@ -14,7 +14,6 @@ fidelity table. A correction that no longer changes anything (Halo fixed the doc
 
 from __future__ import annotations
 
-import copy
 import json
 from collections.abc import Callable
 from functools import cache
@@ -178,23 +177,6 @@ def ambiguous_unions_are_any_of(doc: dict[str, Any]) -> bool:
                 if branches and len(branches) > 1 and any(_is_loose_object(doc, b) for b in branches):
                     schema["anyOf"] = schema.pop("oneOf")
                     changed = True
-    return changed
-
-
-@correction
-def fhir_answers_in_fhir_json(doc: dict[str, Any]) -> bool:
-    """The FHIR operations document only `application/json`; the emulator answers FHIR bodies as
-    `application/fhir+json`, FHIR's own media type, which Halo's CapabilityStatement lists first
-    (halo-facts 13.1). The same schema is accepted under both media types."""
-    changed = False
-    for path, _, operation in _operations(doc):
-        if "/fhir/R4/" not in path:
-            continue
-        for response in operation["responses"].values():
-            content = response.get("content", {})
-            if "application/json" in content and "application/fhir+json" not in content:
-                content["application/fhir+json"] = copy.deepcopy(content["application/json"])
-                changed = True
     return changed
 
 

@@ -4,7 +4,9 @@ create (``POST .../{resource}``) and update (``PUT .../{resource}/{id}``).
 Auth and site rules are the SQL endpoints' (general envelope for 401/403/404 of the
 site, 503/504 for an offline/unreachable site); everything the FHIR engine itself
 rejects is a :class:`~mock_halo.fhir.FhirError`, answered by :func:`fhir_error` as an
-``OperationOutcome`` with ``application/fhir+json``.
+``OperationOutcome``. Every FHIR answer, errors included, is ``application/json`` (Halo's
+documents) unless ``_format`` or ``Accept`` asks for ``application/fhir+json``
+(:func:`mock_halo.media.fhir_answer_type`).
 """
 
 from __future__ import annotations
@@ -20,12 +22,12 @@ from mock_halo.api.common import cloud_of, emulator_of, media_type, operation, r
 from mock_halo.auth import SUBSCRIPTION_KEY_QUERY
 from mock_halo.cloud import Caller
 from mock_halo.fhir import FhirError
+from mock_halo.media import FHIR_DEFAULT, NotAcceptable, fhir_answer_type
 
-FHIR_JSON = "application/fhir+json; charset=utf-8"
 
-
-def fhir_response(body: dict[str, Any], status: int = 200) -> Response:
-    response = Response(orjson.dumps(body), status_code=status, media_type=FHIR_JSON)
+def fhir_response(body: dict[str, Any], status: int = 200, media: str = FHIR_DEFAULT,
+                  headers: dict[str, str] | None = None) -> Response:
+    response = Response(orjson.dumps(body), status_code=status, media_type=f"{media}; charset=utf-8", headers=headers)
     if status == 405:
         # Only create/update refuse with 405 (a read-only resource type), and reading is what
         # every type allows; RFC 9110 wants the Allow header on every 405.
@@ -36,7 +38,27 @@ def fhir_response(body: dict[str, Any], status: int = 200) -> Response:
 async def fhir_error(request: Request, exc: Exception) -> Response:
     """The app's answer to a FhirError: its OperationOutcome."""
     assert isinstance(exc, FhirError)
-    return fhir_response(exc.outcome(), exc.status)
+    return fhir_response(exc.outcome(), exc.status, error_answer_type(request))
+
+
+def answer_type(request: Request, pairs: list[tuple[str, str]] | None = None) -> str:
+    """The media type to answer in (``_format`` among the search ``pairs`` or the URL's query,
+    else ``Accept``); a ``_format`` naming a format not served is 406 (FHIR's http rules)."""
+    formats = [value for name, value in (request.query_params.multi_items() if pairs is None else pairs)
+               if name == "_format"]
+    try:
+        return fhir_answer_type(request.headers.get("accept"), formats[-1] if formats else None)
+    except NotAcceptable as exc:
+        raise FhirError(406, f"_format '{str(exc)[:60]}' is not served: this FHIR facade answers JSON only "
+                             "(_format=json, application/json or application/fhir+json).", code="not-supported") from None
+
+
+def error_answer_type(request: Request) -> str:
+    """:func:`answer_type` for an error answer: never itself an error."""
+    try:
+        return answer_type(request)
+    except FhirError:
+        return FHIR_DEFAULT
 
 
 def _base_url(request: Request) -> str:
@@ -63,26 +85,28 @@ def _query_pairs(request: Request) -> list[tuple[str, str]]:
 @operation
 async def get_fhir(request: Request, caller: Caller) -> Response:
     path, pairs = _relative_url(request)
-    return fhir_response(await cloud_of(request).get_fhir_query(caller, _base_url(request), path, pairs))
+    media = answer_type(request, pairs)
+    return fhir_response(await cloud_of(request).get_fhir_query(caller, _base_url(request), path, pairs), media=media)
 
 
 @operation
 async def post_fhir_search(request: Request, caller: Caller) -> Response:
+    media = answer_type(request)
     raw = await read_body(request, emulator_of(request).settings.max_request_bytes)
     body = await cloud_of(request).post_fhir_search(
         caller, _base_url(request), request.path_params["resource"], media_type(request), raw, _query_pairs(request),
     )
-    return fhir_response(body)
+    return fhir_response(body, media=media)
 
 
 @operation
 async def post_fhir_create(request: Request, caller: Caller) -> Response:
     """``POST .../fhir/R4/{resource}``: 201 with the created resource and its Location."""
-    base = _base_url(request)
+    base, media = _base_url(request), answer_type(request)
     raw = await read_body(request, emulator_of(request).settings.max_request_bytes)
     body = await cloud_of(request).create_fhir_resource(caller, base, request.path_params["resource"],
                                                         media_type(request), raw)
-    response = fhir_response(body, 201)
+    response = fhir_response(body, 201, media)
     response.headers["Location"] = f"{base}{body['resourceType']}/{body['id']}"
     return response
 
@@ -90,10 +114,10 @@ async def post_fhir_create(request: Request, caller: Caller) -> Response:
 @operation
 async def put_fhir_update(request: Request, caller: Caller) -> Response:
     """``PUT .../fhir/R4/{resource}/{id}``: 200 with the updated resource."""
-    base = _base_url(request)
+    base, media = _base_url(request), answer_type(request)
     raw = await read_body(request, emulator_of(request).settings.max_request_bytes)
     body = await cloud_of(request).update_fhir_resource(caller, base, request.path_params["resource"],
                                                         request.path_params["id"], media_type(request), raw)
-    response = fhir_response(body)
+    response = fhir_response(body, media=media)
     response.headers["Content-Location"] = f"{base}{body['resourceType']}/{body['id']}"
     return response

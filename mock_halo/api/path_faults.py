@@ -20,7 +20,8 @@ import re
 from starlette.requests import Request
 
 from mock_halo import errors
-from mock_halo.api.common import JSONBody, error_response
+from mock_halo.api.common import error_response
+from mock_halo.api.fhir import error_answer_type, fhir_response
 from mock_halo.cloud import API_FAMILIES, HaloCloud
 from mock_halo.journal import FIRED_KEY
 from mock_halo.scenarios import RequestFacts
@@ -61,7 +62,8 @@ class PathScenarioMiddleware:
             if answer is not None:
                 answer.close()
             if facts.surface == "fhir" and exc.status < 500:
-                response = JSONBody(errors.operation_outcome(exc.message), status_code=exc.status, headers=exc.headers)
+                response = fhir_response(errors.operation_outcome(exc.message), exc.status,
+                                         error_answer_type(Request(scope)), exc.headers)
             else:
                 response = error_response(exc, emulator.settings.gateway_style)
             await response(scope, receive, send)
