@@ -100,12 +100,30 @@ class Request:
         except ValueError:
             return None
 
-    def polled(self) -> str | None:
-        """The query id when this is a status poll (``GET …/queries/{id}``)."""
+    def polls(self) -> list[Poll]:
+        """The queries this request polled: ``GET …/queries/{id}``, or each id of the Integrator API's
+        batch ``POST …/queries/status``, with what the answer said of each (nothing for an error)."""
         match = _QUERY_PATH.match(self.path)
-        if self.method != "GET" or match is None or match["page"] or match["query"] in _NOT_QUERY_IDS:
-            return None
-        return match["query"]
+        if match is None or match["page"]:
+            return []
+        if self.method == "GET" and match["query"] not in _NOT_QUERY_IDS:
+            if self.status != 200:
+                return [Poll(match["query"])]
+            body = self.json()
+            if isinstance(body, dict):
+                return [Poll.of(match["query"], body)]
+            # A truncated body: the record's own status comes before its result pages.
+            found = re.search(r'"status"\s*:\s*"(\w+)"', self.response_body)
+            return [Poll(match["query"], found.group(1) if found else None)]
+        if self.method == "POST" and match["query"] == "status":
+            try:
+                asked = json.loads(self.request_body).get("queryIds") or []
+            except (ValueError, AttributeError):
+                return []
+            answered = self.json() if self.status == 200 else None
+            records = {r.get("queryId"): r.get("query") for r in (answered or {}).get("results") or [] if isinstance(r, dict)}
+            return [Poll.of(q, records[q]) if isinstance(records.get(q), dict) else Poll(q) for q in asked if isinstance(q, str)]
+        return []
 
     def page(self) -> tuple[str, int] | None:
         """``(query id, page number)`` when this is a result page download."""
@@ -134,25 +152,26 @@ def _retry_after(value: Any) -> float | None:
         return None  # an HTTP-date: not used by Halo
 
 
-def _status_of(request: Request) -> tuple[str | None, bool]:
-    """A poll's query status and whether every result page was cached (False when unknown)."""
-    body = request.json()
-    if isinstance(body, dict):
-        status = body.get("status")
-        pages = (body.get("result") or {}).get("pages") if isinstance(body.get("result"), dict) else None
-        cached = all(isinstance(p, dict) and p.get("status") == "cached" for p in pages or ())
-        return (status if isinstance(status, str) else None), cached
-    # A truncated body: the record's own status comes before its result pages.
-    match = re.search(r'"status"\s*:\s*"(\w+)"', request.response_body)
-    return (match.group(1) if match else None), False
+@dataclass(frozen=True)
+class Poll:
+    """What one poll showed of one query: its status and which result pages were cached (None: unknown)."""
 
+    query_id: str
+    status: str | None = None
+    cached: tuple[bool, ...] | None = None
 
-def _page_count(request: Request) -> int | None:
-    body = request.json()
-    if isinstance(body, dict) and isinstance(body.get("result"), dict):
-        pages = body["result"].get("pages")
-        return len(pages) if isinstance(pages, list) else None
-    return None
+    @classmethod
+    def of(cls, query_id: str, record: Mapping[str, Any]) -> Poll:
+        status = record.get("status")
+        result = record.get("result")
+        pages = result.get("pages") if isinstance(result, dict) else None
+        cached = tuple(isinstance(p, dict) and p.get("status") == "cached" for p in pages) if isinstance(pages, list) else None
+        return cls(query_id, status if isinstance(status, str) else None, cached)
+
+    @property
+    def finished(self) -> bool:
+        """Terminal, and (when successful) with every page cached: nothing left to poll for."""
+        return self.status in TERMINAL and (self.status != "successful" or (self.cached is not None and all(self.cached)))
 
 
 # -- results --------------------------------------------------------------------------
@@ -214,9 +233,10 @@ class Report:
         for result in self.results:
             mark = "ok  " if result.ok else "FAIL"
             lines.append(f"{mark} {result.name}: {result.description}")
+            what = "deliveries" if result.name in WEBHOOK_CHECKS else "requests"
             for violation in result.violations:
-                lines.append(f"       - {violation.message} (requests {', '.join(f'#{i}' for i in violation.entries)})")
-        named = {i for v in self.violations for i in v.entries}
+                lines.append(f"       - {violation.message} ({what} {', '.join(f'#{i}' for i in violation.entries)})")
+        named = {i for v in self.violations if v.check not in WEBHOOK_CHECKS for i in v.entries}
         if self.requests:
             lines.append("requests (emulator clock, seconds from the first):")
             origin = self.requests[0].start
@@ -323,20 +343,15 @@ def stops_polling_at_terminal_status(requests: Sequence[Request], **_: Any) -> l
     out = []
     finished: dict[str, int] = {}  # query id -> the poll that showed it finished
     for request in requests:
-        query_id = request.polled()
-        if query_id is None:
-            continue
-        if query_id in finished:
-            out.append(Violation(
-                "stops_polling_at_terminal_status",
-                f"polled query {query_id} again after #{finished[query_id]} showed it finished",
-                (finished[query_id], request.id),
-            ))
-            continue
-        if request.status == 200:
-            status, cached = _status_of(request)
-            if status in TERMINAL and (status != "successful" or cached):
-                finished[query_id] = request.id
+        for poll in request.polls():
+            if poll.query_id in finished:
+                out.append(Violation(
+                    "stops_polling_at_terminal_status",
+                    f"polled query {poll.query_id} again after #{finished[poll.query_id]} showed it finished",
+                    (finished[poll.query_id], request.id),
+                ))
+            elif poll.finished:
+                finished[poll.query_id] = request.id
     return out
 
 
@@ -345,19 +360,17 @@ def polls_no_faster_than(requests: Sequence[Request], *, min_poll_interval: floa
     out = []
     last: dict[str, Request] = {}
     for request in requests:
-        query_id = request.polled()
-        if query_id is None:
-            continue
-        previous = last.get(query_id)
-        last[query_id] = request
-        if previous is not None:
-            gap = request.start - previous.end
-            if gap + 1e-3 < min_poll_interval:
-                out.append(Violation(
-                    "polls_no_faster_than",
-                    f"polled query {query_id} {gap:g} s after the previous poll (at least {min_poll_interval:g} s expected)",
-                    (previous.id, request.id),
-                ))
+        for poll in request.polls():
+            previous = last.get(poll.query_id)
+            last[poll.query_id] = request
+            if previous is not None:
+                gap = request.start - previous.end
+                if gap + 1e-3 < min_poll_interval:
+                    out.append(Violation(
+                        "polls_no_faster_than",
+                        f"polled query {poll.query_id} {gap:g} s after the previous poll (at least {min_poll_interval:g} s expected)",
+                        (previous.id, request.id),
+                    ))
     return out
 
 
@@ -375,16 +388,13 @@ def fetches_every_page(requests: Sequence[Request], *, rules: Sequence[Mapping[s
     fetched: dict[str, set[int]] = {}
     stalls = _stalled_pages(requests, rules)
     for request in requests:
-        query_id = request.polled()
-        if query_id is not None and request.status == 200:
-            status, _ = _status_of(request)
-            count = _page_count(request)
-            if status == "successful" and count is not None:
-                seen_success.setdefault(query_id, request)
-                page_counts[query_id] = count
-                for number, cached in enumerate(_cached_pages(request), 1):
+        for poll in request.polls():
+            if poll.status == "successful" and poll.cached is not None:
+                seen_success.setdefault(poll.query_id, request)
+                page_counts[poll.query_id] = len(poll.cached)
+                for number, cached in enumerate(poll.cached, 1):
                     if cached:
-                        ready.setdefault((query_id, number), request.end)
+                        ready.setdefault((poll.query_id, number), request.end)
         page = request.page()
         if page is None:
             continue
@@ -415,12 +425,6 @@ def fetches_every_page(requests: Sequence[Request], *, rules: Sequence[Mapping[s
                 (shown.id,),
             ))
     return out
-
-
-def _cached_pages(request: Request) -> list[bool]:
-    body = request.json()
-    pages = body["result"].get("pages") or [] if isinstance(body, dict) and isinstance(body.get("result"), dict) else []
-    return [isinstance(p, dict) and p.get("status") == "cached" for p in pages]
 
 
 def _idle(requests: Sequence[Request], since: float, until: float) -> float:
@@ -477,12 +481,7 @@ def no_duplicate_submissions(requests: Sequence[Request], **_: Any) -> list[Viol
     running: dict[tuple[str, str], tuple[str, Request]] = {}  # (path, body) -> (query id, its submission)
     finished: set[str] = set()
     for request in requests:
-        query_id = request.polled()
-        if query_id is not None and request.status == 200:
-            status, _ = _status_of(request)
-            if status in TERMINAL:
-                finished.add(query_id)
-            continue
+        finished.update(poll.query_id for poll in request.polls() if poll.status in TERMINAL)
         if request.surface != "async" or request.method != "POST":
             continue
         key = (request.path, request.request_body)
@@ -506,6 +505,35 @@ def under_concurrency_cap(requests: Sequence[Request], *, max_in_flight: int = 8
         for r in requests
         if r.in_flight > max_in_flight
     ]
+
+
+# -- webhook receivers ------------------------------------------------------------------
+#: Faults that make a notification one a receiver must refuse (halo-facts 12: signature, 5-minute window).
+FORGED = frozenset({"badSignature", "staleTimestamp"})
+WEBHOOK_CHECKS = {
+    "rejects_forged_webhooks": "a notification with a bad signature or a stale timestamp is refused (no 2xx)",
+    "accepts_genuine_webhooks": "a correctly signed, fresh notification is not refused with a 4xx",
+}
+
+
+def judge_webhooks(deliveries: Iterable[Mapping[str, Any]]) -> list[CheckResult]:
+    """Checks of a webhook receiver over ``GET /_mock/webhooks`` deliveries; violations name delivery ids."""
+    results = {name: CheckResult(name, description) for name, description in WEBHOOK_CHECKS.items()}
+    for delivery in deliveries:
+        forged = bool(FORGED & set(delivery.get("faults") or ()))
+        for attempt in delivery.get("attempts") or ():
+            status = attempt.get("status")
+            if not isinstance(status, int):
+                continue
+            if forged and 200 <= status < 300:
+                results["rejects_forged_webhooks"].violations.append(Violation(
+                    "rejects_forged_webhooks",
+                    f"delivery {delivery['id']} ({', '.join(delivery['faults'])}) was accepted with {status}", (int(delivery["id"]),)))
+            elif not forged and 400 <= status < 500 and status not in (408, 429):
+                results["accepts_genuine_webhooks"].violations.append(Violation(
+                    "accepts_genuine_webhooks",
+                    f"delivery {delivery['id']} (genuine) was refused with {status}", (int(delivery["id"]),)))
+    return list(results.values())
 
 
 def judge(

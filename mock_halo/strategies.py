@@ -20,8 +20,9 @@ short waits, big pages, the default token lifetime. So a failing example
 reads as one or two concrete faults, e.g. "429 (Retry-After 1 s) on the 1st
 status poll or page download once".
 
-Webhook delivery faults join :func:`schedules` once the emulator delivers
-webhooks: a new :class:`~mock_halo.chaos.schedule.Fault` and a strategy here.
+Webhook delivery faults (:func:`webhook_faults`, kind ``webhook-fault``) are
+opt-in: ``kinds=hs.ALL_KINDS`` for a client that receives webhooks; the
+emulator's sender delivers them in live runs (``halo_chaos.run(..., live=True)``).
 """
 
 from __future__ import annotations
@@ -44,6 +45,7 @@ from mock_halo.chaos.schedule import (
     SlowQuery,
     SqlFailure,
     TokenExpiry,
+    WebhookFault,
 )
 
 #: What a device client touches: tokens, submissions, and polls and pages (``query``).
@@ -51,7 +53,10 @@ DEVICE_SURFACES = ("token", "immediate", "async", "query")
 #: Kinds of fault, simplest first (shrinking moves toward the front).
 KINDS = ("http-error", "latency", "sql-failure", "async-outcome", "slow-query", "page-uploads",
          "early-retention", "site-outage", "token-expiry")
-_ASYNC_KINDS = {"async-outcome", "slow-query", "page-uploads", "early-retention"}
+_ASYNC_KINDS = {"async-outcome", "slow-query", "page-uploads", "early-retention", "webhook-fault"}
+#: Opt-in kinds: webhook faults matter only to a client with a webhook receiver (live runs).
+WEBHOOK_KINDS = ("webhook-fault",)
+ALL_KINDS = KINDS + WEBHOOK_KINDS
 
 #: Page sizes from big (few pages) to small (many): shrinking prefers big.
 PAGE_SIZES = (4096, 2048, 1024, 512, 256)
@@ -147,13 +152,28 @@ def token_expiries() -> st.SearchStrategy[TokenExpiry]:
     return _ladder(TOKEN_LIFETIMES_S).map(lambda s: TokenExpiry(lifetime_s=s))
 
 
+#: Webhook fault items from mildest to harshest, with their arguments.
+WEBHOOK_ITEMS = ("delay:5s", "duplicate", "delay:10m", "duplicate:3", "outOfOrder", "staleTimestamp", "badSignature", "drop")
+
+
+@st.composite
+def webhook_faults(draw) -> WebhookFault:
+    """An async query's notification faulted: one item, or two that combine (``drop`` stands alone)."""
+    first = draw(_ladder(WEBHOOK_ITEMS))
+    items = [first]
+    if first != "drop" and draw(st.booleans()):
+        second = draw(_ladder(WEBHOOK_ITEMS).filter(lambda i: i != "drop" and i.split(":")[0] != first.split(":")[0]))
+        items.append(second)
+    return WebhookFault(ordinal=draw(ordinals()), count=draw(counts()), faults=",".join(items))
+
+
 def faults(surfaces: Iterable[str] = DEVICE_SURFACES, kinds: Iterable[str] = KINDS) -> st.SearchStrategy[Fault]:
     """One fault of the given kinds, on the given surfaces (simplest kinds first)."""
     surfaces = tuple(surfaces)
     kinds = tuple(kinds)
-    unknown = sorted(set(kinds) - set(KINDS))
+    unknown = sorted(set(kinds) - set(ALL_KINDS))
     if unknown:
-        raise ValueError(f"unknown fault kind(s) {unknown}; known: {list(KINDS)}")
+        raise ValueError(f"unknown fault kind(s) {unknown}; known: {list(ALL_KINDS)}")
     sql_surfaces = tuple(s for s in surfaces if s in ("immediate", "async"))
     makers = {
         "http-error": lambda: http_errors(surfaces),
@@ -165,8 +185,9 @@ def faults(surfaces: Iterable[str] = DEVICE_SURFACES, kinds: Iterable[str] = KIN
         "early-retention": early_retentions,
         "site-outage": site_outages,
         "token-expiry": token_expiries,
+        "webhook-fault": webhook_faults,
     }
-    chosen = [makers[k]() for k in KINDS if k in kinds and makers[k] is not None
+    chosen = [makers[k]() for k in ALL_KINDS if k in kinds and makers[k] is not None
               and (k not in _ASYNC_KINDS or "async" in surfaces)]
     if not chosen:
         raise ValueError(f"no fault kind of {list(kinds)} applies to the surfaces {list(surfaces)}")

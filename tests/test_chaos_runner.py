@@ -7,10 +7,11 @@ import asyncio
 import subprocess
 import sys
 import textwrap
+import threading
 
 import pytest
 
-from mock_halo.chaos import ChaosHalo, ChaosRunner, HttpError, Schedule, SiteOutage, TokenExpiry
+from mock_halo.chaos import ChaosHalo, ChaosRunner, HttpError, Schedule, SiteOutage, TokenExpiry, WebhookFault
 from tests.conftest import DEVICE, DEVICE_GRANT, make_settings
 
 pytest_plugins = ["pytester"]
@@ -202,3 +203,70 @@ def test_the_fixture_works_under_given_without_health_check_complaints(pytester:
     pytester.makepyfile(test_user=USER_PROPERTY_TEST)
     result = pytester.runpytest_subprocess(*_plugin_args(), "-p", "no:cacheprovider")
     result.assert_outcomes(passed=1)
+
+
+# -- webhook faults and the client's receiver (live runs) -----------------------------------------
+SECRET = "receiver-secret"
+
+
+class Receiver:
+    """A webhook receiver on a free loopback port: ``careful`` ones verify what they get."""
+
+    def __init__(self, careful: bool, now) -> None:
+        from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+        from mock_halo.webhooks import WebhookVerificationError, verify
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self):
+                body = self.rfile.read(int(self.headers["Content-Length"]))
+                status = 204
+                if careful:
+                    try:
+                        verify(body, self.headers, SECRET, now=now())
+                    except WebhookVerificationError:
+                        status = 401
+                self.send_response(status)
+                self.end_headers()
+
+            def log_message(self, *args):
+                pass
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+        self.thread.start()
+
+    def close(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+
+
+def webhook_client(careful: bool):
+    def client(halo: ChaosHalo):
+        receiver = Receiver(careful, halo.now)
+        try:
+            halo.control.set_webhook(url=receiver.url + "/{source}/{queryId}", secret=SECRET)
+            headers = login(halo)
+            for number in range(2):
+                halo.http.post(f"/device/sites/{halo.site_id}/queries/async", json={"command": {"text": f"SELECT {number} AS n"}},
+                               headers=headers)
+            halo.sleep(60)
+            assert halo.control.flush_webhooks(timeout=20)
+        finally:
+            receiver.close()
+
+    return client
+
+
+def test_webhook_faults_reach_the_receiver_and_it_is_judged(runner: ChaosRunner):
+    schedule = Schedule((WebhookFault(faults="badSignature"), WebhookFault(ordinal=2, faults="staleTimestamp")))
+    trusting = runner.run(schedule, webhook_client(careful=False), live=True)
+    assert trusting.error is None, trusting
+    assert sorted(tuple(d["faults"]) for d in trusting.deliveries) == [("badSignature",), ("staleTimestamp",)]
+    assert trusting.failed == ["rejects_forged_webhooks"]
+    assert "was accepted with 204 (deliveries #" in str(trusting)
+    verifying = runner.run(schedule, webhook_client(careful=True), live=True)
+    assert verifying.ok and verifying.error is None, verifying
+    genuine = runner.run(Schedule(), webhook_client(careful=True), live=True)
+    assert genuine.ok and len(genuine.deliveries) == 2 and {d["state"] for d in genuine.deliveries} == {"delivered"}

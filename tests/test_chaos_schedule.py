@@ -20,6 +20,7 @@ from mock_halo.chaos import (
     SlowQuery,
     SqlFailure,
     TokenExpiry,
+    WebhookFault,
 )
 from mock_halo.config import load_settings
 from mock_halo.scenarios import ScenarioBook
@@ -29,7 +30,8 @@ QUICK = settings(max_examples=60, deadline=None, derandomize=True, database=None
 
 
 @QUICK
-@given(schedule=hs.schedules(surfaces=("token", "immediate", "async", "query", "registered", "fhir"), max_faults=6))
+@given(schedule=hs.schedules(surfaces=("token", "immediate", "async", "query", "registered", "fhir"), kinds=hs.ALL_KINDS,
+                             max_faults=6))
 def test_every_generated_schedule_is_accepted_by_the_rule_parser(schedule: Schedule):
     book = ScenarioBook()
     for rule in schedule.rules():
@@ -56,7 +58,7 @@ def test_each_kind_can_be_asked_for_alone(data):
     expected = {
         "http-error": HttpError, "latency": Latency, "sql-failure": SqlFailure, "async-outcome": AsyncOutcome,
         "slow-query": SlowQuery, "page-uploads": PageUploads, "early-retention": EarlyRetention,
-        "site-outage": SiteOutage, "token-expiry": TokenExpiry,
+        "site-outage": SiteOutage, "token-expiry": TokenExpiry, "webhook-fault": WebhookFault,
     }
     for kind, cls in expected.items():
         assert type(data.draw(hs.faults(kinds=[kind]))) is cls
@@ -106,6 +108,8 @@ def test_descriptions_read_as_halo_behaviour():
     assert schedule.rules()[2]["outcome"] == {"pageSizeBytes": 512, "pageUploadMs": 3000, "status": "uploadFailed", "failAfterPages": 2}
     assert schedule.settings() == {"token_lifetime_s": 120}
     assert Schedule().describe() == "a good day: no faults"
+    assert WebhookFault(count=None, faults="duplicate:3,outOfOrder").describe() == (
+        "webhook duplicate:3,outOfOrder on the 1st async submission from then on")
 
 
 def test_overlapping_outages_merge_into_one_timeline():

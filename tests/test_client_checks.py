@@ -260,3 +260,27 @@ def emulator_factory():
     for emulator, test_client in made:
         test_client.close()
         emulator.close()
+
+
+def test_integrator_batch_polls_and_streamed_pages_are_judged_too(c: Client, emulator):
+    """The Integrator API (subscription key only): a batch status call polls each query it names."""
+    from tests.conftest import KEY
+
+    emulator.journal.body_limit = 65536  # batch answers listing every page outgrow the default 2 KiB
+
+    base, key = f"/integrator/sites/{SITE}/queries", {"Ocp-Apim-Subscription-Key": KEY}
+    c.rule({"pageSizeBytes": 300}, surface="async")
+    first = c.client.post(f"{base}/async", json={"command": {"text": SQL}}, headers=key).json()["id"]
+    second = c.client.post(f"{base}/async", json={"command": {"text": SQL + " -- again"}}, headers=key).json()["id"]
+    for _ in range(3):
+        c.wait(20)
+        answer = c.client.post(f"{base}/status", json={"queryIds": [first, second]}, headers=key)
+        assert answer.status_code == 200, answer.text
+    pages = len(answer.json()["results"][0]["query"]["result"]["pages"])
+    assert pages > 1
+    assert c.client.get(f"{base}/{first}/results/1/stream", headers=key).status_code == 200
+    report = c.judge("stops_polling_at_terminal_status", "fetches_every_page", "polls_no_faster_than")
+    assert report.failed == ["stops_polling_at_terminal_status", "fetches_every_page"]
+    text = str(report)
+    assert f"polled query {first} again after" in text and f"polled query {second} again after" in text
+    assert f"query {first} succeeded with {pages} page(s); never downloaded page(s) 2-{pages}" in text

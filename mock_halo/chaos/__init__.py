@@ -23,10 +23,11 @@ from mock_halo.chaos.schedule import (
     SlowQuery,
     SqlFailure,
     TokenExpiry,
+    WebhookFault,
 )
 from mock_halo.chaos.transport import BudgetExceeded
 
 __all__ = [
     "AsyncOutcome", "BudgetExceeded", "ChaosHalo", "ChaosRun", "ChaosRunner", "EarlyRetention", "Fault", "HttpError",
-    "Latency", "PageUploads", "Schedule", "SiteOutage", "SlowQuery", "SqlFailure", "TokenExpiry",
+    "Latency", "PageUploads", "Schedule", "SiteOutage", "SlowQuery", "SqlFailure", "TokenExpiry", "WebhookFault",
 ]

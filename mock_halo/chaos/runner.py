@@ -29,7 +29,7 @@ import httpx
 
 from mock_halo.chaos.schedule import Schedule
 from mock_halo.chaos.transport import AppTransport, AsyncAppTransport, Budget, BudgetExceeded
-from mock_halo.checks import CheckResult, Report, Violation, judge
+from mock_halo.checks import CheckResult, Report, Violation, judge, judge_webhooks
 from mock_halo.client import MockHaloControl
 from mock_halo.clock import parse_duration, parse_timestamp
 from mock_halo.journal import Journal
@@ -101,6 +101,8 @@ class ChaosRun:
     report: Report
     entries: list[dict[str, Any]]
     rules: list[dict[str, Any]] = field(default_factory=list)
+    #: Webhook deliveries (``GET /_mock/webhooks``), in live runs.
+    deliveries: list[dict[str, Any]] = field(default_factory=list)
 
     @property
     def ok(self) -> bool:
@@ -171,12 +173,15 @@ class ChaosRunner:
                 error = exc
             entries = halo.control.journal()
             rules = halo.control.scenarios()
+            deliveries = halo.control.webhooks() if live else []
         report = judge(entries, self.checks, rules=rules, gave_up=error is not None, **self.options)
+        if deliveries:  # the client's webhook receiver is judged too
+            report.results.extend(judge_webhooks(deliveries))
         if isinstance(error, BudgetExceeded):
             last = (int(entries[-1]["id"]),) if entries else ()
             report.results.append(CheckResult(FINISHES, "the client finishes within the run's budget",
                                               [Violation(FINISHES, f"stopped: {error}", last)]))
-        return ChaosRun(schedule, result, error, report, entries, rules)
+        return ChaosRun(schedule, result, error, report, entries, rules, deliveries)
 
     # -- the parts of a run ----------------------------------------------------------
     @contextmanager

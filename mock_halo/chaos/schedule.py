@@ -13,9 +13,9 @@ async submission" means exactly that. Hypothesis strategies that generate
 schedules live in :mod:`mock_halo.strategies`; :mod:`mock_halo.chaos.runner`
 applies one to a fresh emulator and runs a client against it.
 
-New kinds of fault (webhook delivery faults, once the emulator delivers
-webhooks) are new :class:`Fault` subclasses: a fault only has to say which
-rules, availability changes and settings it needs.
+New kinds of fault are new :class:`Fault` subclasses: a fault only has to say
+which rules, availability changes and settings it needs (:class:`WebhookFault`
+is one rule with a ``webhook`` outcome).
 """
 
 from __future__ import annotations
@@ -232,6 +232,21 @@ class EarlyRetention(_Targeted):
 
     def describe(self) -> str:
         return f"results kept only {self.retention_ms / 1000:g} s {self.when()}"
+
+
+@dataclass(frozen=True)
+class WebhookFault(_Targeted):
+    """The completion notification of an async query is delayed, dropped, duplicated, sent out of
+    order, badly signed or stale (``faults`` in :mod:`mock_halo.webhooks.faults`' spelling)."""
+
+    kind: ClassVar[str] = "webhook-fault"
+    faults: str = "duplicate"
+
+    def outcome(self) -> dict[str, Any]:
+        return {"webhook": self.faults}
+
+    def describe(self) -> str:
+        return f"webhook {self.faults} {self.when()}"
 
 
 @dataclass(frozen=True)
