@@ -9,7 +9,7 @@ passes them through)::
     --site-id GUID                   HALO_SITE_ID
     --device-id ID                   HALO_DEVICE_ID
     --budget N                       MOCK_HALO_CONTRACT_BUDGET   (halo default 60; else unlimited)
-    --api device|desktop             MOCK_HALO_CONTRACT_API      (halo default desktop; else device)
+    --api device|desktop|integrator  MOCK_HALO_CONTRACT_API      (halo default desktop; else device)
     --allow-writes                   MOCK_HALO_CONTRACT_ALLOW_WRITES=1
     --no-control                     ignore a control plane even where one answers
     --allow-reset                    MOCK_HALO_CONTRACT_ALLOW_RESET=1 (reset a running emulator that holds state)
@@ -45,7 +45,7 @@ OPTIONS = (
     ("--site-id", "site_id", "the Halo site GUID the suite queries"),
     ("--device-id", "device_id", "the device id tokens are requested for"),
     ("--budget", "budget", "the most requests the run may make (halo default 60)"),
-    ("--api", "api", "device or desktop: the path prefix of query calls"),
+    ("--api", "api", "device, desktop or integrator: the path prefix of query calls"),
     ("--admin-token", "admin_token", "admin token for a non-loopback emulator's /_mock control plane"),
 )
 

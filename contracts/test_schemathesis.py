@@ -1,6 +1,6 @@
 """schemathesis over our contract (contracts/openapi.yaml), against any contract target.
 
-Every operation of the target's API prefix (``--api``: device or desktop) plus the token
+Every operation of the target's API prefix (``--api``: device, desktop or integrator) plus the token
 endpoint, fed generated input, with every built-in check: status codes, bodies, content types
 and headers as documented, schema-valid input accepted, schema-invalid input rejected, auth
 enforced (``ignored_auth``), never a 5xx. Then the stateful phase, driven by the document's
@@ -53,25 +53,29 @@ PATIENT = {"resourceType": "Patient", "name": [{"use": "official", "family": "Co
 #: Operations of the document that leave no trace at the target (besides the token endpoint).
 READ_ONLY_OPERATIONS = ("CreateImmediateQuery", "GetQuery", "GetResultPage", "GetFhirQuery", "PostFhirSearch",
                         "GetRegisteredQueries", "GetRegisteredQuery", "GetRegisteredQueryResult")
+#: Operations only the Integrator API has that leave no trace at the target.
+INTEGRATOR_READ_ONLY = ("GetQueryStatusBatch", "StreamResultPage", "GetSites", "GetSite")
 #: Generated cases per operation sent to a read-only target (a real Halo: requests cost).
 READ_ONLY_CASES_PER_OPERATION = 2
 
 
 def _operation_ids(target: Target) -> str:
     """A regex of the operationIds to run: the token and the target's prefix (desktop ids are
-    `desktopX`, device ids the bare `x`), only READ_ONLY_OPERATIONS on a read-only target."""
-    desktop = target.api == "desktop"
+    `desktopX`, integrator ids `integratorX`, device ids the bare `x`), only READ_ONLY_OPERATIONS
+    on a read-only target."""
+    prefixed = target.api in ("desktop", "integrator")
     if target.read_only:
-        names = [f"desktop{name}" if desktop else name[0].lower() + name[1:] for name in READ_ONLY_OPERATIONS]
+        read_only = READ_ONLY_OPERATIONS + (INTEGRATOR_READ_ONLY if target.api == "integrator" else ())
+        names = [f"{target.api}{name}" if prefixed else name[0].lower() + name[1:] for name in read_only]
         ids = "|".join(names)
     else:
-        ids = "desktop[A-Za-z]+" if desktop else "(?!desktop)[a-z][A-Za-z]*"
+        ids = f"{target.api}[A-Z][A-Za-z]+" if prefixed else "(?!desktop|integrator)[a-z][A-Za-z]*"
     return rf"^(obtainToken|{ids})$"
 
 
 #: The session's target, for the operation filter (the lazily loaded schema of `parametrize`
 #: applies its own filters, not the fixture schema's).
-_RUN: dict[str, Target] = {}
+_RUN: dict[str, Any] = {}
 
 
 def _selected(ctx) -> bool:
@@ -79,7 +83,10 @@ def _selected(ctx) -> bool:
     operation = ctx.operation
     if target is None:  # not loaded through the fixture yet: nothing is selected
         return False
-    return re.match(_operation_ids(target), operation.schema.get_operation_id(operation) or "") is not None
+    operation_id = operation.schema.get_operation_id(operation) or ""
+    if operation_id.startswith("integratorPairSite") and not target.has_control:
+        return False  # pairing needs the practice's code, which only a control plane shows
+    return re.match(_operation_ids(target), operation_id) is not None
 
 
 def _build_schema(target: Target):
@@ -95,6 +102,7 @@ def _build_schema(target: Target):
         schema.app = target.asgi_app
     else:
         schema.config.update(base_url=target.base_url)
+    _RUN.clear()
     _RUN["target"] = target
     return schema.include(func=_selected)
 
@@ -159,6 +167,10 @@ def prepare(case, target: Target) -> dict[str, str]:
         if not negative_at(case, ParameterLocation.BODY) and isinstance(case.body, dict):
             case.body = {**case.body, "grant_type": target.grant_type, "device_id": target.device_id,
                          "site_id": target.site_id}
+    elif path in ("/integrator/sites", "/integrator/pair-site", "/integrator/pairSite"):
+        wanted = target.auth_headers()
+        if not negative_at(case, ParameterLocation.QUERY):  # the target's own practice
+            case.query = {**(case.query or {}), **_practice(target, with_code=path != "/integrator/sites")}
     else:
         wanted = target.auth_headers()
         case.path_parameters = {**(case.path_parameters or {}), "siteId": target.site_id}
@@ -202,6 +214,23 @@ def prepare(case, target: Target) -> dict[str, str]:
     return {name: value for name, value in wanted.items() if name.lower() not in broken}
 
 
+def _practice(target: Target, *, with_code: bool) -> dict[str, str]:
+    """The practice of the target's site (PMS id and name, from its status) and, from a control
+    plane, its pairing code; asked once per run."""
+    found = _RUN.get("practice")
+    if found is None:
+        site = target.client().get(f"/integrator/sites/{target.site_id}",
+                                   headers={"Ocp-Apim-Subscription-Key": target.subscription_key}).json()
+        found = {"practiceManagementSiteId": site["practiceManagementSiteId"],
+                 "practiceManagementName": site["practiceManagementName"]}
+        control = target.control()
+        code = next((s.get("pairingCode") for s in control.sites() if s["id"] == target.site_id), None) if control else None
+        if code:
+            found["pairingCode"] = code
+        _RUN["practice"] = found
+    return dict(found) if with_code else {k: v for k, v in found.items() if k != "pairingCode"}
+
+
 def call_kwargs(case, target: Target, session: requests.Session | None) -> dict[str, Any]:
     kwargs: dict[str, Any] = {"headers": prepare(case, target)}
     if session is not None:
@@ -217,8 +246,8 @@ def test_the_contract_covers_the_target_api(contract_schema, target: Target):
     assert "POST /integrator/token" in labels
     assert f"POST /{target.api}/sites/{{siteId}}/queries/immediate" in labels
     assert f"GET /{target.api}/sites/{{siteId}}/queries/{{queryId}}/results/{{pageNumber}}" in labels
-    other = "desktop" if target.api == "device" else "device"
-    assert not any(f" /{other}/" in label for label in labels)
+    others = {"device", "desktop", "integrator"} - {target.api}
+    assert not any(f" /{other}/sites/" in label for label in labels for other in others)
     if target.read_only:
         assert not any(label.startswith(("DELETE", "PUT")) or label.endswith(("/async", "/registered")) and
                        label.startswith("POST") for label in labels), labels

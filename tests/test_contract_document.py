@@ -2,7 +2,7 @@
 
 Checks that it is a loadable, valid OpenAPI 3.1 document that schemathesis 4 accepts; that it
 covers every operation, status enum and limit of Halo's published Desktop document; that its
-/device and /desktop halves stay identical; that its links stay within one prefix; and that
+/device, /desktop and /integrator halves stay identical (but for the key and 202); that its links stay within one prefix; and that
 every example in it validates against its own schema (and that broken ones do not).
 """
 
@@ -117,6 +117,22 @@ def desktop_id(base: str) -> str:
     return "desktop" + base[0].upper() + base[1:]
 
 
+def integrator_id(base: str) -> str:
+    """The operationId of the /integrator twin of the /device operation ``base``."""
+    return "integrator" + base[0].upper() + base[1:]
+
+
+#: Operations only the Integrator API has (path, method) -> our operationId.
+INTEGRATOR_ONLY = {
+    ("/integrator/sites/{siteId}/queries/status", "post"): "integratorGetQueryStatusBatch",
+    ("/integrator/sites/{siteId}/queries/{queryId}/results/{pageNumber}/stream", "get"): "integratorStreamResultPage",
+    ("/integrator/sites", "get"): "integratorGetSites",
+    ("/integrator/sites/{siteId}", "get"): "integratorGetSite",
+    ("/integrator/pair-site", "post"): "integratorPairSite",
+    ("/integrator/pairSite", "post"): "integratorPairSiteDeprecated",
+}
+
+
 def prefix_of(path: str) -> str:
     return next((p for p in PREFIXES if path.startswith(p)), "/integrator/")
 
@@ -178,7 +194,7 @@ def test_document_is_plain_json_data_after_safe_load():
 def test_info_and_servers():
     doc = load()
     info = doc["info"]
-    assert info["title"] == "mock-halo contract: Halo Cloud API for Devices"
+    assert info["title"] == "mock-halo contract: Halo Cloud API for Devices, Desktop Applications and Integrators"
     assert info["version"] == "0.1.0"
     assert info["x-halo-api-version"] == "26.619.10213"
     assert "contract" in info["description"]
@@ -192,7 +208,8 @@ def test_schemathesis_loads_and_validates_it():
     labels = {result.ok().label for result in schema.get_all_operations()}  # .ok() raises on a broken operation
     expected = {f"{method.upper()} {path}" for path, method, _ in operations(doc)}
     assert labels == expected
-    assert len(labels) == 1 + 2 * 13  # token; 13 operations at each of /device and /desktop
+    # token; 13 operations at each of /device, /desktop and /integrator; 6 only the Integrator API has
+    assert len(labels) == 1 + 3 * 13 + len(INTEGRATOR_ONLY)
 
 
 def test_meta_schema_validation_is_live():
@@ -271,7 +288,31 @@ def test_desktop_operations_mirror_device_operations():
         for method in set(item) & set(METHODS):
             assert _without_ids_and_links(item[method]) == _without_ids_and_links(twin[method]), (tail, method)
     twins = {f"/device/{tail}" for tail in device} | {f"/desktop/{tail}" for tail in desktop}
-    assert set(doc["paths"]) == {"/integrator/token"} | twins
+    integrator = {f"/integrator/{tail}" for tail in device} | {path for path, _ in INTEGRATOR_ONLY}
+    assert set(doc["paths"]) == {"/integrator/token"} | twins | integrator
+
+
+def test_integrator_operations_mirror_device_operations_with_the_key_alone():
+    doc = load()
+    for path, item in doc["paths"].items():
+        if not path.startswith("/device/"):
+            continue
+        twin = doc["paths"]["/integrator/" + path.removeprefix("/device/")]
+        assert item.keys() == twin.keys() and item.get("parameters") == twin.get("parameters"), path
+        for method in set(item) & set(METHODS):
+            ours, theirs = copy.deepcopy(twin[method]), item[method]
+            assert ours.pop("security") == [{"SubscriptionKey": []}], (path, method)
+            assert ours["operationId"] == integrator_id(theirs["operationId"])
+            if path.endswith("/queries/registered") and method == "post":
+                # The Integrator API answers a registration 202 (Device and Desktop 201).
+                assert "201" not in ours["responses"] and "202" in ours["responses"]
+                ours["responses"]["201"] = ours["responses"].pop("202")
+                ours["responses"]["201"]["description"] = theirs["responses"]["201"]["description"]
+            ours["security"] = theirs["security"]
+            assert _without_ids_and_links(ours) == _without_ids_and_links(theirs), (path, method)
+    for (path, method), operation_id in INTEGRATOR_ONLY.items():
+        operation = doc["paths"][path][method]
+        assert operation["operationId"] == operation_id and operation["security"] == [{"SubscriptionKey": []}]
 
 
 def test_every_upstream_desktop_operation_exists_with_the_same_method_and_path():
@@ -534,7 +575,9 @@ def test_links_target_operations_of_the_same_prefix_with_known_parameters():
                 assert all(isinstance(v, str) for v in link["parameters"].values())
                 seen.setdefault(operation["operationId"], set()).add(target["operationId"])
     desktop = {desktop_id(source): {desktop_id(t) for t in targets} for source, targets in EXPECTED_LINKS.items()}
-    assert seen == {**EXPECTED_LINKS, **desktop}
+    integrator = {integrator_id(source): {integrator_id(t) for t in targets} for source, targets in EXPECTED_LINKS.items()}
+    integrator["integratorGetQuery"].add("integratorStreamResultPage")  # the page, streamed
+    assert seen == {**EXPECTED_LINKS, **desktop, **integrator}
 
 
 def test_links_take_the_query_id_from_the_response_body():
@@ -552,7 +595,7 @@ def test_schemathesis_state_machine_has_exactly_the_declared_transitions():
     machine = schema.as_state_machine()
     assert machine.TestCase is not None
     declared = sum(len(r.get("links", {})) for _, _, op in operations(load()) for r in op["responses"].values())
-    assert declared == 12
+    assert declared == 12 + 7  # /device and /desktop 6 each; /integrator 6 and its streamed page
     assert schema.statistic.transitions.total == declared
 
 

@@ -96,7 +96,19 @@ def test_a_halo_target_needs_url_key_site_and_device() -> None:
     assert (config.kind, config.subscription_key, config.site_id, config.device_id, config.allow_writes) == ("halo", "k", SITE, "d", True)
 
 
-@pytest.mark.parametrize("options", [{"target": "ftp://x"}, {"budget": "many"}, {"budget": "-1"}, {"api": "integrator"}])
+def test_an_integrator_target_needs_only_url_key_and_site() -> None:
+    env = {"HALO_BASE_URL": "https://api.stage.haloconnect.io", "HALO_SUBSCRIPTION_KEY": "k", "HALO_SITE_ID": SITE}
+    config = config_from({"target": "halo", "api": "integrator"}, env=env)
+    assert (config.api, config.device_id) == ("integrator", None)
+    with pytest.raises(TargetError, match="HALO_DEVICE_ID"):
+        config_from({"target": "halo", "api": "desktop"}, env=env)
+    target = Target(config)
+    assert target.auth_headers() == {"Ocp-Apim-Subscription-Key": "k"}
+    assert target.path("/queries/immediate") == f"/integrator/sites/{SITE}/queries/immediate"
+    assert target.token_path() == f"/desktop/sites/{SITE}" and target.grant_type.endswith("desktop-token")
+
+
+@pytest.mark.parametrize("options", [{"target": "ftp://x"}, {"budget": "many"}, {"budget": "-1"}, {"api": "partner"}])
 def test_bad_target_options_are_usage_errors(options) -> None:
     with pytest.raises(TargetError):
         config_from(options, env={})
@@ -234,6 +246,20 @@ def test_cli_runs_the_schemathesis_part_on_the_desktop_prefix() -> None:
     for name in ("test_the_contract_covers_the_target_api", "test_target_honours_the_contract",
                  "test_links_drive_the_stateful_phase"):
         assert f"PASS  test_schemathesis.py::{name}" in out, out
+    assert "FAIL" not in out and "SKIP" not in out, out
+
+
+def test_cli_runs_the_integrator_prefix_with_the_key_alone() -> None:
+    # The Integrator API's operations (the /device twins and batch status, streams, sites,
+    # pairing) get the same stateless and stateful run, and its own basic checks, once.
+    result = run_cli("--api", "integrator", "-k", "basics or integrator or schemathesis")
+    out = result.stdout
+    assert result.returncode == 0, out + result.stderr
+    assert "api prefix      /integrator" in out
+    for name in ("test_schemathesis.py::test_target_honours_the_contract", "test_schemathesis.py::test_links_drive_the_stateful_phase",
+                 "test_integrator.py::test_an_async_query_is_found_by_batch_status_and_its_page_streams",
+                 "test_basics.py::test_a_token_stops_working_once_it_expires"):
+        assert f"PASS  {name}" in out, out
     assert "FAIL" not in out and "SKIP" not in out, out
 
 

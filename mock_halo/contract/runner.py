@@ -45,7 +45,8 @@ def parser() -> argparse.ArgumentParser:
     t.add_argument("--subscription-key", help="the integrator's subscription key (prefer HALO_SUBSCRIPTION_KEY: flags show in ps)")
     t.add_argument("--site-id", help="the Halo site GUID to query")
     t.add_argument("--device-id", help="the device id tokens are requested for")
-    t.add_argument("--api", choices=("device", "desktop"), help="path prefix of query calls (halo default: desktop; else device)")
+    t.add_argument("--api", choices=("device", "desktop", "integrator"),
+                   help="path prefix of query calls (halo default: desktop; else device); integrator: the key alone")
     t.add_argument("--budget", help="the most requests the suite may make (halo default: 60; else unlimited); tests past it skip")
     t.add_argument("--allow-writes", action="store_true", default=None, help="let tests marked 'writes' run against a real Halo")
     t.add_argument("--no-control", action="store_true", default=None, help="ignore a /_mock control plane even where one answers")

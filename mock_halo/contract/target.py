@@ -36,8 +36,10 @@ except ImportError:  # pragma: no cover
     _SkipBase = RuntimeError  # type: ignore[misc,assignment]
 
 KINDS = ("inprocess", "url", "halo")
-APIS = ("device", "desktop")
+APIS = ("device", "desktop", "integrator")
 GRANTS = {"device": "urn:halo-connect:oauth:device-token", "desktop": "urn:halo-connect:oauth:desktop-token"}
+#: The API whose calls carry the subscription key alone (no token, no device).
+INTEGRATOR = "integrator"
 #: Requests a run may make against a real Halo unless told otherwise.
 DEFAULT_HALO_BUDGET = 60
 DEFAULT_DEVICE = "mock-halo-contract"
@@ -118,14 +120,15 @@ class TargetConfig:
         if self.kind not in KINDS:
             raise TargetError(f"unknown target kind {self.kind!r}; use inprocess, a URL, or halo")
         if self.api is not None and self.api not in APIS:
-            raise TargetError(f"unknown api {self.api!r}; use device or desktop")
+            raise TargetError(f"unknown api {self.api!r}; use device, desktop or integrator")
         if self.kind in ("url", "halo") and not self.base_url:
             raise TargetError(f"a {self.kind} target needs a base URL")
         if self.kind == "halo":
+            # The Integrator API needs only a key and a site; the token APIs a device too.
             missing = [flag for flag, value in (
                 ("--subscription-key / HALO_SUBSCRIPTION_KEY", self.subscription_key),
                 ("--site-id / HALO_SITE_ID", self.site_id),
-                ("--device-id / HALO_DEVICE_ID", self.device_id),
+                ("--device-id / HALO_DEVICE_ID", self.device_id or self.api == INTEGRATOR),
             ) if not value]
             if missing:
                 raise TargetError("a halo target needs " + ", ".join(missing))
@@ -405,11 +408,20 @@ class Target:
         return self._control
 
     @property
+    def token_api(self) -> str:
+        """The API device tokens are used on: the target's own, or Desktop for an Integrator target."""
+        return self.api if self.api in GRANTS else "desktop"
+
+    @property
     def grant_type(self) -> str:
-        return GRANTS[self.api]
+        return GRANTS[self.token_api]
 
     def path(self, suffix: str = "") -> str:
         return f"/{self.api}/sites/{self.site_id}{suffix}"
+
+    def token_path(self, suffix: str = "") -> str:
+        """:meth:`path` on the API device tokens are used on (see :attr:`token_api`)."""
+        return f"/{self.token_api}/sites/{self.site_id}{suffix}"
 
     def token_request(self, *, site_id: str | None = None, key: str | None = None, grant_type: str | None = None):
         """``POST /integrator/token`` as the suite makes it (the raw response, not checked)."""
@@ -443,6 +455,10 @@ class Target:
         self._tokens.clear()
 
     def auth_headers(self, *, site_id: str | None = None) -> dict[str, str]:
+        """What the target's API calls carry: the key alone (Integrator API), or a device token,
+        the DeviceId and the key."""
+        if self.api == INTEGRATOR:
+            return {"Ocp-Apim-Subscription-Key": self.subscription_key}
         return {
             "Authorization": f"Bearer {self.token(site_id=site_id)}",
             "DeviceId": self.device_id,
