@@ -236,29 +236,25 @@ def test_cli_runs_the_suite_in_process_with_progress_and_junit(tmp_path: Path) -
     assert int(suite.get("skipped")) >= 1 and int(suite.get("tests")) > int(suite.get("skipped"))
 
 
-def test_cli_runs_the_schemathesis_part_on_the_desktop_prefix() -> None:
+@pytest.mark.parametrize("api, selection, expected", [
     # The in-process suite of this test run covers /device; the desktop operations (their own
     # operationIds and links) get the same stateless and stateful schemathesis run here, once.
-    result = run_cli("--api", "desktop", "-k", "basics or schemathesis")
+    ("desktop", "basics or schemathesis", ()),
+    # The Integrator API's operations (the /device twins and batch status, streams, sites,
+    # pairing) too, with the key alone, and its own checks.
+    ("integrator", "basics or integrator or schemathesis",
+     ("test_integrator.py::test_an_async_query_is_found_by_batch_status_and_its_page_streams",
+      "test_basics.py::test_a_token_stops_working_once_it_expires")),
+])
+def test_cli_runs_the_schemathesis_part_on_each_prefix(api, selection, expected) -> None:
+    result = run_cli("--api", api, "-k", selection)
     out = result.stdout
     assert result.returncode == 0, out + result.stderr
-    assert "api prefix      /desktop" in out
+    assert f"api prefix      /{api}" in out
     for name in ("test_the_contract_covers_the_target_api", "test_target_honours_the_contract",
                  "test_links_drive_the_stateful_phase"):
         assert f"PASS  test_schemathesis.py::{name}" in out, out
-    assert "FAIL" not in out and "SKIP" not in out, out
-
-
-def test_cli_runs_the_integrator_prefix_with_the_key_alone() -> None:
-    # The Integrator API's operations (the /device twins and batch status, streams, sites,
-    # pairing) get the same stateless and stateful run, and its own basic checks, once.
-    result = run_cli("--api", "integrator", "-k", "basics or integrator or schemathesis")
-    out = result.stdout
-    assert result.returncode == 0, out + result.stderr
-    assert "api prefix      /integrator" in out
-    for name in ("test_schemathesis.py::test_target_honours_the_contract", "test_schemathesis.py::test_links_drive_the_stateful_phase",
-                 "test_integrator.py::test_an_async_query_is_found_by_batch_status_and_its_page_streams",
-                 "test_basics.py::test_a_token_stops_working_once_it_expires"):
+    for name in expected:
         assert f"PASS  {name}" in out, out
     assert "FAIL" not in out and "SKIP" not in out, out
 
