@@ -27,6 +27,7 @@ emulator's sender delivers them in live runs (``halo_chaos.run(..., live=True)``
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
 
 from hypothesis import strategies as st
@@ -40,10 +41,12 @@ from mock_halo.chaos.schedule import (
     HttpError,
     Latency,
     PageUploads,
+    RowsKept,
     Schedule,
     SiteOutage,
     SlowQuery,
     SqlFailure,
+    TextValue,
     TokenExpiry,
     WebhookFault,
 )
@@ -167,6 +170,96 @@ def webhook_faults(draw) -> WebhookFault:
     return WebhookFault(ordinal=draw(ordinals()), count=draw(counts()), faults=",".join(items))
 
 
+# -- the data the client will see -------------------------------------------------------------
+#: Text that breaks clients: empty, blank, quotes, accents, other scripts, emoji, line breaks, injection-looking.
+AWKWARD_TEXT = ("", " ", "O'Brien", "Zoë", "Nguyễn", "李小龍", "Ngā", "🙂", "Smith-Jones", "a\nb", "  padded  ",
+                "NULL", "Robert'); DROP TABLE PATIENTS;--", '"quoted"', "back\\slash")
+_TEXT_TYPE = re.compile(r"^(N?)(VAR)?CHAR\((\d+)\)$", re.IGNORECASE)
+
+
+def _utf16_units(text: str) -> int:
+    return len(text.encode("utf-16-le")) // 2  # how SQL Server counts NVARCHAR length
+
+
+def _fits(text: str, max_length: int, unicode: bool) -> bool:
+    if not unicode:  # CHAR/VARCHAR hold the collation's code page (Latin1_General: Windows-1252), a byte a character
+        try:
+            return len(text.encode("cp1252")) <= max_length
+        except UnicodeEncodeError:
+            return False
+    return _utf16_units(text) <= max_length
+
+
+def awkward_text(max_length: int, *, unicode: bool = True) -> st.SearchStrategy[str]:
+    """Values for an NVARCHAR(``max_length``) column (``unicode=False``: CHAR/VARCHAR, Windows-1252 text only):
+    the known troublemakers first, then the column's full length, then any text that fits."""
+    known = [t for t in AWKWARD_TEXT if _fits(t, max_length, unicode)]
+    anything = st.text(st.characters(exclude_categories=("Cs", "Cc")) | st.sampled_from("\n\t"), max_size=max_length)
+    return st.one_of(st.sampled_from(known), st.just("W" * max_length),
+                     anything.filter(lambda t: _fits(t, max_length, unicode)))
+
+
+def _text_column(table: str, column: str, declared: int | str | None) -> tuple[int, bool]:
+    """(length, unicode) of a text column: from ``declared`` (a length, or a T-SQL type such as ``NVARCHAR(40)``)
+    or else from the practice schema the emulator loads."""
+    if isinstance(declared, int):
+        return declared, True
+    if declared is None:
+        from mock_halo.practice.schema import column_types
+
+        types = {name.upper(): kind for name, kind in column_types().get(table.upper(), ())}
+        if column.upper() not in types:
+            raise ValueError(f"the practice schema has no column {table}.{column}")
+        declared = types[column.upper()]
+    match = _TEXT_TYPE.match(declared.strip())
+    if not match:
+        raise ValueError(f"{table}.{column} is {declared}, not a text column of fixed length")
+    return int(match.group(3)), bool(match.group(1))
+
+
+def column_edits(table: str, key: str, columns: Iterable[str] | dict[str, int | str],
+                 keys: Iterable[int] = (1, 2, 3)) -> st.SearchStrategy[TextValue]:
+    """One row's text column set to an awkward value that fits it. ``columns``: column names (their types read
+    from the practice schema) or a mapping of names to a length or a T-SQL type (``"NVARCHAR(40)"``)."""
+    declared = columns if isinstance(columns, dict) else dict.fromkeys(columns)
+    shapes = {column: _text_column(table, column, kind) for column, kind in declared.items()}
+    keys = tuple(keys)
+
+    @st.composite
+    def edit(draw) -> TextValue:
+        column = draw(st.sampled_from(sorted(shapes)))
+        length, unicode = shapes[column]
+        return TextValue(table=table, key=key, row=draw(st.sampled_from(keys)), column=column,
+                         value=draw(awkward_text(length, unicode=unicode)))
+
+    return edit()
+
+
+def row_counts(table: str, key: str, high: int = 3, *, hide: str = "",
+               dependents: Iterable[str] = ()) -> st.SearchStrategy[RowsKept]:
+    """Only the rows of ``table`` with ``key`` up to ``n`` (0 to ``high``, shrinking toward none): an empty
+    result, one row, a few. ``hide`` retires the others the way the practice's software does (a SET clause);
+    without it they are deleted, ``dependents`` (tables referring to them by the same key) first."""
+    dependents = tuple(dependents)
+    return st.integers(0, high).map(lambda n: RowsKept(table=table, key=key, keep=n, hide=hide, dependents=dependents))
+
+
+# Every Bp Premier name the data strategies use is here (the columns' types and lengths come from the schema).
+#: Bp Premier's patients table and its key.
+BP_PATIENTS, BP_PATIENT_KEY = "PATIENTS", "INTERNALID"
+#: How Bp Premier deletes a patient: the record is marked, and its BPS_* views show only RECORDSTATUS 1.
+BP_DELETED_PATIENT = "RECORDSTATUS = 2"
+#: The patient's names, as a client reads them (BPS_Patients.Firstname, Surname, Preferredname).
+BP_PATIENT_NAMES = ("FIRSTNAME", "SURNAME", "PREFERREDNAME")
+
+
+def bp_patients(keys: Iterable[int] = (1, 2)) -> st.SearchStrategy[Fault]:
+    """Bp Premier patients as a practice has them: few or none (the others deleted in Bp), or names (of
+    patients ``keys``) with quotes, accents, other scripts, emoji, blanks, line breaks, full length."""
+    return row_counts(BP_PATIENTS, BP_PATIENT_KEY, hide=BP_DELETED_PATIENT) | column_edits(
+        BP_PATIENTS, BP_PATIENT_KEY, BP_PATIENT_NAMES, keys)
+
+
 def faults(surfaces: Iterable[str] = DEVICE_SURFACES, kinds: Iterable[str] = KINDS) -> st.SearchStrategy[Fault]:
     """One fault of the given kinds, on the given surfaces (simplest kinds first)."""
     surfaces = tuple(surfaces)
@@ -195,11 +288,14 @@ def faults(surfaces: Iterable[str] = DEVICE_SURFACES, kinds: Iterable[str] = KIN
 
 
 def schedules(surfaces: Iterable[str] = DEVICE_SURFACES, kinds: Iterable[str] = KINDS, *, max_faults: int = 4,
-              min_faults: int = 0) -> st.SearchStrategy[Schedule]:
+              min_faults: int = 0, data: st.SearchStrategy[Fault] | None = None) -> st.SearchStrategy[Schedule]:
     """Schedules of up to ``max_faults`` faults on the surfaces the client uses.
 
     ``surfaces``: ``token``, ``immediate``, ``async``, ``query`` (polls and
     pages), ``registered``, ``fhir``. Async-only kinds (lifecycle outcomes,
     slow queries, page uploads, early retention) appear only with ``async``.
+    ``data`` (e.g. :func:`bp_patients`) adds edits of the practice's data to
+    the mix: the SQL results the client will see.
     """
-    return st.lists(faults(surfaces, kinds), min_size=min_faults, max_size=max_faults).map(lambda fs: Schedule(tuple(fs)))
+    one = faults(surfaces, kinds) if data is None else faults(surfaces, kinds) | data
+    return st.lists(one, min_size=min_faults, max_size=max_faults).map(lambda fs: Schedule(tuple(fs)))

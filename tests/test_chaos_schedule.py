@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import base64
+import json
 from random import Random
 
 import pytest
@@ -11,14 +13,17 @@ from hypothesis import strategies as st
 from mock_halo import strategies as hs
 from mock_halo.chaos import (
     AsyncOutcome,
+    DataEdit,
     EarlyRetention,
     HttpError,
     Latency,
     PageUploads,
+    RowsKept,
     Schedule,
     SiteOutage,
     SlowQuery,
     SqlFailure,
+    TextValue,
     TokenExpiry,
     WebhookFault,
 )
@@ -133,3 +138,72 @@ def test_fault_values_stay_in_the_documented_ranges(data):
         assert 60 <= fault.lifetime_s <= 3600
     if isinstance(fault, PageUploads):
         assert fault.page_size_bytes in hs.PAGE_SIZES
+
+
+@settings(max_examples=20, deadline=None, derandomize=True, database=None)
+@given(schedule=hs.schedules(kinds=["token-expiry"], data=hs.bp_patients(), min_faults=1))
+def test_data_edits_join_schedules_as_setup_sql(schedule: Schedule):
+    for fault in schedule.faults:
+        assert isinstance(fault, (TokenExpiry, RowsKept, TextValue))
+    edits = [f for f in schedule.faults if not isinstance(f, TokenExpiry)]
+    assert schedule.setup_sql() == [sql for e in edits for sql in e.setup_sql()]
+    assert all(e.describe().startswith("data: PATIENTS") for e in edits)
+
+
+SHAPES = {"A": ("NVARCHAR(3)", 3, "utf-16-le", 2), "B": ("CHAR(5)", 5, "cp1252", 1), "C": (2, 2, "utf-16-le", 2)}
+
+
+@QUICK
+@given(edit=hs.column_edits("T", "ID", {name: shape[0] for name, shape in SHAPES.items()}))
+def test_text_values_fit_the_column_they_are_written_to(edit: TextValue):
+    _, length, encoding, unit = SHAPES[edit.column]
+    assert len(edit.value.encode(encoding)) // unit <= length  # CHAR: Windows-1252 only, NVARCHAR: UTF-16 units
+    assert edit.setup_sql() == [f"UPDATE T SET {edit.column} = N'{edit.value.replace(chr(39), chr(39) * 2)}' WHERE ID = {edit.row}"]
+
+
+def test_text_values_follow_the_schema():
+    quiet = settings(database=None)
+    edits = hs.column_edits("T", "ID", {"A": "NVARCHAR(3)"})
+    assert find(edits, lambda e: len(e.value) >= 3 and set(e.value) == {"W"}, settings=quiet,
+                random=Random(0)).value == "W" * 3  # the column's full length, never more
+    # CHAR holds Windows-1252 text only: no other scripts, no emoji
+    assert not any(hs._fits(t, 40, False) for t in ("李小龍", "🙂")) and hs._fits("Zoë", 3, False)
+    assert not hs._fits("🙂🙂", 3, True)  # two UTF-16 units each
+    edit = TextValue(table="PATIENTS", key="INTERNALID", row=2, column="SURNAME", value="O'Brien")
+    assert edit.setup_sql() == ["UPDATE PATIENTS SET SURNAME = N'O''Brien' WHERE INTERNALID = 2"]
+    with pytest.raises(ValueError, match="no column PATIENTS.NICKNAME"):
+        hs.column_edits("PATIENTS", "INTERNALID", ["NICKNAME"])
+    with pytest.raises(ValueError, match="not a text column"):
+        hs.column_edits("PATIENTS", "INTERNALID", ["DOB"])
+
+
+def _surnames(halo):
+    form = {"grant_type": "urn:halo-connect:oauth:device-token", "device_id": "d", "site_id": halo.site_id}
+    token = halo.http.post("/integrator/token", data=form, headers={"Ocp-Apim-Subscription-Key": halo.subscription_key})
+    headers = {"Authorization": "Bearer " + token.json()["access_token"], "DeviceId": "d"}
+    body = halo.http.post(f"/device/sites/{halo.site_id}/queries/immediate", headers=headers,
+                          json={"command": {"text": "SELECT Surname FROM BPS_Patients WHERE InternalID <= 2"}}).json()
+    return json.loads(base64.b64decode(body["result"]["data"]))
+
+
+def test_an_empty_practice_and_an_awkward_name_reach_the_client():
+    from mock_halo.chaos import ChaosRunner
+    from tests.conftest import make_settings
+
+    runner = ChaosRunner(make_settings())
+    empty = find(hs.bp_patients(), lambda e: True, settings=settings(database=None), random=Random(0))
+    assert empty.describe() == "data: PATIENTS is empty" and runner.run(Schedule((empty,)), _surnames).result == []
+    one = RowsKept(table="PATIENTS", key="INTERNALID", keep=1, hide=hs.BP_DELETED_PATIENT)
+    named = TextValue(table="PATIENTS", key="INTERNALID", row=1, column="SURNAME", value="O'Brien 李 🙂")
+    run = runner.run(Schedule((one, named)), _surnames)
+    assert run.result == [{"Surname": "O'Brien 李 🙂"}] and [e["surface"] for e in run.entries] == ["token", "immediate"]
+
+
+def test_a_data_edit_the_engine_refuses_stops_the_run_before_the_client():
+    from mock_halo.chaos import ChaosRunner
+    from tests.conftest import make_settings
+
+    calls = []
+    with pytest.raises(ValueError, match="the schedule's data edit failed .*NO_SUCH_TABLE"):
+        ChaosRunner(make_settings()).run(Schedule((DataEdit(sql="DELETE FROM NO_SUCH_TABLE"),)), calls.append)
+    assert calls == []

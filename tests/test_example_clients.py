@@ -10,7 +10,9 @@ from hypothesis import HealthCheck, find, given, settings
 
 from examples import careful_client, naive_client
 from mock_halo import strategies as hs
-from mock_halo.chaos import AsyncOutcome, ChaosHalo, ChaosRunner, HttpError, PageUploads, Schedule, TokenExpiry
+from mock_halo.practice.schema import column_types
+from mock_halo.chaos import (AsyncOutcome, ChaosHalo, ChaosRunner, HttpError, PageUploads, RowsKept, Schedule,
+                              TokenExpiry)
 from tests.conftest import make_settings
 
 #: What these clients touch: tokens, async submissions, polls and pages.
@@ -102,3 +104,26 @@ def test_a_failing_property_test_explains_the_bad_day(runner):
     text = str(failure.value)
     assert "Halo's bad day:" in text and "FAIL polls_no_faster_than" in text
     assert text.index("Halo's bad day:") < text.index("requests (emulator clock")
+
+
+@settings(max_examples=25, deadline=None, derandomize=True, database=None, suppress_health_check=[HealthCheck.too_slow])
+@given(edit=hs.bp_patients())
+def test_the_careful_client_reads_the_practice_as_it_is(careful_runner, all_patients, edit):
+    """The SQL results the client sees, generated: few or no patients, names with quotes, accents,
+    scripts, emoji and blanks come back exactly (T-SQL literal -> engine -> base64 JSON -> client)."""
+    run = careful_runner.run(Schedule((edit,)), careful)
+    assert run.ok and run.error is None, run
+    rows = {row["InternalID"]: row for row in run.result}
+    if isinstance(edit, RowsKept):
+        assert sorted(rows) == [p["InternalID"] for p in all_patients if p["InternalID"] <= edit.keep]
+    else:
+        assert sorted(rows) == [p["InternalID"] for p in all_patients]
+        column = edit.column.title()  # the view's spelling: FIRSTNAME -> Firstname
+        if column in rows[edit.row]:
+            seen = rows[edit.row][column]
+            kind = dict(column_types()[edit.table])[edit.column]
+            if kind.upper().startswith(("CHAR", "NCHAR")):  # fixed length: SQL Server pads with spaces
+                seen, value = seen.rstrip(" "), edit.value.rstrip(" ")
+            else:
+                value = edit.value
+            assert seen == value

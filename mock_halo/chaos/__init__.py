@@ -13,21 +13,25 @@ This package needs ``httpx`` (``pip install 'mock-halo[clients]'`` adds it and h
 from mock_halo.chaos.runner import ChaosHalo, ChaosRun, ChaosRunner
 from mock_halo.chaos.schedule import (
     AsyncOutcome,
+    DataEdit,
     EarlyRetention,
     Fault,
     HttpError,
     Latency,
     PageUploads,
+    RowsKept,
     Schedule,
     SiteOutage,
     SlowQuery,
     SqlFailure,
+    TextValue,
     TokenExpiry,
     WebhookFault,
 )
 from mock_halo.chaos.transport import BudgetExceeded
 
 __all__ = [
-    "AsyncOutcome", "BudgetExceeded", "ChaosHalo", "ChaosRun", "ChaosRunner", "EarlyRetention", "Fault", "HttpError",
-    "Latency", "PageUploads", "Schedule", "SiteOutage", "SlowQuery", "SqlFailure", "TokenExpiry", "WebhookFault",
+    "AsyncOutcome", "BudgetExceeded", "ChaosHalo", "ChaosRun", "ChaosRunner", "DataEdit", "EarlyRetention", "Fault", "HttpError",
+    "Latency", "PageUploads", "RowsKept", "Schedule", "SiteOutage", "SlowQuery", "SqlFailure", "TextValue", "TokenExpiry",
+    "WebhookFault",
 ]

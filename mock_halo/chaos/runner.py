@@ -35,6 +35,8 @@ from mock_halo.clock import parse_duration, parse_timestamp
 from mock_halo.journal import Journal
 
 IN_PROCESS_URL = "http://mock-halo.test"
+SETUP_GRANT = "urn:halo-connect:oauth:device-token"
+SETUP_DEVICE = "mock-halo-chaos-setup"
 FINISHES = "finishes"
 
 
@@ -163,7 +165,7 @@ class ChaosRunner:
     def run(self, schedule: Schedule, client: Callable[[ChaosHalo], Any], *, live: bool = False) -> ChaosRun:
         """Apply ``schedule`` to a fresh emulator, call ``client(halo)``, judge the journal."""
         with self._emulator(schedule) as emulator, self._halo(emulator, live) as halo:
-            self._apply(schedule, halo.control)
+            self._apply(schedule, halo.control, halo.http)
             result, error = None, None
             try:
                 result = client(halo)
@@ -184,6 +186,20 @@ class ChaosRunner:
         return ChaosRun(schedule, result, error, report, entries, rules, deliveries)
 
     # -- the parts of a run ----------------------------------------------------------
+    def _run_sql(self, http: httpx.Client, statements: list[str]) -> None:
+        form = {"grant_type": SETUP_GRANT, "device_id": SETUP_DEVICE, "site_id": self.site_id}
+        token = http.post("/integrator/token", data=form, headers={"Ocp-Apim-Subscription-Key": self.subscription_key})
+        token.raise_for_status()
+        headers = {"Authorization": f"Bearer {token.json()['access_token']}", "DeviceId": SETUP_DEVICE}
+        for sql in statements:
+            answer = http.post(f"/device/sites/{self.site_id}/queries/immediate", json={"command": {"text": sql}}, headers=headers)
+            if answer.status_code != 200:
+                try:
+                    why = answer.json().get("errorDetails") or answer.json().get("error")
+                except ValueError:
+                    why = answer.text[:500]
+                raise ValueError(f"the schedule's data edit failed ({answer.status_code}): {sql}: {why}")
+
     @contextmanager
     def _emulator(self, schedule: Schedule) -> Iterator[Any]:
         from mock_halo.emulator import Emulator
@@ -226,7 +242,11 @@ class ChaosRunner:
             transport.close()
             control_transport.close()
 
-    def _apply(self, schedule: Schedule, control: MockHaloControl) -> None:
+    def _apply(self, schedule: Schedule, control: MockHaloControl, http: httpx.Client) -> None:
+        statements = schedule.setup_sql()
+        if statements:  # the data the client will see, written through the Halo API first
+            self._run_sql(http, statements)
+            control.clear_journal()
         rules = schedule.rules()
         if rules:
             control.add_scenarios(rules)

@@ -4,7 +4,8 @@ A :class:`Schedule` is a tuple of faults. Each fault says what goes wrong in
 Halo's own vocabulary and turns into the control plane's calls: scenario rules
 (``POST /_mock/scenarios``), availability changes at future instants (``PUT
 /_mock/sites/{id}/availability`` with ``in``) or an emulator setting (the
-device token lifetime). Every fault is valid by construction: the values a
+device token lifetime), and data edits run as immediate queries before the
+client starts. Every fault is valid by construction: the values a
 fault can hold are the ones the rule vocabulary accepts.
 
 Faults earlier in a schedule win over later ones of the same kind (the rules'
@@ -72,6 +73,10 @@ class Fault:
 
     def settings(self) -> dict[str, Any]:
         return {}
+
+    def setup_sql(self) -> list[str]:
+        """T-SQL run on the site before the client starts (the data it will see)."""
+        return []
 
     def describe(self) -> str:
         raise NotImplementedError
@@ -280,6 +285,68 @@ class TokenExpiry(Fault):
 
 
 @dataclass(frozen=True)
+class DataEdit(Fault):
+    """The practice's data as the client will find it: one T-SQL statement, run before the client starts."""
+
+    kind: ClassVar[str] = "data-edit"
+    sql: str = "SELECT 1"
+    note: str = ""
+
+    def setup_sql(self) -> list[str]:
+        return [self.sql]
+
+    def describe(self) -> str:
+        return f"data: {self.note or self.sql}"
+
+
+def _literal(text: str) -> str:
+    return "N'" + text.replace("'", "''") + "'"
+
+
+@dataclass(frozen=True)
+class RowsKept(Fault):
+    """Only the rows of ``table`` whose ``key`` is at most ``keep`` are there (0: none).
+
+    ``hide`` is how the practice's software retires a row (``"RECORDSTATUS = 2"``
+    for Bp Premier: its views show only live records); without it the rows are
+    deleted, the ``dependents`` (tables referring to it by the same key) first.
+    """
+
+    kind: ClassVar[str] = "data-rows"
+    table: str = "PATIENTS"
+    key: str = "INTERNALID"
+    keep: int = 0
+    hide: str = ""
+    dependents: tuple[str, ...] = ()
+
+    def setup_sql(self) -> list[str]:
+        if self.hide:
+            return [f"UPDATE {self.table} SET {self.hide} WHERE {self.key} > {self.keep}"]
+        return ["; ".join(f"DELETE FROM {t} WHERE {self.key} > {self.keep}" for t in (*self.dependents, self.table))]
+
+    def describe(self) -> str:
+        return f"data: {self.table} holds only {self.key} up to {self.keep}" if self.keep else f"data: {self.table} is empty"
+
+
+@dataclass(frozen=True)
+class TextValue(Fault):
+    """One row's text column holds ``value`` (quotes, accents, other scripts, emoji, blanks, full length)."""
+
+    kind: ClassVar[str] = "data-text"
+    table: str = "PATIENTS"
+    key: str = "INTERNALID"
+    row: int = 1
+    column: str = "SURNAME"
+    value: str = ""
+
+    def setup_sql(self) -> list[str]:
+        return [f"UPDATE {self.table} SET {self.column} = {_literal(self.value)} WHERE {self.key} = {self.row}"]
+
+    def describe(self) -> str:
+        return f"data: {self.table}.{self.column} of {self.key} {self.row} is {self.value!r}"
+
+
+@dataclass(frozen=True)
 class Schedule:
     """The faults of one generated bad day, in precedence order."""
 
@@ -309,6 +376,9 @@ class Schedule:
                 changes.append((instant, state))
                 current = state
         return changes
+
+    def setup_sql(self) -> list[str]:
+        return [sql for fault in self.faults for sql in fault.setup_sql()]
 
     def settings(self) -> dict[str, Any]:
         """Emulator settings the faults need (the shortest token lifetime wins)."""
