@@ -3,6 +3,9 @@
 Bounded: loopback only, a few thousand requests (seconds), small caps so the
 warm-up fills them. The issue this guards: under 19 clients for 10 minutes RSS
 grew from 98 MB to 1.85 GB and kept growing, because the store kept every query.
+Each async result is padded to ~120 KB so that, without the caps, the measured
+rounds alone would keep ~100 MB more (the test fails then); resets happen in the
+warm-up only, since a reset empties the store and would hide that growth.
 """
 
 from __future__ import annotations
@@ -19,8 +22,10 @@ from pathlib import Path
 import pytest
 from conftest import DEVICE, KEY, SITE
 
-WARMUP_ROUNDS = 600
-MEASURED_ROUNDS = 700
+WARMUP_ROUNDS = 500
+MEASURED_ROUNDS = 800
+#: A 30-row async result of about 120 KB.
+PADDED = "SELECT TOP 30 *, REPLICATE('x', 4000) AS Pad FROM BPS_Patients"
 
 
 def _rss_kb(pid: int) -> int:
@@ -45,11 +50,18 @@ class Client:
         raw = response.read()
         return response.status, (json.loads(raw) if raw and raw[:1] in b"{[" else {})
 
+    def login(self) -> None:
+        self.headers = {}
+        status, body = self.call("POST", f"/integrator/token?subscription-key={KEY}", form=(
+            f"grant_type=urn:halo-connect:oauth:device-token&device_id={DEVICE}&site_id={SITE}"))
+        assert status == 200, body
+        self.headers = {"Authorization": f"Bearer {body['access_token']}", "DeviceId": DEVICE}
+
 
 @pytest.fixture
 def server():
     env = {k: v for k, v in os.environ.items() if not k.startswith("MOCK_HALO_")}
-    env.update(MOCK_HALO_PATIENTS="60", MOCK_HALO_MAX_QUERIES="800", MOCK_HALO_MAX_RESULT_BYTES=str(4 << 20),
+    env.update(MOCK_HALO_PATIENTS="60", MOCK_HALO_MAX_QUERIES="400", MOCK_HALO_MAX_RESULT_BYTES=str(4 << 20),
                MOCK_HALO_JOURNAL_CAPACITY="500")
     proc = subprocess.Popen(
         [sys.executable, "-m", "mock_halo", "serve", "--port", "0", "--clock", "virtual", "--log-level", "warning"],
@@ -76,7 +88,7 @@ def _round(client: Client, i: int, pending: list[str]) -> None:
     status, _ = client.call("POST", f"{base}/queries/immediate",
                             {"command": {"text": f"SELECT TOP {10 + i % 20} * FROM BPS_Patients WHERE InternalID > {i % 7}"}})
     assert status == 200
-    status, created = client.call("POST", f"{base}/queries/async", {"command": {"text": "SELECT TOP 30 * FROM BPS_Patients"}})
+    status, created = client.call("POST", f"{base}/queries/async", {"command": {"text": PADDED}})
     assert status == 201
     pending.append(created["id"])
     status, _ = client.call("GET", f"{base}/fhir/R4/Patient?family={'abcdefgh'[i % 8]}&_count=5")
@@ -89,17 +101,16 @@ def _round(client: Client, i: int, pending: list[str]) -> None:
             if body.get("status") == "successful":
                 assert client.call("GET", f"{base}/queries/{query_id}/results/1")[0] in (200, 404, 410)
         pending.clear()
-    if i % 300 == 299:
+    if i % 25 == 24:  # a fresh token now and then (tokens must not accumulate either)
+        client.login()
+    if i < WARMUP_ROUNDS - 300 and i % 100 == 99:  # the last 300 warm-up rounds fill the caps
         assert client.call("POST", "/_mock/reset")[0] == 200
 
 
 def test_rss_stays_flat_under_a_steady_mixed_load(server):
     proc, port = server
     client = Client(port)
-    status, body = client.call("POST", f"/integrator/token?subscription-key={KEY}", form=(
-        f"grant_type=urn:halo-connect:oauth:device-token&device_id={DEVICE}&site_id={SITE}"))
-    assert status == 200, body
-    client.headers = {"Authorization": f"Bearer {body['access_token']}", "DeviceId": DEVICE}
+    client.login()
     pending: list[str] = []
     for i in range(WARMUP_ROUNDS):
         _round(client, i, pending)
@@ -110,4 +121,5 @@ def test_rss_stays_flat_under_a_steady_mixed_load(server):
         if i % 50 == 0:
             peak = max(peak, _rss_kb(proc.pid))
     final = _rss_kb(proc.pid)
+    print(f"soak RSS: {warm} kB after warm-up, peak {peak} kB, final {final} kB")
     assert max(peak, final) <= warm * 1.10, f"RSS grew from {warm} kB after warm-up to {peak} kB (final {final} kB)"
