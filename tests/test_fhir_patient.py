@@ -76,6 +76,17 @@ def test_search_all_pages_cover_every_patient_exactly_once(fhir, rows):
     assert first["link"][0]["relation"] == "self"
 
 
+def test_every_page_states_the_same_total(fhir, rows):
+    """The last page's total comes from its rows (no COUNT); every other page's from a COUNT."""
+    size = 7
+    assert len(rows) % size, "a short last page is the case under test"
+    for offset in (0, size, len(rows) - len(rows) % size, len(rows), len(rows) + 3):
+        body = fhir.ok(f"Patient?_count={size}&_getpagesoffset={offset}")
+        assert body["total"] == len(rows), offset
+        assert len(body.get("entry", [])) == max(0, min(size, len(rows) - offset))
+    assert fhir.ok(f"Patient?family=no-such-family&_count={size}")["total"] == 0
+
+
 def test_count_zero_gives_total_only(fhir, rows):
     body = fhir.ok("Patient?_count=0")
     assert body["total"] == len(rows) and "entry" not in body

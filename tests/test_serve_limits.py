@@ -2,7 +2,8 @@
 
 The process gets 2 GiB of address space (``RLIMIT_AS``): a 13-million-row cross join must come
 back as Halo's 413 (immediate) or ``uploadFailed`` (async), read only up to the limit and encoded a
-chunk at a time, where it once grew to 19.5 GB and the JSON encoder failed. A connection that
+chunk at a time, where it once grew to 19.5 GB and the JSON encoder failed; the peak RSS it adds
+stays within twice the async limit (the result's JSON, not its rows as Python tuples too). A connection that
 never finishes its request head is closed after ``request_timeout_s`` (1 s here), and a body that
 stalls as long gets a 408.
 """
@@ -23,6 +24,7 @@ import pytest
 from conftest import DEVICE, KEY, SITE
 
 ADDRESS_SPACE = 2 << 30
+ASYNC_LIMIT = 64 << 20
 CROSS = ("SELECT a.Firstname, b.Surname, c.InternalID FROM BPS_Patients a CROSS JOIN BPS_Patients b "
          "CROSS JOIN BPS_Patients c CROSS JOIN BPS_Patients d")
 
@@ -34,7 +36,7 @@ def _limit_address_space() -> None:
 @pytest.fixture(scope="module")
 def server():
     env = {k: v for k, v in os.environ.items() if not k.startswith("MOCK_HALO_")}
-    env.update(MOCK_HALO_PATIENTS="60", MOCK_HALO_REQUEST_TIMEOUT="1")
+    env.update(MOCK_HALO_PATIENTS="60", MOCK_HALO_REQUEST_TIMEOUT="1", MOCK_HALO_ASYNC_RESULT_LIMIT=str(ASYNC_LIMIT))
     proc = subprocess.Popen(
         [sys.executable, "-m", "mock_halo", "serve", "--port", "0", "--clock", "virtual", "--log-level", "warning"],
         stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=env, preexec_fn=_limit_address_space,
@@ -78,9 +80,15 @@ def _device(port: int) -> dict[str, str]:
     return {"Authorization": f"Bearer {body['access_token']}", "DeviceId": DEVICE}
 
 
+def _peak_rss(pid: int) -> int:
+    with open(f"/proc/{pid}/status", encoding="ascii") as status:
+        return int(re.search(r"VmHWM:\s+(\d+)", status.read()).group(1)) * 1024
+
+
 def test_huge_results_under_an_address_space_limit_are_413_and_upload_failed(server):
     proc, port = server
     headers = _device(port)
+    before = _peak_rss(proc.pid)
     status, body = _call(port, "POST", f"/device/sites/{SITE}/queries/immediate", {"command": {"text": CROSS}}, headers)
     assert status == 413 and body["errorDetails"]["errorCode"] == 413
     status, created = _call(port, "POST", f"/device/sites/{SITE}/queries/async", {"command": {"text": CROSS}}, headers)
@@ -88,6 +96,8 @@ def test_huge_results_under_an_address_space_limit_are_413_and_upload_failed(ser
     assert _call(port, "POST", "/_mock/clock/advance", {"duration": "10m"})[0] == 200
     status, body = _call(port, "GET", f"/device/sites/{SITE}/queries/{created['id']}", headers=headers)
     assert body["status"] == "uploadFailed" and body["errorDetails"]["errorCode"] == 413
+    grown = _peak_rss(proc.pid) - before
+    assert grown < 2 * ASYNC_LIMIT, f"reading the result up to its {ASYNC_LIMIT >> 20} MB limit took {grown >> 20} MB"
     assert proc.poll() is None
     assert _call(port, "GET", "/_mock/health")[0] == 200
 

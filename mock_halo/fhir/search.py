@@ -127,16 +127,19 @@ def search(engine: Engine, spec: ResourceSpec, params: list[SearchParam], ctx: C
     order = _order_by(spec, sort_values)
     where = " AND ".join(conditions)
     condition = spec.base_filter + (f" AND {where}" if where else "")
-    total = read(engine, f"SELECT COUNT(*) AS n FROM {spec.tables} WHERE {condition}", binder)[0]["n"]
-    matches: list[dict[str, Any]] = []
     rows: list[dict[str, Any]] = []
-    if count > 0 and offset < total:
+    total: int | None = None
+    if count > 0:
         page_binder = Binder()
         page_binder.parameters.extend(binder.parameters)
         sql = (f"{spec.select(where)} ORDER BY {order} OFFSET {page_binder.int(offset)} ROWS "
                f"FETCH NEXT {page_binder.int(count)} ROWS ONLY")
         rows = read(engine, sql, page_binder)
-        matches = [resource_of(spec, r, ctx) for r in rows]
+        if len(rows) < count and (rows or offset == 0):
+            total = offset + len(rows)  # the last page: its rows tell the total, no COUNT needed
+    if total is None:
+        total = read(engine, f"SELECT COUNT(*) AS n FROM {spec.tables} WHERE {condition}", binder)[0]["n"]
+    matches = [resource_of(spec, r, ctx) for r in rows]
     included = _included(engine, spec, rows, matches, includes, revincludes, ctx, registry)
     return SearchResult(total=total, offset=offset, count=count, matches=matches, included=included)
 

@@ -25,12 +25,36 @@ def modelled_ms(rows: int, affected: int) -> int:
     return 2 + (rows + max(affected, 0)) // 500
 
 
+class EncodedRows(Sequence[tuple[Any, ...]]):
+    """The rows of a result set whose JSON is already in :attr:`Result.encoded`: how many there
+    were and the first (ExecuteScalar's value), all anything reads of them afterwards. The rest
+    are not kept, so a result read up to its limit holds its JSON once, not its rows as well
+    (Python's tuples of a 64 MB result took another 250 MB)."""
+
+    __slots__ = ("_count", "_first")
+
+    def __init__(self, count: int, first: tuple[Any, ...] | None) -> None:
+        self._count = count
+        self._first = first
+
+    def __len__(self) -> int:
+        return self._count
+
+    def __getitem__(self, index):  # type: ignore[override]
+        if index == 0 and self._count:
+            return self._first
+        raise IndexError("only the first row of an encoded result set is kept")
+
+    def __iter__(self):
+        raise TypeError("the rows of an encoded result set are not kept; read Result.encoded")
+
+
 @dataclass
 class Result:
     """What one statement produced."""
 
     encoder: Encoder | None
-    rows: list[tuple[Any, ...]] | None
+    rows: Sequence[tuple[Any, ...]] | None
     affected: int = -1
     #: ``encoder.encode(rows)``, when the rows were encoded as they were read (under a result limit).
     encoded: bytes | None = None

@@ -23,7 +23,7 @@ from mock_halo.sql.frontend.script import Script, Statement
 from mock_halo.sql.model import SqlCommand, SqlOutcome
 from mock_halo.sql.runtime.interpreter import Connection, Interpreter
 from mock_halo.sql.runtime.params import BoundParameters, echo
-from mock_halo.sql.runtime.results import Result, encoder_from_cursor, outcome, with_parameter_kinds
+from mock_halo.sql.runtime.results import EncodedRows, Result, encoder_from_cursor, outcome, with_parameter_kinds
 from mock_halo.sql.semantics import dates, errors
 from mock_halo.sql.semantics.encode import Encoder
 
@@ -79,7 +79,8 @@ class BaseSession:
             if limit is not None and len(data := encoder.encode(rows)) > limit:
                 raise errors.ResultTooLarge(len(data), limit)
             return Result(encoder, rows, -1)
-        rows = []
+        count = 0
+        first = None
         parts: list[bytes] = []
         size = 2  # the brackets
         while chunk := fetch(FETCH_ROWS):
@@ -87,9 +88,11 @@ class BaseSession:
             size += len(data) - 2 + (1 if parts else 0)
             if size > limit:
                 raise errors.ResultTooLarge(size, limit)
-            rows.extend(chunk)
+            if first is None:
+                first = chunk[0]
+            count += len(chunk)
             parts.append(data[1:-1])
-        return Result(encoder, rows, -1, encoded=b"[" + b",".join(parts) + b"]")
+        return Result(encoder, EncodedRows(count, first), -1, encoded=b"[" + b",".join(parts) + b"]")
 
     def drop_table(self, key: str) -> None:
         raise NotImplementedError
