@@ -5,8 +5,8 @@ on its last stdout line: ``{"skip": reason}``, ``{"error": traceback}`` or the
 samples. Measured, interleaved per iteration:
 
 * subject: ``ChaosRunner.run(schedule, careful client)``: a fresh emulator,
-  a schedule (a 429 on the first status poll and 2 KiB result pages)
-  applied through the control plane, the example careful client, the journal
+  a schedule (a patient's surname set to an awkward one through the Halo API,
+  a 429 on the first status poll and 2 KiB result pages) applied, the example careful client, the journal
   read and judged by every check;
 * baseline: the same client on a fresh emulator through Starlette's
   ``TestClient`` (what a hand-written test with the plugin's ``halo_client``
@@ -27,7 +27,7 @@ def measure(iterations: int) -> dict[str, Any]:
     try:
         from examples.careful_client import fetch_patients
         from mock_halo.app import create_app
-        from mock_halo.chaos import ChaosRunner, HttpError, PageUploads, Schedule
+        from mock_halo.chaos import ChaosRunner, HttpError, PageUploads, Schedule, TextValue
         from mock_halo.config import load_settings
         from mock_halo.emulator import Emulator
     except ImportError as exc:
@@ -35,7 +35,8 @@ def measure(iterations: int) -> dict[str, Any]:
     from starlette.testclient import TestClient
 
     settings = load_settings(env={}, overrides={"clock": "virtual"})
-    schedule = Schedule((HttpError(surface="query", status=429, retry_after=2), PageUploads(page_size_bytes=2048)))
+    name = TextValue(table="PATIENTS", key="INTERNALID", row=1, column="SURNAME", value="O'Brien-Nguyễn 🙂")
+    schedule = Schedule((name, HttpError(surface="query", status=429, retry_after=2), PageUploads(page_size_bytes=2048)))
     runner = ChaosRunner(settings)
 
     def subject() -> int:
@@ -43,6 +44,8 @@ def measure(iterations: int) -> dict[str, Any]:
             halo.http, site_id=halo.site_id, subscription_key=halo.subscription_key, sleep=halo.sleep, clock=halo.monotonic))
         if not run.ok or run.error is not None:
             raise RuntimeError(f"the careful client did not pass: {run}")
+        if run.result[0]["Surname"] != name.value:
+            raise RuntimeError(f"the client read {run.result[0]['Surname']!r}, not the schedule's {name.value!r}")
         return len(run.entries)
 
     def baseline() -> int:
