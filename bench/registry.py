@@ -105,6 +105,9 @@ class ThroughputScenario:
     default: bool = True
     #: Path polled until the subject answers (any status) after launch.
     ready_path: str = "/"
+    #: The server compared against (default: the bare Starlette baseline app), e.g. the same
+    #: emulator without a feature, to measure that feature's cost as a ratio in the same run.
+    baseline: Callable[[RunContext], LaunchSpec] | None = None
     kind: Literal["throughput"] = "throughput"
 
 
@@ -140,12 +143,13 @@ def register(scenario: Scenario) -> Scenario:
 def throughput(
     name: str, *, launch: Callable[[RunContext], LaunchSpec], target: Target | None = None,
     description: str = "", default: bool = True, ready_path: str = "/",
+    baseline: Callable[[RunContext], LaunchSpec] | None = None,
 ) -> Callable[[Callable[[SetupContext], RequestSpec]], Callable[[SetupContext], RequestSpec]]:
     """Register the decorated setup function as a throughput scenario."""
 
     def decorate(setup: Callable[[SetupContext], RequestSpec]) -> Callable[[SetupContext], RequestSpec]:
         register(ThroughputScenario(name, description or _first_line(setup.__doc__, name),
-                                    launch, setup, target, default, ready_path))
+                                    launch, setup, target, default, ready_path, baseline))
         return setup
 
     return decorate

@@ -62,8 +62,13 @@ def _run_throughput(scenario: ThroughputScenario, ctx: RunContext) -> Throughput
     options = ctx.options
     subject_spec = scenario.launch(ctx)
     ctx.details["subject_server"] = subject_spec.name
-    with ServerProcess(baseline_launch()) as baseline, ServerProcess(subject_spec) as subject:
-        baseline.wait_ready()
+    baseline_spec = scenario.baseline(ctx) if scenario.baseline else baseline_launch()
+    ctx.details["baseline_server"] = baseline_spec.name
+    with ServerProcess(baseline_spec) as baseline, ServerProcess(subject_spec) as subject:
+        if scenario.baseline:
+            wait_until_serving(baseline_spec, baseline, scenario.ready_path)
+        else:
+            baseline.wait_ready()
         wait_until_serving(subject_spec, subject, scenario.ready_path)
         request = scenario.setup(SetupContext(subject, ctx))
         ctx.details["request"] = request.describe()

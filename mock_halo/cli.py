@@ -15,6 +15,8 @@ from collections.abc import Sequence
 
 from mock_halo import HALO_API_VERSION, __version__
 from mock_halo.config import ConfigError, Settings, example_toml, load_settings
+from mock_halo.logs import FORMATS as LOG_FORMATS
+from mock_halo.logs import configure as configure_logs
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -65,7 +67,10 @@ def _parser() -> argparse.ArgumentParser:
     serve.add_argument("--clock", choices=["real", "virtual"], help="real (default) or virtual: frozen until moved")
     serve.add_argument("--clock-speed", dest="clock_speed", type=float, help="with a real clock: 60 runs an hour a minute")
     serve.add_argument("--log-level", dest="log_level", choices=["critical", "error", "warning", "info", "debug"])
-    serve.add_argument("--quiet", action="store_true", help="no startup banner")
+    serve.add_argument("--quiet", action="store_true",
+                       help="no startup banner and no request log (warnings and errors still print)")
+    serve.add_argument("--log-format", dest="log_format", choices=list(LOG_FORMATS),
+                       help="request log as text lines (default) or JSON lines (default: $MOCK_HALO_LOG_FORMAT or text)")
     serve.add_argument(
         "--scenario", action="append", default=[], metavar="FILE.json",
         help="preload scenario rules from a JSON file (a rule, an array, or {\"rules\": [...]}); repeatable",
@@ -128,6 +133,11 @@ def _serve(args: argparse.Namespace) -> int:
     except (ConfigError, ScenarioError) as exc:
         print(f"mock-halo: configuration error: {exc}", file=sys.stderr)
         return 2
+    log_format = args.log_format or os.environ.get("MOCK_HALO_LOG_FORMAT", "").strip().lower() or "text"
+    if log_format not in LOG_FORMATS:
+        print(f"mock-halo: configuration error: MOCK_HALO_LOG_FORMAT must be one of {list(LOG_FORMATS)}, not {log_format!r}",
+              file=sys.stderr)
+        return 2
     started = time.perf_counter()
     # Listen first: a port in use is said plainly before any work, not as an
     # errno after uvicorn's "startup complete".
@@ -158,7 +168,13 @@ def _serve(args: argparse.Namespace) -> int:
     gc.freeze()
     from mock_halo.serving import uvicorn_config
 
-    server = uvicorn.Server(uvicorn_config(app, settings))
+    # uvicorn's own lines (process started, startup complete) only when debugging: the request
+    # log says what happens; its warnings and errors still print.
+    uvicorn_level = "debug" if settings.log_level == "debug" else "warning"
+    config = uvicorn_config(app, settings, log_level=uvicorn_level)
+    # After uvicorn's Config, which reconfigures logging (closing the handlers it finds).
+    configure_logs(log_format, quiet=args.quiet, level=settings.log_level)
+    server = uvicorn.Server(config)
     warning = network_warning(settings)
     if warning and args.quiet:  # the banner carries it otherwise
         print(warning, file=sys.stderr, flush=True)

@@ -15,6 +15,7 @@ Client checks (:mod:`mock_halo.checks`) judge a client from these entries.
 from __future__ import annotations
 
 import itertools
+import logging
 import re
 import threading
 import time
@@ -23,6 +24,9 @@ from collections.abc import Callable
 from typing import Any
 
 from mock_halo.clock import format_timestamp
+from mock_halo.logs import CONTROL as CONTROL_LOG
+from mock_halo.logs import REQUESTS as REQUEST_LOG
+from mock_halo.logs import log_control, log_request
 
 DEFAULT_CAPACITY = 1000
 DEFAULT_BODY_LIMIT = 2048
@@ -177,8 +181,14 @@ class JournalMiddleware:
         self.serving = 0  # Halo API requests this app is answering right now
 
     async def __call__(self, scope, receive, send) -> None:
-        if scope["type"] != "http" or scope["path"].startswith("/_mock"):
+        if scope["type"] != "http":
             await self.app(scope, receive, send)
+            return
+        if scope["path"].startswith("/_mock"):
+            if scope["method"] in ("GET", "HEAD") or not CONTROL_LOG.isEnabledFor(logging.INFO):
+                await self.app(scope, receive, send)
+            else:
+                await _logged_control_call(self.app, scope, receive, send)
             return
         journal = self.journal()
         keep = journal.body_limit + 1  # one byte more marks truncation
@@ -220,3 +230,30 @@ class JournalMiddleware:
                 time.perf_counter() - started, b"".join(request_parts)[:keep], response_body,
                 scope.get(FIRED_KEY, ()), self.now(), retry_after[0], in_flight,
             )
+            if REQUEST_LOG.isEnabledFor(logging.INFO):
+                path = scope["path"]
+                log_request(scope["method"], path, status[0], time.perf_counter() - started, site_of(path),
+                            surface_of(path), scope.get(FIRED_KEY, ()))
+
+
+async def _logged_control_call(app: Callable, scope, receive, send) -> None:
+    """A ``/_mock`` call that changes state, logged on ``mock_halo.control`` once answered."""
+    body: list[bytes] = []
+    status = [500]
+    started = time.perf_counter()
+
+    async def recording_receive():
+        message = await receive()
+        if message["type"] == "http.request":
+            body.append(message.get("body", b"")[:1024])
+        return message
+
+    async def recording_send(message):
+        if message["type"] == "http.response.start":
+            status[0] = message["status"]
+        await send(message)
+
+    try:
+        await app(scope, recording_receive, recording_send)
+    finally:
+        log_control(scope["method"], scope["path"], status[0], time.perf_counter() - started, b"".join(body))

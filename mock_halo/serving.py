@@ -63,12 +63,13 @@ class GuardedHttpToolsProtocol(HttpToolsProtocol):
             self.transport.close()
 
 
-def uvicorn_config(app: Any, settings: Any) -> Any:
-    """The ``uvicorn.Config`` ``serve`` runs: its bind and log level, and the timeouts above."""
+def uvicorn_config(app: Any, settings: Any, log_level: str | None = None) -> Any:
+    """The ``uvicorn.Config`` ``serve`` runs: its bind and log level (uvicorn's own, ``settings.log_level``
+    unless given), and the timeouts above."""
     import uvicorn
 
     protocol = type("HeadTimedHttpToolsProtocol", (GuardedHttpToolsProtocol,),
                     {"head_timeout": float(settings.request_timeout_s)})
-    return uvicorn.Config(app, host=settings.host, port=settings.port, log_level=settings.log_level,
+    return uvicorn.Config(app, host=settings.host, port=settings.port, log_level=log_level or settings.log_level,
                           access_log=False, http=protocol, timeout_keep_alive=KEEP_ALIVE_S,
                           limit_concurrency=LIMIT_CONCURRENCY)

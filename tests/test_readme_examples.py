@@ -417,6 +417,25 @@ def _contract_commands(request):
     assert ran, "the example has no line for a running emulator at http://127.0.0.1:8080"
 
 
+@check("log-lines")
+def _log_lines(request):
+    """The live server logs these very lines (times and milliseconds aside) for the same requests:
+    the rule from the control line, a token, and an immediate query the rule refuses."""
+    server = request.getfixturevalue("server")
+    lines = EXAMPLES["log-lines"].code.splitlines()
+    rule = json.loads(next(line for line in lines if " control " in line).split("ms ", 1)[1])
+    start = len(server.lines)
+    base = server.base_url
+    httpx.post(f"{base}/_mock/scenarios", json=rule).raise_for_status()
+    headers = _headers(httpx, SITE, base)
+    refused = httpx.post(f"{base}/device/sites/{SITE}/queries/immediate", headers=headers,
+                         json={"command": {"text": "SELECT TOP 1 * FROM BPS_Appointments"}})
+    assert refused.status_code == rule["outcome"]["error"]
+    for line in lines:
+        escaped = re.escape(line.split(" ", 1)[1])  # the time of day left out
+        server.wait_for(re.sub(r"\d+(?:\\\.\d+)?ms", lambda m: r"[\d.]+ms", escaped), start=start)
+
+
 @check("install-commands")
 def _install_commands(request):
     """Each line installs the checkout or the wheel the test command builds, with extras that exist."""

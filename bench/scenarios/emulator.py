@@ -173,3 +173,31 @@ def immediate_select(ctx: SetupContext) -> RequestSpec:
     if len(successful_rows(ctx, request)) != 1:
         raise ScenarioFailure(f"{IMMEDIATE_SQL!r} with @id={patient_id} returned no row")
     return request
+
+
+#: Both sides of the request-log scenario share a token secret, so one device token works on both.
+LOG_BENCH_ENV = {"MOCK_HALO_JWT_SECRET": "bench-request-log"}
+
+
+def _serve(name: str, *flags: str, env: dict[str, str]) -> LaunchSpec:
+    if not _module_exists("cli"):
+        raise Skip("mock_halo/cli.py does not exist yet")
+    return LaunchSpec(name=name, argv=(sys.executable, "-m", "mock_halo", "serve", "--host", "{host}", "--port", "{port}", *flags),
+                      env={**env, **LOG_BENCH_ENV}, scrub_env_prefixes=("MOCK_HALO_",), unavailable_markers=NOT_BUILT_MARKERS)
+
+
+def logged_launch(ctx: RunContext) -> LaunchSpec:
+    """``mock-halo serve`` as a user runs it: the request log on (text lines to stderr, here a file)."""
+    return _serve("mock-halo serve (request log on)", env={"MOCK_HALO_LOG_LEVEL": "info"})
+
+
+def quiet_launch(ctx: RunContext) -> LaunchSpec:
+    """The same with ``--quiet``: no request log."""
+    return _serve("mock-halo serve --quiet", "--quiet", env={"MOCK_HALO_LOG_LEVEL": "info"})
+
+
+@throughput("request-log", launch=logged_launch, baseline=quiet_launch, target=Target.min_ratio(0.95),
+            ready_path="/_mock/health")
+def request_log(ctx: SetupContext) -> RequestSpec:
+    """The immediate one-row SELECT with the request log on, against the same server with --quiet (cost < 5%)."""
+    return immediate_select(ctx)

@@ -1,0 +1,130 @@
+"""Readable logs from ``mock-halo serve``: one line per Halo API request (method, path, status,
+ms, site, surface, the rules that fired), control-plane actions, text or JSON lines, --quiet."""
+
+from __future__ import annotations
+
+import json
+import logging
+
+import httpx
+from live_server import ServeProcess
+
+from mock_halo.config import DEFAULT_SITE_IDS, DEFAULT_SUBSCRIPTION_KEY
+from mock_halo.logs import JsonFormatter, TextFormatter, log_webhook_delivery
+
+SITE = DEFAULT_SITE_IDS[0]
+
+
+def traffic(base: str) -> None:
+    """A rule, a token, an immediate query the rule answers with 429, and one it lets through."""
+    httpx.post(f"{base}/_mock/scenarios", json={"id": "busy", "match": {"surface": "immediate", "sql": "Appointments"},
+                                                "outcome": {"error": 429, "retryAfter": 5}}).raise_for_status()
+    token = httpx.post(f"{base}/integrator/token", headers={"Ocp-Apim-Subscription-Key": DEFAULT_SUBSCRIPTION_KEY},
+                       data={"grant_type": "urn:halo-connect:oauth:device-token", "device_id": "logs",
+                             "site_id": SITE}).json()["access_token"]
+    headers = {"Authorization": f"Bearer {token}", "DeviceId": "logs"}
+    url = f"{base}/device/sites/{SITE}/queries/immediate"
+    assert httpx.post(url, headers=headers, json={"command": {"text": "SELECT TOP 1 * FROM BPS_Appointments"}}).status_code == 429
+    assert httpx.post(url, headers=headers, json={"command": {"text": "SELECT 1 AS one"}}).status_code == 200
+    httpx.get(f"{base}/_mock/clock")  # reads are not logged
+
+
+def test_serve_logs_one_readable_line_per_request_and_control_actions():
+    with ServeProcess() as server:
+        start = len(server.lines)
+        traffic(server.base_url)
+        refused = server.wait_for(r"POST /device/sites/\S+/queries/immediate 429 [\d.]+ms site=b0586976 immediate rules=busy",
+                                  start=start)
+        assert refused
+        server.wait_for(r"POST /device/sites/\S+/queries/immediate 200 [\d.]+ms site=b0586976 immediate$", start=start)
+        server.wait_for(r"POST /integrator/token 200 [\d.]+ms token$", start=start)
+        server.wait_for(r'control POST /_mock/scenarios 201 [\d.]+ms .*"id":"busy"', start=start)
+        assert "/_mock/clock " not in server.output and "Started server process" not in server.output
+
+
+def test_json_lines_carry_the_same_facts():
+    with ServeProcess("--log-format", "json") as server:
+        start = len(server.lines)
+        traffic(server.base_url)
+        server.wait_for(r'"status":200', start=start)
+        records = [json.loads(line) for line in server.lines[start:] if line.startswith("{")]
+    refused = next(r for r in records if r.get("status") == 429)
+    assert refused["logger"] == "mock_halo.requests" and refused["kind"] == "request"
+    assert (refused["method"], refused["site"], refused["surface"], refused["rules"]) == ("POST", SITE, "immediate", ["busy"])
+    assert isinstance(refused["ms"], float) and refused["time"].endswith("Z")
+    assert any(r["kind"] == "control" and r["path"] == "/_mock/scenarios" for r in records)
+
+
+def test_quiet_silences_the_banner_and_the_request_log():
+    with _quiet() as server:
+        traffic(server.base_url)
+        httpx.get(f"{server.base_url}/_mock/health")
+        out = server.output
+        assert "POST" not in out and "mock-halo" not in out
+
+
+class _QuietServer:
+    def __init__(self, port: int, proc) -> None:
+        self.base_url = f"http://127.0.0.1:{port}"
+        self.proc = proc
+
+    @property
+    def output(self) -> str:
+        self.proc.terminate()
+        out, _ = self.proc.communicate(timeout=10)
+        return out
+
+
+def _quiet():
+    """``serve --quiet`` prints nothing, so readiness is polled, not read from a banner."""
+    import contextlib
+    import socket
+    import subprocess
+    import sys
+    import time
+
+    @contextlib.contextmanager
+    def run():
+        with socket.socket() as probe:
+            probe.bind(("127.0.0.1", 0))
+            port = probe.getsockname()[1]
+        proc = subprocess.Popen([sys.executable, "-m", "mock_halo", "serve", "--quiet", "--port", str(port)],
+                                stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+        try:
+            deadline = time.monotonic() + 60
+            while True:
+                try:
+                    httpx.get(f"http://127.0.0.1:{port}/_mock/health", timeout=1)
+                    break
+                except httpx.TransportError:
+                    assert time.monotonic() < deadline and proc.poll() is None, "serve --quiet did not start"
+                    time.sleep(0.1)
+            yield _QuietServer(port, proc)
+        finally:
+            if proc.poll() is None:
+                proc.kill()
+                proc.wait()
+    return run()
+
+
+def test_webhook_deliveries_have_their_own_logger_and_line():
+    record_of = []
+
+    class Keep(logging.Handler):
+        def emit(self, record):
+            record_of.append(record)
+
+    logger = logging.getLogger("mock_halo.webhooks")
+    handler, level = Keep(), logger.level
+    logger.addHandler(handler)
+    logger.setLevel(logging.INFO)
+    try:
+        log_webhook_delivery("http://127.0.0.1:9/hook", "query.completed", 200, 0.0123, attempt=2, query_id="q-1")
+        log_webhook_delivery("http://127.0.0.1:9/hook", "query.completed", None, 1.0, error="connection refused")
+    finally:
+        logger.removeHandler(handler)
+        logger.setLevel(level)
+    ok, failed = record_of
+    assert TextFormatter().format(ok).endswith("webhook query.completed -> http://127.0.0.1:9/hook 200 12.3ms attempt 2 query=q-1")
+    assert failed.levelno == logging.WARNING and "connection refused" in TextFormatter().format(failed)
+    assert json.loads(JsonFormatter().format(ok))["queryId"] == "q-1"
