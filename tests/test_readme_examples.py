@@ -493,6 +493,21 @@ def _docker_commands(request):
     dockerfile = (ROOT / "docker" / "Dockerfile").read_text()
     port = re.search(r"MOCK_HALO_PORT=(\d+)", dockerfile).group(1)
     assert f"-p 8080:{port}" in code and f"EXPOSE {port}" in dockerfile
+    assert "MOCK_HALO_HOST=0.0.0.0" in dockerfile  # so host calls are not loopback: the token matters
+    token = re.search(r"-e MOCK_HALO_ADMIN_TOKEN=(\S+)", code).group(1)
+    assert f"Authorization: Bearer {token}" in code and f"MOCK_HALO_ADMIN_TOKEN={token} mock-halo contract" in code
+    # What the container does with a host's calls: a caller from Docker's bridge network.
+    settings = load_settings(env={"MOCK_HALO_ADMIN_TOKEN": token, "MOCK_HALO_HOST": "0.0.0.0"}, overrides={"clock": "virtual"})
+    emulator = Emulator(settings)
+    try:
+        with TestClient(create_app(emulator=emulator), client=("172.17.0.1", 50000)) as host:
+            assert host.get("/_mock/clock", headers={"Authorization": f"Bearer {token}"}).status_code == 200
+            assert host.get("/_mock/clock").status_code == 401
+            assert "subscriptionKey" in host.get("/_mock/info", headers={"Authorization": f"Bearer {token}"}).text
+            contract_line = next(line for line in code.splitlines() if "mock-halo contract" in line)
+            contract_parser().parse_args(shlex.split(contract_line)[3:])
+    finally:
+        emulator.close()
 
 
 # -- in-process helpers for the configuration examples ----------------------------------------------
