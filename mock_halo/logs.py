@@ -57,12 +57,14 @@ def log_control(method: str, path: str, status: int, seconds: float, body: bytes
 
 
 def log_webhook_delivery(url: str, event: str, status: int | None, seconds: float, *, attempt: int = 1,
-                         site: str | None = None, query_id: str | None = None, error: str | None = None) -> None:
-    """One webhook delivery attempt: ``status`` is the receiver's HTTP status, or None with ``error``."""
+                         site: str | None = None, query_id: str | None = None, error: str | None = None,
+                         outcome: str | None = None) -> None:
+    """One webhook delivery attempt: ``status`` is the receiver's HTTP status, or None with ``error``;
+    ``outcome`` is what follows (delivered, retry, failed)."""
     WEBHOOKS.log(logging.INFO if error is None and status is not None and status < 400 else logging.WARNING,
                  "%s %s %s", event, url, status, extra={FIELDS: {
                      "kind": "webhook", "event": event, "url": url, "status": status, "ms": round(seconds * 1000, 1),
-                     "attempt": attempt, "site": site, "queryId": query_id, "error": error}})
+                     "attempt": attempt, "outcome": outcome, "site": site, "queryId": query_id, "error": error}})
 
 
 _SECONDS: dict[tuple[int, bool], str] = {}
@@ -112,6 +114,8 @@ class TextFormatter(logging.Formatter):
         if kind == "webhook":
             outcome = facts["error"] or facts["status"]
             line = f"{stamp} webhook {facts['event']} -> {facts['url']} {outcome} {facts['ms']}ms attempt {facts['attempt']}"
+            if facts.get("outcome"):
+                line += f" {facts['outcome']}"
             return line + (f" query={facts['queryId']}" if facts["queryId"] else "")
         return f"{stamp} {record.getMessage()}"
 

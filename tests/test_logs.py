@@ -4,15 +4,16 @@ ms, site, surface, the rules that fired), control-plane actions, text or JSON li
 from __future__ import annotations
 
 import json
-import logging
+import re
 
 import httpx
 from live_server import ServeProcess
 
 from mock_halo.config import DEFAULT_SITE_IDS, DEFAULT_SUBSCRIPTION_KEY
-from mock_halo.logs import JsonFormatter, TextFormatter, log_webhook_delivery
+from mock_halo.pytest_plugin import WebhookReceiver
 
 SITE = DEFAULT_SITE_IDS[0]
+INTEGRATOR = "ab05feaf-3cdf-46e0-847e-23cd219cb59f"  # the default integrator, whose key the token uses
 
 
 def traffic(base: str) -> None:
@@ -46,7 +47,7 @@ def test_json_lines_carry_the_same_facts():
     with ServeProcess("--log-format", "json") as server:
         start = len(server.lines)
         traffic(server.base_url)
-        server.wait_for(r'"status":200', start=start)
+        server.wait_for(r'"status":200,.*"surface":"immediate"', start=start)  # the last request
         records = [json.loads(line) for line in server.lines[start:] if line.startswith("{")]
     refused = next(r for r in records if r.get("status") == 429)
     assert refused["logger"] == "mock_halo.requests" and refused["kind"] == "request"
@@ -107,24 +108,29 @@ def _quiet():
     return run()
 
 
-def test_webhook_deliveries_have_their_own_logger_and_line():
-    record_of = []
-
-    class Keep(logging.Handler):
-        def emit(self, record):
-            record_of.append(record)
-
-    logger = logging.getLogger("mock_halo.webhooks")
-    handler, level = Keep(), logger.level
-    logger.addHandler(handler)
-    logger.setLevel(logging.INFO)
+def test_webhook_deliveries_are_logged_as_they_are_attempted():
+    """A refused attempt (503, retried) and the delivered one after it, each a line of its own."""
+    receiver = WebhookReceiver()
+    receiver.respond(503)
     try:
-        log_webhook_delivery("http://127.0.0.1:9/hook", "query.completed", 200, 0.0123, attempt=2, query_id="q-1")
-        log_webhook_delivery("http://127.0.0.1:9/hook", "query.completed", None, 1.0, error="connection refused")
+        with ServeProcess("--clock", "virtual") as server:
+            base = server.base_url
+            start = len(server.lines)
+            httpx.put(f"{base}/_mock/webhooks/config/{INTEGRATOR}",
+                      json={"url": receiver.url + "/{source}", "secret": "s3cret"}).raise_for_status()
+            token = httpx.post(f"{base}/integrator/token", headers={"Ocp-Apim-Subscription-Key": DEFAULT_SUBSCRIPTION_KEY},
+                               data={"grant_type": "urn:halo-connect:oauth:device-token", "device_id": "logs",
+                                     "site_id": SITE}).json()["access_token"]
+            submitted = httpx.post(f"{base}/device/sites/{SITE}/queries/async", json={"command": {"text": "SELECT 1 AS one"}},
+                                   headers={"Authorization": f"Bearer {token}", "DeviceId": "logs"})
+            assert submitted.status_code == 201, submitted.text
+            query_id = submitted.json()["id"]
+            for _ in range(2):  # the query completes, then the retry falls due
+                httpx.post(f"{base}/_mock/clock/advance", json={"seconds": 120}).raise_for_status()
+                httpx.post(f"{base}/_mock/webhooks/flush", json={"timeout": 10}).raise_for_status()
+            url = re.escape(receiver.url + "/async")
+            server.wait_for(rf"webhook async -> {url} 503 [\d.]+ms attempt 1 retry query={query_id}", start=start)
+            server.wait_for(rf"webhook async -> {url} 200 [\d.]+ms attempt 2 delivered query={query_id}", start=start)
     finally:
-        logger.removeHandler(handler)
-        logger.setLevel(level)
-    ok, failed = record_of
-    assert TextFormatter().format(ok).endswith("webhook query.completed -> http://127.0.0.1:9/hook 200 12.3ms attempt 2 query=q-1")
-    assert failed.levelno == logging.WARNING and "connection refused" in TextFormatter().format(failed)
-    assert json.loads(JsonFormatter().format(ok))["queryId"] == "q-1"
+        receiver.close()
+    assert len(receiver.deliveries) == 2

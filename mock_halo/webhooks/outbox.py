@@ -34,6 +34,7 @@ import orjson
 
 from mock_halo.clock import format_timestamp
 from mock_halo.config import Settings, WebhookConfig
+from mock_halo.logs import log_webhook_delivery
 from mock_halo.webhooks import policy as retry
 from mock_halo.webhooks.faults import OUT_OF_ORDER_HOLD, WebhookFaults
 from mock_halo.webhooks.policy import DeliveryPolicy
@@ -343,27 +344,37 @@ class Webhooks:
     def record(self, send: Send, status: int | None, error: str | None, latency_ms: float, response: str = "") -> None:
         """The sender's report on ``send``: decide delivered, failed or the next attempt's time."""
         with self._lock:
-            self.in_flight -= 1
-            delivery = self._deliveries.get(send.delivery_id)
-            if send.generation != self._generation or delivery is None or delivery.state != SENDING:
-                return  # reset or cleared meanwhile
-            attempt = delivery.attempts[send.number - 1]
-            attempt.status, attempt.error, attempt.latency_ms, attempt.response = status, error, latency_ms, response
-            # INFERENCE: no answer at all (refused, timed out) is retried like a 5xx.
-            if status is not None and retry.succeeded(status):
-                attempt.outcome = delivery.state = DELIVERED
-                self._finish(delivery)
-            elif (status is None or retry.retryable(status)) and send.number < self.policy.max_attempts:
-                attempt.outcome = "retry"
-                wait = retry.next_wait(self.policy, f"{self._settings().seed}/{delivery.key}", send.number, delivery.last_wait)
-                delivery.last_wait = wait
-                delivery.state = SCHEDULED
-                self._schedule(delivery, attempt.due_at + wait)
-            else:
-                attempt.outcome = delivery.state = FAILED
-                self._finish(delivery)
-            if send.number == 1 and delivery.copy_of is None:
-                self._overtaken(delivery, attempt.due_at)
+            outcome = self._record(send, status, error, latency_ms, response)
+        if outcome is not None:
+            delivery, attempt = outcome
+            log_webhook_delivery(send.url, delivery.source, status, latency_ms / 1000, attempt=send.number,
+                                 site=delivery.site_id, query_id=delivery.query_id, error=error, outcome=attempt.outcome)
+
+    def _record(self, send: Send, status: int | None, error: str | None, latency_ms: float,
+                response: str) -> tuple[Delivery, Attempt] | None:
+        """:meth:`record` under the lock: the delivery and its attempt, or None when they are gone."""
+        self.in_flight -= 1
+        delivery = self._deliveries.get(send.delivery_id)
+        if send.generation != self._generation or delivery is None or delivery.state != SENDING:
+            return None  # reset or cleared meanwhile
+        attempt = delivery.attempts[send.number - 1]
+        attempt.status, attempt.error, attempt.latency_ms, attempt.response = status, error, latency_ms, response
+        # INFERENCE: no answer at all (refused, timed out) is retried like a 5xx.
+        if status is not None and retry.succeeded(status):
+            attempt.outcome = delivery.state = DELIVERED
+            self._finish(delivery)
+        elif (status is None or retry.retryable(status)) and send.number < self.policy.max_attempts:
+            attempt.outcome = "retry"
+            wait = retry.next_wait(self.policy, f"{self._settings().seed}/{delivery.key}", send.number, delivery.last_wait)
+            delivery.last_wait = wait
+            delivery.state = SCHEDULED
+            self._schedule(delivery, attempt.due_at + wait)
+        else:
+            attempt.outcome = delivery.state = FAILED
+            self._finish(delivery)
+        if send.number == 1 and delivery.copy_of is None:
+            self._overtaken(delivery, attempt.due_at)
+        return delivery, attempt
 
     def _overtaken(self, delivery: Delivery, at: datetime) -> None:
         """Release the integrator's held (outOfOrder) deliveries that ``delivery`` overtook."""
