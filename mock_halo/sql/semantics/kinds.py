@@ -71,8 +71,11 @@ def kind_of_decl(decl: str | None) -> Kind:
 
 
 def normal_decl(decl: str | None) -> str:
-    """A compact lower-case type name: ``'NVARCHAR(50) COLLATE NOCASE'`` -> ``'nvarchar(50)'``."""
+    """A compact lower-case type name: ``'NVARCHAR(50) COLLATE NOCASE'`` -> ``'nvarchar(50)'``; a length of -1
+    (how the catalogues declare MAX for SQLite) reads ``max``."""
     base, params = split_decl(decl)
+    if params == "-1":
+        params = "max"
     return f"{base}({params})" if params else base
 
 
@@ -81,6 +84,8 @@ def is_unicode(decl: str | None) -> bool:
 
 
 def string_type_name(decl: str | None) -> str:
-    """How SQL Server names a string source in conversion messages (``varchar``/``nvarchar``)."""
+    """How SQL Server names a string source in conversion messages (``varchar``/``nvarchar``: a fixed-width
+    ``char``/``nchar`` value is reported as its varying type)."""
     base, _ = split_decl(decl)
-    return base if base in ("varchar", "nvarchar", "char", "nchar", "text", "ntext") else "varchar"
+    base = {"char": "varchar", "nchar": "nvarchar"}.get(base, base)
+    return base if base in ("varchar", "nvarchar", "text", "ntext") else "varchar"
