@@ -1,6 +1,7 @@
 """``mock-halo fixtures``: write a fake practice catalogue to a file (or load one into a real database).
 
-    mock-halo fixtures --out practice.sqlite                      # 200 patients, seed 42
+    mock-halo fixtures --out practice.sqlite                      # 200 patients, seed 42, book around today
+    mock-halo fixtures --anchor 2026-01-05 --out jan.sqlite       # the book around another date
     mock-halo fixtures --patients 100000 --out big.sqlite         # a big practice (a minute or so)
     mock-halo fixtures --format tsql --out bp.sql                 # for sqlcmd -i against SQL Server
     mock-halo fixtures --catalogue BPSSamples --format tsql --out samples.sql
@@ -18,9 +19,11 @@ import sys
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from datetime import date, datetime
 from pathlib import Path
 
 from mock_halo.practice.files import write_catalogue_file, write_tsql_script
+from mock_halo.practice.generator import PRACTICE_TIMEZONE, normalise_anchor
 from mock_halo.practice.loader import BP_CATALOGUES, canonical_catalogue, generation_arguments
 from mock_halo.practice.model import ProgressCallback
 
@@ -35,6 +38,9 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--patients", type=int, default=200, help="number of patients (default 200)")
     parser.add_argument("--seed", type=int, default=42, help="seed of the fake data (default 42)")
+    parser.add_argument("--anchor", type=date.fromisoformat, default=None, metavar="YYYY-MM-DD",
+                        help=f"the date the appointment book is built around: the data is the practice at the start "
+                             f"of that day (default: today in {PRACTICE_TIMEZONE})")
     parser.add_argument("--catalogue", action="append", default=None,
                         help=f"one of {', '.join(BP_CATALOGUES)} (default BPSPatients); with --target it may be "
                              "given more than once")
@@ -104,6 +110,8 @@ def fixtures_main(argv: list[str], *, stderr: Callable[[str], None] | None = Non
         say("mock-halo fixtures: error: --patients must be 0 or more")
         return 2
     catalogues = args.catalogue or ["BPSPatients"]
+    if args.anchor is None:
+        args.anchor = normalise_anchor(datetime.now().astimezone())
     if args.target is not None:
         return _load_target(args, catalogues, say)
     if len(catalogues) > 1:
@@ -120,7 +128,8 @@ def fixtures_main(argv: list[str], *, stderr: Callable[[str], None] | None = Non
     try:
         name = canonical_catalogue(args.pms_type, args.catalogue)
         with _progress_bar(not args.quiet) as progress, _output(args.out) as path:
-            counts = write(path, args.pms_type, args.catalogue, args.seed, args.patients, progress)
+            counts = write(path, args.pms_type, args.catalogue, args.seed, args.patients, progress,
+                           anchor=args.anchor)
     except (ValueError, OSError) as exc:
         say(f"mock-halo fixtures: error: {exc}")
         return 2
@@ -129,7 +138,8 @@ def fixtures_main(argv: list[str], *, stderr: Callable[[str], None] | None = Non
                    "INVESTIGATIONS")
     summary = ", ".join(f"{t} {counts.get(t, 0)}" for t in main_tables)
     seed = generation_arguments(name, args.seed, args.patients)[0]
-    say(f"Wrote {name} ({args.format}, seed {seed}) to {'standard output' if to_stdout else args.out}: {summary}; "
+    say(f"Wrote {name} ({args.format}, seed {seed}, anchor {args.anchor}) to "
+        f"{'standard output' if to_stdout else args.out}: {summary}; "
         f"{sum(counts.values())} rows in {elapsed:.2f} s")
     return 0
 
@@ -155,11 +165,12 @@ def _load_target(args: argparse.Namespace, catalogues: list[str], say: Callable[
 
             with _progress_bar(not args.quiet) as progress:
                 counts = load_mssql(args.target, names, args.seed, args.patients, pms_type=args.pms_type,
-                                    databases=not args.same_database, progress=progress)
+                                    databases=not args.same_database, progress=progress, anchor=args.anchor)
         else:
             from mock_halo.odbc.pg_load import load_postgres
 
-            counts = load_postgres(args.target, names, args.seed, args.patients, pms_type=args.pms_type)
+            counts = load_postgres(args.target, names, args.seed, args.patients, pms_type=args.pms_type,
+                                   anchor=args.anchor)
     except Exception as exc:  # noqa: BLE001 - driver errors (pyodbc.Error) and missing drivers, said plainly
         from mock_halo.odbc.errors import diagnostics
 

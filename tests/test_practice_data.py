@@ -20,19 +20,19 @@ from hypothesis import strategies as st
 
 from mock_halo.clock import DEFAULT_EPOCH
 from mock_halo.practice import (
-    DEFAULT_REFERENCE,
+    DEFAULT_ANCHOR,
     build_catalogue,
     clear_cache,
-    column_types,
     copy_catalogue,
     generate_practice,
     populate,
+    table_columns,
 )
 from mock_halo.practice import identifiers as ids
+from mock_halo.practice.holidays import is_public_holiday
 
 Rows = dict[str, list[dict[str, Any]]]
-NOW = DEFAULT_REFERENCE
-TODAY = NOW.date()
+TODAY = DEFAULT_ANCHOR
 #: A "now" in opening hours: 10:00 in Sydney on the default day.
 OPENING_HOURS = datetime(2026, 1, 4, 23, 0, tzinfo=UTC)
 
@@ -136,6 +136,8 @@ def check_patient_identifiers(patients: list[dict[str, Any]]) -> None:
         if p["DVANO"]:
             assert p["DVACODE"] in (1, 2, 3)
             assert re.fullmatch(r"[NVQSWT][A-Z]{1,2}\d+[A-H]?", p["DVANO"])
+        else:
+            assert p["DVACODE"] == 0
 
 
 @settings(max_examples=12, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -161,10 +163,14 @@ def test_default_practice_identifiers_and_shapes(default_rows: Rows) -> None:
         assert p["MOBILEPHONE"] == "" or re.fullmatch(r"04\d\d \d{3} \d{3}", p["MOBILEPHONE"])
         for phone in (p["HOMEPHONE"], p["WORKPHONE"]):
             assert phone == "" or re.fullmatch(r"\(0[2378]\) \d{4} \d{4}", phone)
-        assert p["EMAIL"] == "" or re.fullmatch(r"[a-z0-9.]+@[a-z0-9.]+\.[a-z]+", p["EMAIL"])
-        assert len(p["ADDRESS1"]) <= 40 and len(p["CITY"]) <= 40
+        assert len(p["ADDRESS1"]) <= 40 and len(p["CITY"]) <= 40 and len(p["FIRSTNAME"]) <= 40
+    for e in default_rows["EMAIL"]:
+        assert re.fullmatch(r"[a-z0-9.]+@[a-z0-9.]+\.[a-z]+", e["EMAIL"])
+    assert len({e["INTERNALID"] for e in default_rows["EMAIL"]}) == len(default_rows["EMAIL"]), "one address each"
     assert all(len(irns) == len(set(irns)) for irns in cards.values()), "one IRN per person on a card"
     assert any(len(irns) > 1 for irns in cards.values()), "families share a card"
+    heads = {p["INTERNALID"] for p in patients if p["HEADOFFAMILYID"] == 0}
+    assert all(p["HEADOFFAMILYID"] in heads for p in patients if p["HEADOFFAMILYID"])
     ihis = [p["IHI"] for p in patients if p["IHI"]]
     assert len(ihis) == len(set(ihis)) and len(ihis) > 150
     assert sum(1 for p in patients if p["DVANO"]) >= 1
@@ -177,81 +183,86 @@ def test_default_practice_population(default_db: sqlite3.Connection) -> None:
     assert min(ages) <= 2 and max(ages) >= 90
     assert {s for _, s, _ in rows} == {"Active", "Inactive", "Deceased"}
     assert {x for _, _, x in rows} >= {"Male", "Female"}
-    clinicians = default_db.execute("SELECT COUNT(*) FROM USERS WHERE APPOINTMENTBOOK = 1").fetchone()[0]
+    clinicians = default_db.execute("SELECT COUNT(*) FROM USERS WHERE APPOINTMENTS = 1").fetchone()[0]
     assert 6 <= clinicians <= 10
     for (provider,) in default_db.execute("SELECT ProviderNo FROM BPS_Users WHERE ProviderNo <> ''"):
         assert ids.is_valid_provider_number(provider)
-    deceased = default_db.execute("SELECT DECEASEDDATE FROM PATIENTS WHERE PATIENTSTATUS = 3").fetchall()
+    deceased = default_db.execute("SELECT DATEOFDEATH FROM PATIENTS WHERE PATIENTSTATUS = 3").fetchall()
     assert deceased and all(d is not None for (d,) in deceased)
+    assert default_db.execute("SELECT COUNT(*) FROM USERS WHERE USERSTATUS = 2").fetchone()[0] == 1  # a GP who left
+    assert default_db.execute("SELECT COUNT(*) FROM CLINICAL").fetchone()[0] == default_db.execute(
+        "SELECT COUNT(*) FROM PATIENTS WHERE RECORDSTATUS = 1").fetchone()[0]
 
 
 def test_stored_value_formats(default_db: sqlite3.Connection) -> None:
-    patterns = {
-        "DATETIME": r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d",
-        "DATE": r"\d{4}-\d\d-\d\d",
-        "UNIQUEIDENTIFIER": r"[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}",
-    }
+    patterns = {"DATETIME": r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d", "DATE": r"\d{4}-\d\d-\d\d"}
     seen = defaultdict(int)
-    for name, cols in column_types().items():
-        if name.startswith("BPS_"):
-            continue
-        for col, tsql_type in cols:
-            values = [v for (v,) in default_db.execute(f"SELECT {col} FROM {name}") if v is not None]
-            seen[tsql_type] += len(values)
-            if tsql_type in patterns:
-                assert all(isinstance(v, str) and re.fullmatch(patterns[tsql_type], v) for v in values), (name, col)
-            elif tsql_type == "BIT":
-                assert set(values) <= {0, 1}, (name, col)
-            elif tsql_type == "INT":
-                assert all(type(v) is int for v in values), (name, col)
-            elif tsql_type.startswith("NVARCHAR("):
-                width = int(tsql_type[9:-1])
-                assert all(isinstance(v, str) and len(v) <= width for v in values), (name, col, width)
-    assert seen["UNIQUEIDENTIFIER"] > 0 and seen["BIT"] > 0 and seen["DATE"] > 0
+    for name, cols in table_columns().items():
+        for decl in cols:
+            values = [v for (v,) in default_db.execute(f'SELECT "{decl.name}" FROM "{name}"') if v is not None]
+            seen[decl.base] += len(values)
+            if decl.type in patterns:
+                assert all(isinstance(v, str) and re.fullmatch(patterns[decl.type], v) for v in values), (name, decl)
+            elif decl.base in ("int", "tinyint", "bit"):
+                assert all(type(v) is int for v in values), (name, decl)
+            elif decl.length is not None and decl.length > 0:
+                assert all(isinstance(v, str) and len(v) <= decl.length for v in values), (name, decl)
+            if not decl.nullable:
+                assert len(values) == default_db.execute(f'SELECT COUNT(*) FROM "{name}"').fetchone()[0], (name, decl)
+    assert seen["char"] > 0 and seen["datetime"] > 0 and seen["varchar"] > 0
 
 
 def test_foreign_keys_hold(default_db: sqlite3.Connection) -> None:
     assert default_db.execute("PRAGMA foreign_key_check").fetchall() == []
 
 
-def test_nothing_is_dated_after_now_except_the_future_book(default_db: sqlite3.Connection) -> None:
-    now = NOW.strftime("%Y-%m-%dT%H:%M:%S")
+def test_nothing_is_dated_on_or_after_the_anchor_except_the_book(default_db: sqlite3.Connection) -> None:
+    start = TODAY.isoformat() + "T00:00:00"
     for name, col in [("VISITS", "VISITDATE"), ("IMMUNISATIONS", "GIVENDATE"), ("INVESTIGATIONS", "REPORTDATE"),
                       ("INVESTIGATIONS", "CHECKDATE"), ("INVESTIGATIONS", "ACTIONDATE"), ("PATIENTS", "CREATED"),
                       ("PATIENTS", "DOB"), ("APPOINTMENTS", "CREATED"), ("CURRENTRX", "LASTDATE"),
-                      ("PASTHISTORY", "DIAGNOSISDATE")]:
+                      ("OBSERVATIONS", "OBSDATE"), ("REPORTVALUES", "REPORTDATE"), ("CORRESPONDENCEIN", "CREATED")]:
         latest = default_db.execute(f"SELECT MAX({col}) FROM {name}").fetchone()[0]
-        assert latest <= now, (name, col, latest)
-    # Clinical records start after birth.
+        assert latest < start, (name, col, latest)
     bad = default_db.execute(
         "SELECT COUNT(*) FROM IMMUNISATIONS I JOIN PATIENTS P ON P.INTERNALID = I.INTERNALID WHERE I.GIVENDATE < P.DOB"
     ).fetchone()[0]
     assert bad == 0
 
 
-def test_investigation_dates_are_ordered(default_db: sqlite3.Connection) -> None:
+def test_investigation_dates_are_ordered_and_values_belong_to_reports(default_db: sqlite3.Connection) -> None:
     for collected, reported, checked, actioned in default_db.execute(
             "SELECT Collected, Reported, Checked, Actioned FROM BPS_Investigations"):
-        assert collected <= reported
+        assert collected[:10] <= reported[:10]  # Reported is the date (REPORTDATE), REPORTTIME the time
         assert checked is None or reported <= checked
         assert actioned is None or (checked is not None and checked <= actioned)
+    orphans = default_db.execute("SELECT COUNT(*) FROM REPORTVALUES V LEFT JOIN INVESTIGATIONS I ON "
+                                 "I.REPORTID = V.REPORTID AND I.INTERNALID = V.INTERNALID "
+                                 "WHERE I.REPORTID IS NULL").fetchone()[0]
+    assert orphans == 0
+    assert default_db.execute("SELECT COUNT(*) FROM REPORTVALUES WHERE BPCODE = 1").fetchone()[0] > 0
 
 
 # -- the appointment book ---------------------------------------------------------
-def check_book(rows: Rows, now: datetime = NOW) -> None:
-    """Every appointment-book invariant, on generated rows."""
-    today, now_s = now.date(), now.hour * 3600 + now.minute * 60 + now.second
+def check_book(rows: Rows, today: date = TODAY) -> None:
+    """Every appointment-book invariant, on generated rows (the data is as at the start of ``today``)."""
     sessions = defaultdict(list)
     for s in rows["SESSIONS"]:
         sessions[(s["USERID"], s["DAYOFWEEK"])].append((s["STARTTIME"], s["ENDTIME"]))
-        assert s["STARTTIME"] % 900 == 0 and s["STARTTIME"] < s["ENDTIME"]
+        assert s["STARTTIME"] % 900 == 0 and s["STARTTIME"] < s["ENDTIME"] and s["LENGTH"] == 900
+    away = defaultdict(set)
+    for d in rows["DAYSAWAY"]:
+        first, last = date.fromisoformat(d["STARTDATE"][:10]), date.fromisoformat(d["FINISHDATE"][:10])
+        away[d["USERID"]] |= {first + timedelta(days=i) for i in range((last - first).days + 1)}
     patients = {p["INTERNALID"]: p for p in rows["PATIENTS"]}
     by_user_day = defaultdict(list)
     patient_days = set()
     for a in rows["APPOINTMENTS"]:
-        d = date.fromisoformat(a["APPOINTMENTDATE"])
+        assert a["APPOINTMENTDATE"].endswith("T00:00:00")
+        d = date.fromisoformat(a["APPOINTMENTDATE"][:10])
         t, length = a["APPOINTMENTTIME"], a["APPOINTMENTLENGTH"]
         assert abs((d - today).days) <= 60
+        assert not is_public_holiday(d) and d not in away[a["USERID"]]
         dow = (d.weekday() + 1) % 7 + 1
         assert any(start <= t and t + length <= end and (t - start) % 900 == 0
                    for start, end in sessions[(a["USERID"], dow)]), a
@@ -262,73 +273,63 @@ def check_book(rows: Rows, now: datetime = NOW) -> None:
         p = patients[a["INTERNALID"]]
         assert p["RECORDSTATUS"] == 1
         assert a["APPOINTMENTDATE"] >= p["CREATED"][:10]
-        if d > today:
-            assert p["PATIENTSTATUS"] == 1, "only active patients have future appointments"
-        check_status(a, d, today, now_s)
+        if d >= today:
+            assert p["PATIENTSTATUS"] == 1, "only active patients have appointments from today on"
+        check_status(a, d, today)
     for spans in by_user_day.values():
         spans.sort()
         for (_, end), (start, _) in zip(spans, spans[1:], strict=False):
             assert end <= start, "double booking"
-    visits = defaultdict(list)
-    for v in rows["VISITS"]:
-        if v["APPOINTMENTID"] is not None:
-            visits[v["APPOINTMENTID"]].append(v)
+    visits = {v["VISITID"]: v for v in rows["VISITS"]}
+    cancelled = {c["APPOINTMENTID"] for c in rows["CANCELLATIONS"]}
+    assert cancelled == {c["APPOINTMENTID"] for c in rows["CANCELLEDAPPOINTMENTS"]}
+    invoiced = {i["APPOINTMENTID"] for i in rows["INVOICES"]}
     for a in rows["APPOINTMENTS"]:
-        attended = a["APPOINTMENTSTATUS"] in (4, 5)  # At billing, Completed
-        assert len(visits.get(a["RECORDID"], [])) == (1 if attended else 0), a
-        for v in visits.get(a["RECORDID"], []):
+        attended = a["APPOINTMENTCODE"] in (6, 7)  # Completed, Paid
+        assert (a["VISITID"] != 0) == attended and (a["RECORDID"] in invoiced) == attended, a
+        assert (a["RECORDID"] in cancelled) == (a["RECORDSTATUS"] == 2), a
+        if attended:
+            v = visits[a["VISITID"]]
             assert v["INTERNALID"] == a["INTERNALID"] and v["USERID"] == a["USERID"]
-            assert v["VISITDATE"][:10] == a["APPOINTMENTDATE"]
+            assert v["VISITDATE"][:10] == a["APPOINTMENTDATE"][:10]
 
 
-def check_status(a: dict[str, Any], d: date, today: date, now_s: int) -> None:
-    status, t, end = a["APPOINTMENTSTATUS"], a["APPOINTMENTTIME"], a["APPOINTMENTTIME"] + a["APPOINTMENTLENGTH"]
-    arrival, consult = a["ARRIVALTIME"], a["CONSULTATIONTIME"]
-    booked, waiting, with_doctor, at_billing, completed, cancelled = 1, 2, 3, 4, 5, 6
-    if d < today:
-        assert status in (completed, cancelled)
-    elif d > today:
-        assert status in (booked, cancelled)
-    elif status in (completed, at_billing):
-        assert end <= now_s
-    elif status == with_doctor:
-        assert t <= now_s < end
-    elif status in (waiting, booked):
-        assert t > now_s
-    if status in (booked, cancelled):
-        assert arrival == 0 and consult == 0
-    elif status == waiting:
-        assert 0 < arrival <= now_s and consult == 0
+def check_status(a: dict[str, Any], d: date, today: date) -> None:
+    code, arrival, consult = a["APPOINTMENTCODE"], a["ARRIVALTIME"], a["CONSULTATIONTIME"]
+    assert a["RECORDSTATUS"] in (1, 2)
+    if d < today and a["RECORDSTATUS"] == 1:
+        assert code in (6, 7, 10)  # Completed, Paid, Did not attend
     else:
+        assert code == 1  # Booked (a cancelled booking keeps its status)
+    if code in (6, 7):
         assert 0 < arrival <= consult
-        if d == today:
-            assert consult <= now_s
+    else:
+        assert arrival == 0 and consult == 0
 
 
 def test_default_appointment_book_is_consistent(default_rows: Rows) -> None:
     check_book(default_rows)
-    statuses = {a["APPOINTMENTSTATUS"] for a in default_rows["APPOINTMENTS"]}
-    assert statuses == {1, 2, 3, 4, 5, 6}, "10:00 in Sydney: the day is under way, every status appears"
-    days = {a["APPOINTMENTDATE"] for a in default_rows["APPOINTMENTS"]}
-    assert min(days) == (TODAY - timedelta(days=60)).isoformat() or min(days) < (TODAY - timedelta(days=55)).isoformat()
+    codes = {(a["APPOINTMENTCODE"], a["RECORDSTATUS"]) for a in default_rows["APPOINTMENTS"]}
+    assert codes == {(1, 1), (1, 2), (6, 1), (7, 1), (10, 1)}, "booked, cancelled, completed, paid, did not attend"
+    days = {a["APPOINTMENTDATE"][:10] for a in default_rows["APPOINTMENTS"]}
+    assert min(days) < (TODAY - timedelta(days=55)).isoformat()
     assert max(days) > (TODAY + timedelta(days=50)).isoformat()
     assert "2025-12-25" not in days and "2026-01-01" not in days  # public holidays
-    assert sum(1 for a in default_rows["APPOINTMENTS"] if a["ONLINEBOOKINGID"]) > 0
+    assert TODAY.isoformat() in days, "today's book is full of bookings"
+    assert sum(1 for a in default_rows["APPOINTMENTS"] if a["VIDEOURL"]) > 0
+    assert any(d["STARTDATE"] > TODAY.isoformat() for d in default_rows["DAYSAWAY"]), "someone is away soon"
 
 
-def test_book_follows_another_reference_instant() -> None:
-    now = datetime(2026, 3, 4, 14, 20)  # naive: practice-local
-    rows = collect(9, 60, reference=now)
-    check_book(rows, now)
-    assert any(a["APPOINTMENTDATE"] == "2026-03-04" for a in rows["APPOINTMENTS"])
+def test_book_follows_another_anchor_date() -> None:
+    rows = collect(9, 60, anchor=date(2026, 3, 4))
+    check_book(rows, date(2026, 3, 4))
+    assert any(a["APPOINTMENTDATE"] == "2026-03-04T00:00:00" for a in rows["APPOINTMENTS"])
 
 
-def test_an_aware_reference_is_taken_in_sydney_time_and_shows_live_statuses() -> None:
-    rows = collect(42, 200, reference=OPENING_HOURS)
-    check_book(rows, datetime(2026, 1, 5, 10, 0))
-    statuses = {a["APPOINTMENTSTATUS"] for a in rows["APPOINTMENTS"]}
-    assert statuses == {1, 2, 3, 4, 5, 6}, "in opening hours every status shows"
-    assert collect(42, 30, reference=OPENING_HOURS) == collect(42, 30, reference=datetime(2026, 1, 5, 10, 0))
+def test_an_aware_anchor_is_taken_in_sydney_time() -> None:
+    rows = collect(42, 30, anchor=OPENING_HOURS)
+    assert rows == collect(42, 30, anchor=date(2026, 1, 5))
+    assert collect(42, 30, anchor=datetime(2026, 1, 5, 23, 59)) == rows, "the anchor is a date"
 
 
 def test_an_empty_practice_still_has_staff_and_sessions() -> None:
@@ -337,9 +338,9 @@ def test_an_empty_practice_still_has_staff_and_sessions() -> None:
     assert not rows["PATIENTS"] and not rows["APPOINTMENTS"]
 
 
-def test_reference_default_is_the_clock_epoch_in_sydney() -> None:
-    assert DEFAULT_REFERENCE == datetime(2026, 1, 5, 10, 0, 0)  # 23:00Z on the 4th is 10:00 AEDT
-    assert DEFAULT_EPOCH.astimezone(ZoneInfo("Australia/Sydney")).replace(tzinfo=None) == DEFAULT_REFERENCE
+def test_anchor_default_is_the_clock_epoch_in_sydney() -> None:
+    assert DEFAULT_ANCHOR == date(2026, 1, 5)  # 09:00Z on the 5th is 20:00 AEDT the same day
+    assert DEFAULT_EPOCH.astimezone(ZoneInfo("Australia/Sydney")).date() == DEFAULT_ANCHOR
 
 
 # -- catalogues and caching ---------------------------------------------------
@@ -375,7 +376,7 @@ def test_clear_cache_rebuilds_identically() -> None:
 @pytest.mark.parametrize("pms_type,catalogue,patients,message", [
     ("Zedmed", "Patients", 10, "only BestPractice"),
     ("D4w", "BPSPatients", 10, "only BestPractice"),
-    ("BestPractice", "BPSPatientz", 10, "BPSPatients, BPSSamples"),
+    ("BestPractice", "BPSPatientz", 10, "BPSPatients, BPSSamples, BPSDrugs"),
     ("BestPractice", "BPSPatients", -1, "non-negative"),
 ])
 def test_bad_arguments_raise_value_error(pms_type: str, catalogue: str, patients: int, message: str) -> None:
@@ -388,9 +389,12 @@ def test_default_size_row_counts(default_db: sqlite3.Connection) -> None:
               for (name,) in default_db.execute("SELECT name FROM sqlite_master WHERE type IN ('table', 'view')")}
     assert counts["PATIENTS"] == 200
     assert 195 <= counts["BPS_Patients"] <= 200
-    assert counts["APPOINTMENTS"] >= 400 and counts["BPS_Appointments"] == counts["APPOINTMENTS"]
-    for name in ("VISITS", "IMMUNISATIONS", "CURRENTRX", "INVESTIGATIONS", "PASTHISTORY", "REACTIONS", "SESSIONS"):
-        assert counts[name] > 20, name
+    cancelled = default_db.execute("SELECT COUNT(*) FROM APPOINTMENTS WHERE RECORDSTATUS = 2").fetchone()[0]
+    assert counts["APPOINTMENTS"] >= 300 and counts["BPS_Appointments"] == counts["APPOINTMENTS"] - cancelled
+    for name in ("VISITS", "IMMUNISATIONS", "CURRENTRX", "INVESTIGATIONS", "PASTHISTORY", "REACTIONS", "SESSIONS",
+                 "EMAIL", "CLINICAL", "REPORTVALUES", "OBSERVATIONS", "INVOICES", "SERVICES", "VISITREASON",
+                 "SCRIPTITEMS", "REMINDERS"):
+        assert counts[name] > 10, name
 
 
 def test_concurrent_requests_build_one_template() -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import sqlite3
+from datetime import datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -14,6 +15,7 @@ from mock_halo.fixtures_cli import fixtures_main
 from mock_halo.practice import (
     build_catalogue,
     load_catalogue_file,
+    normalise_anchor,
     read_catalogue_info,
     sqlite_schema,
     write_catalogue_file,
@@ -55,7 +57,7 @@ def test_file_info(tmp_path: Path) -> None:
     write_catalogue_file(path, "BestPractice", "bpssamples", 1, 1)
     info = read_catalogue_info(path)
     assert (info.pms_type, info.catalogue, info.seed, info.patients) == ("BestPractice", "BPSSamples", 20181111, 25)
-    assert info.reference == "2026-01-05T10:00:00"
+    assert info.anchor == "2026-01-05"
 
 
 def test_writing_replaces_an_existing_file(tmp_path: Path) -> None:
@@ -151,8 +153,24 @@ def test_fixtures_command_writes_sqlite(tmp_path: Path) -> None:
     status = fixtures_main(["--patients", "20", "--seed", "3", "--out", str(out), "--quiet"], stderr=messages.append)
     assert status == 0
     assert load_catalogue_file(out).execute("SELECT COUNT(*) FROM PATIENTS").fetchone()[0] == 20
-    assert messages and messages[-1].startswith("Wrote BPSPatients (sqlite, seed 3)")
+    assert messages and messages[-1].startswith("Wrote BPSPatients (sqlite, seed 3, anchor ")
     assert "PATIENTS 20" in messages[-1] and " rows in " in messages[-1]
+
+
+def test_fixtures_command_anchors_the_book_to_today_or_the_given_date(tmp_path: Path) -> None:
+    today = normalise_anchor(datetime.now().astimezone())
+    messages: list[str] = []
+    out = tmp_path / "today.sqlite"
+    assert fixtures_main(["--patients", "5", "--out", str(out), "--quiet"], stderr=messages.append) == 0
+    assert read_catalogue_info(out).anchor in {today.isoformat(), (today + timedelta(days=1)).isoformat()}
+    out = tmp_path / "then.sqlite"
+    assert fixtures_main(["--patients", "5", "--anchor", "2026-02-03", "--out", str(out), "--quiet"],
+                         stderr=messages.append) == 0
+    assert read_catalogue_info(out).anchor == "2026-02-03" and "anchor 2026-02-03" in messages[-1]
+    booked = load_catalogue_file(out).execute(
+        "SELECT MIN(APPOINTMENTDATE) FROM APPOINTMENTS WHERE APPOINTMENTCODE = 1 AND RECORDSTATUS = 1").fetchone()[0]
+    assert booked >= "2026-02-03"
+    assert fixtures_main(["--anchor", "3 Feb", "--out", str(tmp_path / "x.sqlite")]) == 2
 
 
 def test_fixtures_command_writes_tsql(tmp_path: Path) -> None:

@@ -306,7 +306,7 @@ def test_open_engine_uses_injected_templates():
     try:
         assert first(engine, "SELECT COUNT(*) FROM BPS_Patients") == 4
         assert first(engine, "SELECT COUNT(*) FROM BPS_Patients", catalogue="BPSSamples") == 2
-        assert sorted(engine.catalogues) == ["BPSPatients", "BPSSamples"]
+        assert sorted(engine.catalogues) == ["BPSDrugs", "BPSPatients", "BPSSamples"]  # BPSDrugs: every Bp site
     finally:
         engine.close()
 

@@ -49,12 +49,14 @@ def _read_tables(conn: sqlite3.Connection) -> Tables:
 
 
 _TEMPLATE = _template()
+_DRUGS = build_catalogue("BestPractice", "BPSDrugs", SEED, SIZE)
+VACCINE = {v: n for v, n in _DRUGS.execute("SELECT VACCINEID, VACCINENAME FROM VACCINES")}
 T: Tables = _read_tables(_TEMPLATE)
 _IMAGE = _TEMPLATE.serialize()
 
 
 def _engine() -> SqliteEngine:
-    return SqliteEngine({"BPSPatients": _IMAGE}, "BPSPatients", now=lambda: FIXED_NOW)
+    return SqliteEngine({"BPSPatients": _IMAGE, "BPSDrugs": _DRUGS.serialize()}, "BPSPatients", now=lambda: FIXED_NOW)
 
 
 @pytest.fixture(scope="module")
@@ -92,11 +94,11 @@ def lookup(table: str, key: str, value: str) -> dict[Any, Any]:
 
 
 TITLE = lookup("TITLES", "TITLECODE", "TITLE")
-SEX = lookup("SEXCODES", "SEXCODE", "SEXNAME")
-APT_STATUS = lookup("APPOINTMENTSTATUSCODES", "STATUSCODE", "STATUSTEXT")
-VACCINE = lookup("VACCINES", "VACCINEID", "VACCINENAME")
+SEX = lookup("SEX", "SEXCODE", "SEX")
+APT_STATUS = lookup("APPOINTMENTCODES", "APPOINTMENTCODE", "DESCRIPTION")
 USERS = {u["USERID"]: u for u in T["USERS"]}
 PATIENTS_BY_ID = {p["INTERNALID"]: p for p in T["PATIENTS"]}
+EMAILS = {e["INTERNALID"]: e["EMAIL"] for e in T["EMAIL"] if e["RECORDSTATUS"] == 1}
 
 
 def display(person: dict[str, Any] | None) -> str | None:
@@ -104,7 +106,7 @@ def display(person: dict[str, Any] | None) -> str | None:
     if person is None:
         return None
     title = TITLE.get(person["TITLECODE"]) or ""
-    return f"{title} {person['FIRSTNAME']} {person['SURNAME']}".lstrip()
+    return f"{title.rstrip()} {person['FIRSTNAME'].rstrip()} {person['SURNAME'].rstrip()}".lstrip()
 
 
 def current(table: str) -> list[dict[str, Any]]:
@@ -127,8 +129,8 @@ def years_between(start: datetime, end: datetime) -> int:
 
 
 def common_date() -> str:
-    """The appointment date with the most bookings."""
-    return Counter(a["APPOINTMENTDATE"] for a in APPOINTMENTS).most_common(1)[0][0]
+    """The appointment date with the most bookings (``YYYY-MM-DD``; APPOINTMENTDATE is a DATETIME at midnight)."""
+    return Counter(a["APPOINTMENTDATE"][:10] for a in APPOINTMENTS).most_common(1)[0][0]
 
 
 def patient_with_most(table: str) -> int:
@@ -192,8 +194,8 @@ def day_book_joined_to_patients(t):
            "JOIN BPS_Patients p ON p.InternalID = a.InternalID "
            f"WHERE a.AppointmentDate = '{day}' ORDER BY a.AppointmentTime, a.InternalID")
     got = [{"AppointmentTime": a["APPOINTMENTTIME"], "InternalID": a["INTERNALID"],
-            "DOB": PATIENTS_BY_ID[a["INTERNALID"]]["DOB"], "Status": APT_STATUS[a["APPOINTMENTSTATUS"]]}
-           for a in APPOINTMENTS if a["APPOINTMENTDATE"] == day
+            "DOB": PATIENTS_BY_ID[a["INTERNALID"]]["DOB"], "Status": APT_STATUS[a["APPOINTMENTCODE"]]}
+           for a in APPOINTMENTS if a["APPOINTMENTDATE"][:10] == day
            and PATIENTS_BY_ID[a["INTERNALID"]]["RECORDSTATUS"] == 1]
     return sql, sorted(got, key=lambda r: (r["AppointmentTime"], r["InternalID"]))
 
@@ -206,7 +208,7 @@ def base_tables_join_with_provider_name(t):
            f"WHERE A.APPOINTMENTDATE = '{day}' AND A.RECORDSTATUS = 1 ORDER BY A.RECORDID")
     return sql, [{"RECORDID": a["RECORDID"], "SURNAME": USERS[a["USERID"]]["SURNAME"],
                   "FIRSTNAME": PATIENTS_BY_ID[a["INTERNALID"]]["FIRSTNAME"]}
-                 for a in sorted(APPOINTMENTS, key=lambda a: a["RECORDID"]) if a["APPOINTMENTDATE"] == day]
+                 for a in sorted(APPOINTMENTS, key=lambda a: a["RECORDID"]) if a["APPOINTMENTDATE"][:10] == day]
 
 
 @case
@@ -220,8 +222,9 @@ def current_medications_of_a_patient(t):
 @case
 def immunisations_with_vaccine_names(t):
     pid = patient_with_most("IMMUNISATIONS")
-    sql = ("SELECT V.VACCINENAME, I.GIVENDATE FROM IMMUNISATIONS I JOIN VACCINES V ON V.VACCINEID = I.VACCINEID "
-           f"WHERE I.INTERNALID = {pid} AND I.RECORDSTATUS = 1 ORDER BY I.GIVENDATE, I.RECORDID")
+    sql = ("SELECT V.VACCINENAME, I.GIVENDATE FROM IMMUNISATIONS I JOIN BPSDrugs.dbo.VACCINES V "
+           f"ON V.VACCINEID = I.VACCINEID WHERE I.INTERNALID = {pid} AND I.RECORDSTATUS = 1 "
+           "ORDER BY I.GIVENDATE, I.RECORDID")
     got = sorted((r for r in current("IMMUNISATIONS") if r["INTERNALID"] == pid),
                  key=lambda r: (r["GIVENDATE"], r["RECORDID"]))
     return sql, [{"VACCINENAME": VACCINE[r["VACCINEID"]], "GIVENDATE": r["GIVENDATE"]} for r in got]
@@ -254,17 +257,17 @@ def in_subquery_patients_on_a_drug(t):
 
 @case
 def unchecked_abnormal_results(t):
-    sql = ("SELECT REPORTID, TESTNAME FROM INVESTIGATIONS WHERE ABNORMAL = 1 AND RECORDSTATUS = 1 "
-           "ORDER BY REPORTID")
+    sql = ("SELECT REPORTID, TESTNAME FROM INVESTIGATIONS WHERE NORMALFLAG = 0 AND CHECKDATE IS NULL "
+           "AND RECORDSTATUS = 1 ORDER BY REPORTID")
     return sql, [{"REPORTID": r["REPORTID"], "TESTNAME": r["TESTNAME"]}
-                 for r in current("INVESTIGATIONS") if r["ABNORMAL"] == 1]
+                 for r in current("INVESTIGATIONS") if r["NORMALFLAG"] == 0 and r["CHECKDATE"] is None]
 
 
 @case
 def users_with_titles_view(t):
     sql = "SELECT UserID, Title, Surname FROM BPS_Users ORDER BY UserID"
     return sql, [{"UserID": u["USERID"], "Title": TITLE.get(u["TITLECODE"]), "Surname": u["SURNAME"]}
-                 for u in current("USERS")]
+                 for u in current("USERS") if u["USERSTATUS"] == 1]  # BPS_Users shows active users only
 
 
 @case
@@ -284,12 +287,12 @@ def sessions_today_by_day_name(t):
 
 @case
 def appointment_status_join_lookup(t):
-    sql = ("SELECT S.STATUSTEXT, COUNT(A.RECORDID) AS n FROM APPOINTMENTSTATUSCODES S "
-           "LEFT JOIN APPOINTMENTS A ON A.APPOINTMENTSTATUS = S.STATUSCODE AND A.RECORDSTATUS = 1 "
-           "GROUP BY S.STATUSCODE, S.STATUSTEXT ORDER BY S.STATUSCODE")
-    counts = Counter(a["APPOINTMENTSTATUS"] for a in APPOINTMENTS)
-    return sql, [{"STATUSTEXT": s["STATUSTEXT"], "n": counts.get(s["STATUSCODE"], 0)}
-                 for s in sorted(T["APPOINTMENTSTATUSCODES"], key=lambda s: s["STATUSCODE"])]
+    sql = ("SELECT S.DESCRIPTION, COUNT(A.RECORDID) AS n FROM APPOINTMENTCODES S "
+           "LEFT JOIN APPOINTMENTS A ON A.APPOINTMENTCODE = S.APPOINTMENTCODE AND A.RECORDSTATUS = 1 "
+           "GROUP BY S.APPOINTMENTCODE, S.DESCRIPTION ORDER BY S.APPOINTMENTCODE")
+    counts = Counter(a["APPOINTMENTCODE"] for a in APPOINTMENTS)
+    return sql, [{"DESCRIPTION": s["DESCRIPTION"], "n": counts.get(s["APPOINTMENTCODE"], 0)}
+                 for s in sorted(T["APPOINTMENTCODES"], key=lambda s: s["APPOINTMENTCODE"])]
 
 
 # ---------------------------------------------------------------- date arithmetic
@@ -415,7 +418,7 @@ def datepart_fields(t):
 def datepart_weekday_sunday_first(t):
     sql = ("SELECT DATEPART(weekday, AppointmentDate) AS dw, COUNT(*) AS n FROM BPS_Appointments "
            "GROUP BY DATEPART(weekday, AppointmentDate) ORDER BY dw")
-    counts = Counter(date.fromisoformat(a["APPOINTMENTDATE"]).isoweekday() % 7 + 1 for a in APPOINTMENTS)
+    counts = Counter(date.fromisoformat(a["APPOINTMENTDATE"][:10]).isoweekday() % 7 + 1 for a in APPOINTMENTS)
     return sql, [{"dw": k, "n": counts[k]} for k in sorted(counts)]
 
 
@@ -448,7 +451,7 @@ def appointments_next_fortnight(t):
     sql = ("SELECT COUNT(*) AS n FROM BPS_Appointments WHERE AppointmentDate >= CAST(GETDATE() AS date) "
            "AND AppointmentDate < DATEADD(day, 14, CAST(GETDATE() AS date))")
     end = TODAY + timedelta(days=14)
-    return sql, [{"n": sum(1 for a in APPOINTMENTS if TODAY <= date.fromisoformat(a["APPOINTMENTDATE"]) < end)}]
+    return sql, [{"n": sum(1 for a in APPOINTMENTS if TODAY <= date.fromisoformat(a["APPOINTMENTDATE"][:10]) < end)}]
 
 
 @case
@@ -659,8 +662,8 @@ def len_ignores_trailing_spaces(t):
 def email_domain_charindex(t):
     sql = ("SELECT SUBSTRING(Email, CHARINDEX('@', Email) + 1, 100) AS domain FROM BPS_Patients "
            "WHERE CHARINDEX('@', Email) > 0 ORDER BY InternalID")
-    return sql, [{"domain": p["EMAIL"].split("@", 1)[1]}
-                 for p in sorted(PATIENTS, key=lambda p: p["INTERNALID"]) if "@" in p["EMAIL"]]
+    return sql, [{"domain": EMAILS[p["INTERNALID"]].split("@", 1)[1]}
+                 for p in sorted(PATIENTS, key=lambda p: p["INTERNALID"]) if "@" in EMAILS.get(p["INTERNALID"], "")]
 
 
 @case
@@ -684,12 +687,12 @@ def string_agg_ordered_descending_multi_key(t):
     by: dict[int, list[dict]] = defaultdict(list)
     for r in current("CURRENTRX"):
         by[r["INTERNALID"]].append(r)
-    sql = ("SELECT INTERNALID, STRING_AGG(DRUGNAME, ' | ') WITHIN GROUP (ORDER BY STARTDATE DESC, RECORDID) AS drugs "
+    sql = ("SELECT INTERNALID, STRING_AGG(DRUGNAME, ' | ') WITHIN GROUP (ORDER BY FIRSTDATE DESC, RECORDID) AS drugs "
            "FROM CURRENTRX WHERE RECORDSTATUS = 1 GROUP BY INTERNALID ORDER BY INTERNALID")
     expected = []
     for k in sorted(by):
         items = sorted(by[k], key=lambda r: r["RECORDID"])
-        items.sort(key=lambda r: (r["STARTDATE"] is not None, r["STARTDATE"] or ""), reverse=True)
+        items.sort(key=lambda r: (r["FIRSTDATE"] is not None, r["FIRSTDATE"] or ""), reverse=True)
         expected.append({"INTERNALID": k, "drugs": " | ".join(r["DRUGNAME"] for r in items)})
     return sql, expected
 
@@ -773,7 +776,7 @@ def visits_per_year_month(t):
 @case
 def total_booked_minutes_per_day(t):
     day = common_date()
-    total = sum(a["APPOINTMENTLENGTH"] for a in APPOINTMENTS if a["APPOINTMENTDATE"] == day)
+    total = sum(a["APPOINTMENTLENGTH"] for a in APPOINTMENTS if a["APPOINTMENTDATE"][:10] == day)
     sql = f"SELECT SUM(AppointmentLength) / 60 AS minutes FROM BPS_Appointments WHERE AppointmentDate = '{day}'"
     return sql, [{"minutes": total // 60}]
 
@@ -853,7 +856,7 @@ def running_total_sum_over(t):
     day = common_date()
     by: dict[int, list[dict]] = defaultdict(list)
     for a in sorted(APPOINTMENTS, key=lambda a: (a["USERID"], a["APPOINTMENTTIME"], a["RECORDID"])):
-        if a["APPOINTMENTDATE"] == day:
+        if a["APPOINTMENTDATE"][:10] == day:
             by[a["USERID"]].append(a)
     expected = []
     for uid in sorted(by):
@@ -921,18 +924,18 @@ def iif_arrived(t):
     sql = ("SELECT RECORDID, IIF(ARRIVALTIME > 0, 'arrived', 'expected') AS s FROM APPOINTMENTS "
            f"WHERE APPOINTMENTDATE = '{day}' AND RECORDSTATUS = 1 ORDER BY RECORDID")
     return sql, [{"RECORDID": a["RECORDID"], "s": "arrived" if a["ARRIVALTIME"] > 0 else "expected"}
-                 for a in sorted(APPOINTMENTS, key=lambda a: a["RECORDID"]) if a["APPOINTMENTDATE"] == day]
+                 for a in sorted(APPOINTMENTS, key=lambda a: a["RECORDID"]) if a["APPOINTMENTDATE"][:10] == day]
 
 
 @case
 def case_in_order_by(t):
     day = common_date()
     rank = {"Waiting": 0, "Booked": 1}
-    got = sorted((a for a in APPOINTMENTS if a["APPOINTMENTDATE"] == day),
-                 key=lambda a: (rank.get(APT_STATUS[a["APPOINTMENTSTATUS"]], 2), a["RECORDID"]))
-    sql = ("SELECT A.RECORDID FROM APPOINTMENTS A JOIN APPOINTMENTSTATUSCODES S ON S.STATUSCODE = A.APPOINTMENTSTATUS "
-           f"WHERE A.APPOINTMENTDATE = '{day}' AND A.RECORDSTATUS = 1 ORDER BY CASE S.STATUSTEXT WHEN 'Waiting' THEN 0 "
-           "WHEN 'Booked' THEN 1 ELSE 2 END, A.RECORDID")
+    got = sorted((a for a in APPOINTMENTS if a["APPOINTMENTDATE"][:10] == day),
+                 key=lambda a: (rank.get(APT_STATUS[a["APPOINTMENTCODE"]], 2), a["RECORDID"]))
+    sql = ("SELECT A.RECORDID FROM APPOINTMENTS A JOIN APPOINTMENTCODES S ON S.APPOINTMENTCODE = A.APPOINTMENTCODE "
+           f"WHERE A.APPOINTMENTDATE = '{day}' AND A.RECORDSTATUS = 1 ORDER BY CASE S.DESCRIPTION WHEN 'Waiting' "
+           "THEN 0 WHEN 'Booked' THEN 1 ELSE 2 END, A.RECORDID")
     return sql, [{"RECORDID": a["RECORDID"]} for a in got]
 
 
@@ -1052,7 +1055,7 @@ def test_update_mobile_phone(writer):
 
 def test_update_many_rows_counts(writer):
     day = common_date()
-    expected = sum(1 for a in APPOINTMENTS if a["APPOINTMENTDATE"] == day)
+    expected = sum(1 for a in APPOINTMENTS if a["APPOINTMENTDATE"][:10] == day)
     outcome = run(writer, f"UPDATE APPOINTMENTS SET REASON = 'Clinic closed' WHERE APPOINTMENTDATE = '{day}' "
                           "AND RECORDSTATUS = 1", mode="nonQuery")
     assert outcome.rows_affected == expected
@@ -1060,16 +1063,20 @@ def test_update_many_rows_counts(writer):
 
 def test_insert_output_inserted(writer):
     pid = PATIENTS[0]["INTERNALID"]
-    got = rows(writer, "INSERT INTO PASTHISTORY (RECORDSTATUS, INTERNALID, ITEMTEXT, DIAGNOSISDATE, STATUS) "
-                       f"OUTPUT INSERTED.RECORDID, INSERTED.ITEMTEXT VALUES (1, {pid}, N'Hypertension', "
-                       "'2025-06-01', 1)")
+    got = rows(writer, "INSERT INTO PASTHISTORY (RECORDSTATUS, INTERNALID, USERID, [YEAR], [MONTH], [DAY], ITEMTEXT, "
+                       "ITEMCODE, STATUSCODE, LOCATIONCODE, POSITIONCODE, DESCRIPTIONCODE, SEVERITYCODE, ACUTECODE, "
+                       "PRIVACYCODE, SUMMARYCODE, FRACTURE, DISPLACED, COMPOUND, COMMINUTED, SPIRAL, GREENSTICK, "
+                       "CREATED, CREATEDBY, PCEHR, PROVISIONAL, VisitUpdated) "
+                       f"OUTPUT INSERTED.RECORDID, INSERTED.ITEMTEXT VALUES (1, {pid}, 1, 2025, 6, 1, N'Hypertension', "
+                       "1, 1, 0, 0, 0, 0, 0, 0, 1, 0, 0, 0, 0, 0, 0, GETDATE(), 1, 0, 0, 0)")
     assert got == [{"RECORDID": _max("PASTHISTORY", "RECORDID") + 1, "ITEMTEXT": "Hypertension"}]
 
 
 def test_insert_then_scope_identity(writer):
     pid = PATIENTS[1]["INTERNALID"]
-    got = rows(writer, "INSERT INTO REACTIONS (INTERNALID, ITEMNAME, REACTION, SEVERITY, REACTIONTYPE, CREATED) "
-                       f"VALUES ({pid}, N'Penicillin', N'Rash', 'Moderate', 'Allergy', GETDATE()); "
+    got = rows(writer, "INSERT INTO REACTIONS (INTERNALID, USERID, RECORDSTATUS, ITEMTYPE, ITEMCODE, ITEMNAME, "
+                       "REACTIONCODE, REACTION, SEVERITY, CREATED, CREATEDBY, VisitUpdated) "
+                       f"VALUES ({pid}, 1, 1, 3, 25, N'Penicillin', 1, N'Rash', 2, GETDATE(), 1, 0); "
                        "SELECT CAST(SCOPE_IDENTITY() AS int) AS id")
     new_id = _max("REACTIONS", "RECORDID") + 1
     assert got == [{"id": new_id}]
@@ -1094,10 +1101,10 @@ def test_delete_returns_rows_affected(writer):
 
 def test_update_with_join(writer):
     day = common_date()
-    ids = sorted(a["RECORDID"] for a in APPOINTMENTS if a["APPOINTMENTDATE"] == day
-                 and APT_STATUS[a["APPOINTMENTSTATUS"]] == "Booked")
-    outcome = run(writer, "UPDATE A SET A.APPOINTMENTSTATUS = 2 FROM APPOINTMENTS A JOIN APPOINTMENTSTATUSCODES S "
-                          f"ON S.STATUSCODE = A.APPOINTMENTSTATUS WHERE S.STATUSTEXT = 'Booked' "
+    ids = sorted(a["RECORDID"] for a in APPOINTMENTS if a["APPOINTMENTDATE"][:10] == day
+                 and APT_STATUS[a["APPOINTMENTCODE"]] == "Booked")
+    outcome = run(writer, "UPDATE A SET A.APPOINTMENTCODE = 2 FROM APPOINTMENTS A JOIN APPOINTMENTCODES S "
+                          f"ON S.APPOINTMENTCODE = A.APPOINTMENTCODE WHERE S.DESCRIPTION = 'Booked' "
                           f"AND A.APPOINTMENTDATE = '{day}' AND A.RECORDSTATUS = 1", mode="nonQuery")
     assert outcome.rows_affected == len(ids)
 
@@ -1118,8 +1125,11 @@ def test_try_catch_with_semicolon_before_end_try(writer):
 def test_batch_insert_and_read_back_with_variables(writer):
     pid = PATIENTS[4]["INTERNALID"]
     got = rows(writer, f"DECLARE @pid INT = {pid}; DECLARE @id INT; "
-                       "INSERT INTO IMMUNISATIONS (INTERNALID, VACCINEID, GIVENDATE, DOSE) VALUES "
-                       "(@pid, 14, DATEADD(hour, -1, GETDATE()), '1'); SET @id = SCOPE_IDENTITY(); "
+                       "INSERT INTO IMMUNISATIONS (RECORDSTATUS, INTERNALID, NOTGIVENHERE, USERID, ADMINISTEREDBY, "
+                       "GIVENDATE, VACCINENAME, VACCINEID, [SEQUENCE], CONSENTCODE, SITECODE, ROUTE, VIVAS, ACIR, "
+                       "INFLUENZASENT, CREATED, CREATEDBY, VisitUpdated, Status) VALUES (1, @pid, 0, 1, 1, "
+                       "DATEADD(hour, -1, GETDATE()), 'Comirnaty', 14, 1, 0, 1, 1, 0, 0, 0, GETDATE(), 1, 0, 1); "
+                       "SET @id = SCOPE_IDENTITY(); "
                        "SELECT @id AS id, GivenDate, VaccineName FROM BPS_Immunisations WHERE InternalID = @pid "
                        "AND GivenDate = DATEADD(hour, -1, GETDATE())")
     assert got == [{"id": _max("IMMUNISATIONS", "RECORDID") + 1, "GivenDate": iso(NOW - timedelta(hours=1)),
@@ -1135,26 +1145,27 @@ def test_add_appointment_visible_in_view(writer):
                        f"@aptlen = 900, @practitionerid = 1, @patientid = {pid}, @locationid = 1; SELECT @id AS id")
     assert got == [{"id": _max("APPOINTMENTS", "RECORDID") + 1}]
     before = [(a["APPOINTMENTTIME"], a["RECORDID"], a["INTERNALID"], a["USERID"]) for a in APPOINTMENTS
-              if a["APPOINTMENTDATE"] == "2026-03-02"]
+              if a["APPOINTMENTDATE"] == "2026-03-02T00:00:00"]
     booked = sorted([*before, (37800, got[0]["id"], pid, 1)])
     assert rows(writer, "SELECT Patient, Provider, AppointmentTime FROM BPS_Appointments "
                         "WHERE AppointmentDate = '2026-03-02' ORDER BY AppointmentTime") == [
-        {"Patient": display(PATIENTS_BY_ID[i]), "Provider": display(USERS[u]), "AppointmentTime": time}
+        {"Patient": f"{PATIENTS_BY_ID[i]['FIRSTNAME'].rstrip()} {PATIENTS_BY_ID[i]['SURNAME'].rstrip()}",
+         "Provider": display(USERS[u]), "AppointmentTime": time}
         for time, _, i, u in booked]
 
 
 def test_cancel_appointment_by_procedure(writer):
-    a = min((a for a in APPOINTMENTS if APT_STATUS[a["APPOINTMENTSTATUS"]] == "Booked"), key=lambda a: a["RECORDID"])
+    a = min((a for a in APPOINTMENTS if APT_STATUS[a["APPOINTMENTCODE"]] == "Booked"), key=lambda a: a["RECORDID"])
     outcome = run(writer, f"EXEC BP_CancelAppointment @aptid = {a['RECORDID']}", mode="nonQuery")
     assert outcome.rows_affected == 1
-    assert rows(writer, f"SELECT APPOINTMENTSTATUS FROM APPOINTMENTS WHERE RECORDID = {a['RECORDID']}") == [
-        {"APPOINTMENTSTATUS": 6}]
+    assert rows(writer, f"SELECT RECORDSTATUS FROM APPOINTMENTS WHERE RECORDID = {a['RECORDID']}") == [
+        {"RECORDSTATUS": 2}]
 
 
 def test_patient_appointments_procedure(writer):
     pid = patient_with_most("APPOINTMENTS")
     got = rows(writer, f"EXEC BP_GetPatientAppointments {pid}")
-    assert len(got) == sum(1 for a in APPOINTMENTS if a["INTERNALID"] == pid)
+    assert len(got) == sum(1 for a in APPOINTMENTS if a["INTERNALID"] == pid and a["APPOINTMENTDATE"][:10] >= str(TODAY))
 
 
 def test_find_patient_by_name_and_dob_procedure(writer):

@@ -69,7 +69,7 @@ def temp_table_of_todays_patients_joined_back(t):
            f"WHERE APPOINTMENTDATE = '{day}' AND RECORDSTATUS = 1;\n"
            "SELECT p.InternalID, p.Surname FROM BPS_Patients p JOIN #ids i ON i.id = p.InternalID "
            "ORDER BY p.InternalID;\nDROP TABLE #ids")
-    ids = {a["INTERNALID"] for a in APPOINTMENTS if a["APPOINTMENTDATE"] == day}
+    ids = {a["INTERNALID"] for a in APPOINTMENTS if a["APPOINTMENTDATE"][:10] == day}
     return sql, [{"InternalID": p["INTERNALID"], "Surname": p["SURNAME"]} for p in by_id() if p["INTERNALID"] in ids]
 
 
@@ -115,7 +115,7 @@ def temp_identity_column_numbers_rows(t):
 
 @case
 def temp_delete_output_deleted(t):
-    sql = ("SELECT InternalID, Surname INTO #work FROM BPS_Patients;\n"
+    sql = ("SELECT InternalID, Surname INTO #work FROM BPS_Patients ORDER BY InternalID;\n"
            "DELETE FROM #work OUTPUT DELETED.InternalID, DELETED.Surname WHERE InternalID <= 3")
     return sql, [{"InternalID": p["INTERNALID"], "Surname": p["SURNAME"]} for p in by_id() if p["INTERNALID"] <= 3]
 
@@ -185,11 +185,10 @@ def update_output_deleted_and_inserted(t):
 @case
 def insert_exec_procedure_rows_into_a_temp_table(t):
     pid = corpus.patient_with_most("APPOINTMENTS")
-    sql = ("CREATE TABLE #apts (id INT, d DATETIME, t INT, len INT, userid INT, status NVARCHAR(30), "
-           "reason NVARCHAR(200));\n"
+    sql = ("CREATE TABLE #apts (id INT, code INT, title CHAR(30), surname CHAR(100), d DATETIME, t INT, kind INT);\n"
            f"INSERT INTO #apts EXEC BP_GetPatientAppointments @patientid = {pid};\n"
            "SELECT COUNT(*) AS n, MIN(id) AS first_id, MAX(d) AS last_day FROM #apts")
-    mine = [a for a in APPOINTMENTS if a["INTERNALID"] == pid]
+    mine = [a for a in APPOINTMENTS if a["INTERNALID"] == pid and a["APPOINTMENTDATE"][:10] >= str(corpus.TODAY)]
     return sql, [{"n": len(mine), "first_id": min(a["RECORDID"] for a in mine),
                   "last_day": iso(dt(max(a["APPOINTMENTDATE"] for a in mine)))}]
 
@@ -201,9 +200,9 @@ def insert_exec_procedure_rows_into_a_temp_table(t):
 def while_sums_counts_per_status(t):
     sql = ("DECLARE @i INT = 1, @total INT = 0;\n"
            "WHILE @i <= 3\nBEGIN\n  SET @total = @total + (SELECT COUNT(*) FROM APPOINTMENTS "
-           "WHERE APPOINTMENTSTATUS = @i AND RECORDSTATUS = 1);\n  SET @i = @i + 1\nEND;\n"
+           "WHERE APPOINTMENTCODE = @i AND RECORDSTATUS = 1);\n  SET @i = @i + 1\nEND;\n"
            "SELECT @total AS n")
-    return sql, [{"n": sum(1 for a in APPOINTMENTS if a["APPOINTMENTSTATUS"] in (1, 2, 3))}]
+    return sql, [{"n": sum(1 for a in APPOINTMENTS if a["APPOINTMENTCODE"] in (1, 2, 3))}]
 
 
 @case
@@ -289,9 +288,13 @@ def test_nothing_leaks_between_commands(reader):
 def test_insert_output_into_table_variable_on_a_base_table(writer):
     pid = by_id()[0]["INTERNALID"]
     text = ("DECLARE @new TABLE (id INT, item NVARCHAR(100));\n"
-            "INSERT INTO PASTHISTORY (RECORDSTATUS, INTERNALID, ITEMTEXT, DIAGNOSISDATE, STATUS) "
-            "OUTPUT INSERTED.RECORDID, INSERTED.ITEMTEXT INTO @new "
-            f"VALUES (1, {pid}, N'Asthma', '2025-01-01', 1), (1, {pid}, N'Gout', '2025-02-01', 1);\n"
+            "INSERT INTO PASTHISTORY (RECORDSTATUS, INTERNALID, USERID, [YEAR], [MONTH], [DAY], ITEMTEXT, ITEMCODE, "
+            "STATUSCODE, LOCATIONCODE, POSITIONCODE, DESCRIPTIONCODE, SEVERITYCODE, ACUTECODE, PRIVACYCODE, "
+            "SUMMARYCODE, FRACTURE, DISPLACED, COMPOUND, COMMINUTED, SPIRAL, GREENSTICK, CREATED, CREATEDBY, PCEHR, "
+            "PROVISIONAL, VisitUpdated) OUTPUT INSERTED.RECORDID, INSERTED.ITEMTEXT INTO @new "
+            f"VALUES (1, {pid}, 1, 2025, 1, 1, N'Asthma', 3, 1, 0, 0, 0, 0, 0, 0, 1, 0, 0, 0, 0, 0, 0, GETDATE(), 1, "
+            f"0, 0, 0), (1, {pid}, 1, 2025, 2, 1, N'Gout', 18, 1, 0, 0, 0, 0, 0, 0, 1, 0, 0, 0, 0, 0, 0, GETDATE(), "
+            "1, 0, 0, 0);\n"
             "SELECT id, item FROM @new ORDER BY id")
     first = max(r["RECORDID"] for r in T["PASTHISTORY"]) + 1
     outcome = run(writer, text)
@@ -314,13 +317,13 @@ def test_delete_output_deleted_into_temp_table_on_a_base_table(writer):
 def test_a_failing_batch_rolls_back_and_drops_its_temp_tables(writer):
     pid = by_id()[0]["INTERNALID"]
     text = ("SELECT InternalID INTO #keep FROM BPS_Patients;\n"
-            f"UPDATE PATIENTS SET EMAIL = 'changed@x' WHERE INTERNALID = {pid};\n"
+            f"UPDATE PATIENTS SET MOBILEPHONE = '0499 999 999' WHERE INTERNALID = {pid};\n"
             "INSERT INTO #keep VALUES (1 / 0)")
     with pytest.raises(SqlError) as info:
         run(writer, text)
     assert info.value.number == 8134
-    assert rows(writer, f"SELECT EMAIL FROM PATIENTS WHERE INTERNALID = {pid}") == [
-        {"EMAIL": PATIENTS_BY_ID[pid]["EMAIL"]}]
+    assert rows(writer, f"SELECT MOBILEPHONE FROM PATIENTS WHERE INTERNALID = {pid}") == [
+        {"MOBILEPHONE": PATIENTS_BY_ID[pid]["MOBILEPHONE"]}]
     with pytest.raises(SqlError) as info:
         rows(writer, "SELECT * FROM #keep")
     assert info.value.number == 208

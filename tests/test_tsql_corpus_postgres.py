@@ -61,7 +61,8 @@ def own_database(dsn: str, label: str) -> Iterator[str]:
 
 
 def _load(dsn: str) -> None:
-    load_postgres(dsn, ["BPSPatients"], templates={"BPSPatients": corpus._TEMPLATE})
+    load_postgres(dsn, ["BPSPatients", "BPSDrugs"], templates={"BPSPatients": corpus._TEMPLATE,
+                                                                "BPSDrugs": corpus._DRUGS})
 
 
 @pytest.fixture(scope="module")
@@ -73,7 +74,7 @@ def corpus_dsn(pg_dsn: str) -> Iterator[str]:  # noqa: F811 - the pg_dsn fixture
 
 @pytest.fixture(scope="module")
 def pg_engine(corpus_dsn: str) -> Iterator[PostgresEngine]:
-    engine = open_postgres(corpus_dsn, ["BPSPatients"], now=lambda: FIXED_NOW)
+    engine = open_postgres(corpus_dsn, ["BPSPatients", "BPSDrugs"], now=lambda: FIXED_NOW)
     yield engine
     engine.close()
 

@@ -104,7 +104,7 @@ def _error(engine, sql: str) -> SqlError:
 def test_text_that_is_not_a_number_fails_with_245(engine):
     err = _error(engine, "SELECT INTERNALID FROM PATIENTS WHERE FIRSTNAME = 0")
     assert err.number == 245
-    found = re.fullmatch(r"Conversion failed when converting the nvarchar value '(.*)' to data type int\.",
+    found = re.fullmatch(r"Conversion failed when converting the varchar value '(.*)' to data type int\.",
                          err.message)
     assert found and found.group(1) in {p["FIRSTNAME"] for p in PATIENTS}
     assert _error(engine, "SELECT INTERNALID FROM PATIENTS WHERE SURNAME IN (1, 2)").number == 245
@@ -116,7 +116,7 @@ def test_text_that_is_not_a_number_fails_with_245(engine):
 def test_text_too_big_for_an_int_fails_with_248(engine):
     err = _error(engine, "SELECT INTERNALID FROM PATIENTS WHERE MEDICARENO > 2000000000")
     assert err.number == 248
-    found = re.fullmatch(r"The conversion of the nvarchar value '(\d+)' overflowed an int column\.", err.message)
+    found = re.fullmatch(r"The conversion of the varchar value '(\d+)' overflowed an int column\.", err.message)
     assert found and int(found.group(1)) > INT_MAX
     assert found.group(1) in {p["MEDICARENO"] for p in PATIENTS}
     err = _error(engine, "SELECT CAST('99999999999' AS int) AS x")
@@ -127,17 +127,17 @@ def test_text_too_big_for_an_int_fails_with_248(engine):
 
 def test_decimal_operand_fails_with_8114_on_a_name(engine):
     err = _error(engine, "SELECT INTERNALID FROM PATIENTS WHERE FIRSTNAME > 1.5")
-    assert (err.number, err.message) == (8114, "Error converting data type nvarchar to numeric.")
+    assert (err.number, err.message) == (8114, "Error converting data type varchar to numeric.")
 
 
 @pytest.mark.parametrize("sql, message", [
     ("SELECT 1 AS x WHERE 'abc' = CAST(2.5 AS FLOAT)", "Error converting data type varchar to float."),
     ("SELECT INTERNALID FROM PATIENTS WHERE FIRSTNAME = CAST(2.5 AS FLOAT)",
-     "Error converting data type nvarchar to float."),
+     "Error converting data type varchar to float."),
     ("SELECT INTERNALID FROM PATIENTS WHERE FIRSTNAME IN (1, CAST(2 AS REAL))",
-     "Error converting data type nvarchar to float."),
+     "Error converting data type varchar to float."),
     ("SELECT INTERNALID FROM PATIENTS WHERE FIRSTNAME BETWEEN 1 AND CAST(2 AS FLOAT)",
-     "Error converting data type nvarchar to float."),
+     "Error converting data type varchar to float."),
 ])
 def test_a_float_operand_converts_the_text_to_float(engine, sql, message):
     """Data type precedence picks float (not numeric) when the number is a float or real."""
@@ -147,7 +147,7 @@ def test_a_float_operand_converts_the_text_to_float(engine, sql, message):
 
 def test_text_in_arithmetic_with_a_number_converts_as_in_a_comparison(engine):
     err = _error(engine, "SELECT INTERNALID FROM PATIENTS WHERE FIRSTNAME + 1.5 > 0")
-    assert (err.number, err.message) == (8114, "Error converting data type nvarchar to numeric.")
+    assert (err.number, err.message) == (8114, "Error converting data type varchar to numeric.")
     err = _error(engine, "SELECT INTERNALID FROM PATIENTS WHERE FIRSTNAME * 2 > 0")
     assert err.number == 245 and err.message.endswith("to data type int.")
     code = next(p["POSTCODE"] for p in PATIENTS if p["POSTCODE"])

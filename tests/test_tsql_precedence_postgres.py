@@ -98,7 +98,7 @@ def test_a_typing_rule_changed_in_the_front_end_is_followed_by_both_engines(pg_e
         for engine in engines:
             with pytest.raises(SqlError) as caught:
                 precedence.rows(engine, "SELECT INTERNALID FROM PATIENTS WHERE FIRSTNAME = 0")
-            assert (caught.value.number, caught.value.message) == (8114, "Error converting data type nvarchar to "
+            assert (caught.value.number, caught.value.message) == (8114, "Error converting data type varchar to "
                                                                           "float.")
     finally:
         for engine in engines:

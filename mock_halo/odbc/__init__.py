@@ -94,6 +94,7 @@ def open_odbc_engine(site: SiteConfig, settings: Settings, *, now: Callable[[], 
         from mock_halo.odbc.mssql_load import reload_routes
 
         engine = MssqlEngine(routes, default, reset_policy=odbc.reset, site=site.id,
-                             reload=lambda: reload_routes(routes, seed, patients, pms_type=site.pms_type))
+                             reload=lambda: reload_routes(routes, seed, patients, pms_type=site.pms_type,
+                                                           anchor=(now or datetime.now)()))
     engine.load_pending = odbc.reset == "reload"
     return engine

@@ -40,7 +40,7 @@ from typing import Any
 from mock_halo.odbc.engine import OdbcEngine, Route
 from mock_halo.odbc.pg_load import load_postgres
 from mock_halo.odbc.pool import ConnectionPool, PoolSettings
-from mock_halo.sql import bp  # noqa: F401 - registers the BP_* procedures
+import mock_halo.practice.procedures  # noqa: F401 - registers Bp Premier's stored procedures
 from mock_halo.sql import procedures
 from mock_halo.sql.engines.postgres.layout import SUPPORT_SCHEMA, schema_name
 from mock_halo.sql.engines.postgres.session import PgSession
@@ -236,11 +236,11 @@ def schema_catalog(catalogues: Sequence[str], default: str, pms_type: str = "Bes
     """The translator's view of the catalogues: the fixture schema (tables, views, T-SQL column types)."""
     from mock_halo.practice import sqlite_schema
 
-    schema = sqlite_schema(pms_type)
     conn = sqlite3.connect(":memory:")
     try:
         names = {}
         for name in catalogues:
+            schema = sqlite_schema(pms_type, name)
             db = "main" if name == default else name
             if db != "main":
                 conn.execute(f'ATTACH DATABASE \':memory:\' AS "{db}"')
@@ -288,7 +288,7 @@ class PostgresEngine(OdbcEngine):
         return self.translator.cache_info()
 
     def load(self) -> dict[str, dict[str, int]]:
-        """(Re)load the fixture data into every catalogue's schema (per pool, one transaction each)."""
+        """(Re)load the fixture data into every catalogue's schema (per pool), anchored to the clock's date."""
         counts: dict[str, dict[str, int]] = {}
         pools: dict[int, tuple[Any, list[str]]] = {}
         for name, route in self.routes.items():
@@ -297,7 +297,7 @@ class PostgresEngine(OdbcEngine):
             with pool.connection() as conn:
                 try:
                     counts.update(load_postgres(conn.raw, names, self._seed, self._patients,
-                                                pms_type=self._pms_type))
+                                                pms_type=self._pms_type, anchor=self._now()))
                 except BaseException:
                     conn.rollback()
                     raise

@@ -17,17 +17,17 @@ import os
 import sqlite3
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 from pathlib import Path
 
-from .generator import generate_practice, normalise_reference
-from .loader import canonical_catalogue, generation_arguments, populate
+from .generator import normalise_anchor
+from .loader import canonical_catalogue, fill_values, generate_catalogue, generation_arguments, populate
 from .model import ProgressCallback
 from .schema import check_pms_type, sqlite_schema, tsql_ddl
 
 #: ``PRAGMA application_id`` of catalogue files ("MHLC").
 APPLICATION_ID = 0x4D484C43
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2
 META_TABLE = "mock_halo_catalogue"
 MAX_ROWS_PER_INSERT = 1000
 
@@ -40,7 +40,7 @@ class CatalogueInfo:
     catalogue: str
     seed: int
     patients: int
-    reference: str
+    anchor: str
     format_version: int
 
 
@@ -52,7 +52,7 @@ def write_catalogue_file(
     patients: int,
     progress: ProgressCallback | None = None,
     *,
-    reference: datetime | None = None,
+    anchor: date | datetime | None = None,
 ) -> dict[str, int]:
     """Write a catalogue as a SQLite file at ``path`` (replacing it); returns row counts per table."""
     target = Path(path)
@@ -64,14 +64,14 @@ def write_catalogue_file(
     try:
         conn.execute("PRAGMA journal_mode = OFF")
         conn.execute("PRAGMA synchronous = OFF")
-        counts = populate(conn, pms_type, name, seed, patients, reference=reference, progress=progress)
+        counts = populate(conn, pms_type, name, seed, patients, anchor=anchor, progress=progress)
         used_seed, used_patients, _ = generation_arguments(name, seed, patients)
-        ref = normalise_reference(reference).isoformat(timespec="seconds")
+        ref = normalise_anchor(anchor).isoformat()
         with conn:
             conn.execute(f"CREATE TABLE {META_TABLE} (key TEXT PRIMARY KEY, value TEXT NOT NULL)")
             conn.executemany(f"INSERT INTO {META_TABLE} VALUES (?, ?)", [
                 ("pms_type", pms_type), ("catalogue", name), ("seed", str(used_seed)),
-                ("patients", str(used_patients)), ("reference", ref),
+                ("patients", str(used_patients)), ("anchor", ref),
             ])
         conn.execute(f"PRAGMA application_id = {APPLICATION_ID}")
         conn.execute(f"PRAGMA user_version = {FORMAT_VERSION}")
@@ -112,7 +112,7 @@ def read_catalogue_info(path: str | os.PathLike[str]) -> CatalogueInfo:
     finally:
         conn.close()
     return CatalogueInfo(meta["pms_type"], meta["catalogue"], int(meta["seed"]), int(meta["patients"]),
-                         meta["reference"], FORMAT_VERSION)
+                         meta["anchor"], FORMAT_VERSION)
 
 
 def load_catalogue_file(path: str | os.PathLike[str]) -> sqlite3.Connection:
@@ -144,11 +144,15 @@ def tsql_literal(value: object) -> str:
     raise TypeError(f"no T-SQL literal for {type(value).__name__}")
 
 
-def _insert_statements(table: str, columns: tuple[str, ...], rows: list[tuple]) -> Iterable[str]:
-    head = f"INSERT INTO dbo.{table} ({', '.join(columns)}) VALUES\n"
+def _insert_statements(table: str, columns: tuple[str, ...], rows: list[tuple],
+                       fill: list[tuple[str, str]] = ()) -> Iterable[str]:
+    """INSERT ... VALUES statements of at most 1000 rows; ``fill`` adds (column, literal) to every row."""
+    names = [f"[{c}]" for c in columns] + [f"[{name}]" for name, _ in fill]
+    head = f"INSERT INTO dbo.{table} ({', '.join(names)}) VALUES\n"
+    tail = "".join(", " + literal for _, literal in fill)
     for start in range(0, len(rows), MAX_ROWS_PER_INSERT):
         chunk = rows[start:start + MAX_ROWS_PER_INSERT]
-        yield head + ",\n".join("(" + ", ".join(tsql_literal(v) for v in row) + ")" for row in chunk) + ";\n"
+        yield head + ",\n".join("(" + ", ".join(tsql_literal(v) for v in row) + tail + ")" for row in chunk) + ";\n"
 
 
 def write_tsql_script(
@@ -159,7 +163,7 @@ def write_tsql_script(
     patients: int,
     progress: ProgressCallback | None = None,
     *,
-    reference: datetime | None = None,
+    anchor: date | datetime | None = None,
     create_database: bool = True,
 ) -> dict[str, int]:
     """Write DDL + data as a T-SQL script; returns row counts per table.
@@ -169,13 +173,11 @@ def write_tsql_script(
     """
     check_pms_type(pms_type)
     name = canonical_catalogue(pms_type, catalogue)
-    used_seed, used_patients, first_doctor = generation_arguments(name, seed, patients)
-    counts = dict.fromkeys(sqlite_schema(pms_type).table_names, 0)
+    counts = dict.fromkeys(sqlite_schema(pms_type, name).table_names, 0)
     target = Path(path)
     tmp = target.with_name(target.name + ".tmp")
     try:
-        _write_script(tmp, pms_type, name, used_seed, used_patients, first_doctor, reference, progress,
-                      create_database, counts)
+        _write_script(tmp, pms_type, name, seed, patients, anchor, progress, create_database, counts)
     except BaseException:
         tmp.unlink(missing_ok=True)
         raise
@@ -183,11 +185,11 @@ def write_tsql_script(
     return counts
 
 
-def _write_script(tmp: Path, pms_type: str, name: str, used_seed: int, used_patients: int,
-                  first_doctor: tuple[str, str] | None, reference: datetime | None,
+def _write_script(tmp: Path, pms_type: str, name: str, seed: int, patients: int, anchor: date | datetime | None,
                   progress: ProgressCallback | None, create_database: bool, counts: dict[str, int]) -> None:
-    schema = sqlite_schema(pms_type)
-    before_data, after_data = tsql_ddl(pms_type)
+    schema = sqlite_schema(pms_type, name)
+    before_data, after_data = tsql_ddl(pms_type, name)
+    used_seed, used_patients, _ = generation_arguments(name, seed, patients)
     with open(tmp, "w", encoding="utf-8", newline="\n") as out:
         out.write(f"-- mock-halo fake {pms_type} catalogue {name}: seed {used_seed}, {used_patients} patients.\n")
         out.write("-- Generated data; every person, number and address in it is fictitious.\n")
@@ -196,14 +198,14 @@ def _write_script(tmp: Path, pms_type: str, name: str, used_seed: int, used_pati
             out.write(f"IF DB_ID(N'{name}') IS NULL CREATE DATABASE [{name}];\nGO\nUSE [{name}];\nGO\n")
         for ddl in before_data:
             out.write(ddl + "\nGO\n")
-        for batch in generate_practice(used_seed, used_patients, reference=reference, progress=progress,
-                                       first_doctor=first_doctor):
+        for batch in generate_catalogue(name, seed, patients, anchor=anchor, progress=progress):
             if not batch.rows:
                 continue
             identity = batch.table in schema.identity_tables
             if identity:
                 out.write(f"SET IDENTITY_INSERT dbo.{batch.table} ON;\n")
-            for statement in _insert_statements(batch.table, batch.columns, batch.rows):
+            fill = fill_values(schema.columns[batch.table], batch.columns, batch.table)
+            for statement in _insert_statements(batch.table, batch.columns, batch.rows, fill):
                 out.write(statement)
             if identity:
                 out.write(f"SET IDENTITY_INSERT dbo.{batch.table} OFF;\n")

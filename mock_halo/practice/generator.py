@@ -1,56 +1,59 @@
 """Deterministic generation of a whole fake Bp Premier practice, as a stream of batches.
 
-Determinism: one ``Faker("en_AU", use_weighting=False)`` seeded with
-``seed_instance(seed)`` draws names and places; everything else comes from
-``random.Random`` streams derived from ``random.Random(seed)`` in a fixed order.
-Nothing depends on hash randomisation, wall time or batch sizes, so the same
-(seed, patients, reference) gives byte-identical rows in any process with the
-pinned Faker release.
+The practice is anchored to a date (the emulator clock's date in the practice's
+time zone, :data:`PRACTICE_TIMEZONE`): the appointment book spans
+:data:`~mock_halo.practice.schedule.WINDOW_DAYS` days either side of it and the
+data is as the practice would have it at the start of that day (nothing has
+happened yet today). The same (seed, patients, anchor) gives byte-identical rows
+in any process with the pinned Faker release: one ``Faker("en_AU",
+use_weighting=False)`` seeded with ``seed_instance(seed)`` draws the practice, the
+staff and pools of places; everything else comes from ``random.Random`` streams
+derived from ``random.Random(seed)`` in a fixed order. Nothing depends on hash
+randomisation, wall time or batch sizes.
 
-Batches are yielded in foreign-key order (lookups, practice, users, sessions,
-then patients with their clinical records chunk by chunk, then the appointment
-book and its visits), so a consumer can insert them as they come.
+Batches are yielded in foreign-key order (lookups, practice, users, address book,
+sessions and days away, then patients with their clinical records chunk by
+chunk, then the appointment book with its visits, invoices and cancellations),
+so a consumer can insert them as they come.
 """
 
 from __future__ import annotations
 
 import random
 from collections.abc import Iterator
-from datetime import datetime, timedelta, timezone, tzinfo
+from datetime import date, datetime, timedelta, timezone, tzinfo
 from zoneinfo import ZoneInfo
 
 from faker import Faker
 
 from ..clock import DEFAULT_EPOCH
 from . import codes
-from .clinical import (
-    CURRENTRX_COLUMNS,
-    IMMUNISATION_COLUMNS,
-    INVESTIGATION_COLUMNS,
-    PASTHISTORY_COLUMNS,
-    REACTION_COLUMNS,
-    VISIT_COLUMNS,
-    ClinicalFactory,
-)
+from .clinical import TABLE_COLUMNS, TABLE_ORDER, ClinicalFactory
+from .contacts import make_contacts
 from .model import Batch, PatientSummary, ProgressCallback
-from .people import PATIENT_COLUMNS, PatientFactory
-from .schedule import APPOINTMENT_COLUMNS, WINDOW_DAYS, AppointmentBook, make_sessions
+from .people import EMAIL_COLUMNS, NEXTOFKIN_COLUMNS, NEXTOFKIN_NONE, PATIENT_COLUMNS, NamePools, PatientFactory
+from .schedule import (
+    APPOINTMENT_COLUMNS,
+    CANCELLATION_COLUMNS,
+    CANCELLED_COLUMNS,
+    INVOICE_COLUMNS,
+    SERVICE_COLUMNS,
+    VISIT_COLUMNS,
+    VISITREASON_COLUMNS,
+    WINDOW_DAYS,
+    AppointmentBook,
+    make_days_away,
+    make_sessions,
+)
 from .staff import make_practice, make_staff
 
 #: The practice's time zone: the SQL engine's GETDATE() is the emulator clock in this zone,
-#: so the appointment book's "now" is computed the same way.
+#: and the anchor date is the clock's date there.
 PRACTICE_TIMEZONE = "Australia/Sydney"
 PATIENT_CHUNK = 2000
 APPOINTMENT_CHUNK = 5000
-
-_CLINICAL_COLUMNS = {
-    "PASTHISTORY": PASTHISTORY_COLUMNS,
-    "CURRENTRX": CURRENTRX_COLUMNS,
-    "REACTIONS": REACTION_COLUMNS,
-    "IMMUNISATIONS": IMMUNISATION_COLUMNS,
-    "INVESTIGATIONS": INVESTIGATION_COLUMNS,
-    "VISITS": VISIT_COLUMNS,
-}
+_BOOK_COLUMNS = {"VISITS": VISIT_COLUMNS, "VISITREASON": VISITREASON_COLUMNS, "CANCELLATIONS": CANCELLATION_COLUMNS,
+                 "CANCELLEDAPPOINTMENTS": CANCELLED_COLUMNS, "INVOICES": INVOICE_COLUMNS, "SERVICES": SERVICE_COLUMNS}
 
 
 def _no_progress(stage: str, done: int, total: int) -> None:
@@ -65,65 +68,74 @@ def practice_zone(name: str = PRACTICE_TIMEZONE) -> tzinfo:
         return timezone(timedelta(hours=10))
 
 
-def normalise_reference(reference: datetime | None) -> datetime:
-    """The practice-local, naive "now" of the data.
+def normalise_anchor(anchor: date | datetime | None) -> date:
+    """The practice-local date the data is anchored to.
 
     None means the emulator's default epoch. An aware datetime is converted to
-    :data:`PRACTICE_TIMEZONE`; a naive one is taken as practice-local already.
+    :data:`PRACTICE_TIMEZONE` first; a naive one is taken as practice-local already.
     """
-    if reference is None:
-        reference = DEFAULT_EPOCH
-    if reference.tzinfo is not None:
-        reference = reference.astimezone(practice_zone()).replace(tzinfo=None)
-    return reference.replace(microsecond=0)
+    if anchor is None:
+        anchor = DEFAULT_EPOCH
+    if isinstance(anchor, datetime):
+        if anchor.tzinfo is not None:
+            anchor = anchor.astimezone(practice_zone()).replace(tzinfo=None)
+        return anchor.date()
+    return anchor
 
 
-#: The practice-local "now" of the default data: :data:`mock_halo.clock.DEFAULT_EPOCH`
-#: (2026-01-05T09:00:00Z) in Sydney, i.e. Monday 5 January 2026, 20:00 (after hours).
-DEFAULT_REFERENCE = normalise_reference(None)
+#: The anchor of the default data: :data:`mock_halo.clock.DEFAULT_EPOCH` (2026-01-05T09:00:00Z) in
+#: Sydney, i.e. Monday 5 January 2026.
+DEFAULT_ANCHOR = normalise_anchor(None)
 
 
 def generate_practice(
     seed: int,
     patients: int,
     *,
-    reference: datetime | None = None,
+    anchor: date | datetime | None = None,
     progress: ProgressCallback | None = None,
     first_doctor: tuple[str, str] | None = None,
 ) -> Iterator[Batch]:
     """Yield the rows of a fake practice with ``patients`` patients.
 
-    ``reference`` is "now" (see :func:`normalise_reference`; default
-    :data:`DEFAULT_REFERENCE`); the appointment book spans 60 days either side
-    of its date and its statuses are consistent with it. ``progress`` is
-    called with (stage, done, total). ``first_doctor`` names the first GP.
+    ``anchor`` is the practice-local date of "today" (see :func:`normalise_anchor`;
+    default :data:`DEFAULT_ANCHOR`). ``progress`` is called with (stage, done,
+    total). ``first_doctor`` names the first GP (the principal).
     """
     if isinstance(patients, bool) or not isinstance(patients, int) or patients < 0:
         raise ValueError(f"patients must be a non-negative integer, got {patients!r}")
     if isinstance(seed, bool) or not isinstance(seed, int):
         raise ValueError(f"seed must be an integer, got {seed!r}")
     report = progress or _no_progress
-    ref = normalise_reference(reference)
+    today = normalise_anchor(anchor)
+    now = datetime.combine(today, datetime.min.time())
     master = random.Random(seed)
     rng_practice, rng_people, rng_clinical, rng_schedule = (random.Random(master.getrandbits(64)) for _ in range(4))
     fake = Faker("en_AU", use_weighting=False)  # a fresh instance (~1 ms) keeps generators independent
     fake.seed_instance(seed)
 
-    for table, rows in codes.LOOKUP_ROWS.items():
-        yield Batch(table, codes.LOOKUP_COLUMNS[table], list(rows))
-    practice, batches = make_practice(fake, rng_practice)
+    for table, (columns, rows) in codes.LOOKUPS.items():
+        yield Batch(table, columns, list(rows))
+    yield Batch("REMINDERBATCH", codes.REMINDER_BATCH_COLUMNS, [(0, codes.INSTALLED, 0, 0, codes.INSTALLED, 0)])
+    opened = now - timedelta(days=3650)
+    practice, batches = make_practice(fake, rng_practice, opened)
     yield from batches
-    staff, users = make_staff(fake, rng_practice, practice, ref, first_doctor)
-    yield users
-    sessions, session_batch = make_sessions(rng_schedule, staff)
+    staff, batches = make_staff(fake, rng_practice, practice, patients, now, first_doctor)
+    yield from batches
+    yield from make_contacts(fake, rng_practice, practice, opened)
+    sessions, session_batch = make_sessions(rng_schedule, staff, opened)
     yield session_batch
+    manager = staff.by_group(codes.GROUP_MANAGER)[0].user_id
+    away, away_batch = make_days_away(rng_schedule, staff, today, manager)
+    yield away_batch
     report("staff", 1, 1)
 
-    window_start = ref.date() - timedelta(days=WINDOW_DAYS)
-    people = PatientFactory(fake, rng_people, practice, staff, ref)
-    clinical = ClinicalFactory(rng_clinical, staff, ref, window_start)
+    window_start = today - timedelta(days=WINDOW_DAYS)
+    people = PatientFactory(NamePools(fake, patients), rng_people, practice, staff, now)
+    clinical = ClinicalFactory(rng_clinical, staff, today, window_start)
     summaries: list[PatientSummary] = []
     pending: list[tuple] = []
+    yield Batch("NEXTOFKIN", NEXTOFKIN_COLUMNS, [NEXTOFKIN_NONE])
     report("patients", 0, patients)
     for rows, household in people.households(patients):
         pending.extend(rows)
@@ -131,35 +143,47 @@ def generate_practice(
             clinical.add_patient(summary)
         summaries.extend(household)
         if len(pending) >= PATIENT_CHUNK:
-            yield from _patient_batches(pending, clinical)
+            yield from _patient_batches(pending, people, clinical)
             pending = []
             report("patients", len(summaries), patients)
     if pending:
-        yield from _patient_batches(pending, clinical)
+        yield from _patient_batches(pending, people, clinical)
     report("patients", len(summaries), patients)
 
-    book = AppointmentBook(rng_schedule, staff, sessions, summaries, ref, clinical.ids["VISITS"] + 1)
+    book = AppointmentBook(rng_schedule, staff, sessions, summaries, today, away, clinical.ids["VISITS"] + 1,
+                           practice.domain)
     total_days = len(book.days())
     appointments: list[tuple] = []
-    visits: list[tuple] = []
-    for day, (day_appointments, day_visits) in enumerate(book.generate(patients), start=1):
+    for day, day_appointments in enumerate(book.generate(patients), start=1):
         appointments.extend(day_appointments)
-        visits.extend(day_visits)
         if len(appointments) >= APPOINTMENT_CHUNK:
-            yield Batch("APPOINTMENTS", APPOINTMENT_COLUMNS, appointments)
-            yield Batch("VISITS", VISIT_COLUMNS, visits)
-            appointments, visits = [], []
+            yield from _book_batches(appointments, book)
+            appointments = []
         report("appointments", day, total_days)
-    if appointments:
-        yield Batch("APPOINTMENTS", APPOINTMENT_COLUMNS, appointments)
-    if visits:
-        yield Batch("VISITS", VISIT_COLUMNS, visits)
+    yield from _book_batches(appointments, book)
     report("appointments", total_days, total_days)
 
 
-def _patient_batches(rows: list[tuple], clinical: ClinicalFactory) -> Iterator[Batch]:
+def _patient_batches(rows: list[tuple], people: PatientFactory, clinical: ClinicalFactory) -> Iterator[Batch]:
+    emails, kin = people.take_extra()
+    if kin:
+        yield Batch("NEXTOFKIN", NEXTOFKIN_COLUMNS, kin)
     yield Batch("PATIENTS", PATIENT_COLUMNS, rows)
-    for table, clinical_rows in clinical.take_rows().items():
-        if clinical_rows:
-            yield Batch(table, _CLINICAL_COLUMNS[table], clinical_rows)
+    if emails:
+        yield Batch("EMAIL", EMAIL_COLUMNS, emails)
+    made = clinical.take_rows()
+    for table in TABLE_ORDER:
+        if made[table]:
+            yield Batch(table, TABLE_COLUMNS[table], made[table])
 
+
+def _book_batches(appointments: list[tuple], book: AppointmentBook) -> Iterator[Batch]:
+    extra = book.take_extra()
+    for table in ("VISITS", "VISITREASON"):
+        if extra[table]:
+            yield Batch(table, _BOOK_COLUMNS[table], extra[table])
+    if appointments:
+        yield Batch("APPOINTMENTS", APPOINTMENT_COLUMNS, appointments)
+    for table in ("CANCELLATIONS", "CANCELLEDAPPOINTMENTS", "INVOICES", "SERVICES"):
+        if extra[table]:
+            yield Batch(table, _BOOK_COLUMNS[table], extra[table])

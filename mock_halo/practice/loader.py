@@ -1,7 +1,7 @@
 """Building catalogue databases in SQLite, with a per-process template cache.
 
 :func:`build_catalogue` returns a *template*: an in-memory database that is
-built once per (pms_type, catalogue, seed, patients, reference) and shared.
+built once per (pms_type, catalogue, seed, patients, anchor date) and shared.
 Callers copy it with ``template.backup(their_connection)`` and never write to
 it; the template is opened with ``PRAGMA query_only = ON`` so a stray write
 fails loudly instead of corrupting every later copy. It is created with
@@ -12,20 +12,26 @@ from __future__ import annotations
 
 import sqlite3
 import threading
-from datetime import datetime
+from collections.abc import Callable, Iterator
+from datetime import date, datetime
 
-from .generator import generate_practice, normalise_reference
-from .model import ProgressCallback
-from .schema import check_pms_type, sqlite_schema
+from .drugs import generate_drugs
+from .generator import generate_practice, normalise_anchor
+from .model import Batch, ProgressCallback
+from .schema import ColumnDecl, SqliteSchema, check_pms_type, sqlite_schema
 
-#: Bp Premier's databases: the live practice and the demo ("samples") database.
-BP_CATALOGUES = ("BPSPatients", "BPSSamples")
+#: Bp Premier's databases: the live practice, the demo ("samples") database and the drug reference.
+BP_CATALOGUES = ("BPSPatients", "BPSSamples", "BPSDrugs")
+#: Catalogues whose content does not depend on the seed, the size or the anchor date.
+FIXED_CATALOGUES = frozenset({"BPSDrugs"})
+#: Reference catalogues every site of a PMS has beside its configured ones (Bp's drug database).
+REFERENCE_CATALOGUES = {"BestPractice": ("BPSDrugs",)}
 #: The demo database is the same fixed, small practice whatever the seed.
 SAMPLES_SEED = 20181111
 SAMPLES_PATIENTS = 25
 SAMPLES_FIRST_DOCTOR = ("Frederick", "Findacure")
 
-CacheKey = tuple[str, str, int, int, datetime]
+CacheKey = tuple[str, str, int, int, date]
 _cache: dict[CacheKey, sqlite3.Connection] = {}
 _cache_lock = threading.Lock()
 _build_locks: dict[CacheKey, threading.Lock] = {}
@@ -44,7 +50,46 @@ def generation_arguments(catalogue: str, seed: int, patients: int) -> tuple[int,
     """(seed, patients, first doctor) actually used for a (canonical) catalogue."""
     if catalogue == "BPSSamples":
         return SAMPLES_SEED, SAMPLES_PATIENTS, SAMPLES_FIRST_DOCTOR
+    if catalogue in FIXED_CATALOGUES:
+        return 0, 0, None
     return seed, patients, None
+
+
+def generate_catalogue(catalogue: str, seed: int, patients: int, *, anchor: date | datetime | None = None,
+                       progress: ProgressCallback | None = None) -> Iterator[Batch]:
+    """The batches of one (canonical) catalogue."""
+    if catalogue == "BPSDrugs":
+        return generate_drugs()
+    seed, patients, first_doctor = generation_arguments(catalogue, seed, patients)
+    return generate_practice(seed, patients, anchor=anchor, progress=progress, first_doctor=first_doctor)
+
+
+_INT_TYPES = frozenset({"int", "tinyint", "smallint", "bigint", "bit", "decimal", "numeric", "money", "float", "real"})
+_TEXT_TYPES = frozenset({"char", "nchar", "varchar", "nvarchar", "text", "ntext"})
+
+
+def fill_values(decls: tuple[ColumnDecl, ...], columns: tuple[str, ...], table: str) -> list[tuple[str, str]]:
+    """(column, SQL literal) for the NOT NULL columns a batch leaves out: 0 for numbers, '' for text."""
+    given = {c.upper() for c in columns}
+    out = []
+    for decl in decls:
+        if decl.nullable or decl.identity or decl.name.upper() in given:
+            continue
+        if decl.base in _INT_TYPES:
+            out.append((decl.name, "0"))
+        elif decl.base in _TEXT_TYPES:
+            out.append((decl.name, "''"))
+        else:
+            raise ValueError(f"the generator gives no value for {table}.{decl.name} ({decl.type} NOT NULL)")
+    return out
+
+
+def insert_statement(schema: SqliteSchema, batch: Batch) -> str:
+    """INSERT for a batch's rows, with the table's other NOT NULL columns filled in as literals."""
+    fill = fill_values(schema.columns[batch.table], batch.columns, batch.table)
+    names = ", ".join(f'"{c}"' for c in (*batch.columns, *(name for name, _ in fill)))
+    values = ", ".join(["?"] * len(batch.columns) + [literal for _, literal in fill])
+    return f'INSERT INTO "{batch.table}" ({names}) VALUES ({values})'
 
 
 def populate(
@@ -54,25 +99,25 @@ def populate(
     seed: int,
     patients: int,
     *,
-    reference: datetime | None = None,
+    anchor: date | datetime | None = None,
     progress: ProgressCallback | None = None,
 ) -> dict[str, int]:
     """Create the schema in ``conn`` (an empty database) and load the data; returns row counts per table."""
     name = canonical_catalogue(pms_type, catalogue)
-    seed, patients, first_doctor = generation_arguments(name, seed, patients)
-    schema = sqlite_schema(pms_type)
+    schema = sqlite_schema(pms_type, name)
     counts = dict.fromkeys(schema.table_names, 0)
+    statements: dict[tuple[str, tuple[str, ...]], str] = {}
     with conn:  # one transaction for the whole load
         for ddl in schema.tables:
             conn.execute(ddl)
-        for batch in generate_practice(seed, patients, reference=reference, progress=progress,
-                                       first_doctor=first_doctor):
+        for batch in generate_catalogue(name, seed, patients, anchor=anchor, progress=progress):
             if not batch.rows:
                 continue
-            placeholders = ", ".join("?" * len(batch.columns))
-            conn.executemany(
-                f"INSERT INTO {batch.table} ({', '.join(batch.columns)}) VALUES ({placeholders})", batch.rows
-            )
+            key = (batch.table, batch.columns)
+            sql = statements.get(key)
+            if sql is None:
+                sql = statements[key] = insert_statement(schema, batch)
+            conn.executemany(sql, batch.rows)
             counts[batch.table] += len(batch.rows)
         if progress:
             progress("indexes", 0, 1)
@@ -91,21 +136,23 @@ def build_catalogue(
     seed: int,
     patients: int,
     *,
-    reference: datetime | None = None,
+    anchor: date | datetime | None = None,
     progress: ProgressCallback | None = None,
 ) -> sqlite3.Connection:
     """The cached, read-only template database of one catalogue; copy it with ``backup``.
 
-    ``catalogue`` is ``BPSPatients`` (the live practice: ``seed`` and
-    ``patients`` apply) or ``BPSSamples`` (Bp's demo database: always the same
-    25 patients, whatever ``seed`` and ``patients`` say). Raises ValueError for
+    ``catalogue`` is ``BPSPatients`` (the live practice: ``seed``,
+    ``patients`` and ``anchor`` apply), ``BPSSamples`` (Bp's demo database:
+    always the same 25 patients, whatever ``seed`` and ``patients`` say) or
+    ``BPSDrugs`` (the drug reference: the same everywhere). Raises ValueError for
     an unsupported ``pms_type`` or catalogue, or a bad ``seed``/``patients``.
     """
     name = canonical_catalogue(pms_type, catalogue)
-    seed, patients, _ = generation_arguments(name, seed, patients)
     if isinstance(patients, bool) or not isinstance(patients, int) or patients < 0:
         raise ValueError(f"patients must be a non-negative integer, got {patients!r}")
-    key: CacheKey = (pms_type, name, seed, patients, normalise_reference(reference))
+    seed, patients, _ = generation_arguments(name, seed, patients)
+    day = normalise_anchor(None if name in FIXED_CATALOGUES else anchor)
+    key: CacheKey = (pms_type, name, seed, patients, day)
     with _cache_lock:
         cached = _cache.get(key)
         if cached is not None:
@@ -117,7 +164,7 @@ def build_catalogue(
         if cached is not None:
             return cached
         conn = sqlite3.connect(":memory:", check_same_thread=False)
-        populate(conn, pms_type, name, seed, patients, reference=reference, progress=progress)
+        populate(conn, pms_type, name, seed, patients, anchor=day, progress=progress)
         conn.execute("PRAGMA query_only = ON")
         with _cache_lock:
             _cache[key] = conn
@@ -140,3 +187,25 @@ def clear_cache() -> None:
     """
     with _cache_lock:
         _cache.clear()
+
+
+def anchored_images(pms_type: str, catalogues: list[str], seed: int,
+                    patients: int) -> Callable[[datetime], dict[str, bytes] | None]:
+    """``reanchor(now)`` for an engine: the catalogues' images (``serialize()``) for the anchor date of ``now``,
+    or None when that date is the one of the images it gave last."""
+    last: list[date] = []
+
+    def reanchor(now: datetime) -> dict[str, bytes] | None:
+        day = normalise_anchor(now)
+        if last and last[0] == day:
+            return None
+        images = {name: build_catalogue(pms_type, name, seed, patients, anchor=day).serialize() for name in catalogues}
+        last[:] = [day]
+        return images
+
+    return reanchor
+
+
+def reference_images(pms_type: str) -> dict[str, bytes]:
+    """The images of the reference catalogues every site of ``pms_type`` has (BPSDrugs for Bp Premier)."""
+    return {name: build_catalogue(pms_type, name, 0, 0).serialize() for name in REFERENCE_CATALOGUES.get(pms_type, ())}

@@ -1,10 +1,11 @@
 """Small value types shared by the generator modules.
 
 The generator streams rows as :class:`Batch` objects (one table, many rows in the
-table's column order) so that a 100k-patient practice never has to sit in memory
-as Python tuples all at once. What later stages need to know about earlier ones
-(who the staff are, which patients exist and when they were alive and active)
-is kept in the compact records below.
+batch's column order; the table's other NOT NULL columns are filled with 0 or ''
+by the loader) so that a 100k-patient practice never has to sit in memory as Python
+tuples all at once. What later stages need to know about earlier ones (who the
+staff are, which patients exist and when they were alive and active) is kept in
+the compact records below.
 """
 
 from __future__ import annotations
@@ -44,24 +45,27 @@ class StaffMember:
     """One USERS row, as far as scheduling and clinical records need it."""
 
     user_id: int
-    category: int
+    group: int
     title_code: int
     first_name: str
     surname: str
     location_id: int
-    #: Shows in the appointment book (has sessions and appointments).
+    #: Has an appointment book column (USERS.APPOINTMENTS): sessions and appointments.
     books: bool
+    room_id: int = 0
+    #: "Dr Jane Smith", as BPS views and VISITS.DRNAME show a provider.
+    display: str = ""
 
 
 @dataclass(slots=True)
 class PatientSummary:
-    """What scheduling needs to know about a patient."""
+    """What scheduling and the clinical record need to know about a patient."""
 
     internal_id: int
     dob: date
     sex: int
     status: int
-    usual_doctor: int | None
+    usual_doctor: int
     created: datetime
     #: Last day the patient could be seen (death or leaving); None while active.
     until: date | None = None
@@ -75,14 +79,14 @@ class Staff:
 
     members: list[StaffMember] = field(default_factory=list)
     #: The user online booking services write appointments as.
-    online_user: int | None = None
+    online_user: int = 0
 
     @property
     def clinicians(self) -> list[StaffMember]:
         return [m for m in self.members if m.books]
 
-    def by_category(self, *categories: int) -> list[StaffMember]:
-        return [m for m in self.members if m.category in categories]
+    def by_group(self, *groups: int) -> list[StaffMember]:
+        return [m for m in self.members if m.group in groups]
 
 
 def sql_date(d: date) -> str:
@@ -96,5 +100,5 @@ def sql_datetime(dt: datetime) -> str:
 
 
 def sql_midnight(d: date) -> str:
-    """A DATETIME holding a date only (DOB and friends): ``YYYY-MM-DDT00:00:00``."""
+    """A DATETIME holding a date only (DOB, APPOINTMENTDATE, ...): ``YYYY-MM-DDT00:00:00``."""
     return d.isoformat() + "T00:00:00"

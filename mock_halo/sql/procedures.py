@@ -1,20 +1,22 @@
 """Stored procedures, emulated in Python over the fixture tables.
 
-Adding a procedure is one decorated function::
+Adding a procedure is one decorated function, its parameters declared as in T-SQL::
 
-    @procedure("BP_GetAllUsers")
-    def get_all_users(call: ProcedureCall) -> ProcedureResult:
-        rows = call.query("SELECT USERID, SURNAME FROM USERS WHERE RECORDSTATUS = 1")
-        return ProcedureResult(result_sets=[ResultSet([("UserID", "int"), ("Surname", "str")], rows)])
+    @procedure("BP_GetUserDaysAway", "@userid INT", "@start DATE = NULL")
+    def get_user_days_away(call: ProcedureCall) -> ProcedureResult:
+        rows = call.query("SELECT USERID, STARTDATE FROM DAYSAWAY WHERE USERID = ?", (call.args["userid"],))
+        return ProcedureResult(result_sets=[ResultSet([("UserID", "int"), ("StartDate", "datetime")], rows)])
 
 Procedures are found by their last name part, case-insensitively, so
 ``BP_GetAllUsers``, ``dbo.BP_GetAllUsers`` and ``BPSPATIENTS.dbo.BP_GetAllUsers``
 are the same. The engine answers 2812 ``Could not find stored procedure`` for
-anything not registered. (This issue registers none; a later one fills it.)
+anything not registered. This package knows no procedure: the practice data registers its own
+(Bp Premier's are in :mod:`mock_halo.practice.procedures`).
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -51,11 +53,51 @@ class ProcedureResult:
 
 
 Procedure = Callable[[ProcedureCall], ProcedureResult]
+REQUIRED = object()  # the default of a parameter that has none
+
+
+@dataclass(frozen=True)
+class Parameter:
+    """One declared parameter: ``@aptdate DATE``, ``@loginid INT = 0``, ``@total INT OUTPUT``."""
+
+    name: str  # lower-case, without '@'
+    type: str = ""  # T-SQL type as declared ('INT', 'VARCHAR(50)'); '' when not declared
+    default: Any = REQUIRED
+    output: bool = False
+    spelling: str = ""  # the name as declared, without '@'
+
+    @property
+    def optional(self) -> bool:
+        return self.default is not REQUIRED
+
+
+_DECLARATION = re.compile(r"^@?(\w+)(?:\s+([A-Za-z]+(?:\s*\([^)]*\))?))?(?:\s*=\s*(.+?))?(\s+OUTPUT)?\s*$",
+                          re.IGNORECASE)
+
+
+def parse_parameter(text: str) -> Parameter:
+    """``'@loginid INT = 0'`` -> Parameter('loginid', 'INT', 0)."""
+    match = _DECLARATION.match(text.strip())
+    if match is None:
+        raise ValueError(f"cannot read the parameter declaration {text!r}")
+    name, type_name, default, output = match.groups()
+    value: Any = REQUIRED
+    if default is not None:
+        default = default.strip()
+        if default.upper() == "NULL":
+            value = None
+        elif default.startswith("'") and default.endswith("'"):
+            value = default[1:-1].replace("''", "'")
+        else:
+            value = float(default) if "." in default else int(default)
+    return Parameter(name.lower(), re.sub(r"\s+", "", type_name or "").upper(), value, bool(output), name)
+
+
 _REGISTRY: dict[str, Procedure] = {}
-#: Declared parameters per procedure (lower-case names without '@', in order; None: accept any).
-_PARAMETERS: dict[str, tuple[str, ...]] = {}
-#: Parameters that have a default value (may be omitted).
-_OPTIONAL: dict[str, frozenset[str]] = {}
+#: Declared parameters per procedure (in order; None: accept any).
+_PARAMETERS: dict[str, tuple[Parameter, ...]] = {}
+#: The procedure names as registered (their case), by lower-case name.
+_DISPLAY: dict[str, str] = {}
 
 
 def base_name(text: str) -> str:
@@ -68,27 +110,40 @@ def base_name(text: str) -> str:
 
 def register(name: str, fn: Procedure, parameters: tuple[str, ...] | None = None,
              optional: tuple[str, ...] = ()) -> Procedure:
-    _REGISTRY[base_name(name)] = fn
+    """Register ``fn`` as ``name``. Each parameter is a declaration (``'@loginid INT = 0'``); a bare name in
+    ``optional`` gets the default NULL."""
+    key = base_name(name)
+    _REGISTRY[key] = fn
+    _DISPLAY[key] = name.split(".")[-1].strip("[]")
     if parameters is not None:
-        _PARAMETERS[base_name(name)] = tuple(p.lstrip("@").lower() for p in parameters)
-        _OPTIONAL[base_name(name)] = frozenset(p.lstrip("@").lower() for p in optional)
-    fn.__dict__["procedure_name"] = base_name(name)
+        declared = [parse_parameter(p) for p in parameters]
+        wanted = {o.lstrip("@").lower() for o in optional}
+        _PARAMETERS[key] = tuple(Parameter(p.name, p.type, None, p.output, p.spelling)
+                                 if p.name in wanted and not p.optional else p for p in declared)
+    fn.__dict__["procedure_name"] = key
     return fn
 
 
 def unregister(name: str) -> None:
-    _REGISTRY.pop(base_name(name), None)
-    _PARAMETERS.pop(base_name(name), None)
-    _OPTIONAL.pop(base_name(name), None)
+    key = base_name(name)
+    _REGISTRY.pop(key, None)
+    _PARAMETERS.pop(key, None)
+    _DISPLAY.pop(key, None)
 
 
 def procedure(name: str, *parameters: str, optional: tuple[str, ...] = ()) -> Callable[[Procedure], Procedure]:
-    """Decorator: register ``fn`` as the stored procedure ``name`` with its ``@parameters`` in order."""
+    """Decorator: register ``fn`` as the stored procedure ``name`` with its parameter declarations in order."""
     return lambda fn: register(name, fn, parameters if parameters else None, optional)
 
 
-def parameters_of(fn: Procedure) -> tuple[str, ...] | None:
+def declared_parameters(fn: Procedure) -> tuple[Parameter, ...] | None:
+    """The declared parameters of a registered procedure (None: it accepts any)."""
     return _PARAMETERS.get(getattr(fn, "procedure_name", ""))
+
+
+def parameters_of(fn: Procedure) -> tuple[str, ...] | None:
+    declared = declared_parameters(fn)
+    return None if declared is None else tuple(p.name for p in declared)
 
 
 def parameter_name(fn: Procedure, position: int) -> str | None:
@@ -96,29 +151,34 @@ def parameter_name(fn: Procedure, position: int) -> str | None:
     return declared[position] if declared is not None and position < len(declared) else None
 
 
+def display_name(name: str) -> str:
+    """A registered procedure's name as declared (``BP_GetAllUsers``)."""
+    return _DISPLAY.get(base_name(name), name)
+
+
 def bind_arguments(fn: Procedure, name: str, args: dict[str, Any]) -> dict[str, Any]:
     """Positional ('$0', ...) and named arguments -> declared names; SQL Server's 201 / 8144 / 8145."""
-    declared = parameters_of(fn)
+    declared = declared_parameters(fn)
     if declared is None:
         return args
+    names = [p.name for p in declared]
     shown = name.strip().split(".")[-1].strip("[]")
     bound: dict[str, Any] = {}
     for key, value in args.items():
         if key.startswith("$"):
             position = int(key[1:])
-            if position >= len(declared):
+            if position >= len(names):
                 raise errors.too_many_arguments(shown)
-            bound[declared[position]] = value
-        elif key not in declared:
+            bound[names[position]] = value
+        elif key not in names:
             raise errors.not_a_parameter(key, shown)
         else:
             bound[key] = value
-    optional = _OPTIONAL.get(getattr(fn, "procedure_name", ""), frozenset())
     for param in declared:
-        if param not in bound:
-            if param not in optional:
-                raise errors.parameter_not_supplied(shown, param)
-            bound[param] = None
+        if param.name not in bound:
+            if not param.optional:
+                raise errors.parameter_not_supplied(shown, param.name)
+            bound[param.name] = param.default
     return bound
 
 

@@ -16,7 +16,6 @@ from collections.abc import Callable, Mapping
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-from mock_halo.sql import bp  # noqa: F401 - registers the BP_* procedures
 from mock_halo.sql import procedures
 from mock_halo.sql.engines.sqlite import functions
 from mock_halo.sql.engines.sqlite.authorizer import Guard, harden
@@ -44,7 +43,9 @@ class SqliteEngine:
     """A site's databases and the T-SQL engine over them."""
 
     def __init__(self, images: Mapping[str, bytes], default: str, *, now: Callable[[], datetime] | None = None,
-                 timezone_name: str = DEFAULT_TIMEZONE, cache_size: int = 1024, seed: int = 0) -> None:
+                 timezone_name: str = DEFAULT_TIMEZONE, cache_size: int = 1024, seed: int = 0,
+                 reanchor: Callable[[datetime], Mapping[str, bytes] | None] | None = None) -> None:
+        """``reanchor(now)`` gives new images when the data's anchor date is no longer the clock's (on reset)."""
         if default not in images:
             raise ValueError(f"no image for the default catalogue {default!r}")
         self._images = dict(images)
@@ -52,6 +53,7 @@ class SqliteEngine:
         self._now = now or datetime.now
         self._zone = dates.practice_zone(timezone_name)
         self._seed = seed
+        self._reanchor = reanchor
         self._rng = random.Random(seed)
         self._lock = threading.Lock()
         self._steps = 0
@@ -93,8 +95,12 @@ class SqliteEngine:
             raise errors.internal(f"{type(exc).__name__}: {exc}") from exc
 
     def reset(self) -> None:
-        """Back to the pristine practice data (and NEWID()/RAND() sequences)."""
+        """Back to the pristine practice data (and NEWID()/RAND() sequences), anchored to the clock's date."""
         with self._lock:
+            if self._reanchor is not None:
+                images = self._reanchor(self._now())
+                if images is not None:
+                    self._images.update(images)
             self._guard.trusted = True
             try:
                 self._load()
@@ -176,22 +182,33 @@ def open_engine(site: SiteConfig, settings: Settings, *, now: Callable[[], datet
     """Open the embedded engine for ``site``.
 
     ``templates`` maps catalogue names to loaded SQLite connections; by default
-    they come from :func:`mock_halo.practice.build_catalogue` (imported lazily).
+    they are the site's generated practice (:mod:`mock_halo.practice`, imported
+    lazily), anchored to the clock's date now and again on each reset.
     ``now`` is the emulator clock: aware datetimes are converted to the practice's
     local time (``timezone_name``) for GETDATE(); naive ones are taken as local.
     """
+    reanchor = None
     if templates is None:
-        from mock_halo.practice import build_catalogue
+        from mock_halo.practice import anchored_images
 
-        seed, patients = settings.site_seed(site), settings.site_patients(site)
-        templates = {c.name: build_catalogue(site.pms_type, c.name, seed, patients) for c in site.catalogues}
-    images = {}
-    for name, template in templates.items():
-        try:
-            images[name] = template.serialize()
-        except sqlite3.ProgrammingError as exc:
-            raise RuntimeError(f"cannot copy the {name} template: {exc} (templates shared between threads "
-                               "must be opened with check_same_thread=False)") from exc
+        reanchor = anchored_images(site.pms_type, [c.name for c in site.catalogues], settings.site_seed(site),
+                                   settings.site_patients(site))
+        images = dict(reanchor((now or datetime.now)()) or {})
+    else:
+        images = {name: _image(name, template) for name, template in templates.items()}
+    if site.catalogues:
+        from mock_halo.practice import reference_images
+
+        for name, image in reference_images(site.pms_type).items():
+            images.setdefault(name, image)
     default = site.default_catalogue if site.catalogues else next(iter(images))
     return SqliteEngine(images, default, now=now, timezone_name=timezone_name, cache_size=cache_size,
-                        seed=settings.site_seed(site) if site.catalogues else 0)
+                        seed=settings.site_seed(site) if site.catalogues else 0, reanchor=reanchor)
+
+
+def _image(name: str, template: sqlite3.Connection) -> bytes:
+    try:
+        return template.serialize()
+    except sqlite3.ProgrammingError as exc:
+        raise RuntimeError(f"cannot copy the {name} template: {exc} (templates shared between threads "
+                           "must be opened with check_same_thread=False)") from exc
