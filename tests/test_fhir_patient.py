@@ -12,9 +12,13 @@ from hypothesis import strategies as st
 MEDICARE = "http://ns.electronichealth.net.au/id/medicare-number"
 IHI = "http://ns.electronichealth.net.au/id/hi/ihi/1.0"
 DVA = "http://ns.electronichealth.net.au/id/dva"
-PATIENT_SQL = ("SELECT P.INTERNALID, P.FIRSTNAME, P.MIDDLENAME, P.SURNAME, P.DOB, P.SEXCODE, P.MEDICARENO, "
-               "P.MEDICARELINENO, P.IHI, P.DVANO, P.HOMEPHONE, P.WORKPHONE, P.MOBILEPHONE, P.EMAIL, P.PATIENTSTATUS "
-               "FROM PATIENTS P WHERE P.RECORDSTATUS = 1 ORDER BY P.INTERNALID")
+PATIENT_SQL = ("SELECT P.INTERNALID, RTRIM(P.FIRSTNAME) AS FIRSTNAME, RTRIM(P.MIDDLENAME) AS MIDDLENAME, "
+               "RTRIM(P.SURNAME) AS SURNAME, P.DOB, P.SEXCODE, RTRIM(P.MEDICARENO) AS MEDICARENO, "
+               "RTRIM(P.MEDICARELINENO) AS MEDICARELINENO, RTRIM(P.IHI) AS IHI, RTRIM(P.DVANO) AS DVANO, "
+               "RTRIM(P.HOMEPHONE) AS HOMEPHONE, RTRIM(P.WORKPHONE) AS WORKPHONE, RTRIM(P.MOBILEPHONE) AS MOBILEPHONE, "
+               "ISNULL(E.EMAIL, '') AS EMAIL, P.PATIENTSTATUS "
+               "FROM PATIENTS P LEFT JOIN EMAIL E ON E.INTERNALID = P.INTERNALID AND E.RECORDSTATUS = 1 "
+               "WHERE P.RECORDSTATUS = 1 ORDER BY P.INTERNALID")
 
 
 @pytest.fixture
@@ -232,7 +236,7 @@ def test_sql_update_is_visible_through_fhir(fhir, halo, rows):
 def test_deceased_patient(fhir, halo, rows):
     target = rows[6]["INTERNALID"]
     response = halo.immediate(
-        f"UPDATE PATIENTS SET PATIENTSTATUS = 3, DECEASEDDATE = '2025-03-04T10:00:00' WHERE INTERNALID = {target}",
+        f"UPDATE PATIENTS SET PATIENTSTATUS = 3, DATEOFDEATH = '2025-03-04T10:00:00' WHERE INTERNALID = {target}",
         executionMode="nonQuery")
     assert response.status_code == 200, response.text
     resource = fhir.ok(f"Patient/{target}")

@@ -10,8 +10,11 @@ from fhir_support import Fhir, ids
 
 SYDNEY = ZoneInfo("Australia/Sydney")
 APPOINTMENT_SQL = ("SELECT RECORDID, INTERNALID, USERID, APPOINTMENTDATE, APPOINTMENTTIME, APPOINTMENTLENGTH, "
-                   "APPOINTMENTSTATUS FROM APPOINTMENTS WHERE RECORDSTATUS = 1 ORDER BY RECORDID")
-STATUS = {1: "booked", 2: "arrived", 3: "checked-in", 4: "fulfilled", 5: "fulfilled", 6: "cancelled"}
+                   "CASE WHEN RECORDSTATUS = 1 THEN APPOINTMENTCODE ELSE 0 END AS APPOINTMENTSTATUS "
+                   "FROM APPOINTMENTS WHERE RECORDSTATUS IN (1, 2) ORDER BY RECORDID")
+#: APPOINTMENTCODE (0: a cancelled booking, RECORDSTATUS 2) -> Appointment.status
+STATUS = {0: "cancelled", 1: "booked", 2: "arrived", 3: "checked-in", 4: "fulfilled", 5: "fulfilled", 6: "fulfilled",
+          7: "fulfilled", 10: "noshow"}
 
 
 @pytest.fixture
@@ -29,8 +32,9 @@ def _start(row) -> datetime:
 
 
 def test_directory_reads(fhir, halo):
-    providers = halo.rows("SELECT U.USERID, U.SURNAME, U.PROVIDERNO, U.HPII FROM USERS U JOIN USERCATEGORIES C "
-                          "ON C.CATEGORYCODE = U.CATEGORYCODE WHERE U.RECORDSTATUS = 1 AND C.ISPROVIDER = 1 ORDER BY U.USERID")
+    providers = halo.rows("SELECT U.USERID, RTRIM(U.SURNAME) AS SURNAME, RTRIM(U.PROVIDERNO) AS PROVIDERNO, "
+                          "RTRIM(U.HPII) AS HPII FROM USERS U WHERE U.RECORDSTATUS = 1 AND U.USERSTATUS = 1 "
+                          "AND U.GROUPCODE IN (1, 2, 3, 4, 5) ORDER BY U.USERID")
     bundle = fhir.ok("Practitioner?_count=1000")
     assert [int(i) for i in ids(bundle)] == [p["USERID"] for p in providers]
     first = fhir.ok(f"Practitioner/{providers[0]['USERID']}")
@@ -42,7 +46,7 @@ def test_directory_reads(fhir, halo):
     assert role["identifier"][0]["value"] == providers[0]["PROVIDERNO"]
     roles = fhir.ok(f"PractitionerRole?practitioner={providers[0]['USERID']}&_include=PractitionerRole:practitioner")
     assert ids(roles) == [str(providers[0]["USERID"])] and ids(roles, "include") == [str(providers[0]["USERID"])]
-    practice = halo.rows("SELECT PRACTICENAME, ABN FROM PRACTICE")[0]
+    practice = halo.rows("SELECT PRACTICENAME, RTRIM(ABN) AS ABN FROM PRACTICE")[0]
     org = fhir.ok("Organization/1")
     assert org["name"] == practice["PRACTICENAME"]
     assert any(i["value"] == practice["ABN"] for i in org["identifier"])
@@ -69,7 +73,7 @@ def test_appointment_search_by_patient_practitioner_status(fhir, appointments):
     doctor = appointments[0]["USERID"]
     found, first = fhir.all_pages(f"Appointment?practitioner={doctor}&_count=9")
     assert sorted(int(r["id"]) for r in found) == [r["RECORDID"] for r in appointments if r["USERID"] == doctor]
-    for status in ("booked", "fulfilled", "cancelled", "arrived"):
+    for status in ("booked", "fulfilled", "cancelled", "noshow", "arrived"):
         got = fhir.ok(f"Appointment?status={status}&_count=1000")
         assert {int(i) for i in ids(got)} == {r["RECORDID"] for r in appointments if STATUS[r["APPOINTMENTSTATUS"]] == status}
 

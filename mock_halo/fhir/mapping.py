@@ -99,6 +99,21 @@ def au_address(line1: Any, line2: Any, city: Any, state: Any, postcode: Any, *, 
     return addr
 
 
+#: Street-address postcode ranges per state (Australia Post): Bp keeps no state column, FHIR wants one.
+_POSTCODE_STATES = (((800, 899), "NT"), ((2600, 2618), "ACT"), ((2900, 2920), "ACT"), ((2000, 2999), "NSW"),
+                    ((3000, 3999), "VIC"), ((4000, 4999), "QLD"), ((5000, 5799), "SA"), ((6000, 6797), "WA"),
+                    ((7000, 7799), "TAS"))
+
+
+def state_of(postcode: Any) -> str | None:
+    """The state or territory of an Australian postcode (None when it is not one)."""
+    code = text(postcode)
+    if not code or not code.isdigit():
+        return None
+    number = int(code)
+    return next((state for (low, high), state in _POSTCODE_STATES if low <= number <= high), None)
+
+
 def phone(value: Any, use: str) -> dict[str, Any] | None:
     number = text(value)
     return {"system": "phone", "value": number, "use": use} if number else None

@@ -3,11 +3,12 @@
 Only what Bp's PATIENTS table can hold is written (halo-facts 13.2: "some fields not
 creatable/updatable"). Mapped: official name (family, given, prefix via TITLES), the
 usual name's first given (PREFERREDNAME), birthDate, gender (SEXCODE), telecom
-(home/work/mobile phones, one email), home physical and postal addresses and the
+(home/work/mobile phones; one email, kept in table EMAIL as Bp does), home physical and
+postal addresses (Bp keeps no state: it follows from the postcode) and the
 Medicare/IHI/DVA identifiers. Ignored: ``id`` on create, ``meta``, ``text``,
 ``active``, ``deceased[x]``, ``generalPractitioner``, ``managingOrganization``, the
-record-number identifier and every other element. Update replaces: a mapped element
-absent from the body clears its column.
+record-number identifier, ``address.state`` and every other element. Update replaces: a
+mapped element absent from the body clears its column.
 """
 
 from __future__ import annotations
@@ -22,12 +23,12 @@ from mock_halo.fhir.outcome import FhirError, invalid
 from mock_halo.fhir.resources.patient import SEXCODES_BY_GENDER
 from mock_halo.limits import JsonTooDeep, load_json
 
-#: Column -> maximum length (the PATIENTS NVARCHAR sizes).
+#: Column -> maximum length (the PATIENTS CHAR sizes; EMAIL.EMAIL is VARCHAR(250)).
 TEXT_COLUMNS: dict[str, int] = {
-    "FIRSTNAME": 50, "MIDDLENAME": 30, "SURNAME": 40, "PREFERREDNAME": 30,
-    "ADDRESS1": 40, "ADDRESS2": 40, "CITY": 40, "POSTCODE": 4, "STATE": 3,
+    "FIRSTNAME": 40, "MIDDLENAME": 30, "SURNAME": 40, "PREFERREDNAME": 30,
+    "ADDRESS1": 40, "ADDRESS2": 40, "CITY": 40, "POSTCODE": 4,
     "POSTALADDRESS": 40, "POSTALCITY": 40, "POSTALPOSTCODE": 4,
-    "HOMEPHONE": 14, "WORKPHONE": 14, "MOBILEPHONE": 14, "EMAIL": 100,
+    "HOMEPHONE": 14, "WORKPHONE": 14, "MOBILEPHONE": 14, "EMAIL": 250,
     "MEDICARENO": 13, "MEDICARELINENO": 1, "MEDICAREEXPIRY": 10, "DVANO": 14, "IHI": 16,
 }
 PHONE_COLUMN_BY_USE = {"home": "HOMEPHONE", "work": "WORKPHONE", "mobile": "MOBILEPHONE"}
@@ -117,8 +118,7 @@ def _telecom(body: dict[str, Any], values: dict[str, Any]) -> None:
 
 
 def _addresses(body: dict[str, Any], values: dict[str, Any]) -> None:
-    for column in ("ADDRESS1", "ADDRESS2", "CITY", "STATE", "POSTCODE", "POSTALADDRESS", "POSTALCITY",
-                   "POSTALPOSTCODE"):
+    for column in ("ADDRESS1", "ADDRESS2", "CITY", "POSTCODE", "POSTALADDRESS", "POSTALCITY", "POSTALPOSTCODE"):
         values[column] = ""
     physical = postal = None
     for address in _list(body, "address"):
@@ -131,7 +131,6 @@ def _addresses(body: dict[str, Any], values: dict[str, Any]) -> None:
         values["ADDRESS1"] = lines[0] if lines else ""
         values["ADDRESS2"] = ", ".join(lines[1:])
         values["CITY"] = _str(physical.get("city", ""), "Patient.address.city")
-        values["STATE"] = _str(physical.get("state", ""), "Patient.address.state")
         values["POSTCODE"] = _str(physical.get("postalCode", ""), "Patient.address.postalCode")
     if postal:
         lines = [_str(line, "Patient.address.line") for line in postal.get("line", []) or []]
@@ -174,6 +173,15 @@ def patient_columns(body: dict[str, Any]) -> tuple[dict[str, Any], str | None]:
         if len(values[column]) > size:
             raise invalid(f"The value for PATIENTS.{column} is longer than {size} characters: \"{values[column]}\"")
     return values, title
+
+
+def not_null_defaults(table: str, given: list[str]) -> list[tuple[str, str]]:
+    """(column, literal) for the table's NOT NULL columns not in ``given``: Bp's tables have no defaults, so an
+    INSERT names them all, with 0 for numbers and '' for text."""
+    from mock_halo.practice.loader import fill_values
+    from mock_halo.practice.schema import table_columns
+
+    return fill_values(table_columns()[table], tuple(given), table)
 
 
 def check_update_id(body: dict[str, Any], path_id: str) -> None:

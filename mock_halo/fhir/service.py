@@ -14,7 +14,7 @@ from typing import Any
 from mock_halo.fhir import bundle, outcome
 from mock_halo.fhir.capability import capability_statement
 from mock_halo.fhir.params import PRACTICE_TZ, parse_pairs
-from mock_halo.fhir.patient_write import check_update_id, parse_body, patient_columns
+from mock_halo.fhir.patient_write import check_update_id, not_null_defaults, parse_body, patient_columns
 from mock_halo.fhir.query import Binder, Engine, read, write
 from mock_halo.fhir.registry import KNOWN_UNSUPPORTED, REGISTRY, SPECS
 from mock_halo.fhir.resources.availability import read_slot, search_slots
@@ -100,13 +100,20 @@ class FhirService:
         self._writable(resource)
         values, title = patient_columns(parse_body(raw))
         engine = self.engine_factory()
-        values["TITLECODE"] = self._title_code(engine, title)
+        email = values.pop("EMAIL")
+        values.update(TITLECODE=self._title_code(engine, title), SEXCODE=values["SEXCODE"] or 0,
+                      RECORDSTATUS=1, PATIENTSTATUS=1, CREATEDBY=0, COUNTRY="Australia")
         binder = Binder()
         columns = [*values, "CREATED", "UPDATED"]
         placeholders = [_bound(binder, column, value) for column, value in values.items()] + ["GETDATE()"] * 2
+        for column, literal in not_null_defaults("PATIENTS", columns):
+            columns.append(column)
+            placeholders.append(literal)
         rows = read(engine, f"INSERT INTO PATIENTS ({', '.join(columns)}) VALUES ({', '.join(placeholders)}); "
                             "SELECT CAST(SCOPE_IDENTITY() AS INT) AS id", binder)
-        return read_one(engine, REGISTRY["Patient"], str(rows[-1]["id"]), self._context())
+        new_id = int(rows[-1]["id"])
+        self._set_email(engine, new_id, email)
+        return read_one(engine, REGISTRY["Patient"], str(new_id), self._context())
 
     def update(self, resource: str, resource_id: str, raw: bytes) -> dict[str, Any]:
         """``PUT {base}{resource}/{id}``: only Patient; replaces the mapped columns; 404 for an unknown id."""
@@ -116,13 +123,30 @@ class FhirService:
         read_one(engine, REGISTRY["Patient"], resource_id, self._context())
         check_update_id(body, resource_id)
         values, title = patient_columns(body)
-        values["TITLECODE"] = self._title_code(engine, title)
+        email = values.pop("EMAIL")
+        values.update(TITLECODE=self._title_code(engine, title), SEXCODE=values["SEXCODE"] or 0)
         binder = Binder()
         sets = [f"{column} = {_bound(binder, column, value)}" for column, value in values.items()]
         sets.append("UPDATED = GETDATE()")
         write(engine, f"UPDATE PATIENTS SET {', '.join(sets)} WHERE INTERNALID = {binder.int(int(resource_id))} "
                       "AND RECORDSTATUS = 1", binder)
+        self._set_email(engine, int(resource_id), email)
         return read_one(engine, REGISTRY["Patient"], resource_id, self._context())
+
+    @staticmethod
+    def _set_email(engine: Engine, patient: int, email: str) -> None:
+        """A patient's e-mail address lives in table EMAIL (one current row); '' removes it."""
+        binder = Binder()
+        who = binder.int(patient)
+        if email:
+            address = binder.text(email)
+            write(engine, f"IF EXISTS (SELECT 1 FROM EMAIL WHERE INTERNALID = {who} AND RECORDSTATUS = 1) "
+                          f"UPDATE EMAIL SET EMAIL = {address}, UPDATED = GETDATE() WHERE INTERNALID = {who} "
+                          f"AND RECORDSTATUS = 1 ELSE INSERT INTO EMAIL (RECORDSTATUS, INTERNALID, EMAILCODE, EMAIL, "
+                          f"CREATED, CREATEDBY) VALUES (1, {who}, 1, {address}, GETDATE(), 0)", binder)
+        else:
+            write(engine, f"UPDATE EMAIL SET RECORDSTATUS = 2, UPDATED = GETDATE() WHERE INTERNALID = {who} "
+                          "AND RECORDSTATUS = 1", binder)
 
     def _writable(self, resource: str) -> None:
         spec = self._spec(resource)

@@ -1,8 +1,9 @@
-"""Schedule (one per practitioner with sessions) and Slot (free 15-minute slots).
+"""Schedule (one per practitioner with sessions) and Slot (free slots of the sessions' length).
 
 Slots are not stored: they are the SESSIONS of a practitioner on a day minus the
-non-cancelled APPOINTMENTS, computed by :func:`mock_halo.sql.bp.appointments.free_slots`,
-the very rule ``BP_GetFreeAppointments`` answers with. Slot ids are deterministic:
+non-cancelled APPOINTMENTS (none on a day the practitioner is away), computed by
+:func:`mock_halo.practice.procedures.free_slots`, the very rule ``BP_GetFreeAppointments``
+answers with. Slot ids are deterministic:
 ``{userid}-{yyyymmdd}-{seconds since midnight}``. Slot searches need a bounded ``start``
 range (at most :data:`MAX_WINDOW_DAYS` days).
 """
@@ -19,13 +20,14 @@ from mock_halo.fhir import outcome
 from mock_halo.fhir.params import DateRange, SearchParam, parse_date, parse_int, parse_reference
 from mock_halo.fhir.query import Binder, Engine, read
 from mock_halo.fhir.spec import Context, ParamDef, ResourceSpec, id_param, reference_param
-from mock_halo.sql.bp.appointments import SLOT, free_slots
+from mock_halo.practice.procedures import free_slots
 from mock_halo.sql.procedures import ProcedureCall
 
 MAX_WINDOW_DAYS = 31
 SLOT_STATUSES = ("busy", "free", "busy-unavailable", "busy-tentative", "entered-in-error")
 SLOT_ID = re.compile(r"^(\d{1,9})-(\d{8})-(\d{1,5})$")
 HAS_SESSIONS = "EXISTS (SELECT 1 FROM SESSIONS S WHERE S.USERID = U.USERID AND S.RECORDSTATUS = 1)"
+Free = tuple[int, int]  # (start in seconds since midnight, length in seconds)
 
 
 # -- Schedule ------------------------------------------------------------------
@@ -39,7 +41,7 @@ def schedule(row: dict[str, Any], ctx: Context) -> dict[str, Any]:
         "id": str(row["USERID"]),
         "active": row.get("RECORDSTATUS") == 1,
         "actor": [m.reference("Practitioner", row["USERID"], doctor or None)],
-        "comment": "Appointment book sessions; free slots are 15 minutes",
+        "comment": "Appointment book sessions; free slots are the sessions' slot length",
     }
     return resource
 
@@ -66,7 +68,8 @@ SCHEDULE = ResourceSpec(
 
 
 class _EngineCall:
-    """Just enough of a :class:`ProcedureCall` for ``free_slots``: ``query(sql, params)`` over the site engine."""
+    """Just enough of a :class:`ProcedureCall` for ``free_slots``: ``query(sql, params)`` over the site engine
+    (the SQL is SQLite's and the engines' common subset; an int is bound as Int, anything else as DateTime)."""
 
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
@@ -76,7 +79,7 @@ class _EngineCall:
         pieces = sql.split("?")
         text = pieces[0]
         for value, piece in zip(params, pieces[1:], strict=True):
-            text += (binder.int(value) if isinstance(value, int) else binder.date(str(value))) + piece
+            text += (binder.int(value) if isinstance(value, int) else binder.datetime(str(value))) + piece
         return [tuple(row.values()) for row in read(self.engine, text, binder)]
 
 
@@ -84,7 +87,7 @@ def slot_id(userid: int, day: date, seconds: int) -> str:
     return f"{userid}-{day:%Y%m%d}-{seconds}"
 
 
-def slot(userid: int, day: date, seconds: int) -> dict[str, Any]:
+def slot(userid: int, day: date, seconds: int, length: int) -> dict[str, Any]:
     start = datetime.combine(day, datetime.min.time()) + timedelta(seconds=seconds)
     return {
         "resourceType": "Slot",
@@ -92,12 +95,13 @@ def slot(userid: int, day: date, seconds: int) -> dict[str, Any]:
         "schedule": m.reference("Schedule", userid),
         "status": "free",
         "start": m.local_to_fhir(start),
-        "end": m.local_to_fhir(start + timedelta(seconds=SLOT)),
+        "end": m.local_to_fhir(start + timedelta(seconds=length)),
     }
 
 
-def _free_on(engine: Engine, userid: int, day: date) -> list[int]:
-    return free_slots(cast(ProcedureCall, _EngineCall(engine)), userid, day.isoformat())
+def _free_on(engine: Engine, userid: int, day: date) -> dict[int, int]:
+    """{start: length} of the practitioner's free slots on ``day``."""
+    return dict(free_slots(cast(ProcedureCall, _EngineCall(engine)), userid, day.isoformat()))
 
 
 def read_slot(engine: Engine, resource_id: str) -> dict[str, Any]:
@@ -110,9 +114,10 @@ def read_slot(engine: Engine, resource_id: str) -> dict[str, Any]:
         day = datetime.strptime(match[2], "%Y%m%d").date()
     except ValueError:
         raise outcome.unknown_id("Slot", resource_id) from None
-    if seconds not in _free_on(engine, userid, day):
+    free = _free_on(engine, userid, day)
+    if seconds not in free:
         raise outcome.unknown_id("Slot", resource_id)
-    return slot(userid, day, seconds)
+    return slot(userid, day, seconds, free[seconds])
 
 
 def _bounds(ranges: list[DateRange]) -> tuple[datetime, datetime]:
@@ -183,23 +188,23 @@ def search_slots(engine: Engine, params: list[SearchParam], default_count: int, 
         elif param.name not in ("_format", "_pretty"):
             raise outcome.unknown_parameter("Slot", param.name, [*SLOT_PARAMS, "_count", "_getpagesoffset"])
     lower, upper = _bounds(ranges)
-    found: list[tuple[datetime, int, date, int]] = []
+    found: list[tuple[datetime, int, date, int, int]] = []
     if free:
         users = _schedules(engine, wanted)
         day = lower.date()
         while datetime.combine(day, datetime.min.time()) < upper:
             for userid in users:
-                for seconds in _free_on(engine, userid, day):
+                for seconds, length in _free_on(engine, userid, day).items():
                     start = datetime.combine(day, datetime.min.time()) + timedelta(seconds=seconds)
                     if lower <= start < upper:
-                        found.append((start, userid, day, seconds))
+                        found.append((start, userid, day, seconds, length))
             if day == date.max:  # the last day there is
                 break
             day += timedelta(days=1)
     found.sort()
     page = found[offset:offset + count] if count else []
     return SlotSearch(total=len(found), offset=offset, count=count,
-                      matches=[slot(userid, day, seconds) for _, userid, day, seconds in page])
+                      matches=[slot(userid, day, seconds, length) for _, userid, day, seconds, length in page])
 
 
 def _never(param: SearchParam, binder: Binder, ctx: Context) -> str:
@@ -223,8 +228,8 @@ SLOT_SPEC = ResourceSpec(
     params=SLOT_PARAMS,
     profile="http://hl7.org/fhir/StructureDefinition/Slot",
     operations=(("find-free", "http://hl7.org/fhir/uv/scheduling/OperationDefinition/find-free"),),
-    documentation="Free 15-minute slots: sessions minus non-cancelled appointments (as BP_GetFreeAppointments); "
-                  "id = {userid}-{yyyymmdd}-{seconds since midnight}",
+    documentation="Free slots: sessions minus non-cancelled appointments, none while the practitioner is away (as "
+                  "BP_GetFreeAppointments); id = {userid}-{yyyymmdd}-{seconds since midnight}",
 )
 
 SPECS = [SCHEDULE, SLOT_SPEC]

@@ -1,6 +1,9 @@
 """Clinical resources of a patient: Condition, AllergyIntolerance, Immunization, MedicationStatement.
 
-Each reads one Bp base table (current records only); id = the table's RECORDID.
+Each reads one Bp base table (current records only); id = the table's RECORDID. Bp keeps
+codes where FHIR wants text (frequency, route, injection site, severity): they are decoded
+with Bp's lookups (SEVERITYCODES, FREQUENCYCODES) or the practice's own catalogues
+(:mod:`mock_halo.practice.codes`: SNOMED codes of conditions, the diseases a vaccine covers).
 """
 
 from __future__ import annotations
@@ -9,11 +12,24 @@ from typing import Any
 
 from mock_halo.fhir import mapping as m
 from mock_halo.fhir.spec import Context, ResourceSpec, date_param, datetime_column, id_param, reference_param
+from mock_halo.practice import codes
 
 CLINICAL = "http://terminology.hl7.org/CodeSystem/"
 SEVERITY = {"mild": "mild", "moderate": "moderate", "severe": "severe"}
-ALLERGY_CATEGORY = {"drug": "medication", "food": "food", "environment": "environment"}
-USER_JOIN = "LEFT JOIN USERS U ON U.USERID = {alias}.USERID LEFT JOIN TITLES UT ON UT.TITLECODE = U.TITLECODE"
+USER_JOIN = ("LEFT JOIN USERS U ON U.USERID = {alias}.{column} AND {alias}.{column} <> 0 "
+             "LEFT JOIN TITLES UT ON UT.TITLECODE = U.TITLECODE")
+SNOMED_OF_CONDITION = {code: snomed for code, _name, snomed, _age, _p in codes.CONDITIONS}
+_DISEASES = dict(codes.VAX_DISEASES)
+TARGET_DISEASES = {vaccine: ", ".join(_DISEASES[d].strip() for d in diseases)
+                   for vaccine, _name, _acir, _child, diseases in codes.VACCINES}
+#: IMMUNISATIONS.SITECODE -> body site.
+SITES = {1: "Left deltoid", 2: "Right deltoid", 3: "Left thigh", 4: "Right thigh", 5: "Oral"}
+#: CURRENTRX.ROUTE -> route of administration.
+ROUTES = {1: "Oral", 2: "Inhalation", 3: "Topical", 4: "Subcutaneous"}
+
+
+def _user_join(alias: str, column: str = "USERID") -> str:
+    return USER_JOIN.format(alias=alias, column=column)
 USER_COLUMNS = "UT.TITLE AS USERTITLE, U.FIRSTNAME AS USERFIRSTNAME, U.SURNAME AS USERSURNAME"
 
 
@@ -22,7 +38,7 @@ def _patient(row: dict[str, Any]) -> dict[str, Any]:
 
 
 def _user(row: dict[str, Any]) -> dict[str, Any] | None:
-    if row.get("USERID") is None:
+    if not row.get("USERID"):  # NULL or 0: nobody
         return None
     name = m.display_name(row.get("USERTITLE"), row.get("USERFIRSTNAME"), row.get("USERSURNAME"))
     return m.reference("Practitioner", row["USERID"], name or None)
@@ -46,8 +62,18 @@ def _common_params(alias: str, date_column: str | None = None) -> dict:
 # -- Condition (PASTHISTORY) -------------------------------------------------
 
 
+def _partial_date(row: dict[str, Any]) -> str | None:
+    """PASTHISTORY's YEAR/MONTH/DAY (0 = unknown part) as a FHIR date (``2019``, ``2019-04`` or ``2019-04-12``)."""
+    year, month, day = (int(row.get(k) or 0) for k in ("YEAR", "MONTH", "DAY"))
+    if not year:
+        return None
+    if not month:
+        return f"{year:04d}"
+    return f"{year:04d}-{month:02d}" + (f"-{day:02d}" if day else "")
+
+
 def condition(row: dict[str, Any], ctx: Context) -> dict[str, Any]:
-    active = row.get("STATUS") == 1
+    active = row.get("STATUSCODE") == 1
     resource: dict[str, Any] = {
         "resourceType": "Condition",
         "id": str(row["RECORDID"]),
@@ -56,11 +82,11 @@ def condition(row: dict[str, Any], ctx: Context) -> dict[str, Any]:
         "verificationStatus": _status("condition-ver-status", "confirmed"),
         "category": [{"coding": [{"system": CLINICAL + "condition-category", "code": "problem-list-item",
                                   "display": "Problem List Item"}]}],
-        "code": m.concept(row["ITEMTEXT"], system=m.SNOMED, code=m.text(row.get("SNOMEDCODE"))),
+        "code": m.concept(m.text(row["ITEMTEXT"]), system=m.SNOMED, code=SNOMED_OF_CONDITION.get(row.get("ITEMCODE"))),
         "subject": _patient(row),
     }
-    if row.get("DIAGNOSISDATE"):
-        resource["onsetDateTime"] = m.fhir_date(row["DIAGNOSISDATE"])
+    if onset := _partial_date(row):
+        resource["onsetDateTime"] = onset
     if row.get("CREATED"):
         resource["recordedDate"] = m.fhir_datetime(row["CREATED"])
     if user := _user(row):
@@ -70,13 +96,14 @@ def condition(row: dict[str, Any], ctx: Context) -> dict[str, Any]:
 
 CONDITION = ResourceSpec(
     type="Condition",
-    columns=f"H.RECORDID, H.INTERNALID, H.ITEMTEXT, H.DIAGNOSISDATE, H.STATUS, H.USERID, H.CREATED, C.SNOMEDCODE, {USER_COLUMNS}",
-    tables=f"PASTHISTORY H LEFT JOIN CONDITIONS C ON C.CONDITIONID = H.CONDITIONID {USER_JOIN.format(alias='H')}",
+    columns=f"H.RECORDID, H.INTERNALID, H.ITEMTEXT, H.ITEMCODE, H.[YEAR], H.[MONTH], H.[DAY], H.STATUSCODE, H.USERID, "
+            f"H.CREATED, {USER_COLUMNS}",
+    tables=f"PASTHISTORY H {_user_join('H')}",
     base_filter="H.RECORDSTATUS = 1",
     id_column="H.RECORDID",
     to_resource=condition,
     params=_common_params("H"),
-    sorts={"_id": "H.RECORDID", "onset-date": "H.DIAGNOSISDATE", "recorded-date": "H.CREATED"},
+    sorts={"_id": "H.RECORDID", "onset-date": "H.[YEAR], H.[MONTH], H.[DAY]", "recorded-date": "H.CREATED"},
     profile="http://hl7.org/fhir/StructureDefinition/Condition",
     supported_profiles=(m.AU_CORE + "au-core-condition",),
     includes={"Condition:patient": ("Patient", "INTERNALID")},
@@ -95,13 +122,9 @@ def allergy(row: dict[str, Any], ctx: Context) -> dict[str, Any]:
         "clinicalStatus": _status("allergyintolerance-clinical", "active"),
         "verificationStatus": _status("allergyintolerance-verification", "confirmed"),
     }
-    kind = (m.text(row.get("REACTIONTYPE")) or "").lower()
-    if kind in ("allergy", "intolerance"):
-        resource["type"] = kind
-    category = ALLERGY_CATEGORY.get((m.text(row.get("ALLERGENCLASS")) or "").lower())
-    if category:
-        resource["category"] = [category]
-    resource["code"] = m.concept(row["ITEMNAME"])
+    if row.get("ITEMCODE"):  # a product, ingredient or drug class of BPSDrugs (ITEMTYPE 1-3)
+        resource["category"] = ["medication"]
+    resource["code"] = m.concept(m.text(row["ITEMNAME"]))
     resource["patient"] = _patient(row)
     if row.get("CREATED"):
         resource["recordedDate"] = m.fhir_datetime(row["CREATED"])
@@ -109,7 +132,7 @@ def allergy(row: dict[str, Any], ctx: Context) -> dict[str, Any]:
         resource["recorder"] = user
     if manifestation := m.text(row.get("REACTION")):
         reaction: dict[str, Any] = {"manifestation": [m.concept(manifestation)]}
-        severity = SEVERITY.get((m.text(row.get("SEVERITY")) or "").lower())
+        severity = SEVERITY.get((m.text(row.get("SEVERITYTEXT")) or "").lower())
         if severity:
             reaction["severity"] = severity
         resource["reaction"] = [reaction]
@@ -118,9 +141,9 @@ def allergy(row: dict[str, Any], ctx: Context) -> dict[str, Any]:
 
 ALLERGY = ResourceSpec(
     type="AllergyIntolerance",
-    columns=f"R.RECORDID, R.INTERNALID, R.ITEMNAME, R.REACTION, R.SEVERITY, R.REACTIONTYPE, R.USERID, R.CREATED, "
-            f"A.ALLERGENCLASS, {USER_COLUMNS}",
-    tables=f"REACTIONS R LEFT JOIN ALLERGIES A ON A.ALLERGENID = R.ALLERGENID {USER_JOIN.format(alias='R')}",
+    columns=f"R.RECORDID, R.INTERNALID, R.ITEMTYPE, R.ITEMCODE, R.ITEMNAME, R.REACTION, SV.SEVERITY AS SEVERITYTEXT, "
+            f"R.USERID, R.CREATED, {USER_COLUMNS}",
+    tables=f"REACTIONS R LEFT JOIN SEVERITYCODES SV ON SV.SEVERITYCODE = R.SEVERITY {_user_join('R')}",
     base_filter="R.RECORDSTATUS = 1",
     id_column="R.RECORDID",
     to_resource=allergy,
@@ -141,30 +164,30 @@ def immunization(row: dict[str, Any], ctx: Context) -> dict[str, Any]:
         "id": str(row["RECORDID"]),
         "meta": {"profile": [m.AU_CORE + "au-core-immunization"]},
         "status": "completed",
-        "vaccineCode": m.concept(row.get("VACCINENAME") or "Unknown vaccine"),
+        "vaccineCode": m.concept(m.text(row.get("VACCINENAME")) or "Unknown vaccine"),
         "patient": _patient(row),
         "occurrenceDateTime": m.fhir_datetime(row["GIVENDATE"]),
-        "primarySource": True,
+        "primarySource": not row.get("NOTGIVENHERE"),
     }
-    if lot := m.text(row.get("BATCHNO")):
+    if lot := m.text(row.get("BATCHNUMBER")):
         resource["lotNumber"] = lot
-    if site := m.text(row.get("SITE")):
+    if site := SITES.get(row.get("SITECODE")):
         resource["site"] = m.concept(site)
     if user := _user(row):
         resource["performer"] = [{"actor": user}]
-    if disease := m.text(row.get("TARGETDISEASE")):
+    if disease := TARGET_DISEASES.get(row.get("VACCINEID")):
         applied: dict[str, Any] = {"targetDisease": [m.concept(disease)]}
-        dose = m.text(row.get("DOSE"))
-        applied["doseNumberString"] = dose or "unknown"
+        dose = row.get("SEQUENCE")
+        applied["doseNumberString"] = str(dose) if dose else "unknown"
         resource["protocolApplied"] = [applied]
     return resource
 
 
 IMMUNIZATION = ResourceSpec(
     type="Immunization",
-    columns=f"I.RECORDID, I.INTERNALID, I.USERID, I.GIVENDATE, I.DOSE, I.BATCHNO, I.SITE, V.VACCINENAME, "
-            f"V.TARGETDISEASE, {USER_COLUMNS}",
-    tables=f"IMMUNISATIONS I LEFT JOIN VACCINES V ON V.VACCINEID = I.VACCINEID {USER_JOIN.format(alias='I')}",
+    columns=f"I.RECORDID, I.INTERNALID, I.USERID, I.GIVENDATE, I.[SEQUENCE], I.BATCHNUMBER, I.SITECODE, I.VACCINEID, "
+            f"I.VACCINENAME, I.NOTGIVENHERE, {USER_COLUMNS}",
+    tables=f"IMMUNISATIONS I {_user_join('I')}",
     base_filter="I.RECORDSTATUS = 1",
     id_column="I.RECORDID",
     to_resource=immunization,
@@ -180,12 +203,12 @@ IMMUNIZATION = ResourceSpec(
 
 
 def medication_statement(row: dict[str, Any], ctx: Context) -> dict[str, Any]:
-    drug = m.concept(row["DRUGNAME"])
-    dose_text = " ".join(p for p in (m.text(row.get("DOSE")), m.text(row.get("FREQUENCY"))) if p)
+    drug = m.concept(m.text(row["DRUGNAME"]))
+    dose_text = " ".join(p for p in (m.text(row.get("DOSE")), m.text(row.get("FREQUENCYTEXT"))) if p)
     dosage: dict[str, Any] = {}
     if dose_text:
         dosage["text"] = dose_text
-    if route := m.text(row.get("ROUTE")):
+    if route := ROUTES.get(row.get("ROUTE")):
         dosage["route"] = m.concept(route)
     dosage["asNeededBoolean"] = bool(row.get("PRN"))
     request: dict[str, Any] = {
@@ -196,8 +219,8 @@ def medication_statement(row: dict[str, Any], ctx: Context) -> dict[str, Any]:
         "medicationCodeableConcept": drug,
         "subject": _patient(row),
     }
-    if row.get("STARTDATE"):
-        request["authoredOn"] = m.fhir_date(row["STARTDATE"])
+    if row.get("FIRSTDATE"):
+        request["authoredOn"] = m.fhir_date(row["FIRSTDATE"])
     if user := _user(row):
         request["requester"] = user
     dispense: dict[str, Any] = {}
@@ -218,8 +241,8 @@ def medication_statement(row: dict[str, Any], ctx: Context) -> dict[str, Any]:
         "medicationCodeableConcept": drug,
         "subject": _patient(row),
     }
-    if row.get("STARTDATE"):
-        period = {"start": m.fhir_date(row["STARTDATE"])}
+    if row.get("FIRSTDATE"):
+        period = {"start": m.fhir_date(row["FIRSTDATE"])}
         resource["effectivePeriod"] = period
     if row.get("CREATED"):
         resource["dateAsserted"] = m.fhir_datetime(row["CREATED"])
@@ -231,14 +254,14 @@ def medication_statement(row: dict[str, Any], ctx: Context) -> dict[str, Any]:
 
 MEDICATION_STATEMENT = ResourceSpec(
     type="MedicationStatement",
-    columns=f"X.RECORDID, X.INTERNALID, X.USERID, X.DRUGNAME, X.DOSE, X.FREQUENCY, X.ROUTE, X.QUANTITY, X.REPEATS, "
-            f"X.PRN, X.INDICATION, X.STARTDATE, X.LASTDATE, X.CREATED, {USER_COLUMNS}",
-    tables=f"CURRENTRX X {USER_JOIN.format(alias='X')}",
+    columns=f"X.RECORDID, X.INTERNALID, X.CREATEDBY AS USERID, X.DRUGNAME, X.DOSE, F.FREQUENCYTEXT, X.ROUTE, "
+            f"X.QUANTITY, X.REPEATS, X.PRN, X.INDICATION, X.FIRSTDATE, X.LASTDATE, X.CREATED, {USER_COLUMNS}",
+    tables=f"CURRENTRX X LEFT JOIN FREQUENCYCODES F ON F.FREQUENCYCODE = X.FREQUENCY {_user_join('X', 'CREATEDBY')}",
     base_filter="X.RECORDSTATUS = 1",
     id_column="X.RECORDID",
     to_resource=medication_statement,
     params=_common_params("X"),
-    sorts={"_id": "X.RECORDID", "effective": "X.STARTDATE"},
+    sorts={"_id": "X.RECORDID", "effective": "X.FIRSTDATE"},
     profile="http://hl7.org/fhir/StructureDefinition/MedicationStatement",
     supported_profiles=(m.AU_CORE + "au-core-medicationstatement",),
     documentation="Current medicines (Bp Premier CURRENTRX), each with its prescription as a contained MedicationRequest",

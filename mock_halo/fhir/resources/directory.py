@@ -1,7 +1,8 @@
 """The practice directory: Practitioner and PractitionerRole (USERS), Organization (PRACTICE), Location (LOCATIONS).
 
-Practitioners are the users whose category is a provider (USERCATEGORIES.ISPROVIDER);
-a PractitionerRole has the same id as its Practitioner (one role per Bp user).
+Practitioners are the active users of a clinical group (USERGROUPS: doctors, registrars,
+nurses, allied health); a PractitionerRole has the same id as its Practitioner (one role
+per Bp user). The practice's address and phone are its first location's (PRACTICE has none).
 """
 
 from __future__ import annotations
@@ -11,13 +12,14 @@ from typing import Any
 from mock_halo.fhir import mapping as m
 from mock_halo.fhir.spec import Context, ParamDef, ResourceSpec, any_of, id_param, reference_param, string_param
 
-USER_COLUMNS = ("U.USERID, U.FIRSTNAME, U.SURNAME, U.PROVIDERNO, U.PRESCRIBERNO, U.HPII, U.AHPRANO, U.LOCATIONID, "
-                "U.EMAIL, U.SEXCODE, U.APPOINTMENTBOOK, T.TITLE, C.CATEGORYNAME, L.PHONE AS LOCATIONPHONE")
+#: USERGROUPS of clinicians (1 principal doctor ... 5 allied health).
+CLINICAL_GROUPS = (1, 2, 3, 4, 5)
+USER_COLUMNS = ("U.USERID, U.FIRSTNAME, U.SURNAME, U.PROVIDERNO, U.PRESCRIBERNO, U.HPII, U.REGISTRATIONNO, U.LOCATIONID, "
+                "U.EMAIL, U.APPOINTMENTS, T.TITLE, G.GROUPNAME, L.PHONE AS LOCATIONPHONE")
 USER_TABLES = ("USERS U LEFT JOIN TITLES T ON T.TITLECODE = U.TITLECODE "
-               "JOIN USERCATEGORIES C ON C.CATEGORYCODE = U.CATEGORYCODE "
+               "JOIN USERGROUPS G ON G.GROUPCODE = U.GROUPCODE "
                "LEFT JOIN LOCATIONS L ON L.LOCATIONID = U.LOCATIONID")
-USER_FILTER = "U.RECORDSTATUS = 1 AND C.ISPROVIDER = 1"
-GENDER = {1: "male", 2: "female", 3: "other", 4: "unknown"}
+USER_FILTER = f"U.RECORDSTATUS = 1 AND U.USERSTATUS = 1 AND U.GROUPCODE IN {CLINICAL_GROUPS}"
 
 
 def _identifier_param(columns: dict[str | None, str], documentation: str) -> ParamDef:
@@ -39,13 +41,13 @@ def practitioner(row: dict[str, Any], ctx: Context) -> dict[str, Any]:
     idents = []
     if hpii := m.text(row.get("HPII")):
         idents.append(m.identifier(m.HPII_SYSTEM, hpii, m.coding_type(m.V2_0203, "NPI", "National provider identifier")))
-    if ahpra := m.text(row.get("AHPRANO")):
+    if ahpra := m.text(row.get("REGISTRATIONNO")):
         idents.append(m.identifier(m.AHPRA_SYSTEM, ahpra, m.coding_type(m.AU_V2_0203, "AHPRA", "AHPRA Registration Number")))
     if prescriber := m.text(row.get("PRESCRIBERNO")):
         idents.append(m.identifier(m.PRESCRIBER_NO_SYSTEM, prescriber,
                                    m.coding_type(m.AU_V2_0203, "PRES", "Prescriber Number")))
     name: dict[str, Any] = {"use": "official", "text": m.display_name(row.get("TITLE"), row["FIRSTNAME"], row["SURNAME"]),
-                            "family": row["SURNAME"], "given": [row["FIRSTNAME"]]}
+                            "family": m.text(row["SURNAME"]), "given": [m.text(row["FIRSTNAME"])]}
     if title := m.text(row.get("TITLE")):
         name["prefix"] = [title]
     resource: dict[str, Any] = {
@@ -59,8 +61,6 @@ def practitioner(row: dict[str, Any], ctx: Context) -> dict[str, Any]:
     resource["name"] = [name]
     if mail := m.email(row.get("EMAIL"), "work"):
         resource["telecom"] = [mail]
-    if row.get("SEXCODE") in GENDER:
-        resource["gender"] = GENDER[row["SEXCODE"]]
     return resource
 
 
@@ -78,7 +78,7 @@ def practitioner_role(row: dict[str, Any], ctx: Context) -> dict[str, Any]:
         "active": True,
         "practitioner": m.reference("Practitioner", row["USERID"], name),
         "organization": m.reference("Organization", 1),
-        "code": [m.concept(row.get("CATEGORYNAME"))],
+        "code": [m.concept(m.text(row.get("GROUPNAME")))],
         "location": [m.reference("Location", row["LOCATIONID"])],
     })
     telecom = m.compact([m.phone(row.get("LOCATIONPHONE"), "work"), m.email(row.get("EMAIL"), "work")])
@@ -94,7 +94,7 @@ PRACTITIONER = ResourceSpec(
     to_resource=practitioner,
     params={
         "_id": id_param("U.USERID"),
-        "identifier": _identifier_param({m.HPII_SYSTEM: "U.HPII", m.AHPRA_SYSTEM: "U.AHPRANO",
+        "identifier": _identifier_param({m.HPII_SYSTEM: "U.HPII", m.AHPRA_SYSTEM: "U.REGISTRATIONNO",
                                          m.PRESCRIBER_NO_SYSTEM: "U.PRESCRIBERNO"}, "A practitioner identifier"),
         "name": string_param("name", _names, "A portion of the practitioner's name"),
         "family": string_param("family", ["U.SURNAME"], "A portion of the family name"),
@@ -103,7 +103,7 @@ PRACTITIONER = ResourceSpec(
     sorts={"_id": "U.USERID", "family": "U.SURNAME", "given": "U.FIRSTNAME", "name": "U.SURNAME"},
     profile="http://hl7.org/fhir/StructureDefinition/Practitioner",
     supported_profiles=(m.AU_BASE + "au-practitioner",),
-    documentation="Providers of the practice (Bp Premier USERS whose category is a provider)",
+    documentation="Clinicians of the practice (Bp Premier USERS of a clinical group)",
 )
 
 PRACTITIONER_ROLE = ResourceSpec(
@@ -142,15 +142,18 @@ def organization(row: dict[str, Any], ctx: Context) -> dict[str, Any]:
         telecom.append({"system": "fax", "value": fax, "use": "work"})
     if telecom:
         resource["telecom"] = telecom
-    if addr := m.au_address(row.get("ADDRESS1"), row.get("ADDRESS2"), row.get("CITY"), row.get("STATE"), row.get("POSTCODE")):
+    if addr := m.au_address(row.get("ADDRESS1"), row.get("ADDRESS2"), row.get("CITY"), m.state_of(row.get("POSTCODE")),
+                            row.get("POSTCODE")):
         resource["address"] = [addr]
     return resource
 
 
 ORGANIZATION = ResourceSpec(
     type="Organization",
-    columns="O.PRACTICEID, O.PRACTICENAME, O.ADDRESS1, O.ADDRESS2, O.CITY, O.POSTCODE, O.STATE, O.PHONE, O.FAX, O.EMAIL, O.ABN, O.HPIO",
-    tables="PRACTICE O", base_filter="1 = 1", id_column="O.PRACTICEID",
+    columns="O.PRACTICEID, O.PRACTICENAME, L.ADDRESS1, L.ADDRESS2, L.CITY, L.POSTCODE, L.PHONE, L.FAX, L.EMAIL, O.ABN, "
+            "O.HPIO",
+    tables="PRACTICE O LEFT JOIN LOCATIONS L ON L.LOCATIONID = 1", base_filter="O.RECORDSTATUS = 1",
+    id_column="O.PRACTICEID",
     to_resource=organization,
     params={"_id": id_param("O.PRACTICEID"), "name": string_param("name", ["O.PRACTICENAME"], "A portion of the name"),
             "identifier": _identifier_param({m.HPIO_SYSTEM: "O.HPIO", m.ABN_SYSTEM: "O.ABN"}, "HPI-O or ABN")},
@@ -170,7 +173,8 @@ def location(row: dict[str, Any], ctx: Context) -> dict[str, Any]:
         telecom.append({"system": "fax", "value": fax, "use": "work"})
     if telecom:
         resource["telecom"] = telecom
-    if addr := m.au_address(row.get("ADDRESS1"), row.get("ADDRESS2"), row.get("CITY"), row.get("STATE"), row.get("POSTCODE")):
+    if addr := m.au_address(row.get("ADDRESS1"), row.get("ADDRESS2"), row.get("CITY"), m.state_of(row.get("POSTCODE")),
+                            row.get("POSTCODE")):
         resource["address"] = addr
     resource["managingOrganization"] = m.reference("Organization", 1)
     return resource
@@ -178,7 +182,7 @@ def location(row: dict[str, Any], ctx: Context) -> dict[str, Any]:
 
 LOCATION = ResourceSpec(
     type="Location",
-    columns="L.LOCATIONID, L.LOCATIONNAME, L.ADDRESS1, L.ADDRESS2, L.CITY, L.POSTCODE, L.STATE, L.PHONE, L.FAX",
+    columns="L.LOCATIONID, L.LOCATIONNAME, L.ADDRESS1, L.ADDRESS2, L.CITY, L.POSTCODE, L.PHONE, L.FAX",
     tables="LOCATIONS L", base_filter="L.RECORDSTATUS = 1", id_column="L.LOCATIONID",
     to_resource=location,
     params={"_id": id_param("L.LOCATIONID"), "name": string_param("name", ["L.LOCATIONNAME"], "A portion of the name")},

@@ -1,4 +1,4 @@
-"""Patient (AU Base): PATIENTS joined with its lookups; id = InternalID."""
+"""Patient (AU Base): PATIENTS joined with its lookups and EMAIL; id = InternalID."""
 
 from __future__ import annotations
 
@@ -18,15 +18,17 @@ DECEASED = 3
 
 COLUMNS = (
     "P.INTERNALID, P.PATIENTSTATUS, T.TITLE, P.FIRSTNAME, P.MIDDLENAME, P.SURNAME, P.PREFERREDNAME, "
-    "P.ADDRESS1, P.ADDRESS2, P.CITY, P.STATE, P.POSTCODE, P.POSTALADDRESS, P.POSTALCITY, P.POSTALPOSTCODE, "
-    "P.DOB, P.SEXCODE, P.HOMEPHONE, P.WORKPHONE, P.MOBILEPHONE, P.EMAIL, P.MEDICARENO, P.MEDICARELINENO, "
-    "P.MEDICAREEXPIRY, P.DVANO, DV.DVANAME, P.IHI, P.RECORDNO, P.USUALDOCTOR, P.DECEASEDDATE, P.UPDATED, "
-    "DT.TITLE AS DOCTORTITLE, D.FIRSTNAME AS DOCTORFIRSTNAME, D.SURNAME AS DOCTORSURNAME"
+    "P.ADDRESS1, P.ADDRESS2, P.CITY, P.POSTCODE, P.POSTALADDRESS, P.POSTALCITY, P.POSTALPOSTCODE, "
+    "P.DOB, P.SEXCODE, P.HOMEPHONE, P.WORKPHONE, P.MOBILEPHONE, EM.EMAIL, P.MEDICARENO, P.MEDICARELINENO, "
+    "P.MEDICAREEXPIRY, P.DVANO, DV.DVATYPE AS DVANAME, P.IHI, P.RECORDNO, P.USERID AS USUALDOCTOR, "
+    "P.DATEOFDEATH AS DECEASEDDATE, P.UPDATED, DT.TITLE AS DOCTORTITLE, D.FIRSTNAME AS DOCTORFIRSTNAME, "
+    "D.SURNAME AS DOCTORSURNAME"
 )
 TABLES = (
     "PATIENTS P LEFT JOIN TITLES T ON T.TITLECODE = P.TITLECODE "
-    "LEFT JOIN DVACODES DV ON DV.DVACODE = P.DVACODE "
-    "LEFT JOIN USERS D ON D.USERID = P.USUALDOCTOR LEFT JOIN TITLES DT ON DT.TITLECODE = D.TITLECODE"
+    "LEFT JOIN DVATYPE DV ON DV.DVACODE = P.DVACODE "
+    "LEFT JOIN EMAIL EM ON EM.INTERNALID = P.INTERNALID AND EM.RECORDSTATUS = 1 "
+    "LEFT JOIN USERS D ON D.USERID = P.USERID AND P.USERID <> 0 LEFT JOIN TITLES DT ON DT.TITLECODE = D.TITLECODE"
 )
 PHONE_COLUMNS = ("P.HOMEPHONE", "P.WORKPHONE", "P.MOBILEPHONE")
 
@@ -74,7 +76,7 @@ def _phone(param: SearchParam, binder: Binder, ctx: Context) -> str:
 
 
 def _email(param: SearchParam, binder: Binder, ctx: Context) -> str:
-    return any_of([f"P.EMAIL = {binder.text(v)}" for v in param.values if v])
+    return any_of([f"EM.EMAIL = {binder.text(v)}" for v in param.values if v])
 
 
 def _telecom(param: SearchParam, binder: Binder, ctx: Context) -> str:
@@ -174,10 +176,10 @@ def to_resource(row: dict[str, Any], ctx: Context) -> dict[str, Any]:
         else:
             resource["deceasedBoolean"] = True
     addresses = m.compact([
-        m.au_address(row.get("ADDRESS1"), row.get("ADDRESS2"), row.get("CITY"), row.get("STATE"),
+        m.au_address(row.get("ADDRESS1"), row.get("ADDRESS2"), row.get("CITY"), m.state_of(row.get("POSTCODE")),
                      row.get("POSTCODE"), use="home", kind="physical"),
-        m.au_address(row.get("POSTALADDRESS"), None, row.get("POSTALCITY"), None, row.get("POSTALPOSTCODE"),
-                     use="home", kind="postal"),
+        m.au_address(row.get("POSTALADDRESS"), None, row.get("POSTALCITY"), m.state_of(row.get("POSTALPOSTCODE")),
+                     row.get("POSTALPOSTCODE"), use="home", kind="postal"),
     ])
     if addresses:
         resource["address"] = addresses

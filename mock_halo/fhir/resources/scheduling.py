@@ -1,4 +1,7 @@
-"""Appointment (APPOINTMENTS): start/end from the date and seconds since midnight, in practice-local time."""
+"""Appointment (APPOINTMENTS): start/end from the date and seconds since midnight, in practice-local time.
+
+The status comes from APPOINTMENTCODE (Bp's workflow status) and RECORDSTATUS (2: cancelled).
+"""
 
 from __future__ import annotations
 
@@ -10,8 +13,11 @@ from mock_halo.fhir.params import sql_bound
 from mock_halo.fhir.query import Binder
 from mock_halo.fhir.spec import Context, ResourceSpec, date_param, id_param, reference_param, token_map_param
 
-#: APPOINTMENTSTATUSCODES -> Appointment.status.
-STATUS = {1: "booked", 2: "arrived", 3: "checked-in", 4: "fulfilled", 5: "fulfilled", 6: "cancelled"}
+#: APPOINTMENTCODES -> Appointment.status; 0 stands for a cancelled booking (RECORDSTATUS 2).
+STATUS = {0: "cancelled", 1: "booked", 2: "arrived", 3: "checked-in", 4: "fulfilled", 5: "fulfilled", 6: "fulfilled",
+          7: "fulfilled", 10: "noshow"}
+#: The status code of a row: APPOINTMENTCODE, or 0 when the booking is cancelled.
+STATUS_EXPRESSION = "CASE WHEN A.RECORDSTATUS = 1 THEN A.APPOINTMENTCODE ELSE 0 END"
 STATUS_CODES: dict[str, list[int]] = {}
 for _code, _status in STATUS.items():
     STATUS_CODES.setdefault(_status, []).append(_code)
@@ -38,7 +44,7 @@ def appointment(row: dict[str, Any], ctx: Context) -> dict[str, Any]:
     start = datetime.fromisoformat(row["APPOINTMENTDATE"][:10]) + timedelta(seconds=int(row["APPOINTMENTTIME"]))
     length = int(row.get("APPOINTMENTLENGTH") or 0)
     end = start + timedelta(seconds=length)
-    status = STATUS.get(row.get("APPOINTMENTSTATUS"), "booked")
+    status = STATUS.get(row.get("STATUSCODE"), "booked")
     patient = m.display_name(row.get("PATIENTTITLE"), row.get("PATIENTFIRSTNAME"), row.get("PATIENTSURNAME"))
     doctor = m.display_name(row.get("USERTITLE"), row.get("USERFIRSTNAME"), row.get("USERSURNAME"))
     resource: dict[str, Any] = {"resourceType": "Appointment", "id": str(row["RECORDID"]), "status": status}
@@ -68,13 +74,14 @@ def appointment(row: dict[str, Any], ctx: Context) -> dict[str, Any]:
 APPOINTMENT = ResourceSpec(
     type="Appointment",
     columns=("A.RECORDID, A.INTERNALID, A.USERID, A.LOCATIONID, A.APPOINTMENTDATE, A.APPOINTMENTTIME, "
-             "A.APPOINTMENTLENGTH, A.APPOINTMENTSTATUS, A.URGENT, A.REASON, A.CREATED, TY.DESCRIPTION AS TYPENAME, "
+             f"A.APPOINTMENTLENGTH, {STATUS_EXPRESSION} AS STATUSCODE, A.URGENT, A.REASON, A.CREATED, "
+             "TY.DESCRIPTION AS TYPENAME, "
              "PT.TITLE AS PATIENTTITLE, P.FIRSTNAME AS PATIENTFIRSTNAME, P.SURNAME AS PATIENTSURNAME, "
              "UT.TITLE AS USERTITLE, U.FIRSTNAME AS USERFIRSTNAME, U.SURNAME AS USERSURNAME"),
-    tables=("APPOINTMENTS A LEFT JOIN APPOINTMENTTYPES TY ON TY.APPOINTMENTCODE = A.APPOINTMENTCODE "
+    tables=("APPOINTMENTS A LEFT JOIN APPOINTMENTTYPES TY ON TY.APPOINTMENTCODE = A.APPOINTMENTTYPE "
             "LEFT JOIN PATIENTS P ON P.INTERNALID = A.INTERNALID LEFT JOIN TITLES PT ON PT.TITLECODE = P.TITLECODE "
             "LEFT JOIN USERS U ON U.USERID = A.USERID LEFT JOIN TITLES UT ON UT.TITLECODE = U.TITLECODE"),
-    base_filter="A.RECORDSTATUS = 1",
+    base_filter="A.RECORDSTATUS IN (1, 2)",
     id_column="A.RECORDID",
     to_resource=appointment,
     params={
@@ -83,7 +90,7 @@ APPOINTMENT = ResourceSpec(
         "practitioner": reference_param("practitioner", "A.USERID", "Practitioner", "The practitioner"),
         "location": reference_param("location", "A.LOCATIONID", "Location", "Where the appointment is"),
         "date": date_param("date", _at_or_after, _before, "Appointment start (practice-local time)"),
-        "status": token_map_param("status", "A.APPOINTMENTSTATUS", STATUS_CODES, "The appointment status",
+        "status": token_map_param("status", f"({STATUS_EXPRESSION})", STATUS_CODES, "The appointment status",
                                   "http://hl7.org/fhir/appointmentstatus"),
     },
     sorts={"_id": "A.RECORDID", "date": "A.APPOINTMENTDATE, A.APPOINTMENTTIME"},
