@@ -77,8 +77,8 @@ def get_free_appointments(call: ProcedureCall) -> ProcedureResult:
     reason = away_reason(call, userid, day)
     if reason is not None:
         when = datetime.fromisoformat(day[:10]).strftime("%d/%m/%Y")
-        raise errors.SqlError(50000, f"{_provider(call, userid)} is away on that date ({when}"
-                                     f"{': ' + reason if reason else ''}).")
+        raise errors.raised(f"{_provider(call, userid)} is away on that date ({when}"
+                             f"{': ' + reason if reason else ''}).")
     rows = free_slots(call, userid, day)
     return ProcedureResult(result_sets=[result([("AppointmentTime", K.INT), ("AppointmentLength", K.INT)], rows)])
 
