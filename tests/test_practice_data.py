@@ -46,7 +46,8 @@ def collect(seed: int, patients: int, **kwargs: Any) -> Rows:
 
 def digest(conn: sqlite3.Connection) -> str:
     h = hashlib.sha256()
-    for (name,) in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name"):
+    for (name,) in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite%' "
+                                "ORDER BY name"):  # the data, not SQLite's own statistics
         h.update(name.encode())
         for row in conn.execute(f"SELECT * FROM {name} ORDER BY rowid"):
             h.update(repr(row).encode())

@@ -21,7 +21,8 @@ from datetime import date, datetime
 from pathlib import Path
 
 from .generator import normalise_anchor
-from .loader import canonical_catalogue, fill_values, generate_catalogue, generation_arguments, populate
+from .loader import (canonical_catalogue, fill_values, generate_catalogue, generation_arguments, populate,
+                     tune_for_engine)
 from .model import ProgressCallback
 from .schema import check_pms_type, sqlite_schema, tsql_ddl
 
@@ -65,6 +66,7 @@ def write_catalogue_file(
         conn.execute("PRAGMA journal_mode = OFF")
         conn.execute("PRAGMA synchronous = OFF")
         counts = populate(conn, pms_type, name, seed, patients, anchor=anchor, progress=progress)
+        tune_for_engine(conn)  # the file is what an engine loads: the same image as build_catalogue's
         used_seed, used_patients, _ = generation_arguments(name, seed, patients)
         ref = normalise_anchor(anchor).isoformat()
         with conn:
