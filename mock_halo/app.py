@@ -205,7 +205,7 @@ def create_app(settings: Settings | None = None, *, emulator: Emulator | None = 
         # With a running clock, side effects (async executions, registered
         # runs) happen on time even when nobody polls; a frozen clock moves
         # only when told, and every request catches up before answering.
-        ticker = asyncio.create_task(_tick(emulator))
+        ticker = asyncio.create_task(_tick(cloud))
         sender = WebhookSender(emulator.webhooks, timeout_s=emulator.settings.webhook_timeout_s)
         await sender.start()
         try:
@@ -234,13 +234,14 @@ def create_app(settings: Settings | None = None, *, emulator: Emulator | None = 
 TICK_SECONDS = 0.2
 
 
-async def _tick(emulator: Emulator) -> None:
+async def _tick(cloud: HaloCloud) -> None:
+    clock = cloud.emulator.clock
     while True:
         await asyncio.sleep(TICK_SECONDS)
-        if not emulator.clock.frozen:
+        if not clock.frozen:
             try:
-                emulator.lifecycle.tick()
+                await cloud.sites.catch_up_all()
             except Exception:  # keep ticking; the failure is logged
                 log.exception("lifecycle tick failed")
             # Retries fall due as the running clock passes them.
-            emulator.webhooks.wake()
+            cloud.emulator.webhooks.wake()

@@ -251,6 +251,12 @@ class Settings:
     async_result_limit_bytes: int = 64 * MB
     #: Async execution limit (5 min of clock time).
     async_execution_limit_s: int = 300
+    #: Wall-clock seconds an immediate query or FHIR request may take at its site (waiting
+    #: for the site's running statement included) before Halo's 504 (halo-facts 5.1).
+    immediate_timeout_s: float = 30.0
+    #: Wall-clock seconds an async execution (or a registered run, at most 60) may run
+    #: before it fails with executionFailed (SQL Server's timeout, -2).
+    execution_timeout_s: float = 300.0
     #: When an async query turns successful: "firstPage" cached or "allPages".
     async_success_when: str = "firstPage"
     #: Query records kept at most (immediate and async); the oldest are forgotten first (404).
@@ -384,6 +390,8 @@ _ENV_FIELDS: dict[str, tuple[str, type]] = {
     "MOCK_HALO_RESULT_RETENTION": ("result_retention_s", int),
     "MOCK_HALO_ASYNC_EXECUTION_LIMIT": ("async_execution_limit_s", int),
     "MOCK_HALO_ASYNC_RESULT_LIMIT": ("async_result_limit_bytes", int),
+    "MOCK_HALO_IMMEDIATE_TIMEOUT": ("immediate_timeout_s", float),
+    "MOCK_HALO_EXECUTION_TIMEOUT": ("execution_timeout_s", float),
     "MOCK_HALO_ASYNC_SUCCESS_WHEN": ("async_success_when", str),
     "MOCK_HALO_ADMIN_TOKEN": ("admin_token", str),
     "MOCK_HALO_MAX_QUERIES": ("max_queries", int),
@@ -500,7 +508,8 @@ def _apply_mapping(settings: Settings, values: Mapping[str, Any], source: str) -
     changes: dict[str, Any] = {}
     aliases = {"token_lifetime": "token_lifetime_s", "subscription_key": None,
                "odbc_login_timeout": "odbc_login_timeout_s", "odbc_query_timeout": "odbc_query_timeout_s",
-               "webhook_timeout": "webhook_timeout_s"}
+               "webhook_timeout": "webhook_timeout_s",
+               "immediate_timeout": "immediate_timeout_s", "execution_timeout": "execution_timeout_s"}
     for key, value in values.items():
         target = aliases.get(key, key)
         if key == "subscription_key":
@@ -820,6 +829,10 @@ def validate(settings: Settings) -> None:
         raise ConfigError(f"page_size_bytes must be at least 64, got {settings.page_size_bytes}")
     if settings.result_retention_s < 1:
         raise ConfigError("result_retention_s must be at least 1 second")
+    for name in ("immediate_timeout_s", "execution_timeout_s"):
+        value = getattr(settings, name)
+        if not 0 < value <= 86_400:
+            raise ConfigError(f"{name[:-2]} must be more than 0 and at most 86400 seconds, got {value}")
     if settings.async_execution_limit_s < 1:
         raise ConfigError("async_execution_limit_s must be at least 1 second")
     if settings.async_success_when not in ("firstPage", "allPages"):

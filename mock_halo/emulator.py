@@ -1,8 +1,9 @@
 """The emulator's domain state: everything a request can see or change.
 
 No Starlette here. ``Emulator`` holds the settings, the one clock, the id
-source, the token service, each site's state (availability and SQL engine) and
-the query store, and ``reset()`` puts all of it back to the start.
+source, the token service, each site's state (SQL engine and the worker thread
+its SQL runs on) and the query store, and ``reset()`` puts all of it back to
+the start.
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ import threading
 from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 from mock_halo.auth import TokenService
 from mock_halo.clock import Clock, as_utc, in_range, parse_timestamp
@@ -22,6 +24,7 @@ from mock_halo.pairing import Pairings, pairing_code
 from mock_halo.lifecycle.profile import LifecycleLimits
 from mock_halo.lifecycle.service import Lifecycle
 from mock_halo.lifecycle.store import QueryStore
+from mock_halo.runner import SiteRunner, current_deadline
 from mock_halo.scenarios import ScenarioBook
 from mock_halo.webhooks.outbox import Webhooks
 
@@ -42,10 +45,34 @@ class SiteState:
     config: SiteConfig
     _engine: object | None = None
     _lock: threading.Lock = field(default_factory=threading.Lock)
+    #: where the site's SQL runs (mock_halo/runner.py): one piece at a time, off the event loop
+    runner: SiteRunner = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.runner = SiteRunner(self.config.id, interrupt=self._interrupt)
 
     @property
     def id(self) -> str:
         return self.config.id
+
+    def _interrupt(self) -> None:
+        engine = self._engine
+        interrupt = getattr(engine, "interrupt", None)
+        if interrupt is not None:
+            interrupt()
+
+
+class WorkingEngine:
+    """A site's engine as a piece of work on its runner uses it: every command runs
+    under the work's deadline (:func:`mock_halo.runner.current_deadline`)."""
+
+    __slots__ = ("_engine",)
+
+    def __init__(self, engine: Any) -> None:
+        self._engine = engine
+
+    def execute(self, command: Any) -> Any:
+        return self._engine.execute(command, deadline=current_deadline())
 
 
 class Emulator:
@@ -64,6 +91,8 @@ class Emulator:
             self.queries,
             executors=self._executor,
             availability={s.id: s.availability for s in self.settings.sites},
+            # Due SQL waits for the operations to run it on the site's worker thread.
+            sql_inline=False,
             limits=LifecycleLimits(
                 async_execution_limit=timedelta(seconds=self.settings.async_execution_limit_s),
                 page_size_bytes=self.settings.page_size_bytes,
@@ -110,8 +139,12 @@ class Emulator:
                 engine = site._engine
         return engine
 
+    def working_engine(self, site: SiteState) -> WorkingEngine:
+        """The site's engine for work on its runner (opened on first use, on that thread)."""
+        return WorkingEngine(self.engine(site))
+
     def _executor(self, site_id: str):
-        return self.engine(self.sites[site_id]).execute
+        return self.working_engine(self.sites[site_id]).execute
 
     def availability(self, site_id: str) -> str:
         """``online``, ``offline`` or ``unreachable`` at the clock's now."""
@@ -173,8 +206,15 @@ class Emulator:
 
     # -- reset ----------------------------------------------------------------
     def reset(self, site_id: str | None = None) -> None:
-        """Back to the start: all state, or one site's data, queries and availability."""
+        """Back to the start: all state, or one site's data, queries and availability.
+
+        SQL in flight on those sites is cancelled first: queued work never runs and a
+        running statement stops at once (its request answers 504; an async execution or
+        registered run is forgotten with its query), so the reset never waits for it.
+        """
         targets = [self.sites[site_id]] if site_id else list(self.sites.values())
+        for site in targets:
+            site.runner.cancel_all()
         for site in targets:
             if site._engine is not None:
                 site._engine.reset()
@@ -243,11 +283,18 @@ class Emulator:
         """
         self.settings = replace(self.settings, seed=seed)
         self.ids._seed = seed
-        self.close()
+        self._close_engines()
         self.reset()
 
     def close(self) -> None:
+        """Stop every site's worker thread and close the engines."""
         for site in self.sites.values():
+            site.runner.close()
+        self._close_engines()
+
+    def _close_engines(self) -> None:
+        for site in self.sites.values():
+            site.runner.cancel_all()
             if site._engine is not None:
                 site._engine.close()
                 site._engine = None

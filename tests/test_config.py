@@ -106,3 +106,19 @@ def test_config_example_preloads_its_scenario(tmp_path):
     path.write_text(example_toml())
     settings = load_settings(path, env={})
     assert [rule["id"] for rule in settings.scenarios] == ["busy-appointments"]
+
+
+def test_sql_deadlines_from_env_toml_and_their_bounds(tmp_path):
+    defaults = load_settings(env={})
+    assert (defaults.immediate_timeout_s, defaults.execution_timeout_s) == (30.0, 300.0)
+    env = {"MOCK_HALO_IMMEDIATE_TIMEOUT": "0.5", "MOCK_HALO_EXECUTION_TIMEOUT": "2"}
+    settings = load_settings(env=env)
+    assert (settings.immediate_timeout_s, settings.execution_timeout_s) == (0.5, 2.0)
+    path = tmp_path / "halo.toml"
+    path.write_text("[server]\nimmediate_timeout = 5\nexecution_timeout = 60.5\n")
+    settings = load_settings(path, env={})
+    assert (settings.immediate_timeout_s, settings.execution_timeout_s) == (5.0, 60.5)
+    for bad in ({"immediate_timeout": 0}, {"execution_timeout": -1}, {"immediate_timeout": 100_000},
+                {"execution_timeout": "nan"}):
+        with pytest.raises(ConfigError, match="timeout must be more than 0"):
+            settings_from_mapping(bad)

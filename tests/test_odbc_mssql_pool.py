@@ -113,6 +113,27 @@ def test_query_timeout_cancels_the_statement_and_reports_minus_2(table):
         engine.close()
 
 
+def test_a_commands_deadline_shortens_the_query_timeout(table):
+    import time
+
+    from mock_halo.runner import Deadline
+
+    engine = engine_for(table, query_timeout_s=30)
+    try:
+        started = time.monotonic()
+        with pytest.raises(SqlError) as info:
+            engine.execute(SqlCommand("SELECT pg_sleep(5)"), deadline=Deadline(time.monotonic() + 0.3))
+        assert info.value.number == -2 and time.monotonic() - started < 3
+        spent = Deadline()
+        spent.cancelled = True
+        with pytest.raises(SqlError) as info:
+            engine.execute(SqlCommand("SELECT 1 AS one"), deadline=spent)
+        assert info.value.number == -2
+        assert rows(engine.execute(SqlCommand("SELECT 2 AS two"), deadline=Deadline(time.monotonic() + 5))) == [{"two": 2}]
+    finally:
+        engine.close()
+
+
 def test_a_dead_idle_connection_is_replaced_by_the_health_check(table):
     clock = [0.0]
     pool = ConnectionPool(table, PoolSettings(size=1, health_check_s=10), clock=lambda: clock[0])

@@ -1,20 +1,32 @@
-"""What every group of operations shares: the emulator's state and the domain services over it."""
+"""What every group of operations shares: the emulator's state, the domain services over
+it, and :class:`SiteWork`, which runs each site's SQL off the event loop."""
 
 from __future__ import annotations
 
-from datetime import datetime
+import asyncio
+import time
 from collections.abc import Callable
+from datetime import datetime
 from typing import TYPE_CHECKING, TypeVar
 
 from mock_halo import errors
 from mock_halo.cloud.access import Access
 from mock_halo.cloud.screening import Screening
+from mock_halo.runner import BACKGROUND, IMMEDIATE, Cancelled
 
 if TYPE_CHECKING:
     from mock_halo.emulator import Emulator, SiteState
     from mock_halo.lifecycle.service import Lifecycle
+    from mock_halo.lifecycle.sqlport import SqlJob
 
 T = TypeVar("T")
+
+#: What a request whose SQL a reset cancelled is told (INFERENCE: like a site that
+#: went away during the attempt, halo-facts 10.2).
+RESET_MESSAGE = "The query was cancelled: the emulator was reset while it ran."
+#: Seconds the event loop waits past a deadline for a statement to stop before it
+#: answers anyway (a statement stuck in a Python function cannot be interrupted).
+GRACE_S = 0.5
 
 
 class Operations:
@@ -30,18 +42,63 @@ class Operations:
 
 
 class SiteWork:
-    """Where a site's SQL runs, and the site's state brought up to the clock's now."""
+    """Each site's SQL on its own worker thread (``SiteState.runner``), never on the event
+    loop, and each site's lifecycle brought up to the clock's now before it is read.
+
+    * :meth:`caught_up`: every side effect of the site due by now has happened (async
+      executions and registered runs, in plan order, each on the site's thread under
+      the execution limit); with nothing due it costs no thread hop.
+    * :meth:`run_now`: immediate work (an immediate query, a FHIR request) on the site's
+      thread, ahead of queued background work, under a deadline.
+
+    A site's work runs one piece at a time, as Halo Link runs a practice's queries;
+    sites never wait for each other, and the event loop (other sites, status reads that
+    need no SQL, the control plane) stays free while SQL runs.
+    """
 
     def __init__(self, emulator: Emulator) -> None:
         self._emulator = emulator
 
-    async def caught_up(self, site_id: str) -> datetime:
-        """The clock's now, once every side effect of the site due by then has happened."""
-        return self._emulator.lifecycle.now()
+    def deadline(self) -> float:
+        """The deadline of immediate work starting now (``immediate_timeout_s`` of wall time)."""
+        return time.monotonic() + self._emulator.settings.immediate_timeout_s
 
-    async def ready(self, site_id: str) -> datetime:
+    async def caught_up(self, site_id: str, deadline: float | None = None) -> datetime:
+        """The clock's now, once every side effect of the site due by then has happened.
+
+        With a ``deadline``, waiting past it (the site's running statement has not
+        finished) is Halo's 504.
+        """
+        lifecycle = self._emulator.lifecycle
+        now = lifecycle.clock.now()
+        job = lifecycle.advance(site_id, now)
+        if job is None:
+            return now
+        drive = self._catch_up(site_id, now, job)
+        if deadline is None:
+            await drive
+            return now
+        try:
+            await asyncio.wait_for(drive, max(0.0, deadline - time.monotonic()))
+        except TimeoutError:
+            raise errors.gateway_timeout() from None
+        return now
+
+    async def catch_up_all(self) -> None:
+        """Every site up to now, at the same time (the background tick of a running clock)."""
+        lifecycle = self._emulator.lifecycle
+        now = lifecycle.clock.now()
+        drives = []
+        for site_id in lifecycle.site_ids():
+            job = lifecycle.advance(site_id, now)
+            if job is not None:
+                drives.append(self._catch_up(site_id, now, job))
+        if drives:
+            await asyncio.gather(*drives)
+
+    async def ready(self, site_id: str, deadline: float | None = None) -> datetime:
         """:meth:`caught_up`, and the site must be online: 503 offline, 504 unreachable."""
-        now = await self.caught_up(site_id)
+        now = await self.caught_up(site_id, deadline)
         availability = self._emulator.lifecycle.availability(site_id, now)
         if availability == "offline":
             raise errors.site_offline()
@@ -49,6 +106,58 @@ class SiteWork:
             raise errors.gateway_timeout("Site is unreachable")
         return now
 
-    async def run_now(self, site: SiteState, work: Callable[[], T]) -> T:
-        """Run ``work`` (which uses the site's engine) ahead of queued async work."""
-        return work()
+    async def run_now(self, site: SiteState, work: Callable[[], T], deadline: float) -> T:
+        """Run ``work`` on the site's thread ahead of queued background work; what it returns
+        or raises. Its engine commands stop at ``deadline``; should one not stop (a Python
+        function cannot be interrupted), the answer is Halo's 504 anyway, shortly after."""
+        piece = site.runner.submit(work, priority=IMMEDIATE, deadline=deadline)
+        future = asyncio.wrap_future(piece.future)
+        late = []
+
+        def give_up() -> None:
+            late.append(True)
+            future.cancel()
+
+        timer = asyncio.get_running_loop().call_later(max(0.0, deadline - time.monotonic()) + GRACE_S, give_up)
+        try:
+            return await future
+        except Cancelled:
+            raise errors.gateway_timeout(RESET_MESSAGE) from None
+        except asyncio.CancelledError:
+            if not late:
+                raise  # the request itself was cancelled
+            raise errors.gateway_timeout() from None
+        finally:
+            timer.cancel()
+            if late:
+                site.runner.cancel(piece)
+
+    # -- the site's background work ------------------------------------------------
+    async def _catch_up(self, site_id: str, now: datetime, job: SqlJob | None) -> None:
+        lifecycle = self._emulator.lifecycle
+        while job is not None:
+            await self._perform(job)
+            job = lifecycle.advance(site_id, now)
+
+    async def _perform(self, job: SqlJob) -> None:
+        """Run a due job's SQL on its site's thread (once, however many requests wait for
+        it) and complete it on the event loop."""
+        emulator = self._emulator
+        lifecycle = emulator.lifecycle
+        piece = job.handle
+        if piece is None:
+            piece = job.handle = emulator.sites[job.site_id].runner.submit(
+                lambda: lifecycle.perform(job), priority=BACKGROUND, timeout=self._limit_s(job))
+        try:
+            result = await asyncio.shield(asyncio.wrap_future(piece.future))
+        except Cancelled:
+            return  # a reset forgot the job
+        lifecycle.complete(job, result)
+
+    def _limit_s(self, job: SqlJob) -> float:
+        """Wall-clock seconds a job's SQL may run: the execution timeout (registered runs
+        at most their documented 60 s)."""
+        limit = self._emulator.settings.execution_timeout_s
+        if job.kind == "registered":
+            limit = min(limit, self._emulator.lifecycle.limits.registered_execution_limit.total_seconds())
+        return limit

@@ -10,6 +10,7 @@ renders; failures are raised as the catalogue's errors.
 from __future__ import annotations
 
 from collections.abc import Iterable
+from datetime import datetime
 from typing import Any
 
 from mock_halo import errors
@@ -18,7 +19,6 @@ from mock_halo.cloud.base import Operations
 from mock_halo.cloud.screening import fails_registration, immediate_fault, plan_override
 from mock_halo.lifecycle.immediate import ImmediateRequest, ImmediateRun
 from mock_halo.lifecycle.pages import PageDownload
-from mock_halo.lifecycle.registered import RegisteredQuery
 from mock_halo.lifecycle.sqlport import with_result_limit
 from mock_halo.scenarios import RequestFacts
 
@@ -39,7 +39,8 @@ class QueryOperations(Operations):
         fault = immediate_fault(decision)
         site = caller.site
         assert site is not None
-        start = await self.sites.ready(site.id)
+        deadline = self.sites.deadline()
+        start = await self.sites.ready(site.id, deadline)
         run = ImmediateRun(self.emulator.ids, site.id, caller.integrator.id, request, start,
                            self.emulator.settings.immediate_result_limit_bytes)
         if fault is not None:
@@ -49,8 +50,13 @@ class QueryOperations(Operations):
         # The engine stops reading rows once their JSON passes the limit (a 413), never holding more.
         command = with_result_limit(request.command, self.emulator.settings.immediate_result_limit_bytes)
         try:
-            outcome: Any = await self.sites.run_now(site, lambda: self.emulator.engine(site).execute(command))
-        except Exception as exc:  # noqa: BLE001 - the run turns it into Halo's answer
+            outcome: Any = self.sites.quick(site, command)
+            if outcome is None:
+                outcome = await self.sites.run_now(
+                    site, lambda: self.emulator.working_engine(site).execute(command), deadline)
+        except errors.HaloError:
+            raise
+        except Exception as exc:  # noqa: BLE001 - the run turns the engine's errors into Halo's answer
             outcome = exc
         try:
             record = run.finish(outcome)
@@ -64,6 +70,7 @@ class QueryOperations(Operations):
     async def create_async_query(self, caller: Caller, request: ImmediateRequest) -> dict[str, Any]:
         """``POST …/queries/async``: the new query's 201 body (``initialising``)."""
         decision = await self._screen(caller, "async", request.command.text)
+        await self.sites.caught_up(caller.site_id)  # what was due runs first, in plan order
         lifecycle = self.lifecycle
         query = lifecycle.submit(
             site_id=caller.site_id,
@@ -107,15 +114,16 @@ class QueryOperations(Operations):
         """``GET …/queries/{queryId}/results/{pageNumber}``: the page (its ``raw`` JSON is the
         body of the Integrator API's ``/stream`` variant); 404/410 as Halo answers."""
         site_id = caller.site_id
-        await self.sites.caught_up(site_id)
+        now = await self.sites.caught_up(site_id)
         self.access.own(caller, self.lifecycle.store.get(site_id, query_id), "Query", query_id)
-        return self.lifecycle.page(site_id, query_id, page_number)
+        return self.lifecycle.page(site_id, query_id, page_number, at=now)
 
     # -- registered queries --------------------------------------------------------------
     async def create_registered_query(self, caller: Caller, *, name: Any, registered_query_type: Any,
                                       frequency: Any, duration: Any, command: Any, request_size: int) -> str:
         """``POST …/queries/registered``: the new query's id (Desktop answers 201, Integrator 202)."""
         decision = await self._screen(caller, "registered", command.text)
+        await self.sites.caught_up(caller.site_id)
         query = self.lifecycle.create_registered(
             site_id=caller.site_id,
             integrator_id=caller.integrator.id,
@@ -132,30 +140,33 @@ class QueryOperations(Operations):
 
     async def get_registered_queries(self, caller: Caller) -> dict[str, Any]:
         """``GET …/queries/registered``: the caller's registered queries on the site."""
-        return self.lifecycle.list_registered(caller.site_id, caller.integrator.id)
+        now = await self.sites.caught_up(caller.site_id)
+        return self.lifecycle.list_registered(caller.site_id, caller.integrator.id, at=now)
 
     async def get_registered_query(self, caller: Caller, query_id: str) -> dict[str, Any]:
-        await self._own_registered(caller, query_id)
-        return self.lifecycle.get_registered(caller.site_id, query_id)
+        now = await self._own_registered(caller, query_id)
+        return self.lifecycle.get_registered(caller.site_id, query_id, at=now)
 
     async def cancel_registered_query(self, caller: Caller, query_id: str) -> None:
         """``DELETE …/registered/{queryId}``: 204 on return."""
-        await self._own_registered(caller, query_id)
-        self.lifecycle.cancel_registered(caller.site_id, query_id)
+        now = await self._own_registered(caller, query_id)
+        self.lifecycle.cancel_registered(caller.site_id, query_id, at=now)
 
     async def get_registered_query_result(self, caller: Caller, query_id: str) -> dict[str, Any]:
-        await self._own_registered(caller, query_id)
-        return self.lifecycle.registered_result(caller.site_id, query_id)
+        now = await self._own_registered(caller, query_id)
+        return self.lifecycle.registered_result(caller.site_id, query_id, at=now)
 
     # -- helpers ----------------------------------------------------------------------------
-    async def _own_registered(self, caller: Caller, query_id: str) -> RegisteredQuery:
+    async def _own_registered(self, caller: Caller, query_id: str) -> datetime:
+        """The instant the site is caught up to, once the query is known to be the caller's."""
         site_id = caller.site_id
-        await self.sites.caught_up(site_id)
+        now = await self.sites.caught_up(site_id)
         try:
             query = self.lifecycle.registered.get(site_id, query_id)
         except errors.HaloError:
             query = None
-        return self.access.own(caller, query, "Registered query", query_id)
+        self.access.own(caller, query, "Registered query", query_id)
+        return now
 
     def _fault_webhook(self, decision: Any, query_id: str) -> None:
         """A rule's or directive's webhook faults apply to this query's notification(s)."""

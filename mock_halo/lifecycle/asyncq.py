@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import functools
 import random
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
@@ -48,7 +49,7 @@ from mock_halo.lifecycle.profile import (
     LifecycleLimits,
     TimingProfile,
 )
-from mock_halo.lifecycle.sqlport import HALO_LINK, Executor, failure_details, is_result_too_large, with_result_limit
+from mock_halo.lifecycle.sqlport import HALO_LINK, SqlJob, failure_details, is_result_too_large, is_timeout, with_result_limit
 
 #: INFERENCE: the errorDetails of a forced executionFailed without its own error.
 FORCED_EXECUTION_FAILURE = errors.error_details(HALO_LINK, 0, "The query failed to execute on Halo Link.")
@@ -300,48 +301,54 @@ def expire(query: AsyncQuery) -> None:
     query.plan.finish(EXPIRED_IN_QUEUE, query.expires_at)
 
 
-def execute(
-    query: AsyncQuery, start: datetime, executor: Executor, profile: TimingProfile, limits: LifecycleLimits
-) -> datetime:
-    """Run the SQL (the one side effect) and decide the rest of the plan.
+def begin_execution(query: AsyncQuery, start: datetime) -> Any | None:
+    """``executing`` from ``start``: the command whose SQL is the one side effect, or None
+    for a forced failure that runs no SQL. :func:`end_execution` decides the rest."""
+    query.plan.begin(EXECUTING, start)
+    command, query.command = query.command, None
+    if query.override.outcome == EXECUTION_FAILED and not query.override.run_sql:
+        return None
+    return command
+
+
+def end_execution(query: AsyncQuery, start: datetime, command: Any, outcome: Any, profile: TimingProfile,
+                  limits: LifecycleLimits) -> datetime:
+    """Decide the rest of the plan from what the SQL did: ``outcome`` is the executor's
+    result or the exception it raised (None when no SQL ran).
 
     Returns the instant execution ends, when the site's link is free again.
     """
     override = query.override
     plan = query.plan
-    plan.begin(EXECUTING, start)
-    command, query.command = query.command, None
     forced_ms = override.executing_ms
     rng = query.rng(EXECUTING)
 
-    if override.outcome == EXECUTION_FAILED:
-        if override.run_sql:
-            try:
-                executor(command)
-            except Exception:  # the forced failure wins whatever happened
-                pass
+    if override.outcome == EXECUTION_FAILED:  # the forced failure wins whatever the SQL did
         end = start + ms(max(1, forced_ms if forced_ms is not None else profile.draw(rng, profile.sql_error_ms)))
         plan.finish(EXECUTION_FAILED, end, override.error or FORCED_EXECUTION_FAILURE)
         return end
 
-    try:
-        outcome = executor(with_result_limit(command, limits.async_result_limit_bytes))
-    except Exception as exc:
+    limit = limits.async_execution_limit
+    if is_timeout(outcome):
+        # The SQL ran into its deadline: Halo Link's command timeout, at the execution limit.
+        end = start + limit
+        plan.finish(EXECUTION_FAILED, end, errors.error_details("mssql", TIMEOUT_ERROR_CODE, TIMEOUT_MESSAGE))
+        return end
+    if isinstance(outcome, BaseException):
         duration = forced_ms if forced_ms is not None else profile.draw(rng, profile.sql_error_ms)
         end = start + ms(max(1, duration))
-        if is_result_too_large(exc):
+        if is_result_too_large(outcome):
             # The SQL ran; Link could not upload what it read (INFERENCE: as an oversize immediate result).
             query.sql_execution_ms = duration
             plan.begin(UPLOADING, end)
-            limit = errors.format_size_limit(limits.async_result_limit_bytes)
-            details = errors.error_details("http", 413, ASYNC_TOO_LARGE_MESSAGE.format(limit=limit))
+            size_limit = errors.format_size_limit(limits.async_result_limit_bytes)
+            details = errors.error_details("http", 413, ASYNC_TOO_LARGE_MESSAGE.format(limit=size_limit))
             plan.finish(UPLOAD_FAILED, end + ms(profile.page_upload_ms(rng, limits.page_size_bytes)), details)
         else:
-            plan.finish(EXECUTION_FAILED, end, failure_details(exc))
+            plan.finish(EXECUTION_FAILED, end, failure_details(outcome))
         return end
 
     execution_ms = forced_ms if forced_ms is not None else max(0, int(outcome.execution_ms))
-    limit = limits.async_execution_limit
     if ms(execution_ms) > limit:
         # INFERENCE: Link's command timeout surfaces as SqlClient's timeout error.
         end = start + limit
@@ -353,6 +360,22 @@ def execute(
     plan.begin(UPLOADING, end)
     _upload(query, outcome, end, command, profile, limits)
     return end
+
+
+def execution_job(query: AsyncQuery, start: datetime, profile: TimingProfile, limits: LifecycleLimits,
+                  then: Callable[[datetime], None]) -> SqlJob | None:
+    """Start executing ``query`` at ``start``: the job that runs its SQL and decides the rest
+    (then calls ``then(end)``), or None when the plan was decided without SQL."""
+    command = begin_execution(query, start)
+
+    def finish(outcome: Any) -> None:
+        then(end_execution(query, start, command, outcome, profile, limits))
+
+    if command is None:
+        finish(None)
+        return None
+    # The engine stops reading rows once their JSON passes the limit (uploadFailed), never holding more.
+    return SqlJob(query.site_id, with_result_limit(command, limits.async_result_limit_bytes), start, "async", finish)
 
 
 def _upload(query: AsyncQuery, outcome: Any, start: datetime, command: Any, profile: TimingProfile,

@@ -25,9 +25,9 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from mock_halo.lifecycle.asyncq import AsyncQuery, execute, expire
+from mock_halo.lifecycle.asyncq import AsyncQuery, execution_job, expire
 from mock_halo.lifecycle.profile import LifecycleLimits, TimingProfile
-from mock_halo.lifecycle.sqlport import ExecutorLookup
+from mock_halo.lifecycle.sqlport import SqlJob
 
 ONLINE = "online"
 OFFLINE = "offline"
@@ -38,9 +38,8 @@ _BEGINNING = datetime.min.replace(tzinfo=UTC)
 
 @dataclass
 class LinkContext:
-    """What a link needs to execute queries, shared by all sites."""
+    """What a link needs to decide its queries' plans, shared by all sites."""
 
-    executors: ExecutorLookup
     profile: TimingProfile
     limits: LifecycleLimits
     decided: Callable[[AsyncQuery], None]  # told after the link grows a query's plan
@@ -129,18 +128,24 @@ class SiteLink:
             return (head.expires_at, head.seq)
         return (start, head.seq)
 
-    def fire(self) -> None:
+    def fire(self) -> SqlJob | None:
+        """The head leaves the queue: it expires, or starts executing (the job runs its SQL)."""
         head = self.pending[0]
         start = self._head_start()
         self._pop()
         if start is None or start > head.expires_at:
             expire(head)
-        else:
-            ctx = self.context
-            end = execute(head, start, ctx.executors(self.site_id), ctx.profile, ctx.limits)
-            self.free_at = max(self.free_at, end)  # _pop above already made this a new version
+            self.context.decided(head)
+            return None
+        ctx = self.context
+
+        def executed(end: datetime) -> None:
+            self.free_at = max(self.free_at, end)
+            self._version += 1  # the link's timeline changed
             self.executed += 1
-        self.context.decided(head)
+            ctx.decided(head)
+
+        return execution_job(head, start, ctx.profile, ctx.limits, executed)
 
     def settle(self, watermark: datetime) -> None:
         """Expire every waiting query that can no longer start before its deadline.

@@ -31,7 +31,7 @@ from mock_halo.lifecycle.profile import (
     LifecycleLimits,
     TimingProfile,
 )
-from mock_halo.lifecycle.sqlport import ExecutorLookup, failure_details, is_result_too_large, with_result_limit
+from mock_halo.lifecycle.sqlport import SqlJob, failure_details, is_result_too_large, is_timeout, with_result_limit
 
 ENABLED = "enabled"
 CANCELLED = "cancelled"
@@ -184,7 +184,8 @@ class RegisteredQuery:
         self.last_error = details
 
 
-Scheduling = Callable[[datetime, int, Callable[[datetime], None]], None]
+#: ``schedule(site_id, when, seq, action)``: call ``action(when)`` (which may return a job) once due.
+Scheduling = Callable[[str, datetime, int, Callable[[datetime], SqlJob | None]], None]
 
 
 class RegisteredQueries:
@@ -192,7 +193,6 @@ class RegisteredQueries:
 
     def __init__(
         self,
-        executors: ExecutorLookup,
         schedule: Scheduling,
         is_online: Callable[[str, datetime], bool],
         profile: TimingProfile,
@@ -200,7 +200,6 @@ class RegisteredQueries:
         on_change: Callable[[RegisteredQuery, datetime], None] | None = None,
     ) -> None:
         """``on_change(query, at)`` hears of every run whose result changed (webhooks)."""
-        self._executors = executors
         self._on_change = on_change
         self._schedule = schedule
         self._is_online = is_online
@@ -237,9 +236,9 @@ class RegisteredQueries:
         )
         self._queries[query.id] = query
         if not fail_initialisation:
-            self._schedule(query.first_run_at, seq, lambda at, q=query: self._run(q, 0, at))
+            self._schedule(site_id, query.first_run_at, seq, lambda at, q=query: self._run(q, 0, at))
         end = now if fail_initialisation else query.ends_at
-        self._schedule(end + self.limits.retention, seq, lambda at, q=query: self._forget(q))
+        self._schedule(site_id, end + self.limits.retention, seq, lambda at, q=query: self._forget(q))
         return query
 
     def get(self, site_id: str, query_id: str) -> RegisteredQuery:
@@ -261,7 +260,7 @@ class RegisteredQueries:
         query = self.get(site_id, query_id)
         if query.status_at(now) == ENABLED:
             query.cancelled_at = now
-            self._schedule(now + self.limits.retention, query.seq, lambda at, q=query: self._forget(q))
+            self._schedule(site_id, now + self.limits.retention, query.seq, lambda at, q=query: self._forget(q))
         return query
 
     def clear(self, site_id: str | None = None) -> None:
@@ -272,31 +271,41 @@ class RegisteredQueries:
         return len(self._queries)
 
     # -- scheduled side effects -----------------------------------------
-    def _run(self, query: RegisteredQuery, index: int, at: datetime) -> None:
+    def _run(self, query: RegisteredQuery, index: int, at: datetime) -> SqlJob | None:
         if self._queries.get(query.id) is not query:
-            return  # forgotten (reset)
+            return None  # forgotten (reset)
         if query.cancelled_at is not None and at >= query.cancelled_at:
-            return
-        self._perform(query, at)
+            return None
         following = index + 1
         if following < query.max_runs:
-            self._schedule(query.run_time(following), query.seq, lambda t, q=query: self._run(q, following, t))
+            self._schedule(query.site_id, query.run_time(following), query.seq,
+                           lambda t, q=query: self._run(q, following, t))
+        return self._perform(query, at)
 
-    def _perform(self, query: RegisteredQuery, at: datetime) -> None:
+    def _perform(self, query: RegisteredQuery, at: datetime) -> SqlJob | None:
         if not self._is_online(query.site_id, at):
             # INFERENCE: Link is not connected, so nothing runs and nothing is uploaded.
             query.skipped += 1
+            return None
+        command = with_result_limit(query.command, self.limits.registered_result_limit_bytes)
+        return SqlJob(query.site_id, command, at, "registered",
+                      lambda outcome: self._performed(query, at, outcome))
+
+    def _performed(self, query: RegisteredQuery, at: datetime, outcome: Any) -> None:
+        limit = self.limits.registered_execution_limit
+        if is_timeout(outcome):
+            details = errors.error_details("mssql", TIMEOUT_ERROR_CODE, TIMEOUT_MESSAGE)
+            query.fail(at, details, int(limit.total_seconds() * 1000))
             return
-        size_limit = self.limits.registered_result_limit_bytes
-        too_large = errors.error_details(
-            "http", 413, REGISTERED_TOO_LARGE_MESSAGE.format(limit=errors.format_size_limit(size_limit)))
-        try:
-            outcome = self._executors(query.site_id)(with_result_limit(query.command, size_limit))
-        except Exception as exc:
-            query.fail(at, too_large if is_result_too_large(exc) else failure_details(exc), 0)
+        if isinstance(outcome, BaseException):
+            if is_result_too_large(outcome):
+                size_limit = self.limits.registered_result_limit_bytes
+                query.fail(at, errors.error_details(
+                    "http", 413, REGISTERED_TOO_LARGE_MESSAGE.format(limit=errors.format_size_limit(size_limit))), 0)
+            else:
+                query.fail(at, failure_details(outcome), 0)
             return
         execution_ms = max(0, int(outcome.execution_ms))
-        limit = self.limits.registered_execution_limit
         if timedelta(milliseconds=execution_ms) > limit:
             details = errors.error_details("mssql", TIMEOUT_ERROR_CODE, TIMEOUT_MESSAGE)
             query.fail(at, details, int(limit.total_seconds() * 1000))

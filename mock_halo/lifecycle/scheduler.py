@@ -1,16 +1,23 @@
-"""The scheduler: performs due side effects in time order, exactly once.
+"""The scheduler of one site: performs due side effects in time order, exactly once.
 
 Side effects are running an async query's SQL when its execution starts,
-registered-query runs and retention. Each comes from an *event source*; the
-scheduler repeatedly fires the earliest due event over all sources, ordered by
-``(time, seq)`` (``seq`` = submission order), so writes land in plan order
-across sites and kinds. After that, each source may *settle*: decide facts
-that follow from time alone (e.g. a query that can no longer leave the queue
-before its maxTimeInQueue).
+registered-query runs and retention. Each comes from an *event source* (the
+site's link and its timed events); the scheduler repeatedly fires the earliest
+due event over its sources, ordered by ``(time, seq)`` (``seq`` = submission
+order), so writes land in plan order. After that, each source may *settle*:
+decide facts that follow from time alone (e.g. a query that can no longer leave
+the queue before its maxTimeInQueue).
 
-Driving it: a virtual clock calls :meth:`Scheduler.run_due` on every move
-(:meth:`attach`); with a real clock, call ``run_due(clock.now())`` before every
-read (and from a background tick). It is idempotent and never goes backwards.
+An event that needs SQL does not run it: ``fire()`` hands back a
+:class:`~mock_halo.lifecycle.sqlport.SqlJob`, which the scheduler holds as
+``pending`` and returns from :meth:`Scheduler.advance`; nothing later fires
+until :meth:`Scheduler.complete` is given the job's result. Whoever drives the
+scheduler decides where the SQL runs: :meth:`Scheduler.run_due` runs it on the
+calling thread; the app runs it on the site's worker thread and completes the
+job on the event loop (``mock_halo/cloud/base.py``). One site's scheduler never
+waits for another's.
+
+It is idempotent and never goes backwards.
 """
 
 from __future__ import annotations
@@ -22,6 +29,8 @@ from collections.abc import Callable
 from datetime import datetime
 from typing import Any, Protocol
 
+from mock_halo.lifecycle.sqlport import SqlJob
+
 EventKey = tuple[datetime, int]
 _COMPACT_MIN = 1024
 
@@ -30,8 +39,8 @@ class EventSource(Protocol):
     def next_event(self) -> EventKey | None:
         """The earliest pending event (time, seq), or None."""
 
-    def fire(self) -> None:
-        """Perform that earliest event."""
+    def fire(self) -> SqlJob | None:
+        """Perform that earliest event; the SQL it needs, if any, as a job."""
 
     def settle(self, watermark: datetime) -> None:
         """Decide whatever is now certain, given that nothing can happen before ``watermark``."""
@@ -43,14 +52,15 @@ class TimedEvents:
     An event may name an ``owner``; once the owner is ``abandoned`` (the query
     store forgot it) the event is dead weight, and the heap sheds such events
     whenever it has doubled since it last did, so its size follows the store's.
+    An action is called with its instant and may return the SQL it needs as a job.
     """
 
     def __init__(self) -> None:
-        self._heap: list[tuple[datetime, int, int, Callable[[datetime], None], Any]] = []
+        self._heap: list[tuple[datetime, int, int, Callable[[datetime], SqlJob | None], Any]] = []
         self._tiebreak = itertools.count()
         self._compact_at = _COMPACT_MIN
 
-    def at(self, when: datetime, seq: int, action: Callable[[datetime], None], owner: Any = None) -> None:
+    def at(self, when: datetime, seq: int, action: Callable[[datetime], SqlJob | None], owner: Any = None) -> None:
         """Run ``action(when)`` once the clock reaches ``when`` (unless ``owner`` is abandoned by then)."""
         heapq.heappush(self._heap, (when, seq, next(self._tiebreak), action, owner))
         if len(self._heap) > self._compact_at:
@@ -61,10 +71,11 @@ class TimedEvents:
     def next_event(self) -> EventKey | None:
         return (self._heap[0][0], self._heap[0][1]) if self._heap else None
 
-    def fire(self) -> None:
+    def fire(self) -> SqlJob | None:
         when, _, _, action, owner = heapq.heappop(self._heap)
-        if not getattr(owner, "abandoned", False):
-            action(when)
+        if getattr(owner, "abandoned", False):
+            return None
+        return action(when)
 
     def settle(self, watermark: datetime) -> None:
         pass
@@ -83,8 +94,8 @@ class Scheduler:
         self.watermark: datetime | None = None
         self._running = False
         self.fired = 0
-        #: while an event fires, its instant: what GETDATE() should see in SQL run late.
-        self.current: datetime | None = None
+        #: the job whose SQL runs now: nothing after it fires until it completes.
+        self.pending: SqlJob | None = None
 
     def add(self, source: EventSource) -> None:
         with self.lock:
@@ -94,15 +105,14 @@ class Scheduler:
         with self.lock:
             self._sources.remove(source)
 
-    def attach(self, clock) -> None:
-        """Run due events whenever the (virtual) clock moves."""
-        clock.on_change(self.run_due)
-
-    def run_due(self, now: datetime) -> datetime:
-        """Fire every event at or before ``now``, in order; returns the watermark."""
+    def advance(self, now: datetime) -> SqlJob | None:
+        """Fire the events due by ``now`` in order, up to the first that needs SQL: that job
+        is returned (and stays ``pending``). None once everything due by ``now`` is done."""
         with self.lock:
+            if self.pending is not None:
+                return self.pending
             if self._running:  # an event's own side effect moved the clock: the outer loop continues
-                return self.watermark or now
+                return None
             if self.watermark is not None and now < self.watermark:
                 now = self.watermark
             self._running = True
@@ -116,15 +126,35 @@ class Scheduler:
                             best, best_key = source, key
                     if best is None:
                         break
-                    self.current = best_key[0]
-                    try:
-                        best.fire()
-                    finally:
-                        self.current = None
+                    job = best.fire()
                     self.fired += 1
+                    if job is not None:
+                        self.pending = job
+                        return job
                 self.watermark = now
                 for source in self._sources:
                     source.settle(now)
             finally:
                 self._running = False
-            return now
+            return None
+
+    def complete(self, job: SqlJob, result: Any) -> None:
+        """Hand a pending job what its SQL did (an outcome or the exception); a job that
+        is no longer pending (completed already, or forgotten by a reset) is ignored."""
+        with self.lock:
+            if self.pending is not job:
+                return
+            self.pending = None
+            job.finish(result)
+
+    def run_due(self, now: datetime, perform: Callable[[SqlJob], Any]) -> datetime:
+        """Everything due by ``now``, with each job's SQL run by ``perform`` on this thread."""
+        with self.lock:
+            while (job := self.advance(now)) is not None:
+                self.complete(job, perform(job))
+            return self.watermark if self.watermark is not None and self.watermark > now else now
+
+    def forget(self) -> None:
+        """A reset: drop the pending job (its result will be ignored)."""
+        with self.lock:
+            self.pending = None

@@ -1,11 +1,18 @@
-"""``Lifecycle``: the async and registered query domain, as the HTTP layer calls it.
+"""``Lifecycle``: the async and registered query domain, as the operations call it.
 
-One instance per emulator. It owns the scheduler, each site's link, the timed
-events (pinned executions, registered runs, retention) and the registered
-queries; async query records live in the shared ``QueryStore`` beside the
-immediate ones. Every public method first runs the scheduler up to the
-clock's ``now`` (so a real clock needs no background task for correctness)
-and holds one lock, so concurrent requests see a consistent state.
+One instance per emulator. It owns, per site, the link, the timed events
+(pinned executions, registered runs, retention) and the scheduler over them,
+and the registered queries; async query records live in the shared
+``QueryStore`` beside the immediate ones. Every public method first brings the
+sites up to the clock's ``now`` (so a real clock needs no background task for
+correctness) and holds one lock, so concurrent requests see a consistent state.
+
+Where the SQL of due executions and registered runs runs is the driver's
+choice (``sql_inline``). Inline (the default, for direct use and tests): on the
+calling thread, inside ``now()``. Not inline (the app): ``now()`` stops each
+site at its first due SQL job and leaves it pending; the app runs the job on
+the site's worker thread (:meth:`perform`) and hands back the result
+(:meth:`complete`), see ``mock_halo/cloud/base.py``.
 """
 
 from __future__ import annotations
@@ -17,21 +24,33 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from mock_halo import errors
-from mock_halo.lifecycle.asyncq import AsyncQuery, execute, initialise, pinned_start
+from mock_halo.lifecycle.asyncq import AsyncQuery, execution_job, initialise, pinned_start
 from mock_halo.lifecycle.link import ONLINE, LinkContext, SiteLink
 from mock_halo.lifecycle.pages import PageDownload
 from mock_halo.lifecycle.plan import SUCCESSFUL, UPLOADING, PlanOverride
 from mock_halo.lifecycle.profile import LifecycleLimits, TimingProfile
 from mock_halo.lifecycle.registered import RegisteredQueries, RegisteredQuery, validate_registration
 from mock_halo.lifecycle.scheduler import Scheduler, TimedEvents
-from mock_halo.lifecycle.sqlport import ExecutorLookup
+from mock_halo.lifecycle.sqlport import ExecutorLookup, SqlJob, perform
 from mock_halo.lifecycle.store import QueryStore
+from mock_halo.runner import current_instant
 
 DEFAULT_MAX_TIME_IN_QUEUE = 3_600_000
 MAX_TIME_IN_QUEUE_LIMIT = 7_200_000
 
 #: ``observer(source, query, at)``: ``source`` is "async" or "registered", ``at`` the completion instant.
 CompletionObserver = Callable[[str, Any, datetime], None]
+
+
+class _Site:
+    """One site's part of the lifecycle: its link, timed events and the scheduler over them."""
+
+    def __init__(self, link: SiteLink, lock: threading.RLock) -> None:
+        self.link = link
+        self.timed = TimedEvents()
+        self.scheduler = Scheduler(lock)
+        self.scheduler.add(link)
+        self.scheduler.add(self.timed)
 
 
 class Lifecycle:
@@ -46,6 +65,7 @@ class Lifecycle:
         profile: TimingProfile | None = None,
         limits: LifecycleLimits | None = None,
         attach: bool = True,
+        sql_inline: bool = True,
     ) -> None:
         """``executors(site_id)`` gives that site's ``execute``; ``availability``
         seeds each known site's state (unknown sites start online)."""
@@ -55,44 +75,85 @@ class Lifecycle:
         self.profile = profile or TimingProfile()
         self.limits = limits or LifecycleLimits()
         self.lock = threading.RLock()
-        self.scheduler = Scheduler(self.lock)
-        self.timed = TimedEvents()
-        self.scheduler.add(self.timed)
-        self._context = LinkContext(executors, self.profile, self.limits, self._after_link)
+        self.sql_inline = sql_inline
+        self._executors = executors
+        self._context = LinkContext(self.profile, self.limits, self._after_link)
         self._initial_availability = dict(availability or {})
-        self.links: dict[str, SiteLink] = {}
+        self._sites: dict[str, _Site] = {}
         for site_id, state in self._initial_availability.items():
-            self._link(site_id, state)
+            self._site(site_id, state)
         self._observers: list[CompletionObserver] = []
         self.registered = RegisteredQueries(
-            executors, self.timed.at, self._is_online, self.profile, self.limits,
+            self._at, self._is_online, self.profile, self.limits,
             on_change=lambda query, at: self._completed("registered", query, at),
         )
         self._seq = itertools.count()
-        if attach:
-            self.scheduler.attach(clock)
+        if attach and sql_inline:
+            clock.on_change(self._run_due)
 
     # -- time ----------------------------------------------------------------
     def now(self) -> datetime:
-        """The clock's now, after performing every side effect due by then."""
+        """The clock's now, after performing every side effect due by then (not inline:
+        every side effect up to each site's first due SQL job, which stays pending)."""
         with self.lock:
-            return self.scheduler.run_due(self.clock.now())
+            return self._run_due(self.clock.now())
 
     tick = now  # what a background task calls with a real clock
 
+    def _run_due(self, now: datetime) -> datetime:
+        with self.lock:
+            for site in list(self._sites.values()):
+                if self.sql_inline:
+                    site.scheduler.run_due(now, self.perform)
+                else:
+                    site.scheduler.advance(now)
+            return now
+
     def sql_now(self) -> datetime:
         """The instant SQL is running at: a deferred execution's own start time
-        while the scheduler performs it, else the clock's now. Give this to the
-        engine as its ``now`` so GETDATE() in an async query is its execution time."""
-        return self.scheduler.current or self.clock.now()
+        while its job runs, else the clock's now. Give this to the engine as its
+        ``now`` so GETDATE() in an async query is its execution time."""
+        return current_instant() or self.clock.now()
+
+    # -- driving a site's SQL from elsewhere (sql_inline=False) ---------------------
+    def advance(self, site_id: str, now: datetime) -> SqlJob | None:
+        """Bring one site up to ``now``: None when done, else the SQL job it waits for
+        (run it with :meth:`perform`, anywhere, then :meth:`complete` it here)."""
+        with self.lock:
+            return self._site(site_id).scheduler.advance(now)
+
+    def perform(self, job: SqlJob) -> Any:
+        """Run a job's SQL on this thread: the outcome, or the exception it raised."""
+        return perform(job, self._executors(job.site_id))
+
+    def complete(self, job: SqlJob, result: Any) -> None:
+        """Hand a job what its SQL did; the site's later events may then fire."""
+        with self.lock:
+            site = self._sites.get(job.site_id)
+            if site is not None:
+                site.scheduler.complete(job, result)
+
+    def site_ids(self) -> list[str]:
+        with self.lock:
+            return list(self._sites)
 
     # -- sites -----------------------------------------------------------------
-    def _link(self, site_id: str, state: str = ONLINE) -> SiteLink:
-        link = self.links.get(site_id)
-        if link is None:
-            link = self.links[site_id] = SiteLink(site_id, state, self._context)
-            self.scheduler.add(link)
-        return link
+    def _site(self, site_id: str, state: str = ONLINE) -> _Site:
+        site = self._sites.get(site_id)
+        if site is None:
+            site = self._sites[site_id] = _Site(SiteLink(site_id, state, self._context), self.lock)
+        return site
+
+    def _link(self, site_id: str) -> SiteLink:
+        return self._site(site_id).link
+
+    def _at(self, site_id: str, when: datetime, seq: int, action: Any, owner: Any = None) -> None:
+        """A timed event of a site's (its scheduler fires it in time order)."""
+        self._site(site_id).timed.at(when, seq, action, owner)
+
+    @property
+    def links(self) -> dict[str, SiteLink]:
+        return {site_id: site.link for site_id, site in self._sites.items()}
 
     def availability(self, site_id: str, at: datetime | None = None) -> str:
         with self.lock:
@@ -127,7 +188,7 @@ class Lifecycle:
             now = self.now()
             when = max(at or now, now)
             self._link(site_id).set_availability(state, when)
-            self.scheduler.run_due(now)
+            self._run_due(now)
 
     def _is_online(self, site_id: str, at: datetime) -> bool:
         return self._link(site_id).availability_at(at) == ONLINE
@@ -195,32 +256,31 @@ class Lifecycle:
             elif override.pinned:
                 start = pinned_start(query)
                 assert start is not None
-                self.timed.at(start, query.seq, lambda at, q=query: self._execute_pinned(q, at), owner=query)
+                self._at(site_id, start, query.seq, lambda at, q=query: self._execute_pinned(q, at), owner=query)
             else:
                 link.enqueue(query)
             return query
 
-    def _execute_pinned(self, query: AsyncQuery, at: datetime) -> None:
+    def _execute_pinned(self, query: AsyncQuery, at: datetime) -> SqlJob | None:
         if self.store.get(query.site_id, query.id) is not query:
-            return  # reset
-        execute(query, at, self._context.executors(query.site_id), self.profile, self.limits)
-        self._after_link(query)
+            return None  # reset
+        return execution_job(query, at, self.profile, self.limits, lambda end: self._after_link(query))
 
     def _after_link(self, query: AsyncQuery) -> None:
         """Schedule completion and retention once a plan is decided (or known to stall in uploading)."""
-        seq = query.seq
+        seq, timed = query.seq, self._site(query.site_id).timed
         self.store.account(query)  # its pages count against the store's byte cap from now
         if query.plan.decided:
             gone_at = query.gone_at
             assert gone_at is not None
             ending = query.plan.ending
             if ending.status == SUCCESSFUL and self._observers:
-                self.timed.at(ending.at, seq, lambda at, q=query: self._completed_async(q, at), owner=query)
-            self.timed.at(gone_at, seq, lambda at, q=query: self._drop_results(q), owner=query)
-            self.timed.at(gone_at + self.limits.tombstone, seq, lambda at, q=query: self._forget(q), owner=query)
+                timed.at(ending.at, seq, lambda at, q=query: self._completed_async(q, at), owner=query)
+            timed.at(gone_at, seq, lambda at, q=query: self._drop_results(q), owner=query)
+            timed.at(gone_at + self.limits.tombstone, seq, lambda at, q=query: self._forget(q), owner=query)
         elif query.plan.phase(UPLOADING) is not None:
             stalled = query.plan.phase(UPLOADING).start + query.retention + self.limits.tombstone
-            self.timed.at(stalled, seq, lambda at, q=query: self._forget(q), owner=query)
+            timed.at(stalled, seq, lambda at, q=query: self._forget(q), owner=query)
 
     def _drop_results(self, query: AsyncQuery) -> None:
         query.drop_results()
@@ -270,10 +330,12 @@ class Lifecycle:
                     results.append({"queryId": query_id, "status": "found", "query": record.render(now)})
             return {"results": results}
 
-    def page(self, site_id: str, query_id: str, page_number: int) -> PageDownload:
-        """``GET …/queries/{queryId}/results/{pageNumber}``: body + headers, or 404/410 HaloError."""
+    def page(self, site_id: str, query_id: str, page_number: int, at: datetime | None = None) -> PageDownload:
+        """``GET …/queries/{queryId}/results/{pageNumber}``: body + headers, or 404/410 HaloError.
+
+        ``at``: an instant the caller already brought the site up to (default: now)."""
         with self.lock:
-            now = self.now()
+            now = at or self.now()
             record = self.get(site_id, query_id)
             if not isinstance(record, AsyncQuery):
                 raise errors.not_found(
@@ -307,59 +369,59 @@ class Lifecycle:
                 fail_initialisation=fail_initialisation, first_run_ms=first_run_ms,
             )
 
-    def list_registered(self, site_id: str, integrator_id: str | None = None) -> dict[str, Any]:
+    def list_registered(self, site_id: str, integrator_id: str | None = None,
+                        at: datetime | None = None) -> dict[str, Any]:
         with self.lock:
-            now = self.now()
+            now = at or self.now()
             return {"registeredQueries": [q.render(now) for q in self.registered.list(site_id, integrator_id)]}
 
-    def get_registered(self, site_id: str, query_id: str) -> dict[str, Any]:
+    def get_registered(self, site_id: str, query_id: str, at: datetime | None = None) -> dict[str, Any]:
         with self.lock:
-            now = self.now()
+            now = at or self.now()
             return self.registered.get(site_id, query_id).render(now)
 
-    def cancel_registered(self, site_id: str, query_id: str) -> None:
+    def cancel_registered(self, site_id: str, query_id: str, at: datetime | None = None) -> None:
         """``DELETE …/registered/{queryId}``: 204 on return, or a 404 HaloError."""
         with self.lock:
-            self.registered.cancel(site_id, query_id, self.now())
+            self.registered.cancel(site_id, query_id, at or self.now())
 
-    def registered_result(self, site_id: str, query_id: str) -> dict[str, Any]:
+    def registered_result(self, site_id: str, query_id: str, at: datetime | None = None) -> dict[str, Any]:
         with self.lock:
-            self.now()
+            if at is None:
+                self.now()
             return self.registered.get(site_id, query_id).result_body()
 
     # -- housekeeping ----------------------------------------------------------
     def reset(self, site_id: str | None = None) -> None:
-        """Forget queries (all, or one site's) and restore availability. The clock stays."""
+        """Forget queries (all, or one site's) and restore availability. The clock stays.
+
+        A job whose SQL is running elsewhere is forgotten: its result is ignored."""
         with self.lock:
-            targets = [site_id] if site_id else list(self.links)
+            targets = [site_id] if site_id else list(self._sites)
             for sid in targets:
-                link = self._link(sid)
-                link.clear()
-                link.set_availability(self._initial_availability.get(sid, ONLINE), link.free_at)
+                site = self._site(sid)
+                site.link.clear()
+                site.link.set_availability(self._initial_availability.get(sid, ONLINE), site.link.free_at)
+                site.timed.clear()
+                site.scheduler.forget()
             self.registered.clear(site_id)
             self.store.clear(site_id)
             if site_id is None:
-                self.timed.clear()
                 self._seq = itertools.count()
-            # Stale timed events of a single site's queries find their query gone and do nothing.
 
     def rewind(self) -> None:
         """Forget every query and the scheduler's past, before the clock moves back.
 
-        Links start again from their configured availability and the watermark
-        goes, so events can be scheduled at instants earlier than before.
+        Sites start again from their configured availability and their watermarks
+        go, so events can be scheduled at instants earlier than before.
         """
         with self.lock:
-            for link in self.links.values():
-                self.scheduler.remove(link)
-            self.links = {}
+            self._sites = {}
             for site_id, state in self._initial_availability.items():
-                self._link(site_id, state)
+                self._site(site_id, state)
             self.registered.clear(None)
             self.store.clear()
-            self.timed.clear()
             self._seq = itertools.count()
-            self.scheduler.watermark = None
 
     def counts(self) -> dict[str, int]:
         """Sizes of everything that grows with traffic (for boundedness checks and /_mock/health)."""
@@ -367,6 +429,6 @@ class Lifecycle:
             return {
                 "queries": len(self.store),
                 "registered": len(self.registered),
-                "timedEvents": len(self.timed),
-                "queued": sum(len(link.pending) for link in self.links.values()),
+                "timedEvents": sum(len(site.timed) for site in self._sites.values()),
+                "queued": sum(len(site.link.pending) for site in self._sites.values()),
             }

@@ -10,9 +10,13 @@ from __future__ import annotations
 
 import dataclasses
 from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any, Protocol
 
 from mock_halo import errors
+from mock_halo.lifecycle.profile import TIMEOUT_ERROR_CODE
+from mock_halo.runner import current_deadline, working
 
 
 class SqlCommandLike(Protocol):
@@ -74,3 +78,35 @@ def failure_details(exc: BaseException) -> dict[str, Any]:
     if isinstance(message, str):
         return errors.error_details(HALO_LINK, 0, message)
     return errors.error_details(HALO_LINK, 0, f"Unexpected error while executing the query: {type(exc).__name__}: {exc}")
+
+
+@dataclass(eq=False)
+class SqlJob:
+    """A side effect that needs SQL: ``command`` at ``site_id``, at the emulator instant
+    ``at`` (what GETDATE() sees), then ``finish(outcome or exception)``.
+
+    ``kind`` is ``async`` (an execution, limit ``LifecycleLimits.async_execution_limit``)
+    or ``registered`` (a run, ``registered_execution_limit``). ``handle`` is for
+    whoever runs the SQL elsewhere (the app's worker threads).
+    """
+
+    site_id: str
+    command: Any
+    at: datetime
+    kind: str
+    finish: Callable[[Any], None]
+    handle: Any = field(default=None, compare=False)
+
+
+def is_timeout(outcome: Any) -> bool:
+    """An executor's timeout error: SqlClient's -2 (a real deadline or the engine's step limit)."""
+    return isinstance(outcome, BaseException) and getattr(outcome, "number", None) == TIMEOUT_ERROR_CODE
+
+
+def perform(job: SqlJob, executor: Executor) -> Any:
+    """Run a job's SQL on this thread at the job's instant: the outcome, or the exception it raised."""
+    with working(current_deadline(), job.at):
+        try:
+            return executor(job.command)
+        except Exception as exc:  # noqa: BLE001 - the job decides what a failure means
+            return exc

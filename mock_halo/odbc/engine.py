@@ -35,7 +35,7 @@ from typing import Any
 
 from mock_halo.odbc import errors as odbc_errors
 from mock_halo.odbc.pool import ConnectionPool, PooledConnection
-from mock_halo.sql.model import SqlCommand, SqlOutcome
+from mock_halo.sql.model import Deadline, SqlCommand, SqlOutcome
 from mock_halo.sql.runtime import params
 from mock_halo.sql.runtime.results import Result, outcome
 from mock_halo.sql.semantics import dates, errors
@@ -159,8 +159,11 @@ class OdbcEngine:
                 return route
         raise errors.database_not_found(catalogue)
 
-    def execute(self, command: SqlCommand) -> SqlOutcome:
-        """Run one Halo command; raises :class:`SqlError` or :class:`ParameterError`."""
+    def execute(self, command: SqlCommand, *, deadline: Deadline | None = None) -> SqlOutcome:
+        """Run one Halo command; raises :class:`SqlError` or :class:`ParameterError`.
+
+        Each statement runs under the pool's query timeout, shortened to what is left
+        before ``deadline`` (SQL Server's -2 when it runs out)."""
         try:
             if self._closed:
                 raise errors.internal("the engine is closed")
@@ -169,7 +172,11 @@ class OdbcEngine:
             bound = params.bind(command.parameters)
             route = self.route(command.catalogue)
             with route.pool.connection() as conn:
-                return self._attempt(conn, route, command, bound)
+                conn.deadline = deadline
+                try:
+                    return self._attempt(conn, route, command, bound)
+                finally:
+                    conn.deadline = None
         except (SqlError, ParameterError, ResultTooLarge):
             raise
         except Exception as exc:  # noqa: BLE001 - the HTTP layer only ever sees SqlError

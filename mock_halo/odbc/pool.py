@@ -30,6 +30,7 @@ from typing import Any
 from mock_halo.odbc import errors as odbc_errors
 from mock_halo.sql.semantics import errors
 from mock_halo.sql.semantics.errors import SqlError, internal
+from mock_halo.sql.semantics.errors import timeout as timeout_error
 
 Connect = Callable[..., Any]
 
@@ -55,6 +56,8 @@ class PooledConnection:
         self.last_used = pool._clock()
         self.broken = False
         self.timed_out = False
+        #: the running command's deadline (``mock_halo.sql.model.Deadline``), set by the engine
+        self.deadline: Any = None
         self._native_timeout = False
         timeout = pool.settings.query_timeout_s
         if timeout > 0:
@@ -69,8 +72,18 @@ class PooledConnection:
 
     @contextmanager
     def guarded(self, cursor: Any) -> Iterator[None]:
-        """Run statements on ``cursor`` under the query timeout (watchdog if the driver has none)."""
+        """Run statements on ``cursor`` under the query timeout (watchdog if the driver has none),
+        shortened to what is left before the command's ``deadline``."""
         timeout = self.pool.settings.query_timeout_s
+        left = self.deadline.remaining() if self.deadline is not None else None
+        if left is not None:
+            if left <= 0:
+                self.timed_out = True
+                raise timeout_error()
+            timeout = left if timeout <= 0 else min(timeout, left)
+        if self._native_timeout:
+            # The driver's attribute takes whole seconds: a deadline's fraction rounds up.
+            self.raw.timeout = max(1, math.ceil(timeout)) if timeout > 0 else 0
         if self._native_timeout or timeout <= 0:
             yield
             return

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import Any, Literal, Protocol
 
 ExecutionMode = Literal["reader", "nonQuery", "scalar"]
 CommandType = Literal["text", "storedProcedure"]
@@ -53,3 +53,14 @@ class SqlOutcome:
     parameters: list[dict[str, Any]] = field(default_factory=list)
     columns: list[str] = field(default_factory=list)
     execution_ms: int = 1
+
+
+class Deadline(Protocol):
+    """When an engine must stop a command (with SQL Server's timeout error, -2): the work
+    it runs for holds one (``mock_halo.runner.Deadline``), which a cancel can also end."""
+
+    def passed(self) -> bool:
+        """True once the command must stop."""
+
+    def remaining(self) -> float | None:
+        """Seconds left (None: no limit)."""

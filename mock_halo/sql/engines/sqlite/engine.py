@@ -23,7 +23,7 @@ from mock_halo.sql.engines.sqlite.errors import map_sqlite_error
 from mock_halo.sql.engines.sqlite.session import SqliteSession
 from mock_halo.sql.engines.sqlite.translate import SqliteTranslator
 from mock_halo.sql.frontend.schema import quote, read_catalog
-from mock_halo.sql.model import SqlCommand, SqlOutcome
+from mock_halo.sql.model import Deadline, SqlCommand, SqlOutcome
 from mock_halo.sql.runtime import params
 from mock_halo.sql.semantics import dates, errors
 from mock_halo.sql.semantics.errors import ParameterError, ResultTooLarge, SqlError
@@ -31,8 +31,9 @@ from mock_halo.sql.semantics.errors import ParameterError, ResultTooLarge, SqlEr
 if TYPE_CHECKING:
     from mock_halo.config import Settings, SiteConfig
 
-#: SQLite VM steps between progress callbacks, and callbacks before a command is
-#: stopped with SQL Server's timeout error (about a billion steps: a runaway query).
+#: SQLite VM steps between progress callbacks (where a deadline is checked), and callbacks
+#: before a command is stopped with SQL Server's timeout error whatever its deadline (about
+#: a billion steps: a runaway query).
 PROGRESS_STEPS = 10_000
 PROGRESS_LIMIT = 100_000
 DEFAULT_TIMEZONE = "Australia/Sydney"
@@ -57,6 +58,8 @@ class SqliteEngine:
         self._rng = random.Random(seed)
         self._lock = threading.Lock()
         self._steps = 0
+        #: the running command's deadline (see :meth:`execute`)
+        self._deadline: Deadline | None = None
         self._closed = False
         self._conn = sqlite3.connect(":memory:", check_same_thread=False, isolation_level=None,
                                      cached_statements=512)
@@ -72,13 +75,19 @@ class SqliteEngine:
         self._batch = SqliteSession(self._conn, self._guard, default, self._clock)
 
     # -- public interface ---------------------------------------------------------
-    def execute(self, command: SqlCommand) -> SqlOutcome:
-        """Run one Halo command; raises :class:`SqlError` or :class:`ParameterError`."""
+    def execute(self, command: SqlCommand, *, deadline: Deadline | None = None) -> SqlOutcome:
+        """Run one Halo command; raises :class:`SqlError` or :class:`ParameterError`.
+
+        ``deadline`` stops the command with SQL Server's timeout error (-2) once it has
+        ``passed()`` (checked every few thousand SQLite VM steps); a step limit stops a
+        runaway in any case.
+        """
         try:
             with self._lock:
                 if self._closed:
                     raise errors.internal("the engine is closed")
                 self._steps = 0
+                self._deadline = deadline
                 bound = params.bind(command.parameters)
                 if command.command_type == "storedProcedure":
                     return self._procedure(command, bound)
@@ -93,6 +102,15 @@ class SqliteEngine:
             raise errors.nested_too_deeply() from None
         except Exception as exc:  # noqa: BLE001 - the HTTP layer only ever sees SqlError
             raise errors.internal(f"{type(exc).__name__}: {exc}") from exc
+        finally:
+            self._deadline = None
+
+    def interrupt(self) -> None:
+        """Make a running statement notice at once that its deadline passed (from any thread;
+        a no-op when none runs). A Python function the statement calls is not interrupted
+        while it runs (SQLite's limit), so those must be bounded themselves."""
+        if self._deadline is not None and not self._closed:
+            self._conn.interrupt()
 
     def reset(self) -> None:
         """Back to the pristine practice data (and NEWID()/RAND() sequences), anchored to the clock's date."""
@@ -156,6 +174,9 @@ class SqliteEngine:
         return dates.local_and_utc(self._now(), self._zone)
 
     def _progress(self) -> int:
+        deadline = self._deadline
+        if deadline is not None and deadline.passed():
+            return 1
         self._steps += 1
         return 1 if self._steps > PROGRESS_LIMIT else 0
 

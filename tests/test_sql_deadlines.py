@@ -1,0 +1,216 @@
+"""SQL runs off the event loop under a real (wall-clock) deadline.
+
+A runaway query holds only its own site: other sites, the same site's status
+reads that need no SQL and the control plane answer within 100 ms meanwhile,
+and the runaway ends with Halo's documented outcome (504 for an immediate
+query, executionFailed for an async one). The deadlines are short here
+(``immediate_timeout_s`` / ``execution_timeout_s``); the requests go through
+the ASGI app on one event loop, so SQL on the loop would stall them all.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import statistics
+import time
+from datetime import timedelta
+
+import httpx
+import pytest
+from conftest import KEY, OTHER_SITE, SITE, make_settings
+
+import mock_halo.sql.engines.sqlite.engine as engine_module
+from mock_halo.app import create_app
+from mock_halo.emulator import Emulator
+
+RUNAWAY = "WITH r(n) AS (SELECT 1 UNION ALL SELECT n + 1 FROM r) SELECT COUNT(*) AS c FROM r"
+DEADLINE_S = 1.0
+PROMPT_S = 0.1
+
+
+@pytest.fixture(autouse=True)
+def no_step_limit(monkeypatch):
+    """Only the wall-clock deadline may stop the runaway (not the engine's step budget)."""
+    monkeypatch.setattr(engine_module, "PROGRESS_LIMIT", 10**12)
+
+
+@pytest.fixture
+def emulator():
+    emulator = Emulator(make_settings(immediate_timeout_s=DEADLINE_S, execution_timeout_s=DEADLINE_S))
+    emulator.warm()
+    yield emulator
+    emulator.close()
+
+
+class Api:
+    def __init__(self, client: httpx.AsyncClient) -> None:
+        self.client = client
+        self.tokens: dict[str, str] = {}
+
+    async def headers(self, site: str) -> dict[str, str]:
+        if site not in self.tokens:
+            response = await self.client.post(
+                "/integrator/token", headers={"Ocp-Apim-Subscription-Key": KEY},
+                data={"grant_type": "urn:halo-connect:oauth:device-token", "device_id": "d", "site_id": site})
+            assert response.status_code == 200, response.text
+            self.tokens[site] = response.json()["access_token"]
+        return {"Authorization": f"Bearer {self.tokens[site]}", "DeviceId": "d"}
+
+    async def immediate(self, sql: str, site: str = SITE) -> httpx.Response:
+        return await self.client.post(f"/device/sites/{site}/queries/immediate",
+                                      json={"command": {"text": sql}}, headers=await self.headers(site))
+
+    async def submit(self, sql: str, site: str = SITE) -> str:
+        response = await self.client.post(f"/device/sites/{site}/queries/async",
+                                          json={"command": {"text": sql}}, headers=await self.headers(site))
+        assert response.status_code == 201, response.text
+        return response.json()["id"]
+
+    async def status(self, query_id: str, site: str = SITE) -> dict:
+        response = await self.client.get(f"/device/sites/{site}/queries/{query_id}", headers=await self.headers(site))
+        assert response.status_code == 200, response.text
+        return response.json()
+
+
+async def timed(call) -> tuple[float, httpx.Response | dict]:
+    started = time.perf_counter()
+    result = await call
+    return time.perf_counter() - started, result
+
+
+async def prompt(make_call, tries: int = 5) -> None:
+    """The call answers (200) within PROMPT_S: the median of a few, so one hiccup of a shared
+    machine does not count, while a blocked event loop would make every one of them late."""
+    times = []
+    for _ in range(tries):
+        elapsed, result = await timed(make_call())
+        assert not isinstance(result, httpx.Response) or result.status_code == 200, result.text
+        times.append(elapsed)
+    assert statistics.median(times) < PROMPT_S, f"answered after {sorted(times)} s while the runaway ran"
+
+
+async def started(task: asyncio.Task, emulator: Emulator, site: str = SITE) -> None:
+    """Wait (on the loop, without blocking it) until the site's thread is busy with the task's SQL."""
+    for _ in range(500):
+        if emulator.sites[site].runner.busy:
+            return
+        assert not task.done(), task.result()
+        await asyncio.sleep(0.005)
+    raise AssertionError("the runaway never started")
+
+
+def run(emulator: Emulator, scenario) -> None:
+    async def main():
+        transport = httpx.ASGITransport(app=create_app(emulator=emulator))
+        async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as client:
+            await scenario(Api(client))
+
+    asyncio.run(main())
+
+
+def test_a_runaway_immediate_query_holds_only_its_site_and_ends_with_halos_504(emulator):
+    async def scenario(api: Api) -> None:
+        done = await api.submit("SELECT TOP 3 INTERNALID FROM PATIENTS")
+        emulator.clock.advance(timedelta(minutes=1))
+        assert (await api.status(done))["status"] == "successful"
+        await api.headers(OTHER_SITE)
+
+        runaway = asyncio.create_task(timed(api.immediate(RUNAWAY)))
+        await started(runaway, emulator)
+        await prompt(lambda: api.immediate("SELECT TOP 1 INTERNALID FROM PATIENTS", site=OTHER_SITE))
+        await prompt(lambda: api.status(done))
+        await prompt(lambda: api.client.get("/_mock/health"))
+        assert not runaway.done()
+
+        elapsed, response = await runaway
+        assert response.status_code == 504
+        assert response.json()["error"]["message"] == "Query took more than 30 seconds to return a result."
+        assert DEADLINE_S * 0.9 <= elapsed < DEADLINE_S + 2
+        # The site is free again.
+        assert (await api.immediate("SELECT TOP 1 INTERNALID FROM PATIENTS")).status_code == 200
+
+    run(emulator, scenario)
+
+
+def test_a_runaway_async_query_fails_at_the_execution_limit_and_blocks_no_one(emulator):
+    async def scenario(api: Api) -> None:
+        await api.headers(OTHER_SITE)
+        query_id = await api.submit(RUNAWAY)
+        created = emulator.clock.now()
+        emulator.clock.advance(timedelta(seconds=10))  # past its execution start
+        # The status read waits (on the loop, not blocking it) for the execution to end.
+        reading = asyncio.create_task(timed(api.status(query_id)))
+        await started(reading, emulator)
+        await prompt(lambda: api.immediate("SELECT TOP 1 INTERNALID FROM PATIENTS", site=OTHER_SITE))
+        await prompt(lambda: api.client.get("/_mock/health"))
+        assert not reading.done()
+
+        elapsed, body = await reading
+        assert DEADLINE_S * 0.9 <= elapsed < DEADLINE_S + 2
+        assert body["status"] == "executing"  # it fails at the limit of the emulator clock
+        emulator.clock.advance(timedelta(minutes=5))
+        body = await api.status(query_id)
+        assert body["status"] == "executionFailed"
+        assert body["errorDetails"]["errorCode"] == -2 and "Timeout" in body["errorDetails"]["errorMessage"]
+        executing = body["statusTiming"]["executing"]
+        started_at, ended_at = (emulator_time(executing["startTime"]), emulator_time(executing["endTime"]))
+        assert ended_at - started_at == timedelta(minutes=5)  # Halo's execution limit, on the emulator clock
+        assert started_at > created
+        # Deterministic: the same answer on every read, whatever the wall time.
+        assert await api.status(query_id) == body
+
+    run(emulator, scenario)
+
+
+def test_an_immediate_query_waits_for_due_async_work_of_its_site_only_until_its_deadline(emulator):
+    async def scenario(api: Api) -> None:
+        await api.headers(OTHER_SITE)
+        await api.submit(RUNAWAY)
+        emulator.clock.advance(timedelta(seconds=10))
+        waiting = asyncio.create_task(timed(api.immediate("SELECT TOP 1 INTERNALID FROM PATIENTS")))
+        await started(waiting, emulator)
+        await prompt(lambda: api.immediate("SELECT TOP 1 INTERNALID FROM PATIENTS", site=OTHER_SITE))
+        elapsed, response = await waiting
+        assert response.status_code == 504 and DEADLINE_S * 0.9 <= elapsed < DEADLINE_S + 2
+
+    run(emulator, scenario)
+
+
+def test_a_reset_cancels_the_running_query_at_once_and_leaves_a_clean_site(emulator):
+    async def scenario(api: Api) -> None:
+        write = await api.immediate("UPDATE PATIENTS SET FIRSTNAME = 'Changed' WHERE INTERNALID = 1")
+        assert write.status_code == 200
+        runaway = asyncio.create_task(timed(api.immediate(RUNAWAY)))
+        await started(runaway, emulator)
+        elapsed, reset = await timed(api.client.post("/_mock/reset"))
+        assert reset.status_code == 200 and elapsed < 0.5
+        _, response = await runaway
+        assert response.status_code == 504 and "reset" in response.json()["error"]["message"]
+        assert not emulator.sites[SITE].runner.busy
+        rows = await api.immediate("SELECT FIRSTNAME FROM PATIENTS WHERE INTERNALID = 1")
+        assert rows.status_code == 200 and "Changed" not in rows.text
+        assert len(emulator.queries) == 1  # only the query after the reset
+
+    run(emulator, scenario)
+
+
+def emulator_time(text: str):
+    from mock_halo.clock import parse_timestamp
+
+    return parse_timestamp(text)
+
+
+def test_the_engine_stops_a_statement_at_its_deadline(emulator):
+    from mock_halo.runner import Deadline
+    from mock_halo.sql import SqlCommand, SqlError
+
+    engine = emulator.engine(emulator.sites[SITE])
+    command = SqlCommand(text=RUNAWAY, execution_mode="reader", command_type="text", parameters=[], catalogue=None)
+    started_at = time.perf_counter()
+    with pytest.raises(SqlError) as caught:
+        engine.execute(command, deadline=Deadline(time.monotonic() + 0.2))
+    assert caught.value.number == -2 and 0.15 < time.perf_counter() - started_at < 2
+    cancelled = Deadline()
+    cancelled.cancelled = True
+    with pytest.raises(SqlError):
+        engine.execute(command, deadline=cancelled)
