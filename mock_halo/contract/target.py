@@ -270,7 +270,9 @@ class Target:
             from mock_halo.config import load_settings
             from mock_halo.emulator import Emulator
 
-            values: dict[str, Any] = {"clock": "virtual", "patients": 60}
+            # A fixed JWT secret: tokens are then the same in every run, and so are the steps
+            # hypothesis generates from them (negative cases mutate header values).
+            values: dict[str, Any] = {"clock": "virtual", "patients": 60, "jwt_secret": "mock-halo-contract"}
             values.update(self.config.overrides)
             self.emulator = Emulator(load_settings(env={}, overrides=values))
             self.asgi_app = create_app(emulator=self.emulator)
