@@ -214,3 +214,28 @@ def test_the_engine_stops_a_statement_at_its_deadline(emulator):
     cancelled.cancelled = True
     with pytest.raises(SqlError):
         engine.execute(command, deadline=cancelled)
+
+
+def test_a_quick_read_runs_at_once_and_anything_longer_is_left_for_the_sites_thread(emulator):
+    """The fast path for immediate reads (on the event loop) never runs a statement past a tiny
+    step budget, never runs writes or untranslated text, and changes nothing when it gives up."""
+    from mock_halo.sql import SqlCommand
+
+    def command(text: str) -> SqlCommand:
+        return SqlCommand(text=text, execution_mode="reader", command_type="text", parameters=[], catalogue=None)
+
+    engine = emulator.engine(emulator.sites[SITE])
+    read = command("SELECT TOP 2 INTERNALID, NEWID() AS g FROM PATIENTS ORDER BY INTERNALID")
+    assert engine.try_execute(read) is None  # not translated yet: the thread translates it
+    first = engine.execute(read)
+    assert engine.try_execute(read).rows == first.rows == 2
+
+    runaway = command(RUNAWAY)
+    engine.translator.translate(runaway.text, None)
+    state = engine._rng.getstate()
+    started_at = time.perf_counter()
+    assert engine.try_execute(runaway) is None
+    assert time.perf_counter() - started_at < 0.05 and engine._rng.getstate() == state
+    write = command("UPDATE PATIENTS SET FIRSTNAME = 'Quick' WHERE INTERNALID = 1")
+    engine.translator.translate(write.text, None)
+    assert engine.try_execute(write) is None

@@ -7,7 +7,7 @@ import asyncio
 import time
 from collections.abc import Callable
 from datetime import datetime
-from typing import TYPE_CHECKING, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from mock_halo import errors
 from mock_halo.cloud.access import Access
@@ -105,6 +105,16 @@ class SiteWork:
         if availability == "unreachable":
             raise errors.gateway_timeout("Site is unreachable")
         return now
+
+    def quick(self, site: SiteState, command: Any) -> Any | None:
+        """An immediate read answered on the event loop: when the site's thread is idle and the
+        engine can run the command as a quick read (one plain SELECT it has translated before,
+        stopped and forgotten after a fraction of a millisecond of work), its outcome; None
+        otherwise (then :meth:`run_now`). It raises what the engine raises."""
+        if site.runner.busy:
+            return None
+        quick = getattr(site._engine, "try_execute", None)
+        return quick(command) if quick is not None else None
 
     async def run_now(self, site: SiteState, work: Callable[[], T], deadline: float) -> T:
         """Run ``work`` on the site's thread ahead of queued background work; what it returns

@@ -59,6 +59,10 @@ class Translator:
     def clear(self) -> None:
         self._cache.clear()
 
+    def cached(self, text: str, catalogue: str | None = None) -> Script | None:
+        """The translation if it is in the cache, else None (nothing is translated or counted)."""
+        return self._cache.get((text, catalogue))
+
     def translate(self, text: str, catalogue: str | None = None) -> Script:
         key = (text, catalogue)
         script = self._cache.get(key)

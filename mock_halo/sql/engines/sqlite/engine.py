@@ -36,8 +36,13 @@ if TYPE_CHECKING:
 #: a billion steps: a runaway query).
 PROGRESS_STEPS = 10_000
 PROGRESS_LIMIT = 100_000
+#: VM steps a quick read (:meth:`SqliteEngine.try_execute`) may take: a fraction of a millisecond.
+QUICK_STEPS = 20_000
 DEFAULT_TIMEZONE = "Australia/Sydney"
 
+
+class _OverBudget(Exception):
+    """A quick read ran past its step budget (and was stopped, changing nothing)."""
 
 
 class SqliteEngine:
@@ -58,8 +63,10 @@ class SqliteEngine:
         self._rng = random.Random(seed)
         self._lock = threading.Lock()
         self._steps = 0
-        #: the running command's deadline (see :meth:`execute`)
+        #: the running command's deadline (see :meth:`execute`) and step budget (:meth:`try_execute`)
         self._deadline: Deadline | None = None
+        self._budget: int | None = None
+        self._over = False
         self._closed = False
         self._conn = sqlite3.connect(":memory:", check_same_thread=False, isolation_level=None,
                                      cached_statements=512)
@@ -82,21 +89,54 @@ class SqliteEngine:
         ``passed()`` (checked every few thousand SQLite VM steps); a step limit stops a
         runaway in any case.
         """
+        with self._lock:
+            return self._run(command, deadline, None)
+
+    def try_execute(self, command: SqlCommand, *, steps: int = QUICK_STEPS) -> SqlOutcome | None:
+        """Run a command at once if it is a single plain SELECT already translated and it ends within
+        about ``steps`` SQLite VM steps; None (nothing changed) if not, or while another command runs.
+
+        The emulator answers such reads on the event loop itself, saving the hop to the site's
+        worker thread; whatever is more goes there (``mock_halo/runner.py``).
+        """
+        if command.command_type != "text" or self._closed:
+            return None
+        script = self.translator.cached(command.text, command.catalogue)
+        if script is None or not script.simple or script.writes or script.scratch:
+            return None
+        if not self._lock.acquire(blocking=False):
+            return None
+        state = self._rng.getstate()
         try:
-            with self._lock:
-                if self._closed:
-                    raise errors.internal("the engine is closed")
-                self._steps = 0
-                self._deadline = deadline
-                bound = params.bind(command.parameters)
-                if command.command_type == "storedProcedure":
-                    return self._procedure(command, bound)
-                script = self.translator.translate(command.text, command.catalogue)
-                self._batch.catalogue = self.catalog.display[self.catalog.db_for(command.catalogue) or "main"]
-                return self._batch.run(script, command, bound)
+            return self._run(command, None, max(1, steps // PROGRESS_STEPS))
+        except _OverBudget:
+            self._rng.setstate(state)  # NEWID()/RAND() draws of the abandoned try do not count
+            return None
+        finally:
+            self._lock.release()
+
+    def _run(self, command: SqlCommand, deadline: Deadline | None, budget: int | None) -> SqlOutcome:
+        """One command, the lock held; ``budget``: progress callbacks before :class:`_OverBudget`."""
+        self._steps = 0
+        self._deadline = deadline
+        self._budget = budget
+        self._over = False
+        try:
+            if self._closed:
+                raise errors.internal("the engine is closed")
+            bound = params.bind(command.parameters)
+            if command.command_type == "storedProcedure":
+                return self._procedure(command, bound)
+            script = self.translator.translate(command.text, command.catalogue)
+            self._batch.catalogue = self.catalog.display[self.catalog.db_for(command.catalogue) or "main"]
+            return self._batch.run(script, command, bound)
         except (SqlError, ParameterError, ResultTooLarge):
+            if self._over:
+                raise _OverBudget from None
             raise
         except sqlite3.Error as exc:
+            if self._over:
+                raise _OverBudget from None
             raise map_sqlite_error(exc, None, self._guard) from None
         except RecursionError:
             raise errors.nested_too_deeply() from None
@@ -104,6 +144,7 @@ class SqliteEngine:
             raise errors.internal(f"{type(exc).__name__}: {exc}") from exc
         finally:
             self._deadline = None
+            self._budget = None
 
     def interrupt(self) -> None:
         """Make a running statement notice at once that its deadline passed (from any thread;
@@ -178,6 +219,9 @@ class SqliteEngine:
         if deadline is not None and deadline.passed():
             return 1
         self._steps += 1
+        if self._budget is not None and self._steps > self._budget:
+            self._over = True
+            return 1
         return 1 if self._steps > PROGRESS_LIMIT else 0
 
     def _procedure(self, command: SqlCommand, bound: params.BoundParameters) -> SqlOutcome:
