@@ -203,8 +203,10 @@ def create_app(settings: Settings | None = None, *, emulator: Emulator | None = 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette):
         # With a running clock, side effects (async executions, registered
-        # runs) happen on time even when nobody polls; a frozen clock moves
-        # only when told, and every request catches up before answering.
+        # runs) happen on time even when nobody polls; a moved clock catches
+        # every site up at once; and every request catches its site up before
+        # answering.
+        cloud.sites.attach(asyncio.get_running_loop())
         ticker = asyncio.create_task(_tick(cloud))
         sender = WebhookSender(emulator.webhooks, timeout_s=emulator.settings.webhook_timeout_s)
         await sender.start()
@@ -215,6 +217,7 @@ def create_app(settings: Settings | None = None, *, emulator: Emulator | None = 
             with contextlib.suppress(asyncio.CancelledError):
                 await ticker
             await sender.stop()
+            cloud.sites.detach()
 
     app = Starlette(
         routes=routes(),

@@ -19,7 +19,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from mock_halo import HALO_API_VERSION, __version__, errors
-from mock_halo.api.common import JSONBody, emulator_of, json_object, read_body
+from mock_halo.api.common import JSONBody, cloud_of, emulator_of, json_object, read_body
 from mock_halo.clock import format_timestamp, parse_duration, parse_timestamp
 from mock_halo.config import site_from_mapping
 from mock_halo.cloud import SERVED_APIS
@@ -225,6 +225,12 @@ def _clock_body(emulator) -> dict[str, Any]:
     return {"now": format_timestamp(emulator.lifecycle.now()), "speed": clock.speed, "frozen": clock.frozen}
 
 
+async def _settled(request: Request) -> None:
+    """After a clock move: every side effect due by the new now has happened (SQL on the sites'
+    threads, awaited without blocking the event loop), so the answer means they are done."""
+    await cloud_of(request).sites.catch_up_all()
+
+
 @admin
 async def get_clock(request: Request) -> JSONBody:
     return JSONBody(_clock_body(emulator_of(request)))
@@ -248,6 +254,7 @@ async def advance_clock(request: Request) -> JSONBody:
         emulator.clock.advance(delta)
     except (ValueError, OverflowError) as exc:
         raise errors.bad_request(f"Cannot advance the clock: {exc}.") from None
+    await _settled(request)
     return JSONBody(_clock_body(emulator))
 
 
@@ -270,6 +277,7 @@ async def set_clock(request: Request) -> JSONBody:
     except ValueError as exc:
         hint = ' (send "backwards": true to move it back; that resets everything)' if "backwards" in str(exc) else ""
         raise errors.bad_request(f"Cannot set the clock: {exc}{hint}.") from None
+    await _settled(request)
     return JSONBody(_clock_body(emulator))
 
 
@@ -302,6 +310,7 @@ async def real_time_clock(request: Request) -> JSONBody:
         raise errors.bad_request("speed must be a number above 0 and at most 1000000; 1 (the default) is real time.")
     emulator = emulator_of(request)
     emulator.return_to_real_time(float(speed))
+    await _settled(request)
     return JSONBody(_clock_body(emulator))
 
 

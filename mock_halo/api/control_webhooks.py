@@ -8,7 +8,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from mock_halo import errors
-from mock_halo.api.common import JSONBody, emulator_of
+from mock_halo.api.common import JSONBody, cloud_of, emulator_of
 from mock_halo.api.control import admin, only_keys, only_params, optional_json
 from mock_halo.api.control_rules import int_param
 from mock_halo.config import ConfigError, webhook_config
@@ -82,6 +82,7 @@ async def flush(request: Request) -> JSONBody:
     if isinstance(timeout, bool) or not isinstance(timeout, (int, float)) or not 0 <= timeout <= MAX_FLUSH_S:
         raise errors.bad_request(f"timeout must be a number of seconds from 0 to {MAX_FLUSH_S:g}.")
     emulator = emulator_of(request)
+    await cloud_of(request).sites.catch_up_all()  # completions due by now are known first
     webhooks = emulator.webhooks
     sender = webhooks.sender
     if sender is not None:

@@ -4,6 +4,7 @@ it, and :class:`SiteWork`, which runs each site's SQL off the event loop."""
 from __future__ import annotations
 
 import asyncio
+import logging
 import time
 from collections.abc import Callable
 from datetime import datetime
@@ -20,6 +21,7 @@ if TYPE_CHECKING:
     from mock_halo.lifecycle.sqlport import SqlJob
 
 T = TypeVar("T")
+log = logging.getLogger("mock_halo")
 
 #: What a request whose SQL a reset cancelled is told (INFERENCE: like a site that
 #: went away during the attempt, halo-facts 10.2).
@@ -58,6 +60,41 @@ class SiteWork:
 
     def __init__(self, emulator: Emulator) -> None:
         self._emulator = emulator
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._kicking: asyncio.Future | None = None
+        self._again = False
+
+    def attach(self, loop: asyncio.AbstractEventLoop) -> None:
+        """Catch every site up whenever the clock is moved (the app's lifespan calls this), so
+        side effects (and the webhooks they send) happen as the clock passes them, polled or not."""
+        if self._loop is None:
+            self._emulator.clock.on_change(lambda now: self.kick())
+        self._loop = loop
+
+    def detach(self) -> None:
+        self._loop = None
+
+    def kick(self) -> None:
+        """Start catching every site up, soon; from any thread, never waiting."""
+        loop = self._loop
+        if loop is not None and not loop.is_closed():
+            loop.call_soon_threadsafe(self._start_kick)
+
+    def _start_kick(self) -> None:
+        if self._kicking is not None and not self._kicking.done():
+            self._again = True  # it runs once more when done, for the later clock
+            return
+        self._kicking = asyncio.ensure_future(self._kick())
+
+    async def _kick(self) -> None:
+        while True:
+            self._again = False
+            try:
+                await self.catch_up_all()
+            except Exception:  # noqa: BLE001 - logged; the next move or read tries again
+                log.exception("catching the sites up failed")
+            if not self._again:
+                return
 
     def deadline(self) -> float:
         """The deadline of immediate work starting now (``immediate_timeout_s`` of wall time)."""
