@@ -192,6 +192,7 @@ class Emulator:
     def _remove_added_sites(self) -> None:
         for site_id in self._added_sites:
             state = self.sites.pop(site_id)
+            state.runner.close()
             if state._engine is not None:
                 state._engine.close()
             self.lifecycle.remove_site(site_id)

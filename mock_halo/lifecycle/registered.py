@@ -293,17 +293,15 @@ class RegisteredQueries:
 
     def _performed(self, query: RegisteredQuery, at: datetime, outcome: Any) -> None:
         limit = self.limits.registered_execution_limit
+        size_limit = self.limits.registered_result_limit_bytes
+        too_large = errors.error_details(
+            "http", 413, REGISTERED_TOO_LARGE_MESSAGE.format(limit=errors.format_size_limit(size_limit)))
         if is_timeout(outcome):
             details = errors.error_details("mssql", TIMEOUT_ERROR_CODE, TIMEOUT_MESSAGE)
             query.fail(at, details, int(limit.total_seconds() * 1000))
             return
         if isinstance(outcome, BaseException):
-            if is_result_too_large(outcome):
-                size_limit = self.limits.registered_result_limit_bytes
-                query.fail(at, errors.error_details(
-                    "http", 413, REGISTERED_TOO_LARGE_MESSAGE.format(limit=errors.format_size_limit(size_limit))), 0)
-            else:
-                query.fail(at, failure_details(outcome), 0)
+            query.fail(at, too_large if is_result_too_large(outcome) else failure_details(outcome), 0)
             return
         execution_ms = max(0, int(outcome.execution_ms))
         if timedelta(milliseconds=execution_ms) > limit:

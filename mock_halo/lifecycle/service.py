@@ -168,16 +168,14 @@ class Lifecycle:
         """A site added while running (the control plane), starting ``availability``."""
         with self.lock:
             self._initial_availability[site_id] = availability
-            self._link(site_id, availability)
+            self._site(site_id, availability)
 
     def remove_site(self, site_id: str) -> None:
-        """Forget an added site: its link and queries (after a reset of it)."""
+        """Forget an added site: its link, scheduler and queries (after a reset of it)."""
         with self.lock:
             self.reset(site_id)
             self._initial_availability.pop(site_id, None)
-            link = self.links.pop(site_id, None)
-            if link is not None:
-                self.scheduler.remove(link)
+            self._sites.pop(site_id, None)
 
     def set_availability(self, site_id: str, state: str, at: datetime | None = None) -> None:
         """The control plane: the site is ``state`` (online|offline|unreachable) from ``at`` (default now).
