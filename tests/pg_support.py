@@ -76,3 +76,22 @@ def pg_dsn(worker_id: str) -> Iterator[str]:
         admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
     finally:
         admin.close()
+
+
+def terminate_backend(conn, pid: int, *, within_s: float = 60.0) -> None:
+    """Terminate the backend ``pid`` from ``conn`` and return once it has gone.
+
+    ``pg_terminate_backend(pid, timeout)`` is no deadline to rely on: it counts its
+    100 ms waits rather than the time that passed, so a waiting backend whose latch
+    is set by others (cache invalidation from another worker's DDL) or a slow reap
+    on a loaded machine makes it give up early and answer false. Here the signal is
+    sent once and the backend's disappearance from ``pg_stat_activity`` (it leaves
+    only after sending its client the FATAL message) is awaited, up to a real deadline.
+    """
+    import time
+
+    assert conn.execute("SELECT pg_terminate_backend(?)", pid).fetchval(), f"backend {pid} could not be signalled"
+    deadline = time.monotonic() + within_s
+    while conn.execute("SELECT count(*) FROM pg_stat_activity WHERE pid = ?", pid).fetchval():
+        assert time.monotonic() < deadline, f"backend {pid} still there {within_s:.0f} s after pg_terminate_backend"
+        time.sleep(0.02)

@@ -9,7 +9,7 @@ import threading
 
 import pytest
 
-from pg_support import import_pyodbc, pg_dsn  # noqa: F401 - fixture
+from pg_support import import_pyodbc, pg_dsn, terminate_backend  # noqa: F401 - fixture
 from mock_halo.odbc import errors as odbc_errors
 from mock_halo.odbc.engine import OdbcEngine, Route
 from mock_halo.odbc.pool import ConnectionPool, PoolSettings
@@ -142,8 +142,10 @@ def test_a_dead_idle_connection_is_replaced_by_the_health_check(table):
         engine.execute(SqlCommand("SELECT 1 AS one"))
         pid = rows(engine.execute(SqlCommand("SELECT pg_backend_pid() AS pid")))[0]["pid"]
         killer = pyodbc.connect(table, autocommit=True)
-        assert killer.execute("SELECT pg_terminate_backend(?, 5000)", pid).fetchval()  # waits until it is gone
-        killer.close()
+        try:
+            terminate_backend(killer, pid)  # returns once the backend has gone, not after a fixed wait
+        finally:
+            killer.close()
         clock[0] = 11.0  # idle long enough to be pinged
         assert rows(engine.execute(SqlCommand("SELECT 3 AS three"))) == [{"three": 3}]
         assert pool.reconnects == 1 and pool.opened == 2
