@@ -161,3 +161,24 @@ def test_text_bounds_of_a_number_between_convert_to_its_type(engine):
     assert value(engine, "CASE WHEN 0 BETWEEN '' AND 1 THEN 1 ELSE 0 END") == 1
     err = _error(engine, "SELECT 1 AS x WHERE 2.5 BETWEEN 'abc' AND 3")
     assert (err.number, err.message) == (8114, "Error converting data type varchar to numeric.")
+
+
+def test_isnull_converts_text_to_the_type_of_its_first_argument(engine):
+    """ISNULL's result has the type of its first argument, so a text replacement converts to exactly that
+    type (its range, precision, scale, and bit's 'true'), with that type's errors: not to a wider stand-in."""
+    got = rows(engine, "SELECT ISNULL(CAST(NULL AS bigint), '3000000000') AS b, ISNULL(CAST(NULL AS tinyint), ' 7 ') AS s, "
+                       "ISNULL(CAST(NULL AS decimal(5,2)), '1.234') AS d, ISNULL(CAST(NULL AS money), '$1,234.5') AS m, "
+                       "ISNULL(CAST(NULL AS float), '2.5') AS f, ISNULL(CAST(NULL AS bit), 'true') AS t, "
+                       "ISNULL(v, '0.125') AS c FROM (SELECT CAST(NULL AS numeric(4,1)) AS v) AS x")
+    assert got == [{"b": 3000000000, "s": 7, "d": 1.23, "m": 1234.5, "f": 2.5, "t": True, "c": 0.1}]
+    assert rows(engine, "SELECT COUNT(*) AS n FROM (SELECT CAST(NULL AS int) AS x UNION ALL SELECT 3 UNION ALL "
+                        "SELECT 4) AS v WHERE ISNULL(x, '3') = 3") == [{"n": 2}]  # compared as numbers
+    for expression, number, message in (
+            ("ISNULL(CAST(NULL AS int), '3000000000')", 248,
+             "The conversion of the varchar value '3000000000' overflowed an int column."),
+            ("ISNULL(CAST(NULL AS int), '1.5')", 245,
+             "Conversion failed when converting the varchar value '1.5' to data type int."),
+            ("ISNULL(CAST(NULL AS decimal(3,1)), '123.4')", 8115,
+             "Arithmetic overflow error converting varchar to data type numeric.")):
+        err = _error(engine, f"SELECT {expression} AS v")
+        assert (err.number, err.message) == (number, message), expression

@@ -15,6 +15,11 @@ The target type of the text side:
 * among several candidates (``IN`` items, ``BETWEEN`` bounds) a decimal wins over an int (a float over
   other decimals) and a bigint over an int.
 
+``ISNULL(x, y)`` is typed as ``x``, so a text literal ``y`` beside a number ``x`` converts to exactly
+``x``'s declared type (``tinyint``, ``bigint``, ``decimal(5,2)``, ``money``, ``bit`` ...: its range,
+scale and words such as ``'true'``), with that type's errors; only an ``x`` of no declared type
+(an expression) falls back to the comparison targets above.
+
 A new rule of SQL Server's typing belongs here (or in :mod:`~mock_halo.sql.frontend.typing_rules`),
 never in a back end: both engines follow it.
 """
@@ -26,6 +31,7 @@ from sqlglot import exp
 from mock_halo.sql.frontend.resolve import Analyzer
 from mock_halo.sql.semantics import convert
 from mock_halo.sql.semantics import kinds as K
+from mock_halo.sql.semantics.errors import SqlError
 from mock_halo.sql.semantics.kinds import Typed
 
 #: Kinds a text operand converts to in a comparison (dates, times, bits and GUIDs go through each back end's
@@ -38,6 +44,9 @@ _ARITHMETIC = (exp.Sub, exp.Mul, exp.Div, exp.Mod)
 #: a parameter or NULL of unknown type counts as a number).
 _NOT_NUMBERS = frozenset({K.STR, *K.TEMPORAL})
 
+
+#: ISNULL as the parser leaves it (a renamed anonymous call, see :mod:`~mock_halo.sql.frontend.dialect`).
+ISNULL = "MH_ISNULL"
 
 #: The name of the marker call (sqlglot's compiled expression classes cannot be subclassed).
 MARK = "MH_IMPLICIT_CONVERSION"
@@ -95,6 +104,8 @@ class Precedence:
                 self.add(node)
             elif isinstance(node, _ARITHMETIC):
                 self.arithmetic(node)
+            elif isinstance(node, exp.Anonymous) and str(node.this).upper() == ISNULL:
+                self.isnull(node)
         return tree
 
     def kind(self, node: exp.Expression) -> Typed:
@@ -156,3 +167,26 @@ class Precedence:
             node.set("this", self.convert(node.this, right))
         if right[0] == K.STR and left[0] not in _NOT_NUMBERS:
             node.set("expression", self.convert(node.expression, left))
+
+    def isnull(self, node: exp.Anonymous) -> None:
+        if len(node.expressions) != 2:
+            return  # the wrong argument count is reported by the builtins' lookup
+        first, second = node.expressions
+        kind, decl = self.kind(first)
+        if kind not in _NUMBERS or not (isinstance(second, exp.Literal) and second.is_string):
+            return
+        spec = _declared(decl) or ("bit" if kind == K.BIT else target(kind, decl))
+        converted = exp.Literal.number(repr(convert.convert(second.this, spec, None, "varchar")))
+        self.analyzer.set_kind(converted, (kind, decl))
+        node.set("expressions", [first, converted])
+
+
+def _declared(decl: str) -> str | None:
+    """``decl`` when it is a number type :func:`convert.convert` knows (None for no type or another)."""
+    if not decl:
+        return None
+    try:
+        convert.target(decl)
+    except SqlError:
+        return None
+    return decl

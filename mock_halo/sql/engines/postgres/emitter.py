@@ -501,14 +501,12 @@ def _charindex(rw: PgEmitter, args: list[exp.Expression]) -> exp.Expression:
 
 
 def _isnull(rw: PgEmitter, args: list[exp.Expression]) -> exp.Expression:
-    """ISNULL has the type of its first argument: the second is converted to it."""
+    """ISNULL has the type of its first argument: the second is converted to it (a text literal beside a number
+    arrives converted, by the front end's precedence pass)."""
     (kind, decl), (other, _) = rw.kind(args[0]), rw.kind(args[1])
     second = args[1]
     if other not in (kind, K.NULL, K.UNKNOWN) and kind not in (K.NULL, K.UNKNOWN):
-        if isinstance(second, exp.Literal) and second.is_string and kind in (K.INT, K.DEC, K.BIT):
-            converted = convert.convert(second.this, "int" if kind in (K.INT, K.BIT) else "float", None, "varchar")
-            second = exp.Literal.number(repr(converted))
-        elif kind == K.STR:
+        if kind == K.STR:
             second = rw.text(second)
         elif decl:
             second = _cast(second, _pg_type(decl))

@@ -488,15 +488,10 @@ def _udf(name: str, *, text_args: tuple[int, ...] = (), datetime_args: tuple[int
 
 
 def _isnull(rw: SqliteEmitter, args: Args) -> exp.Expression:
-    """ISNULL(x, y) has x's type: a string literal y for a numeric x is converted now (COALESCE keeps its
-    text, and ``COALESCE(intcol, '0') = 0`` would be false in SQLite)."""
-    kind, decl = rw.kind(args[0])
-    replacement = args[1]
-    if kind in (K.INT, K.BIT, K.DEC) and isinstance(replacement, exp.Literal) and replacement.is_string:
-        spec = "bigint" if kind != K.DEC else ("float" if "float" in decl or "real" in decl else "decimal(38,10)")
-        value = convert.convert(replacement.this, spec, None, "varchar")
-        return exp.Coalesce(this=args[0], expressions=[exp.Literal.number(repr(value))])
-    return exp.Coalesce(this=args[0], expressions=[rw.normalised(replacement, kind)])
+    """ISNULL(x, y) has x's type: a text literal y beside a number x arrives converted (the front end's
+    precedence pass); a text y beside a date, time, bit or GUID x takes x's storage form."""
+    kind, _ = rw.kind(args[0])
+    return exp.Coalesce(this=args[0], expressions=[rw.normalised(args[1], kind)])
 
 
 def _choose(rw: SqliteEmitter, args: Args) -> exp.Expression:
