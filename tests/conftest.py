@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import base64
+import contextlib
+import importlib
 import json
+import pkgutil
 from collections.abc import Iterator
 from typing import Any
 
@@ -15,6 +18,32 @@ from mock_halo.config import DEFAULT_SITE_IDS, DEFAULT_SUBSCRIPTION_KEY, Setting
 from mock_halo.emulator import Emulator
 from mock_halo.sql.engines.sqlite.engine import SqliteEngine
 from mock_halo.sql.testing import mini_engine
+
+#: The project's own packages (not tests): hypothesis draws constants from their source.
+LOCAL_PACKAGES = ("mock_halo", "bench")
+
+
+def local_modules() -> list[str]:
+    """Every module of :data:`LOCAL_PACKAGES` (``__main__`` modules aside: they run on import)."""
+    names = []
+    for package in map(importlib.import_module, LOCAL_PACKAGES):
+        names += [info.name for info in pkgutil.walk_packages(package.__path__, package.__name__ + ".")
+                  if info.name.rsplit(".", 1)[-1] != "__main__"]
+    return names
+
+
+def _load_local_modules() -> None:
+    """Hypothesis mixes constants from the code under test into what it generates, read from the project's
+    modules loaded when it draws. A test worker loads some of them lazily (those its earlier tests needed),
+    so the same derandomized test drew different data depending on how the tests were split over workers
+    (a queryId "registered" in one split, none in another). Loading them all before any test runs makes
+    each test's data a function of the code alone."""
+    for name in local_modules():
+        with contextlib.suppress(ImportError):  # an optional dependency missing here: no test loads it either
+            importlib.import_module(name)
+
+
+_load_local_modules()
 
 SITE = DEFAULT_SITE_IDS[0]
 OTHER_SITE = DEFAULT_SITE_IDS[1]

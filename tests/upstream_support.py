@@ -252,6 +252,7 @@ def prepare_site_case(case: Any, site: str) -> None:
     cases a URL or form the facade serves (a schema-valid but meaningless SQL string is rightly
     refused by Halo with 400, which schemathesis' positive-data check cannot know)."""
     case.path_parameters = {**(case.path_parameters or {}), "siteId": site}
+    keep_on_this_operation(case)
     path_ok, body_ok = not negative_at(case, ParameterLocation.PATH), not negative_at(case, ParameterLocation.BODY)
     pick = len(json.dumps([case.body, case.path_parameters], default=str))
     if case.operation.path.endswith("{fhirParameters}") and path_ok:
@@ -267,6 +268,37 @@ def prepare_site_case(case: Any, site: str) -> None:
         register = body.get("registerCommand")
         if isinstance(register, dict) and isinstance(register.get("command"), dict):
             make_runnable(register["command"], pick, READER_SQL, PROCEDURES)
+
+
+def _segments(path: str) -> list[str]:
+    return path.strip("/").split("/")
+
+
+def _is_template(segment: str) -> bool:
+    return segment.startswith("{") and segment.endswith("}")
+
+
+def keep_on_this_operation(case: Any) -> None:
+    """A path parameter whose value is the literal segment of another path of the document (`getQuery`
+    with queryId `registered`: `GET .../queries/registered`) makes the request another operation's:
+    OpenAPI matches a concrete path before a templated one, and so does the emulator (the registered
+    query list). Hypothesis draws such values, since it mixes in constants from the code under test, so
+    the run once validated the registered-query list against `getQuery`'s schema (or a 405 from POST-only
+    `.../queries/immediate`). Such a value gets a `~` appended: the request stays this operation's, an id
+    that names nothing."""
+    template = _segments(case.operation.path)
+    values = case.path_parameters or {}
+    for other in case.operation.schema.raw_schema["paths"]:
+        segments = _segments(other)
+        if other == case.operation.path or len(segments) != len(template):
+            continue
+        shadowed = [mine[1:-1] for mine, theirs in zip(template, segments)
+                    if _is_template(mine) and not _is_template(theirs)]
+        if shadowed and all(_is_template(theirs) or theirs == (values.get(mine[1:-1]) if _is_template(mine) else mine)
+                            for mine, theirs in zip(template, segments)):
+            for name in shadowed:
+                values[name] = f"{values[name]}~"
+    case.path_parameters = values
 
 
 def excluded_checks(case: Any) -> list:
