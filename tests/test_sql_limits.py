@@ -18,7 +18,7 @@ from mock_halo.app import create_app
 from mock_halo.emulator import Emulator
 from mock_halo.sql import ParameterError, SqlError, SqlParameter
 from mock_halo.sql.semantics.strings import like, patindex
-from mock_halo.sql.testing import mini_engine, run, value
+from mock_halo.sql.testing import mini_engine, rows, run, value
 
 
 @pytest.fixture(scope="module")
@@ -114,9 +114,25 @@ def test_nesting_sql_server_takes_still_runs(engine):
     ("CONCAT(REPLICATE('a', 6000), REPLICATE('b', 6000))", 8000),
     ("CONCAT(CAST(REPLICATE('a', 6000) AS nvarchar(max)), REPLICATE('b', 6000))", 12000),
     ("CONCAT_WS(',', REPLICATE('a', 6000), REPLICATE('c', 6000))", 8000),
+    ("REPLICATE('a', 6000) + REPLICATE('b', 6000)", 8000), ("REPLICATE(N'a', 3000) + REPLICATE('b', 3000)", 4000),
+    ("REPLICATE('a', 6000) + 'b' + REPLICATE('c', 6000)", 8000), ("LEFT(REPLICATE('a', 10000) + 'b', 9000)", 8000),
+    ("CAST(REPLICATE('a', 6000) AS varchar(max)) + REPLICATE('b', 6000)", 12000),
+    ("REPLICATE('a', 6000) + 'xyz'", 6003),
 ])
 def test_string_builders_truncate_at_8000_bytes_unless_max(engine, expression, length):
     assert len(value(engine, expression)) == length
+
+
+@pytest.mark.parametrize("expression", ["REPLICATE('ab', -1)", "SPACE(-1)", "SPACE(NULL)", "REPLICATE(NULL, 3)",
+                                        "REPLICATE('ab', NULL)"])
+def test_string_builders_give_null_for_a_negative_or_null_count(engine, expression):
+    assert value(engine, expression) is None
+
+
+def test_joining_columns_within_the_limit_is_unchanged(engine):
+    joined = rows(engine, "SELECT SURNAME + ', ' + FIRSTNAME AS v, SURNAME, FIRSTNAME FROM PATIENTS "
+                          "ORDER BY INTERNALID")
+    assert joined and all(row["v"] == f"{row['SURNAME']}, {row['FIRSTNAME']}" for row in joined)
 
 
 def test_replicate_of_a_parameter_is_nvarchar_4000_unless_longer(engine):
@@ -127,10 +143,13 @@ def test_replicate_of_a_parameter_is_nvarchar_4000_unless_longer(engine):
 
 
 # -- parameters ------------------------------------------------------------------------------------------
-@pytest.mark.parametrize("sql_type, expected", [("Int", 1225), ("Float", 1225.0), ("NVarChar", "".join(map(str, range(50))))])
+@pytest.mark.parametrize("sql_type, expected", [("Int", 1225), ("Float", 1225.0), ("NVarChar", "".join(map(str, range(50)))),
+                                                ("Int/Float", 1225.0), ("Float/Int", 1225.0), ("NVarChar/Int", 1225)])
 def test_summing_fifty_parameters_works(engine, sql_type, expected):
-    """It failed with SQLite's 'parser stack overflow' (50 nested mh_add calls)."""
-    parameters = [SqlParameter(f"@p{i}", "input", sql_type, str(i)) for i in range(50)]
+    """It failed with SQLite's 'parser stack overflow' (50 nested mh_add calls); on PostgreSQL a Float
+    among them had no mock_halo.add to call."""
+    types = sql_type.split("/")
+    parameters = [SqlParameter(f"@p{i}", "input", types[i % len(types)], str(i)) for i in range(50)]
     assert value(engine, " + ".join(f"@p{i}" for i in range(50)), parameters=parameters) == expected
 
 

@@ -185,6 +185,28 @@ CREATE OR REPLACE FUNCTION mock_halo.add(a numeric, b numeric) RETURNS numeric
 LANGUAGE sql IMMUTABLE AS $$ SELECT a + b $$;
 CREATE OR REPLACE FUNCTION mock_halo.add(a text, b text) RETURNS text
 LANGUAGE sql IMMUTABLE AS $$ SELECT a || b $$;
+-- A float among them makes a float (SQL Server's precedence); two ints stay exact (numeric) rather than
+-- becoming PostgreSQL's preferred double precision, and text met by an int converts to an int.
+CREATE OR REPLACE FUNCTION mock_halo.add(a double precision, b double precision) RETURNS double precision
+LANGUAGE sql IMMUTABLE AS $$ SELECT a + b $$;
+CREATE OR REPLACE FUNCTION mock_halo.add(a integer, b integer) RETURNS numeric
+LANGUAGE sql IMMUTABLE AS $$ SELECT a::numeric + b $$;
+
+-- A string built from non-max types is cut as SQL Server cuts it: at lim characters (8,000 varchar,
+-- 4,000 nvarchar); lim 0 is a max type (no cut). mock_halo.cut is for strings built from request
+-- parameters, which SqlClient sends as nvarchar(4000) unless one is longer (then nvarchar(max)).
+CREATE OR REPLACE FUNCTION mock_halo.cut(r text, VARIADIC inputs text[]) RETURNS text
+LANGUAGE sql IMMUTABLE AS $$
+SELECT CASE WHEN EXISTS (SELECT 1 FROM unnest(inputs) AS i WHERE length(i) > 4000) THEN r ELSE left(r, 4000) END
+$$;
+-- REPLICATE(s, n) (and SPACE): NULL for a negative count; never builds more than it keeps.
+CREATE OR REPLACE FUNCTION mock_halo.replicate(s text, n integer, lim integer) RETURNS text
+LANGUAGE sql IMMUTABLE AS $$
+SELECT CASE WHEN n IS NULL OR n < 0 THEN NULL
+            WHEN keep = 0 THEN repeat(s, n)
+            ELSE left(repeat(s, least(n, keep / greatest(length(s), 1) + 1)), keep) END
+FROM (SELECT CASE WHEN lim >= 0 THEN lim WHEN length(s) > 4000 THEN 0 ELSE 4000 END AS keep) AS k
+$$;
 
 -- A T-SQL LIKE pattern as an anchored regular expression (for ~*): % _ [abc] [a-z] [^a-z], the rest literal.
 CREATE OR REPLACE FUNCTION mock_halo.like_regex(p text) RETURNS text

@@ -23,7 +23,9 @@ from mock_halo.sql.frontend.precedence import conversion_of
 from mock_halo.sql.frontend.resolve import Analyzer
 from mock_halo.sql.frontend.typing_rules import type_spec
 from mock_halo.sql.semantics import convert, errors
+from mock_halo.sql.semantics import kinds as K
 from mock_halo.sql.semantics.kinds import Typed
+from mock_halo.sql.semantics.strings import NON_MAX_BYTES, UNICODE_CHARS
 
 COMPARISONS = (exp.EQ, exp.NEQ, exp.GT, exp.GTE, exp.LT, exp.LTE)
 
@@ -94,6 +96,69 @@ class Emitter:
         constant = None if isinstance(value, exp.Null) else value.this if value.is_string else number(value.this)
         return convert.convert(constant, spec, style, self.kind(value)[1], safe)
 
+    # -- string builders: SQL Server cuts a string built from non-max types at 8,000 bytes ---------------
+    def decl(self, node: exp.Expression) -> str:
+        """The declared type of ``node``; for a string builder already rewritten, the one it noted."""
+        return node.meta.get(_DECL) or self.kind(node)[1]
+
+    def char_limit(self, node: exp.Expression) -> int:
+        """Characters a string built from ``node`` keeps: 0 for a max type (no limit), -1 when the type is
+        only known at run time (a request parameter: nvarchar(4000) unless longer), else 8,000 or 4,000."""
+        decl = self.decl(node)
+        if not decl:
+            return -1
+        normal = K.normal_decl(decl)
+        if "(max)" in normal or normal.startswith(("text", "ntext")):
+            return 0
+        return UNICODE_CHARS if K.is_unicode(normal) else NON_MAX_BYTES
+
+    def joined_limit(self, nodes: list[exp.Expression]) -> int:
+        """The limit of a string joined from ``nodes`` (CONCAT, ``+``): none if any is a max type; else
+        decided at run time if any is a parameter; else nvarchar's 4,000 if any is Unicode, else 8,000."""
+        limits = [self.char_limit(node) for node in nodes]
+        if 0 in limits or -1 in limits:
+            return 0 if 0 in limits else -1
+        return UNICODE_CHARS if UNICODE_CHARS in limits else NON_MAX_BYTES
+
+    def longest(self, nodes: list[exp.Expression]) -> int | None:
+        """The most characters strings joined from ``nodes`` can hold, when their declared lengths or
+        literal texts say (None when one is unknown)."""
+        total = 0
+        for node in nodes:
+            longest = node.meta.get(_LONGEST)
+            if longest is None and isinstance(node, exp.Literal) and node.is_string:
+                longest = len(node.this)
+            if longest is None:
+                _, params = K.split_decl(self.decl(node))
+                longest = int(params) if params.isdigit() else None
+            if longest is None:
+                return None
+            total += longest
+        return total
+
+    def joined(self, left: exp.Expression, right: exp.Expression, join: exp.Expression) -> exp.Expression:
+        """``join``, the engine's spelling of ``left + right`` for two strings, cut as SQL Server cuts it:
+        at 8,000 bytes unless either is a max type. A join known to fit (``Firstname + ' ' + Surname``:
+        declared lengths, literal texts) is left as it is."""
+        limit = self.joined_limit([left, right])
+        longest = self.longest([left, right])
+        if limit == 0 or (longest is not None and longest <= limit):
+            return self.typed_builder(join, limit, longest)
+        return self.typed_builder(self.cut(join, limit, [left, right]), limit)
+
+    def cut(self, text: exp.Expression, limit: int, inputs: list[exp.Expression]) -> exp.Expression:
+        """``text`` cut to ``limit`` characters (-1: 4,000 unless one of ``inputs`` is longer)."""
+        raise NotImplementedError
+
+    @staticmethod
+    def typed_builder(call: exp.Expression, limit: int, longest: int | None = None) -> exp.Expression:
+        """Note a string builder's result type (and, if known, its longest length) on its call, for a
+        builder around it (REPLACE(REPLICATE(...)), a + b + c)."""
+        call.meta[_DECL] = {0: "varchar(max)", UNICODE_CHARS: "nvarchar", NON_MAX_BYTES: "varchar"}.get(limit, "")
+        if longest is not None:
+            call.meta[_LONGEST] = longest
+        return call
+
     # -- the walk ---------------------------------------------------------------------------------
     def placeholder(self, key: str, written: str) -> exp.Expression:
         if key not in self.written:
@@ -142,6 +207,10 @@ class Emitter:
         if builder is None:
             raise errors.unsupported(f"{name}(){' on ' + self.ENGINE if self.ENGINE else ''}")
         return builder(self, list(node.expressions))
+
+
+_DECL = "mh_decl"
+_LONGEST = "mh_longest"
 
 
 def number(text: str) -> int | float:

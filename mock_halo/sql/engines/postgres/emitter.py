@@ -51,6 +51,7 @@ from mock_halo.sql.frontend.program import NOW_KEYS
 from mock_halo.sql.frontend.resolve import Analyzer
 from mock_halo.sql.semantics import convert, dates, errors
 from mock_halo.sql.semantics import kinds as K
+from mock_halo.sql.semantics.strings import NON_MAX_BYTES
 
 _MARK = re.compile(r"__mh_p(\d+)__")
 _STRINGISH = frozenset({K.STR, K.NULL, K.UNKNOWN})
@@ -82,6 +83,11 @@ class PgEmitter(Emitter):
     # -- helpers ----------------------------------------------------------------------------
     def marker(self, index: int) -> exp.Expression:
         return exp.Var(this=f"__mh_p{index}__")
+
+    def cut(self, text: exp.Expression, limit: int, inputs: list[exp.Expression]) -> exp.Expression:
+        if limit > 0:
+            return exp.Left(this=text, expression=exp.Literal.number(limit))
+        return self.fn("cut", text, *[_cast(node.copy(), "TEXT") for node in inputs])
 
     def now(self, which: str, type_name: str = "TIMESTAMP(3)") -> exp.Expression:
         return _cast(self.placeholder(NOW_KEYS[which], which), type_name)
@@ -145,7 +151,8 @@ class PgEmitter(Emitter):
         lk, rk = self.kind(left)[0], self.kind(right)[0]
         numbers = {K.INT, K.DEC, K.BIT}
         if lk in (K.STR, K.NULL) and rk in (K.STR, K.NULL) and K.STR in (lk, rk):
-            return exp.DPipe(this=self.text(left), expression=self.text(right))
+            join = exp.DPipe(this=self.text(left), expression=self.text(right))
+            return self.joined(left, right, join) if lk == rk else join
         if lk == K.DATETIME and rk in numbers:
             return _days(left, right)
         if rk == K.DATETIME and lk in numbers:
@@ -537,8 +544,25 @@ def _simple(name: str, *, text: bool = True):
     return handler
 
 
+def _built(rw: PgEmitter, built: exp.Expression, limit: int, inputs: list[exp.Expression]) -> exp.Expression:
+    """A string builder's result cut at its ``limit`` (SQL Server's 8,000 bytes; none for a max type)."""
+    return rw.typed_builder(built if limit == 0 else rw.cut(built, limit, inputs), limit)
+
+
 def _replace(rw: PgEmitter, node: exp.Replace) -> exp.Expression:
-    return rw.fn("replace", rw.text(node.this), rw.text(node.expression), rw.text(node.args["replacement"]))
+    built = rw.fn("replace", rw.text(node.this), rw.text(node.expression), rw.text(node.args["replacement"]))
+    return _built(rw, built, rw.char_limit(node.this), [node.this, node.expression, node.args["replacement"]])
+
+
+def _stuff(rw: PgEmitter, node: exp.Stuff) -> exp.Expression:
+    built = rw.fn("stuff", rw.text(node.this), _cast(node.args["start"], "INTEGER"),
+                  _cast(node.args["length"], "INTEGER"), rw.text(node.expression))
+    return _built(rw, built, rw.char_limit(node.this), [node.this, node.expression])
+
+
+def _replicate(rw: PgEmitter, text: exp.Expression, times: exp.Expression, limit: int) -> exp.Expression:
+    """REPLICATE as mock_halo.replicate, which never builds more than the limit keeps."""
+    return rw.typed_builder(rw.fn("replicate", text, _cast(times, "INTEGER"), exp.Literal.number(limit)), limit)
 
 
 def _substring(rw: PgEmitter, node: exp.Substring) -> exp.Expression:
@@ -548,9 +572,12 @@ def _substring(rw: PgEmitter, node: exp.Substring) -> exp.Expression:
                          length=_cast(node.args["length"], "INTEGER"))
 
 
-def _concat(rw: PgEmitter, node: exp.Concat) -> exp.Expression:
+def _concat(rw: PgEmitter, node: exp.Concat | exp.ConcatWs) -> exp.Expression:
+    texts = node.expressions[1:] if isinstance(node, exp.ConcatWs) else node.expressions
+    limit = rw.joined_limit(texts)
+    inputs = list(texts)
     node.set("expressions", [rw.text(e) for e in node.expressions])
-    return node
+    return _built(rw, node, limit, inputs)
 
 
 def _string_agg(rw: PgEmitter, node: exp.GroupConcat) -> exp.Expression:
@@ -597,17 +624,15 @@ PgEmitter.TRANSFORMS = {
     exp.Window: PgEmitter.window, exp.Ordered: PgEmitter.ordered,
     exp.Upper: _simple("upper"), exp.Lower: _simple("lower"), exp.Trim: _simple("trim"),
     exp.Reverse: _simple("reverse"), exp.Ascii: _simple("ascii"),
-    exp.Substring: _substring, exp.Replace: _replace, exp.Concat: _concat, exp.GroupConcat: _string_agg,
+    exp.Substring: _substring, exp.Replace: _replace, exp.Concat: _concat, exp.ConcatWs: _concat,
+    exp.GroupConcat: _string_agg,
     exp.Uuid: lambda rw, n: exp.Anonymous(this="GEN_RANDOM_UUID", expressions=[]),
     exp.Rand: lambda rw, n: exp.Anonymous(this="RANDOM", expressions=[]),
     exp.Round: _round, exp.Pow: PgEmitter.pow,
-    exp.Stuff: lambda rw, n: rw.fn("stuff", rw.text(n.this), _cast(n.args["start"], "INTEGER"),
-                                   _cast(n.args["length"], "INTEGER"), rw.text(n.expression)),
+    exp.Stuff: _stuff,
     exp.DateFromParts: lambda rw, n: exp.Anonymous(this="MAKE_DATE", expressions=[
         _cast(n.args["year"], "INTEGER"), _cast(n.args["month"], "INTEGER"), _cast(n.args["day"], "INTEGER")]),
-    exp.Repeat: lambda rw, n: exp.Anonymous(this="REPEAT", expressions=[rw.text(n.this), _cast(n.args["times"],
-                                                                                                "INTEGER")]),
-    exp.Space: lambda rw, n: exp.Anonymous(this="REPEAT", expressions=[exp.Literal.string(" "),
-                                                                       _cast(n.this, "INTEGER")]),
+    exp.Repeat: lambda rw, n: _replicate(rw, rw.text(n.this), n.args["times"], rw.char_limit(n.this)),
+    exp.Space: lambda rw, n: _replicate(rw, exp.Literal.string(" "), n.this, NON_MAX_BYTES),
     exp.Chr: lambda rw, n: exp.Anonymous(this="CHR", expressions=[_cast(n.expressions[0], "INTEGER")]),
 }

@@ -24,7 +24,7 @@ from mock_halo.sql.frontend.program import NOW_KEYS
 from mock_halo.sql.frontend.resolve import Analyzer
 from mock_halo.sql.semantics import convert, errors
 from mock_halo.sql.semantics import kinds as K
-from mock_halo.sql.semantics.strings import NON_MAX_BYTES, UNICODE_CHARS
+from mock_halo.sql.semantics.strings import NON_MAX_BYTES
 
 _STRINGISH = frozenset({K.STR, K.UNKNOWN, K.NULL})
 _INTEGER_TEXT = re.compile(r"^\s*[+-]?\d+\s*$")
@@ -45,6 +45,9 @@ class SqliteEmitter(Emitter):
 
     def marker(self, index: int) -> exp.Expression:
         return exp.Var(this=f"?{index + 1}")
+
+    def cut(self, text: exp.Expression, limit: int, inputs: list[exp.Expression]) -> exp.Expression:
+        return self.call("cut", exp.Literal.number(limit), text, *(inputs if limit < 0 else ()))
 
     def now(self, which: str) -> exp.Expression:
         return self.placeholder(NOW_KEYS[which], which)
@@ -121,7 +124,7 @@ class SqliteEmitter(Emitter):
         lk, rk = self.kind(left)[0], self.kind(right)[0]
         numbers = {K.INT, K.DEC, K.BIT}
         if lk == K.STR and rk == K.STR:
-            return exp.DPipe(this=left, expression=right)
+            return self.joined(left, right, exp.DPipe(this=left, expression=right))
         if lk == K.DATETIME and rk in numbers:
             return self.call("add_days", left, right)
         if rk == K.DATETIME and lk in numbers:
@@ -356,39 +359,10 @@ def _simple(name: str, *arg_names: str, text: tuple[str, ...] = ()):
 
 def _concat(name: str):
     def handler(rw: SqliteEmitter, node: exp.Expression) -> exp.Expression:
-        texts = node.expressions[1:] if name == "concat_ws" else node.expressions
-        limits = [_char_limit(_decl(rw, e)) for e in texts]
-        # The result is a max type if any argument is; else nvarchar(4000) if any is Unicode, else varchar(8000).
-        limit = 0 if 0 in limits else (-1 if -1 in limits else max(limits, default=8000))
-        if limit > 0:
-            limit = UNICODE_CHARS if UNICODE_CHARS in limits else NON_MAX_BYTES
-        return _typed_call(rw.call(name, exp.Literal.number(limit), *[rw.as_text(e) for e in node.expressions]), limit)
+        limit = rw.joined_limit(node.expressions[1:] if name == "concat_ws" else node.expressions)
+        call = rw.call(name, exp.Literal.number(limit), *[rw.as_text(e) for e in node.expressions])
+        return rw.typed_builder(call, limit)
     return handler
-
-
-def _decl(rw: SqliteEmitter, node: exp.Expression) -> str:
-    """The declared type of ``node``; for a string builder already rewritten, the one it noted."""
-    return node.meta.get(_DECL) or rw.kind(node)[1]
-
-
-def _typed_call(call: exp.Expression, limit: int) -> exp.Expression:
-    """Note a string builder's result type on its call, for a builder around it (REPLACE(REPLICATE(...)))."""
-    call.meta[_DECL] = {0: "varchar(max)", UNICODE_CHARS: "nvarchar", NON_MAX_BYTES: "varchar"}.get(limit, "")
-    return call
-
-
-_DECL = "mh_decl"
-
-
-def _char_limit(decl: str) -> int:
-    """Characters a string built from a value of type ``decl`` keeps: 0 for a max type (no limit),
-    -1 when the type is only known at run time (a request parameter: nvarchar(4000) unless longer)."""
-    if not decl:
-        return -1
-    normal = K.normal_decl(decl)
-    if "(max)" in normal or normal.startswith(("text", "ntext", "varbinary(max)")):
-        return 0
-    return UNICODE_CHARS if K.is_unicode(normal) else NON_MAX_BYTES
 
 
 def _limited(name: str, *arg_names: str, text: tuple[str, ...] = (), typed_by: str | None = "this"):
@@ -396,10 +370,10 @@ def _limited(name: str, *arg_names: str, text: tuple[str, ...] = (), typed_by: s
     simple = _simple(name, *arg_names, text=text)
 
     def handler(rw: SqliteEmitter, node: exp.Expression) -> exp.Expression:
-        limit = _char_limit(_decl(rw, node.args[typed_by])) if typed_by else NON_MAX_BYTES
+        limit = rw.char_limit(node.args[typed_by]) if typed_by else NON_MAX_BYTES
         call = simple(rw, node)
         call.set("expressions", [exp.Literal.number(limit), *call.expressions])
-        return _typed_call(call, limit)
+        return rw.typed_builder(call, limit)
     return handler
 
 

@@ -67,6 +67,11 @@ def _limited(function: Callable[..., Any]) -> Callable[..., Any]:
     return call
 
 
+def cut(limit: int, text: Any, *inputs: Any) -> Any:
+    """``text`` cut as a string joined from ``inputs`` (``a + b``) with that ``limit`` is cut."""
+    return truncated(limit, text, inputs)
+
+
 def add(*values: Any) -> Any:
     """``a + b + c ...`` when static types are unknown, left to right (see :func:`add_two`)."""
     total = values[0]
@@ -241,6 +246,7 @@ def register(conn: sqlite3.Connection, rng: random.Random) -> None:
         "left": (2, left), "right": (2, right), "substring": (3, substring),
         "charindex": (-1, charindex), "replace": (4, _limited(replace)), "concat": (-1, _limited(concat)),
         "concat_ws": (-1, _limited(concat_ws)), "replicate": (3, _limited(replicate)), "space": (2, _limited(space)),
+        "cut": (-1, cut),
         "reverse": (1, reverse), "stuff": (5, _limited(stuff)), "char": (1, char), "nchar": (1, nchar),
         "ascii": (1, ascii_code), "quotename": (-1, quotename), "isnumeric": (1, isnumeric),
         "isdate": (1, isdate), "like": (-1, like), "patindex": (2, patindex),
