@@ -17,7 +17,7 @@ from starlette.testclient import TestClient
 from mock_halo.app import create_app
 from mock_halo.emulator import Emulator
 from mock_halo.sql import ParameterError, SqlError, SqlParameter
-from mock_halo.sql.semantics.strings import like, patindex
+from mock_halo.sql.semantics.strings import MAX_VALUE_BYTES, like, patindex
 from mock_halo.sql.testing import mini_engine, rows, run, value
 
 
@@ -133,6 +133,27 @@ def test_joining_columns_within_the_limit_is_unchanged(engine):
     joined = rows(engine, "SELECT SURNAME + ', ' + FIRSTNAME AS v, SURNAME, FIRSTNAME FROM PATIENTS "
                           "ORDER BY INTERNALID")
     assert joined and all(row["v"] == f"{row['SURNAME']}, {row['FIRSTNAME']}" for row in joined)
+
+
+#: Max strings past the bound: REPLICATE's are refused on every engine, the others by the embedded one.
+PAST_THE_BOUND = [
+    "LEN(REPLICATE(CAST('ab' AS varchar(max)), 2000000000))", "LEN(REPLICATE(CAST('a' AS nvarchar(max)), 70000000))",
+    "LEN(REPLACE(REPLICATE(CAST('a' AS varchar(max)), 1000000), 'a', REPLICATE('b', 100)))",
+    "LEN(CONCAT(REPLICATE(CAST('a' AS varchar(max)), 40000000), REPLICATE(CAST('b' AS varchar(max)), 40000000)))",
+]
+
+
+@pytest.mark.parametrize("expression", PAST_THE_BOUND)
+def test_max_strings_past_64_mib_are_error_7119_not_gigabytes(engine, expression):
+    """REPLICATE of a max type once built every byte asked for (2.3 GB and 20 s for one 60-byte query)."""
+    with pytest.raises(SqlError) as caught:
+        within(30, lambda: run(engine, f"SELECT {expression} AS v"))
+    assert caught.value.number == 7119 and str(MAX_VALUE_BYTES) in caught.value.message
+
+
+def test_max_strings_up_to_the_bound_are_built(engine):
+    assert value(engine, "LEN(REPLICATE(CAST('ab' AS varchar(max)), 1000000))") == 2_000_000
+    assert len(value(engine, "SPACE(2000000000)")) == 8000  # not a max type: cut, not refused
 
 
 def test_replicate_of_a_parameter_is_nvarchar_4000_unless_longer(engine):

@@ -22,6 +22,7 @@ NAMES = ("test_string_builders_truncate_at_8000_bytes_unless_max",
          "test_replicate_of_a_parameter_is_nvarchar_4000_unless_longer",
          "test_string_builders_give_null_for_a_negative_or_null_count",
          "test_joining_columns_within_the_limit_is_unchanged",
+         "test_max_strings_up_to_the_bound_are_built",
          "test_summing_fifty_parameters_works",
          "test_numbers_past_their_dotnet_type_are_conversion_errors")
 globals().update({name: getattr(limits, name) for name in NAMES})
@@ -30,3 +31,9 @@ globals().update({name: getattr(limits, name) for name in NAMES})
 @pytest.fixture(scope="module")
 def engine(pg_engine, embedded) -> Iterator[Twin]:  # noqa: F811 - fixtures
     yield Twin(pg_engine, embedded)
+
+
+@pytest.mark.parametrize("expression", limits.PAST_THE_BOUND[:2])
+def test_replicate_of_a_max_string_past_the_bound_is_7119(engine, expression):
+    """PostgreSQL's own bound is 1 GB; mock_halo.replicate refuses past the embedded engine's 64 MiB."""
+    limits.test_max_strings_past_64_mib_are_error_7119_not_gigabytes(engine, expression)

@@ -199,14 +199,24 @@ CREATE OR REPLACE FUNCTION mock_halo.cut(r text, VARIADIC inputs text[]) RETURNS
 LANGUAGE sql IMMUTABLE AS $$
 SELECT CASE WHEN EXISTS (SELECT 1 FROM unnest(inputs) AS i WHERE length(i) > 4000) THEN r ELSE left(r, 4000) END
 $$;
--- REPLICATE(s, n) (and SPACE): NULL for a negative count; never builds more than it keeps.
+-- REPLICATE(s, n) (and SPACE): NULL for a negative count; never builds more than it keeps, nor a max-type
+-- string past 64 MiB (the embedded engine's bound: MAX_VALUE_BYTES, error 7119).
 CREATE OR REPLACE FUNCTION mock_halo.replicate(s text, n integer, lim integer) RETURNS text
-LANGUAGE sql IMMUTABLE AS $$
-SELECT CASE WHEN n IS NULL OR n < 0 THEN NULL
-            WHEN keep = 0 THEN repeat(s, n)
-            ELSE left(repeat(s, least(n, keep / greatest(length(s), 1) + 1)), keep) END
-FROM (SELECT CASE WHEN lim >= 0 THEN lim WHEN length(s) > 4000 THEN 0 ELSE 4000 END AS keep) AS k
-$$;
+LANGUAGE plpgsql IMMUTABLE AS $$
+DECLARE
+    keep integer := CASE WHEN lim >= 0 THEN lim WHEN length(s) > 4000 THEN 0 ELSE 4000 END;
+BEGIN
+    IF s IS NULL OR n IS NULL OR n < 0 THEN
+        RETURN NULL;
+    END IF;
+    IF keep > 0 THEN
+        RETURN left(repeat(s, least(n, keep / greatest(length(s), 1) + 1)), keep);
+    END IF;
+    IF length(s)::bigint * n > 67108864 THEN
+        RAISE EXCEPTION USING ERRCODE = 'MH711', MESSAGE = 'value too large';
+    END IF;
+    RETURN repeat(s, n);
+END $$;
 
 -- A T-SQL LIKE pattern as an anchored regular expression (for ~*): % _ [abc] [a-z] [^a-z], the rest literal.
 CREATE OR REPLACE FUNCTION mock_halo.like_regex(p text) RETURNS text

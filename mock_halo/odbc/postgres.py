@@ -52,6 +52,7 @@ from mock_halo.sql.semantics import dates, errors
 from mock_halo.sql.semantics import kinds as K
 from mock_halo.sql.semantics.dates import fmt_date, fmt_datetime, fmt_time
 from mock_halo.sql.semantics.errors import SqlError
+from mock_halo.sql.semantics.strings import MAX_VALUE_BYTES
 
 DEFAULT_TIMEZONE = "Australia/Sydney"
 #: PostgreSQL SQLSTATE (or class) -> the nearest SQL Server error number.
@@ -109,7 +110,10 @@ def map_pg_error(exc: BaseException) -> SqlError:
     check = _LENGTH_CHECK.search(error.message)
     if error.number == 547 and check:  # a declared text length (pg_load's CHECK constraints)
         return errors.string_truncated(f"dbo.{check.group(1).upper()}", check.group(2).upper())
-    word = _CONVERSION_ERRORS.get(diagnostics(exc)[0].sqlstate)
+    sqlstate = diagnostics(exc)[0].sqlstate
+    if sqlstate == "MH711":  # mock_halo.replicate refused to build past the bound (as the embedded engine does)
+        return errors.value_too_large(MAX_VALUE_BYTES)
+    word = _CONVERSION_ERRORS.get(sqlstate)
     if word is not None:
         facts = error.message[error.message.find("["):error.message.rfind("]") + 1]
         try:

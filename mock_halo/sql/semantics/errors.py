@@ -277,6 +277,11 @@ def invalid_parameter(function: str) -> SqlError:
     return SqlError(1023, f"Invalid parameter 1 specified for {function}.")
 
 
+def value_too_large(limit: int) -> SqlError:
+    """A string past the longest the emulator builds (``limit``; SQL Server's own bound is 2,147,483,647 bytes)."""
+    return SqlError(7119, f"Attempting to grow LOB beyond maximum allowed size of {limit} bytes.")
+
+
 def nested_too_deeply() -> SqlError:
     return SqlError(191, "Some part of your SQL statement is nested too deeply. Rewrite the query or break it up "
                          "into smaller queries.")

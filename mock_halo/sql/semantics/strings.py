@@ -119,10 +119,13 @@ def charindex(needle: Any, haystack: Any, start: Any = 1) -> Any:
 def replace(value: Any, find: Any, replacement: Any) -> Any:
     if value is None or find is None or replacement is None:
         return None
-    find_text = _text(find)
+    find_text, text, new = _text(find), _text(value), _text(replacement)
     if not find_text:
-        return _text(value)
-    return re.sub(re.escape(find_text), lambda _: _text(replacement), _text(value), flags=re.IGNORECASE)
+        return text
+    pattern = re.compile(re.escape(find_text), flags=re.IGNORECASE)
+    if len(new) > len(find_text):
+        check_length(len(text) + sum(1 for _ in pattern.finditer(text)) * (len(new) - len(find_text)))
+    return pattern.sub(lambda _: new, text)
 
 
 def concat(*values: Any) -> str:
@@ -153,14 +156,31 @@ def truncated(limit: int, result: Any, inputs: tuple[Any, ...]) -> Any:
     return result[:limit] if len(result) > limit else result
 
 
+#: The longest string the emulator builds (characters here; bytes of UTF-8 in SQLite, whose own limit it is
+#: too): ours, so that one REPLICATE of a max type cannot take gigabytes; SQL Server's bound is 2 GB. 64 MiB
+#: is the default async result limit: a longer value could not be returned anyway.
+MAX_VALUE_BYTES = 64 << 20
+
+
+def check_length(length: int) -> None:
+    """Refuse to build a string of ``length`` characters past :data:`MAX_VALUE_BYTES` (error 7119)."""
+    if length > MAX_VALUE_BYTES:
+        raise errors.value_too_large(MAX_VALUE_BYTES)
+
+
 def replicate(value: Any, count: Any) -> Any:
     if value is None or count is None or as_int(count) < 0:
         return None
-    return _text(value) * as_int(count)
+    text = _text(value)
+    check_length(len(text) * as_int(count))
+    return text * as_int(count)
 
 
 def space(count: Any) -> Any:
-    return None if count is None or as_int(count) < 0 else " " * as_int(count)
+    if count is None or as_int(count) < 0:
+        return None
+    check_length(as_int(count))
+    return " " * as_int(count)
 
 
 def reverse(value: Any) -> Any:

@@ -15,6 +15,7 @@ import sqlite3
 from dataclasses import dataclass
 
 from mock_halo.sql.semantics import errors
+from mock_halo.sql.semantics.strings import MAX_VALUE_BYTES
 
 ALLOWED_ACTIONS = frozenset({
     sqlite3.SQLITE_SELECT, sqlite3.SQLITE_READ, sqlite3.SQLITE_INSERT, sqlite3.SQLITE_UPDATE,
@@ -72,7 +73,8 @@ class Guard:
 
 
 def harden(conn: sqlite3.Connection, guard: Guard) -> None:
-    """Install the authorizer and switch extension loading off for good."""
+    """Install the authorizer, switch extension loading off for good and bound the length of a value."""
     if hasattr(conn, "enable_load_extension"):
         conn.enable_load_extension(False)
+    conn.setlimit(sqlite3.SQLITE_LIMIT_LENGTH, MAX_VALUE_BYTES)
     conn.set_authorizer(guard.authorize)

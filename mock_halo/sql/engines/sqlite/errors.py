@@ -12,6 +12,7 @@ import sqlite3
 from typing import TYPE_CHECKING
 
 from mock_halo.sql.semantics import errors
+from mock_halo.sql.semantics.strings import MAX_VALUE_BYTES
 
 if TYPE_CHECKING:
     from mock_halo.sql.engines.sqlite.authorizer import Guard
@@ -64,6 +65,8 @@ def map_sqlite_error(exc: sqlite3.Error, statement: Statement | None, guard: Gua
         return errors.nested_too_deeply()
     if message == "incomplete input":
         return errors.syntax_near("end of batch")
+    if message == "string or blob too big":
+        return errors.value_too_large(MAX_VALUE_BYTES)
     if message == "integer overflow":
         return errors.arithmetic_overflow("bigint")
     if (near := re.match(r'near "(.*)": syntax error', message)) is not None:

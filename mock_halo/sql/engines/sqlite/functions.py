@@ -61,6 +61,8 @@ def _limited(function: Callable[..., Any]) -> Callable[..., Any]:
             text = _text(args[0]) if args[0] is not None else ""
             if text and as_int(args[1]) * len(text) > limit:
                 args = (args[0], -(-limit // len(text)))
+        elif isinstance(limit, int) and limit > 0 and function is space and args[0] is not None:
+            args = (min(as_int(args[0]), limit),)
         return truncated(limit, function(*args), args)
 
     call.__name__ = function.__name__
