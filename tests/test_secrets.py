@@ -90,6 +90,19 @@ def test_the_journal_never_stores_tokens_or_keys(client):
     assert '"access_token":"***"' in entry["responseBody"]
 
 
+def test_the_journal_never_stores_credentials_sent_to_site_operations(client, halo):
+    """A bearer token travels in a header (never journaled); a key or token in a query string is redacted."""
+    token = halo.token()
+    assert halo.immediate("SELECT 1 AS x", token=token).status_code == 200
+    body = {"command": {"text": "SELECT 1 AS x"}}
+    path = f"/integrator/sites/{SITE}/queries/immediate"
+    assert client.post(path, params={"subscription-key": KEY}, json=body).status_code == 200
+    assert client.post(path, params={"subscription-key": KEY, "access_token": token}, json=body).status_code == 200
+    entries = client.get("/_mock/journal", params={"surface": "immediate"}).json()["entries"]
+    assert len(entries) == 3 and token not in str(entries) and KEY not in str(entries)
+    assert [e["query"] for e in entries[1:]] == ["subscription-key=***", "subscription-key=***&access_token=***"]
+
+
 def test_reset_keeps_tokens_valid(client, halo):
     """A token is bound to the configured integrator, site and device, which a reset leaves alone."""
     token = halo.token()
