@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 from mock_halo import errors
 from mock_halo.cloud.access import Access
 from mock_halo.cloud.screening import Screening
+from mock_halo.lifecycle.sqlport import perform
 from mock_halo.runner import BACKGROUND, IMMEDIATE, Cancelled
 
 if TYPE_CHECKING:
@@ -188,12 +189,19 @@ class SiteWork:
 
     async def _perform(self, job: SqlJob) -> None:
         """Run a due job's SQL on its site's thread (once, however many requests wait for
-        it) and complete it on the event loop."""
+        it) and complete it on the event loop; a quick read (:meth:`quick`) is answered on the
+        loop itself, which then lets other work in before the site's next job."""
         emulator = self._emulator
         lifecycle = emulator.lifecycle
         piece = job.handle
         if piece is None:
-            piece = job.handle = emulator.sites[job.site_id].runner.submit(
+            site = emulator.sites[job.site_id]
+            result = perform(job, lambda command: self.quick(site, command))
+            if result is not None:
+                lifecycle.complete(job, result)
+                await asyncio.sleep(0)
+                return
+            piece = job.handle = site.runner.submit(
                 lambda: lifecycle.perform(job), priority=BACKGROUND, timeout=self._limit_s(job))
         try:
             result = await asyncio.shield(asyncio.wrap_future(piece.future))

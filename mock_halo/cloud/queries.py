@@ -82,7 +82,7 @@ class QueryOperations(Operations):
             plan_override=plan_override(decision),
         )
         self._fault_webhook(decision, query.id)
-        return query.render(lifecycle.now())
+        return query.render(lifecycle.site_now(caller.site_id))
 
     # -- reading queries ------------------------------------------------------------
     async def get_query(self, caller: Caller, query_id: str) -> bytes:

@@ -100,14 +100,27 @@ class Lifecycle:
 
     tick = now  # what a background task calls with a real clock
 
+    def site_now(self, site_id: str) -> datetime:
+        """:meth:`now` for reads of one site: only that site is brought up to the clock (the
+        sites' schedulers are independent), so a poll costs the same however many sites there are."""
+        with self.lock:
+            now = self.clock.now()
+            site = self._sites.get(site_id)
+            if site is not None:
+                self._bring_up(site, now)
+            return now
+
     def _run_due(self, now: datetime) -> datetime:
         with self.lock:
             for site in list(self._sites.values()):
-                if self.sql_inline:
-                    site.scheduler.run_due(now, self.perform)
-                else:
-                    site.scheduler.advance(now)
+                self._bring_up(site, now)
             return now
+
+    def _bring_up(self, site: _Site, now: datetime) -> None:
+        if self.sql_inline:
+            site.scheduler.run_due(now, self.perform)
+        else:
+            site.scheduler.advance(now)
 
     def sql_now(self) -> datetime:
         """The instant SQL is running at: a deferred execution's own start time
@@ -226,7 +239,7 @@ class Lifecycle:
         if not 0 <= max_time_in_queue <= MAX_TIME_IN_QUEUE_LIMIT:
             raise ValueError("max_time_in_queue must be 0..7200000 (validate it in the HTTP layer)")
         with self.lock:
-            now = self.now()
+            now = self.site_now(site_id)
             override = plan_override or PlanOverride()
             retention = self.limits.retention
             if override.retention_ms is not None:
@@ -312,13 +325,13 @@ class Lifecycle:
     def status(self, site_id: str, query_id: str) -> dict[str, Any]:
         """``GET …/queries/{queryId}``: the body at now (200), or a 404 HaloError."""
         with self.lock:
-            now = self.now()
+            now = self.site_now(site_id)
             return self.get(site_id, query_id).render(now)
 
     def batch_status(self, site_id: str, query_ids: Iterable[str]) -> dict[str, Any]:
         """``POST /integrator/sites/{siteId}/queries/status`` (halo-facts 6.8)."""
         with self.lock:
-            now = self.now()
+            now = self.site_now(site_id)
             results = []
             for query_id in query_ids:
                 record = self.store.get(site_id, query_id)
@@ -333,7 +346,7 @@ class Lifecycle:
 
         ``at``: an instant the caller already brought the site up to (default: now)."""
         with self.lock:
-            now = at or self.now()
+            now = at or self.site_now(site_id)
             record = self.get(site_id, query_id)
             if not isinstance(record, AsyncQuery):
                 raise errors.not_found(
