@@ -201,9 +201,12 @@ class Emulator:
         self._added_sites.clear()
 
     def warm(self) -> None:
-        """Open every site's engine now (``serve`` does this before listening)."""
+        """Open every site's engine now, its practice data loaded (``serve`` does this before
+        listening), so no request pays for that inside its deadline."""
         for site in self.sites.values():
-            self.engine(site)
+            warm = getattr(self.engine(site), "warm", None)
+            if warm is not None:
+                warm()
 
     # -- reset ----------------------------------------------------------------
     def reset(self, site_id: str | None = None) -> None:

@@ -203,6 +203,29 @@ def test_a_database_that_is_down_fails_commands_in_halos_shape_and_reset_does_no
         engine.close()
 
 
+def test_warm_loads_a_reloading_site_before_serving_and_a_database_that_is_down_does_not_stop_it(fake_sql_server):
+    """``serve`` warms the emulator before it listens: the fixtures load then, not inside the first
+    query's deadline; a database that is down is logged and the next command retries the load."""
+    import pyodbc
+
+    fake_sql_server.refuse = pyodbc.OperationalError("08001", f"[08001] {DRIVER}TCP Provider: Error code 0x2749")
+    emulator = Emulator(site_settings(odbc=MSSQL, odbc_reset="reload", patients=3))
+    try:
+        emulator.warm()  # does not raise
+        engine = emulator.engine(next(iter(emulator.sites.values())))
+        assert engine.load_pending and fake_sql_server.sent == []
+        fake_sql_server.refuse = None
+        emulator.warm()
+        assert not engine.load_pending
+        assert fake_sql_server.sent[0][0].startswith("IF DB_ID(N'BPSPatients')")
+        loaded = len(fake_sql_server.sent)
+        engine.execute(SqlCommand("SELECT 1"))
+        assert [sql for sql, _ in fake_sql_server.sent[loaded:]][-1] == "SELECT 1"
+        assert not any(sql.startswith("IF DB_ID") for sql, _ in fake_sql_server.sent[loaded:])
+    finally:
+        emulator.close()
+
+
 @pytest.fixture
 def fake_sql_server(monkeypatch):
     import pyodbc

@@ -47,8 +47,8 @@ def open_odbc_engine(site: SiteConfig, settings: Settings, *, now: Callable[[], 
     One pool per distinct connection string. With one connection string for the
     whole site, SQL Server switches to the catalogue's database for each command
     and PostgreSQL uses the catalogue's schema. ``odbc_reset = "reload"`` loads
-    the fixtures before the first command and on every reset; ``"keep"`` never
-    touches the data. Nothing connects while the engine opens, so a database that
+    the fixtures at startup (``Emulator.warm``; else before the first command)
+    and on every reset; ``"keep"`` never touches the data. Nothing connects while the engine opens, so a database that
     is down gives the commands Halo-shaped errors rather than failing the open.
     """
     from mock_halo.config import ConfigError

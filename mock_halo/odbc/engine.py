@@ -218,6 +218,18 @@ class OdbcEngine:
         log.info("reset of site %s left its %s database alone (odbc_reset = \"keep\"); queries, clock and "
                  "scenarios were reset", self.site or "?", self.dialect)
 
+    def warm(self) -> None:
+        """Run a pending load now (``Emulator.warm``, before serving), so the first command does
+        not pay for it inside its deadline; one that fails (the database is down) is logged and
+        left to the next command, as after a reset."""
+        if not self.load_pending:
+            return
+        try:
+            self._load_now()
+        except SqlError as exc:
+            log.warning("site %s could not load its %s database (Msg %s: %s); the next command retries",
+                        self.site or "?", self.dialect, exc.number, exc.message)
+
     def _load_now(self) -> None:
         """Run the pending reload; driver errors become SqlErrors (it stays pending if it fails)."""
         with self._load_lock:
