@@ -1,11 +1,14 @@
 """SQL runs off the event loop under a real (wall-clock) deadline.
 
-A runaway query holds only its own site: other sites, the same site's status
+A runaway query (a recursive CTE without end, a LIKE over a huge cross join, a
+huge cross join) holds only its own site: other sites, the same site's status
 reads that need no SQL and the control plane answer within 100 ms meanwhile,
 and the runaway ends with Halo's documented outcome (504 for an immediate
 query, executionFailed for an async one). The deadlines are short here
 (``immediate_timeout_s`` / ``execution_timeout_s``); the requests go through
-the ASGI app on one event loop, so SQL on the loop would stall them all.
+the ASGI app on one event loop, so SQL on the loop would stall them all. The
+runaway site is on the embedded SQLite engine, and on PostgreSQL (through ODBC)
+where the test command's throwaway cluster is there.
 """
 
 from __future__ import annotations
@@ -21,9 +24,19 @@ from conftest import KEY, OTHER_SITE, SITE, make_settings
 
 import mock_halo.sql.engines.sqlite.engine as engine_module
 from mock_halo.app import create_app
+from mock_halo.config import settings_from_mapping
 from mock_halo.emulator import Emulator
+from pg_support import pg_dsn  # noqa: F401 - fixture
 
 RUNAWAY = "WITH r(n) AS (SELECT 1 UNION ALL SELECT n + 1 FROM r) SELECT COUNT(*) AS c FROM r"
+RUNAWAYS = {
+    "recursive-cte": RUNAWAY,
+    "like-over-cross-join": "SELECT COUNT(*) AS c FROM PATIENTS a CROSS JOIN PATIENTS b CROSS JOIN PATIENTS c "
+                            "CROSS JOIN PATIENTS d WHERE a.SURNAME + b.FIRSTNAME + c.SURNAME + d.FIRSTNAME "
+                            "LIKE '%[a-z]%[aeiou]%[^x]%q%z%'",
+    "huge-cross-join": "SELECT COUNT(*) AS c FROM PATIENTS a CROSS JOIN PATIENTS b CROSS JOIN PATIENTS c "
+                       "CROSS JOIN PATIENTS d CROSS JOIN PATIENTS e CROSS JOIN PATIENTS f",
+}
 DEADLINE_S = 1.0
 PROMPT_S = 0.1
 
@@ -35,8 +48,26 @@ def no_step_limit(monkeypatch):
 
 
 @pytest.fixture
-def emulator():
+def sqlite_emulator():
     emulator = Emulator(make_settings(immediate_timeout_s=DEADLINE_S, execution_timeout_s=DEADLINE_S))
+    emulator.warm()
+    yield emulator
+    emulator.close()
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def emulator(request):
+    """The runaway site (SITE) on each engine; OTHER_SITE is always an embedded practice."""
+    if request.param == "sqlite":
+        yield request.getfixturevalue("sqlite_emulator")
+        return
+    dsn = request.getfixturevalue("pg_dsn")
+    emulator = Emulator(settings_from_mapping({
+        "clock": "virtual", "patients": 60, "immediate_timeout": DEADLINE_S, "execution_timeout": DEADLINE_S,
+        "sites": [{"id": SITE, "name": "Halo Clinic South", "pms_site_id": "10001", "odbc": dsn,
+                   "odbc_reset": "reload"},
+                  {"id": OTHER_SITE, "name": "Harbourside Family Practice", "pms_site_id": "10002"}],
+    }))
     emulator.warm()
     yield emulator
     emulator.close()
@@ -108,21 +139,22 @@ def run(emulator: Emulator, scenario) -> None:
     asyncio.run(main())
 
 
-def test_a_runaway_immediate_query_holds_only_its_site_and_ends_with_halos_504(emulator):
+@pytest.mark.parametrize("runaway", list(RUNAWAYS.values()), ids=list(RUNAWAYS))
+def test_a_runaway_immediate_query_holds_only_its_site_and_ends_with_halos_504(emulator, runaway):
     async def scenario(api: Api) -> None:
         done = await api.submit("SELECT TOP 3 INTERNALID FROM PATIENTS")
         emulator.clock.advance(timedelta(minutes=1))
         assert (await api.status(done))["status"] == "successful"
         await api.headers(OTHER_SITE)
 
-        runaway = asyncio.create_task(timed(api.immediate(RUNAWAY)))
-        await started(runaway, emulator)
+        running = asyncio.create_task(timed(api.immediate(runaway)))
+        await started(running, emulator)
         await prompt(lambda: api.immediate("SELECT TOP 1 INTERNALID FROM PATIENTS", site=OTHER_SITE))
         await prompt(lambda: api.status(done))
         await prompt(lambda: api.client.get("/_mock/health"))
-        assert not runaway.done()
+        assert not running.done()
 
-        elapsed, response = await runaway
+        elapsed, response = await running
         assert response.status_code == 504
         assert response.json()["error"]["message"] == "Query took more than 30 seconds to return a result."
         assert DEADLINE_S * 0.9 <= elapsed < DEADLINE_S + 2
@@ -176,7 +208,10 @@ def test_an_immediate_query_waits_for_due_async_work_of_its_site_only_until_its_
     run(emulator, scenario)
 
 
-def test_a_reset_cancels_the_running_query_at_once_and_leaves_a_clean_site(emulator):
+def test_a_reset_cancels_the_running_query_at_once_and_leaves_a_clean_site(sqlite_emulator):
+    """SQLite only: an ODBC engine cannot interrupt a running statement (it ends at its query timeout)."""
+    emulator = sqlite_emulator
+
     async def scenario(api: Api) -> None:
         write = await api.immediate("UPDATE PATIENTS SET FIRSTNAME = 'Changed' WHERE INTERNALID = 1")
         assert write.status_code == 200
@@ -200,7 +235,8 @@ def emulator_time(text: str):
     return parse_timestamp(text)
 
 
-def test_the_engine_stops_a_statement_at_its_deadline(emulator):
+def test_the_engine_stops_a_statement_at_its_deadline(sqlite_emulator):
+    emulator = sqlite_emulator
     from mock_halo.runner import Deadline
     from mock_halo.sql import SqlCommand, SqlError
 
@@ -216,9 +252,10 @@ def test_the_engine_stops_a_statement_at_its_deadline(emulator):
         engine.execute(command, deadline=cancelled)
 
 
-def test_a_quick_read_runs_at_once_and_anything_longer_is_left_for_the_sites_thread(emulator):
+def test_a_quick_read_runs_at_once_and_anything_longer_is_left_for_the_sites_thread(sqlite_emulator):
     """The fast path for immediate reads (on the event loop) never runs a statement past a tiny
     step budget, never runs writes or untranslated text, and changes nothing when it gives up."""
+    emulator = sqlite_emulator
     from mock_halo.sql import SqlCommand
 
     def command(text: str) -> SqlCommand:
