@@ -39,6 +39,10 @@ class Cancelled(Exception):
     """The work was cancelled before or while it ran; what it returned is void."""
 
 
+class Late(Exception):
+    """The work's deadline passed while it waited for the site's thread: it never started."""
+
+
 class Deadline:
     """When a piece of work must stop: at ``at`` (a ``time.monotonic()`` instant; None:
     no limit), or now once cancelled. Engines ask :meth:`passed` while a statement runs."""
@@ -187,8 +191,7 @@ class SiteRunner:
             start_limit = time.monotonic() + work.timeout
             deadline.at = start_limit if deadline.at is None else min(deadline.at, start_limit)
         if deadline.passed():
-            return None, (Cancelled() if work.cancelled else
-                          TimeoutError("the deadline passed before the work could start"))
+            return None, Cancelled() if work.cancelled else Late()
         try:
             with working(deadline, None):
                 result = work.fn()

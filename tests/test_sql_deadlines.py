@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import asyncio
 import statistics
+import threading
 import time
 from datetime import timedelta
 
@@ -276,3 +277,32 @@ def test_a_quick_read_runs_at_once_and_anything_longer_is_left_for_the_sites_thr
     write = command("UPDATE PATIENTS SET FIRSTNAME = 'Quick' WHERE INTERNALID = 1")
     engine.translator.translate(write.text, None)
     assert engine.try_execute(write) is None
+
+
+def test_immediate_work_whose_deadline_passes_while_it_waits_for_the_sites_thread_is_halos_504(sqlite_emulator):
+    """Work queued behind a statement that overruns its own deadline (a driver whose query timeout
+    takes whole seconds, a Python function SQLite cannot interrupt) never starts once its deadline
+    has passed; the request is answered with Halo's 504, not a 500, and a FHIR search likewise."""
+    emulator = sqlite_emulator
+    release = threading.Event()
+
+    async def scenario(api: Api) -> None:
+        read = "SELECT TOP 1 INTERNALID FROM PATIENTS WHERE SURNAME <> 'x'"  # not translated yet: not a quick read
+        fhir = f"/device/sites/{SITE}/fhir/R4/Patient?family=Nobody"
+        await api.headers(SITE)
+        # The site's thread is held by a statement that ignores its deadline until released.
+        emulator.sites[SITE].runner.submit(lambda: release.wait(10), priority=0)
+        waiting = [asyncio.create_task(timed(api.immediate(read))),
+                   asyncio.create_task(timed(api.client.get(fhir, headers=await api.headers(SITE))))]
+        # Released after their deadlines passed but before the event loop's grace ends.
+        asyncio.get_running_loop().call_later(DEADLINE_S + 0.2, release.set)
+        for task in waiting:
+            elapsed, response = await task
+            assert response.status_code == 504, response.text
+            assert DEADLINE_S <= elapsed < DEADLINE_S + 2
+        assert (await api.immediate(read)).status_code == 200
+
+    try:
+        run(emulator, scenario)
+    finally:
+        release.set()

@@ -14,7 +14,7 @@ from mock_halo import errors
 from mock_halo.cloud.access import Access
 from mock_halo.cloud.screening import Screening
 from mock_halo.lifecycle.sqlport import perform
-from mock_halo.runner import BACKGROUND, IMMEDIATE, Cancelled
+from mock_halo.runner import BACKGROUND, IMMEDIATE, Cancelled, Late
 
 if TYPE_CHECKING:
     from mock_halo.emulator import Emulator, SiteState
@@ -154,6 +154,18 @@ class SiteWork:
         quick = getattr(site._engine, "try_execute", None)
         return quick(command) if quick is not None else None
 
+    async def read_now(self, site: SiteState, work: Callable[[Callable[[], Any]], T], deadline: float) -> T:
+        """Immediate work that only reads (a FHIR read or search), given the engine to use as
+        ``work(engine_factory)``: on the event loop when the site's thread is idle and every
+        command it runs is a quick read (:meth:`quick`), else (from the start) on the site's
+        thread (:meth:`run_now`)."""
+        if not site.runner.busy and hasattr(site._engine, "try_execute"):
+            try:
+                return work(lambda: _QuickEngine(self, site))
+            except _NotQuick:
+                pass
+        return await self.run_now(site, lambda: work(lambda: self._emulator.working_engine(site)), deadline)
+
     async def run_now(self, site: SiteState, work: Callable[[], T], deadline: float) -> T:
         """Run ``work`` on the site's thread ahead of queued background work; what it returns
         or raises. Its engine commands stop at ``deadline``; should one not stop (a Python
@@ -171,6 +183,8 @@ class SiteWork:
             return await future
         except Cancelled:
             raise errors.gateway_timeout(RESET_MESSAGE) from None
+        except Late:
+            raise errors.gateway_timeout() from None
         except asyncio.CancelledError:
             if not late:
                 raise  # the request itself was cancelled
@@ -216,3 +230,23 @@ class SiteWork:
         if job.kind == "registered":
             limit = min(limit, self._emulator.lifecycle.limits.registered_execution_limit.total_seconds())
         return limit
+
+
+class _NotQuick(Exception):
+    """A command of work tried on the event loop is not a quick read: the work goes to the site's thread."""
+
+
+class _QuickEngine:
+    """A site's engine as work tried on the event loop uses it (:meth:`SiteWork.read_now`)."""
+
+    __slots__ = ("_work", "_site")
+
+    def __init__(self, work: SiteWork, site: SiteState) -> None:
+        self._work = work
+        self._site = site
+
+    def execute(self, command: Any) -> Any:
+        outcome = self._work.quick(self._site, command)
+        if outcome is None:
+            raise _NotQuick
+        return outcome

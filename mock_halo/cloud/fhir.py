@@ -8,6 +8,7 @@ included, is raised as :class:`~mock_halo.fhir.FhirError` (an OperationOutcome).
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 from urllib.parse import parse_qsl
 
@@ -23,7 +24,8 @@ class FhirOperations(Operations):
                              pairs: list[tuple[str, str]]) -> dict[str, Any]:
         """A FHIR read, search or operation by relative URL (``Patient/12``, ``Patient?given=x``, ``metadata``)."""
         service, deadline = await self._service(caller, base_url)
-        return await self.sites.run_now(caller.site, lambda: service.get(path, pairs), deadline)
+        return await self.sites.read_now(
+            caller.site, lambda engine: replace(service, engine_factory=engine).get(path, pairs), deadline)
 
     async def post_fhir_search(self, caller: Caller, base_url: str, resource: str, media_type: str | None,
                                body: bytes, query_pairs: list[tuple[str, str]]) -> dict[str, Any]:
@@ -36,7 +38,8 @@ class FhirOperations(Operations):
         except UnicodeDecodeError:
             raise FhirError(400, "The form body is not valid UTF-8", code="invalid") from None
         pairs = query_pairs + form
-        return await self.sites.run_now(caller.site, lambda: service.search(resource, pairs), deadline)
+        return await self.sites.read_now(
+            caller.site, lambda engine: replace(service, engine_factory=engine).search(resource, pairs), deadline)
 
     async def create_fhir_resource(self, caller: Caller, base_url: str, resource: str, media_type: str | None,
                                    body: bytes) -> dict[str, Any]:
