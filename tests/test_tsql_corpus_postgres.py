@@ -1,6 +1,6 @@
 """The T-SQL corpus (tests/test_tsql_corpus.py and test_tsql_corpus_batches.py) on a real PostgreSQL.
 
-The cases are imported, not copied: every read case must give its independently derived expected
+The cases (and the discovery corpus, test_tsql_discovery.py) are imported, not copied: every read case must give its independently derived expected
 rows on PostgreSQL too, and (unless it is random by design) exactly the bytes the embedded engine
 gives (``data``, column names, row count). The corpus's other tests (request parameters, writes,
 stored procedures, TRY/CATCH) are run as they are, with the PostgreSQL engine as their ``reader`` /
@@ -22,12 +22,13 @@ import pytest
 
 import test_tsql_corpus as corpus
 import test_tsql_corpus_batches as batches
+import test_tsql_discovery as discovery
 from pg_support import pg_dsn, with_database  # noqa: F401 - pg_dsn is a fixture
 from mock_halo.odbc.pg_load import load_postgres
 from mock_halo.odbc.postgres import PostgresEngine, open_postgres
 from mock_halo.sql.testing import FIXED_NOW, run
 
-MODULES = {"corpus": corpus, "batches": batches}
+MODULES = {"corpus": corpus, "batches": batches, "discovery": discovery}
 #: Corpus cases ("module:case") whose PostgreSQL result is known to differ, with the reason (README fidelity).
 EXCEPTIONS: dict[str, str] = {}
 #: Corpus tests (other than the read cases) known to fail on PostgreSQL, with the reason.
@@ -35,7 +36,8 @@ TEST_EXCEPTIONS: dict[str, str] = {}
 #: Read cases whose bytes legitimately differ between two runs (NEWID(), RAND()).
 RANDOM = frozenset({"corpus:rand_is_registered", "corpus:newid_is_a_fresh_guid"})
 #: Module-level checks of the corpus itself (they take no engine).
-NOT_ENGINE_TESTS = frozenset({"test_read", "test_corpus_size", "test_batch_corpus_size"})
+NOT_ENGINE_TESTS = frozenset({"test_read", "test_corpus_size", "test_batch_corpus_size", "test_discovery_corpus_size",
+                              "test_discovery_follows_the_live_schema"})
 
 READ_CASES = sorted(f"{label}:{name}" for label, module in MODULES.items() for name in module.CASES)
 OTHER_TESTS = sorted(f"{label}:{name}" for label, module in MODULES.items() for name, fn in vars(module).items()

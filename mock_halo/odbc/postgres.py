@@ -43,7 +43,8 @@ from mock_halo.odbc.pool import ConnectionPool, PoolSettings
 import mock_halo.practice.procedures  # noqa: F401 - registers Bp Premier's stored procedures
 from mock_halo.sql import procedures
 from mock_halo.sql.engines.postgres.layout import SUPPORT_SCHEMA, schema_name
-from mock_halo.sql.engines.postgres.session import PgSession
+from mock_halo.sql.engines.postgres.session import PgSession, literal, view_table_ddl
+from mock_halo.sql.frontend import discovery
 from mock_halo.sql.engines.postgres.translate import PgTranslator
 from mock_halo.sql.frontend.schema import Catalog, read_catalog
 from mock_halo.sql.model import SqlCommand, SqlOutcome
@@ -284,6 +285,7 @@ class PostgresEngine(OdbcEngine):
         self._pms_type, self._seed, self._patients = pms_type, seed, patients
         self.catalog = schema_catalog(list(self.routes), default, pms_type)
         self.translator = PgTranslator(self.catalog, cache_size)
+        self._built: set[str] = set()  # catalogue views stored in the database (discovery.storage_name)
         if load:
             self.load()
 
@@ -309,16 +311,41 @@ class PostgresEngine(OdbcEngine):
 
     def run(self, conn: Any, route: Route, command: SqlCommand, bound: params.BoundParameters) -> SqlOutcome:
         """The command through the embedded engine's batch runner, on ``conn``, in the catalogue's schema."""
+        script = None if command.command_type == "storedProcedure" else \
+            self.translator.translate(command.text, command.catalogue)
+        if script is not None and script.system_views:
+            self._build_views(conn, script.system_views)
         conn.raw.execute(f'SET search_path = "{schema_name(route.catalogue)}", {SUPPORT_SCHEMA}, public')
         batch = PgSession(PgConnection(conn), route.catalogue, self._clock)
+        batch.schema = self.catalog
         if command.command_type == "storedProcedure":
             name = command.text.strip()
             fn = procedures.find(name)
             if fn is None:
                 raise errors.procedure_not_found(name)
             return batch.run_procedure(fn, name, command, bound)
-        script = self.translator.translate(command.text, command.catalogue)
         return batch.run(script, command, bound)
+
+    def _build_views(self, conn: Any, names: Sequence[str]) -> None:
+        """Store the catalogue views a batch reads (``INFORMATION_SCHEMA.COLUMNS``, ...) in the ``mh_sys``
+        schema, once per database: engines sharing a database take turns (an advisory lock) and commit."""
+        wanted = [name for name in names if name not in self._built]
+        if not wanted:
+            return
+        raw = conn.raw
+        raw.execute("SELECT pg_advisory_xact_lock(hashtext('mock_halo.discovery'))")
+        raw.execute(f"CREATE SCHEMA IF NOT EXISTS {discovery.DB}")
+        for name in wanted:
+            qualified = f'{discovery.DB}."{name}"'
+            if raw.execute("SELECT to_regclass(?)", qualified).fetchone()[0] is None:
+                table, rows = discovery.contents(self.catalog, name)
+                raw.execute(view_table_ddl(qualified, table.columns))
+                for start in range(0, len(rows), 500):
+                    values = ", ".join("(" + ", ".join(literal(v) for v in row) + ")"
+                                       for row in rows[start:start + 500])
+                    raw.execute(f"INSERT INTO {qualified} VALUES {values}")
+        raw.commit()
+        self._built.update(wanted)
 
     def map_error(self, exc: BaseException) -> SqlError:
         return map_pg_error(exc)

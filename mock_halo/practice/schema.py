@@ -280,8 +280,13 @@ def _view_for_sqlite(tree: exp.Create) -> str:
     select = tree.expression
     for projection in select.expressions:
         inner = projection.this if isinstance(projection, exp.Alias) else projection
-        if isinstance(inner, exp.Cast) and _is_text(inner.to):
-            projection.set("this", exp.Collate(this=inner, expression=exp.Var(this="NOCASE")))
+        if isinstance(inner, exp.Cast):
+            # SQL Server's type name kept (same SQLite affinity): the engine's schema reader reads the
+            # column's type from it, as SQL Server's catalogue does (a CAST declares a view column's type).
+            text = _is_text(inner.to)
+            inner.set("to", exp.DataType(this=exp.DataType.Type.USERDEFINED, kind=sqlite_decl(tsql_type_name(inner.to))))
+            if text:
+                projection.set("this", exp.Collate(this=inner, expression=exp.Var(this="NOCASE")))
     return tree.sql(dialect="sqlite", comments=False)
 
 

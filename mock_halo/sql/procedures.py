@@ -36,6 +36,7 @@ class ProcedureCall:
     now: datetime  # the emulator clock, local time of the practice
     query: Callable[[str, Sequence[Any]], list[tuple[Any, ...]]]  # read with SQLite SQL
     execute: Callable[[str, Sequence[Any]], int]  # write with SQLite SQL; returns rows changed
+    schema: Any = None  # the site's catalogues as the translator sees them (SQL Server's own sp_columns, sp_help)
 
 
 @dataclass
@@ -188,3 +189,8 @@ def find(name: str) -> Procedure | None:
 
 def names() -> list[str]:
     return sorted(_REGISTRY)
+
+
+def database_names() -> list[str]:
+    """The registered procedures of the practice database (not SQL Server's own ``sp_*``, marked ``system``)."""
+    return [name for name in names() if not getattr(_REGISTRY[name], "system", False)]

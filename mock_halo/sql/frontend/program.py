@@ -61,17 +61,19 @@ class Compiler:
     """Turns control nodes into steps with ``translate`` (the translator's one-statement function).
 
     ``scope`` collects the batch's temporary tables and table variables, ``outputs`` gives a
-    query's output columns (for SELECT ... INTO) and ``object_id`` answers OBJECT_ID() for
-    catalogue objects.
+    query's output columns (for SELECT ... INTO), ``object_id`` answers OBJECT_ID() for
+    catalogue objects ((number, type code) or None) and ``col_length`` COL_LENGTH().
     """
 
     def __init__(self, translate: Translate, scope: temp_tables.Scope | None = None,
                  outputs: Callable[[exp.Expression], list[OutCol] | None] | None = None,
-                 object_id: Callable[[str], int | None] | None = None) -> None:
+                 object_id: Callable[[str], tuple[int, str] | None] | None = None,
+                 col_length: Callable[[str, str], int | None] | None = None) -> None:
         self.translate = translate
         self.scope = scope if scope is not None else temp_tables.Scope()
         self.outputs = outputs
         self.object_id = object_id or (lambda name: None)
+        self.col_length = col_length or (lambda table, column: None)
         self.declared: dict[str, exp.DataType] = {}
         self.loops = 0
 
@@ -306,6 +308,8 @@ class Compiler:
                                                                                                dialect="tsql"))
         if isinstance(node, exp.ObjectId):
             return self._object_id(node)
+        if isinstance(node, exp.Anonymous) and str(node.this).upper() == "COL_LENGTH":
+            return self._col_length(node)
         if isinstance(node, exp.Parameter) and not isinstance(node.this, exp.Parameter):
             if isinstance(node.parent, exp.Table):
                 return None  # a table variable
@@ -322,7 +326,7 @@ class Compiler:
         if not isinstance(name, (exp.Literal, exp.National)) or (name.is_string is False if isinstance(
                 name, exp.Literal) else False):
             raise errors.unsupported("OBJECT_ID of anything but a string literal")
-        if kind is not None and not (isinstance(kind, exp.Literal) and kind.is_string):
+        if kind is not None and not (isinstance(kind, exp.National) or isinstance(kind, exp.Literal) and kind.is_string):
             raise errors.unsupported("OBJECT_ID with a non-literal object type")
         text = name.this.strip()
         parts = [p.strip().strip("[]\"") for p in text.split(".")]
@@ -334,11 +338,22 @@ class Compiler:
             if not temp or last.startswith("##"):
                 return exp.Cast(this=exp.Null(), to=int_type)
             return exp.Cast(this=exp.Parameter(this=exp.Var(this=OBJECT_KEY + last.lower())), to=int_type)
-        number = self.object_id(text)
+        found = self.object_id(text)
         wanted = (kind.this.strip().upper() if kind is not None else "")
-        if number is None or wanted not in ("", "U", "V"):
+        if found is None or wanted not in ("", found[1]):
             return exp.Cast(this=exp.Null(), to=int_type)
-        return exp.Literal.number(number)
+        return exp.Literal.number(found[0])
+
+    def _col_length(self, node: exp.Anonymous) -> exp.Expression:
+        """COL_LENGTH('table', 'column'): the column's bytes (a smallint), NULL when either does not exist."""
+        args = node.expressions
+        if len(args) != 2:
+            raise errors.wrong_argument_count("col_length", 2)
+        if not all(isinstance(a, exp.National) or isinstance(a, exp.Literal) and a.is_string for a in args):
+            raise errors.unsupported("COL_LENGTH of anything but string literals")
+        length = self.col_length(args[0].this, args[1].this)
+        smallint = exp.DataType.build("SMALLINT", dialect="tsql")
+        return exp.Cast(this=exp.Null() if length is None else exp.Literal.number(length), to=smallint)
 
 
 def _temp_target(schema: exp.Expression) -> str | None:

@@ -14,13 +14,15 @@ from dataclasses import dataclass
 
 from sqlglot import exp
 
-from mock_halo.sql.frontend import temp_tables
+from mock_halo.sql.frontend import discovery, temp_tables
 from mock_halo.sql.frontend.schema import Catalog, OutCol, Table
 from mock_halo.sql.frontend.temp_tables import Scope
 from mock_halo.sql.frontend.typing_rules import infer
 from mock_halo.sql.semantics import errors
 from mock_halo.sql.semantics.kinds import UNTYPED, Typed
 
+#: Schemas of SQL Server's catalogue views (INFORMATION_SCHEMA.TABLES, sys.objects, ...).
+SYSTEM_SCHEMAS = frozenset({"information_schema", "sys"})
 SCOPES = (exp.Select, exp.Update, exp.Delete, exp.Insert, exp.SetOperation)
 
 
@@ -107,6 +109,8 @@ class Analyzer:
             if found is None:
                 raise errors.invalid_object(name)
             db = found
+        if table.db and table.db.lower() in SYSTEM_SCHEMAS:
+            return self._system_view(table, db, name)
         if table.db and table.db.lower() != "dbo":
             raise errors.invalid_object(name)
         info = self.catalog.table(db, table.name)
@@ -114,6 +118,19 @@ class Analyzer:
             raise errors.invalid_object(name)
         table.set("catalog", None)
         table.set("db", exp.to_identifier(db, quoted=True))
+        return info
+
+    def _system_view(self, table: exp.Table, db: str, name: str) -> Table:
+        """``INFORMATION_SCHEMA.TABLES``, ``sys.columns``, ...: the engine's built copy (see :mod:`discovery`)."""
+        view = discovery.find(table.db, table.name)
+        if view is None:
+            raise errors.invalid_object(name)
+        info = discovery.table(self.catalog, db, view)
+        if self.temps is not None:
+            self.temps.system_views.add(info.name)
+        table.set("catalog", None)
+        table.set("db", exp.to_identifier(discovery.DB, quoted=True))
+        table.set("this", exp.to_identifier(info.name, quoted=True))
         return info
 
     # -- scopes and sources -------------------------------------------------------

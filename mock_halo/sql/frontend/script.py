@@ -61,6 +61,8 @@ class Script:
     statements: tuple[Statement, ...]
     steps: tuple[Any, ...] = ()
     scratch: bool = False  # creates temporary tables or table variables (dropped when the command ends)
+    #: Catalogue views the batch reads (``INFORMATION_SCHEMA.*``, ``sys.*``): engine tables built on first use.
+    system_views: tuple[str, ...] = ()
 
     @property
     def writes(self) -> bool:

@@ -57,6 +57,8 @@ class Scope:
     """The temporary objects a batch defines, as the compiler meets them."""
 
     tables: dict[str, Table] = field(default_factory=dict)
+    #: The catalogue views the batch reads (their engine tables' names: built by the engine on first use).
+    system_views: set[str] = field(default_factory=set)
 
     def find(self, table: exp.Table) -> Table | None:
         key = key_of(table)

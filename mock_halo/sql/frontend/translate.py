@@ -8,7 +8,6 @@ rewritten here. A cache hit costs one dictionary lookup.
 
 from __future__ import annotations
 
-import zlib
 from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -18,7 +17,7 @@ from sqlglot import exp
 from sqlglot.errors import SqlglotError
 
 from mock_halo.sql import procedures
-from mock_halo.sql.frontend import dml, flow, program, temp_tables, top, unsupported
+from mock_halo.sql.frontend import discovery, dml, flow, program, temp_tables, top, unsupported
 from mock_halo.sql.frontend.precedence import Precedence
 from mock_halo.sql.frontend.resolve import Analyzer, written_name
 from mock_halo.sql.frontend.schema import Catalog, OutCol, Table
@@ -91,9 +90,11 @@ class Translator:
 
         try:
             compiler = program.Compiler(one, scope=scope, outputs=lambda tree: self._outputs(tree, db, scope),
-                                        object_id=lambda name: self._object_id(name, db))
+                                        object_id=lambda name: self._object_id(name, db),
+                                        col_length=lambda table, column: self._col_length(table, column, db))
             steps = compiler.compile(flow.split(text))
-            return Script(tuple(translated), steps, scratch=bool(scope.tables))
+            return Script(tuple(translated), steps, scratch=bool(scope.tables),
+                          system_views=tuple(sorted(scope.system_views)))
         except errors.SqlError:
             raise
         except SqlglotError as exc:
@@ -133,6 +134,8 @@ class Translator:
                 encoder = Encoder([c.name for c in outputs], [c.kind for c in outputs])
             param_columns = _parameter_columns(_leftmost(statement))
         target = _target(analyzer, statement)
+        if target is not None and target.db == discovery.DB:
+            raise errors.system_catalog_update()
         tree = Precedence(analyzer).apply(statement)
         return Resolved(tree, verb, db, analyzer, target, returns_rows, encoder, param_columns)
 
@@ -160,25 +163,12 @@ class Translator:
         _expand_stars(analyzer, _leftmost(tree))
         return analyzer.outputs(tree)
 
-    def _object_id(self, name: str, db: str) -> int | None:
-        """OBJECT_ID('dbo.PATIENTS') of a catalogue table or view: a stable number, or None."""
-        parts = [p.strip().strip("[]\"") for p in name.split(".")]
-        if len(parts) > 3 or not parts[-1]:
-            return None
-        if len(parts) == 3 and parts[0]:
-            found = self.catalog.db_for(parts[0])
-            if found is None:
-                return None
-            db = found
-        if len(parts) >= 2 and parts[-2] and parts[-2].lower() != "dbo":
-            return None
-        table = self.catalog.table(db, parts[-1])
-        return None if table is None else object_number(f"{table.db}.{table.name}")
+    def _object_id(self, name: str, db: str) -> tuple[int, str] | None:
+        """OBJECT_ID('dbo.PATIENTS') of a catalogue object: (its stable number, its type code), or None."""
+        return discovery.object_id(self.catalog, db, name)
 
-
-def object_number(name: str) -> int:
-    """A stable positive object id for OBJECT_ID()."""
-    return zlib.crc32(name.lower().encode()) & 0x3FFFFFFF or 1
+    def _col_length(self, table: str, column: str, db: str) -> int | None:
+        return discovery.col_length(self.catalog, db, table, column)
 
 
 def _leftmost(query: exp.Expression) -> exp.Expression:

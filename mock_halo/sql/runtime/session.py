@@ -47,6 +47,8 @@ class BaseSession:
         self.live: dict[str, int] = {}
         #: The running command's ``result_limit`` (bytes of JSON per result set; None: no limit).
         self.result_limit: int | None = None
+        #: The site's catalogues as the translator sees them (set by the engine; read by sp_columns, sp_help).
+        self.schema: Any = None
 
     def map_error(self, exc: BaseException, statement: Statement | None) -> errors.SqlError:
         raise NotImplementedError
@@ -221,6 +223,7 @@ class BaseSession:
             name=name, args=args, catalogue=self.catalogue, now=self.now()[0],
             query=lambda sql, params=(): self.conn.execute(sql, tuple(params)).fetchall(),
             execute=lambda sql, params=(): self.conn.execute(sql, tuple(params)).rowcount,
+            schema=self.schema,
         )
         try:
             result = fn(call)

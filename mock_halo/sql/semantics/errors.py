@@ -326,6 +326,20 @@ def having_not_aggregated() -> SqlError:
                           "aggregate function or the GROUP BY clause.")
 
 
+def system_catalog_update() -> SqlError:
+    return SqlError(259, "Ad hoc updates to system catalogs are not allowed.")
+
+
+def sp_help_not_found(name: str, database: str) -> SqlError:
+    return SqlError(15009, f"The object '{name}' does not exist in database '{database}' or is invalid for this "
+                           "operation.")
+
+
+def sp_columns_qualifier() -> SqlError:
+    return SqlError(15250, "The database name component of the object qualifier must be the name of the current "
+                           "database.")
+
+
 def view_not_updatable(name: str) -> SqlError:
     return SqlError(4405, f"View or function '{name}' is not updatable because the modification affects multiple "
                           "base tables.")

@@ -82,6 +82,24 @@ def temp_table_ddl(key: str, columns: Sequence[Any]) -> str:
     return f"CREATE TEMP TABLE {_quote(key)} ({', '.join(parts)})"
 
 
+def view_table_ddl(qualified: str, columns: Sequence[Any]) -> str:
+    """``CREATE TABLE`` of a catalogue view's stored copy (read-only: no keys, no length checks)."""
+    parts = [f"{_quote(c.name.lower())} " + ("citext" if c.kind == K.STR else "text" if c.decl == "sql_variant"
+                                            else _pg_type(c.decl)) for c in columns]
+    return f"CREATE TABLE {qualified} ({', '.join(parts)})"
+
+
+def literal(value: Any) -> str:
+    """A stored value as a PostgreSQL literal (text, integers and NULL: what the catalogue views hold)."""
+    if value is None:
+        return "NULL"
+    if isinstance(value, bool):
+        return str(int(value))
+    if isinstance(value, int):
+        return str(value)
+    return "'" + str(value).replace("'", "''") + "'"
+
+
 def _table_encoder(cursor: Any, statement: Statement) -> Encoder:
     """OUTPUT columns: names and kinds of the target table's columns."""
     names, kinds = [], []

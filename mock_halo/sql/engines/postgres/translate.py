@@ -17,6 +17,7 @@ from sqlglot import exp
 
 from mock_halo.sql.engines.postgres.emitter import PgEmitter
 from mock_halo.sql.engines.postgres.layout import schema_name
+from mock_halo.sql.frontend import discovery
 from mock_halo.sql.frontend.schema import Catalog
 from mock_halo.sql.frontend.script import Statement
 from mock_halo.sql.frontend.translate import Resolved, Translator
@@ -38,6 +39,7 @@ class PgTranslator(Translator):
     def __init__(self, catalog: Catalog, maxsize: int = 1024) -> None:
         super().__init__(catalog, maxsize)
         self.schemas = {db: schema_name(name) for db, name in catalog.display.items()}
+        self.schemas[discovery.DB] = discovery.DB  # the catalogue views (INFORMATION_SCHEMA.*, sys.*)
 
     def emit(self, resolved: Resolved, old_rows: bool = False) -> Statement:
         emitter = PgEmitter(resolved.analyzer, self.catalog.display[resolved.db], self.schemas)

@@ -22,10 +22,12 @@ from mock_halo.sql.engines.sqlite.authorizer import Guard, harden
 from mock_halo.sql.engines.sqlite.errors import map_sqlite_error
 from mock_halo.sql.engines.sqlite.session import SqliteSession
 from mock_halo.sql.engines.sqlite.translate import SqliteTranslator
+from mock_halo.sql.frontend import discovery
 from mock_halo.sql.frontend.schema import quote, read_catalog
 from mock_halo.sql.model import Deadline, SqlCommand, SqlOutcome
 from mock_halo.sql.runtime import params
 from mock_halo.sql.semantics import dates, errors
+from mock_halo.sql.semantics import kinds as K
 from mock_halo.sql.semantics.errors import ParameterError, ResultTooLarge, SqlError
 
 if TYPE_CHECKING:
@@ -77,9 +79,12 @@ class SqliteEngine:
         self._dbs = {name: ("main" if name == default else name) for name in self._images}
         self._load()
         self.catalog = read_catalog(self._conn, self._dbs, default)
+        self._conn.execute(f"ATTACH DATABASE ':memory:' AS {discovery.DB}")
+        self._built: set[str] = set()  # the catalogue views built so far (discovery.storage_name)
         self._guard.trusted = False
         self.translator = SqliteTranslator(self.catalog, cache_size)
         self._batch = SqliteSession(self._conn, self._guard, default, self._clock)
+        self._batch.schema = self.catalog
 
     # -- public interface ---------------------------------------------------------
     def execute(self, command: SqlCommand, *, deadline: Deadline | None = None) -> SqlOutcome:
@@ -102,7 +107,7 @@ class SqliteEngine:
         if command.command_type != "text" or self._closed:
             return None
         script = self.translator.cached(command.text, command.catalogue)
-        if script is None or not script.simple or script.writes or script.scratch:
+        if script is None or not script.simple or script.writes or script.scratch or script.system_views:
             return None
         if not self._lock.acquire(blocking=False):
             return None
@@ -128,6 +133,8 @@ class SqliteEngine:
             if command.command_type == "storedProcedure":
                 return self._procedure(command, bound)
             script = self.translator.translate(command.text, command.catalogue)
+            if script.system_views:
+                self._build_views(script.system_views)
             self._batch.catalogue = self.catalog.display[self.catalog.db_for(command.catalogue) or "main"]
             return self._batch.run(script, command, bound)
         except (SqlError, ParameterError, ResultTooLarge):
@@ -209,6 +216,28 @@ class SqliteEngine:
                 self._conn.execute(f"ATTACH DATABASE ':memory:' AS {quote(db)}")
             self._conn.deserialize(self._images[name], name=db)
         self._conn.execute("PRAGMA foreign_keys = ON")
+
+    def _build_views(self, names: tuple[str, ...]) -> None:
+        """Store the catalogue views a batch reads (``INFORMATION_SCHEMA.COLUMNS``, ...), once per engine."""
+        for name in names:
+            if name in self._built:
+                continue
+            table, rows = discovery.contents(self.catalog, name)
+            columns = ", ".join(f"{quote(c.name)} {c.decl.upper()}" + (" COLLATE NOCASE" if c.kind == K.STR else "")
+                                for c in table.columns)
+            self._guard.trusted = True
+            try:
+                self._conn.execute("BEGIN")
+                self._conn.execute(f"CREATE TABLE {discovery.DB}.{quote(name)} ({columns})")
+                marks = ", ".join("?" * len(table.columns))
+                self._conn.executemany(f"INSERT INTO {discovery.DB}.{quote(name)} VALUES ({marks})", rows)
+                self._conn.execute("COMMIT")
+            except BaseException:
+                self._conn.execute("ROLLBACK")
+                raise
+            finally:
+                self._guard.trusted = False
+            self._built.add(name)
 
     def _clock(self) -> tuple[datetime, datetime]:
         """(local time of the practice, UTC), both naive, from the injected clock."""
