@@ -9,7 +9,10 @@ import pytest
 from conftest import OTHER_SITE, SITE, Halo, assert_general_error, decode_rows, make_settings
 from starlette.testclient import TestClient
 
+from mock_halo.api import validate
 from mock_halo.app import create_app
+from mock_halo.config import Catalogue, SiteConfig
+from mock_halo.errors import HaloError
 
 REQUIRED = {"id", "integratorId", "siteId", "mode", "status", "maxTimeInQueue", "commandSize", "createdAt",
             "updatedAt", "requestSize", "statusTiming", "metrics", "result", "completedAt"}
@@ -116,9 +119,22 @@ def test_catalogue_selects_the_database(halo):
     assert halo.rows("SELECT COUNT(*) AS n FROM BPSSamples.dbo.BPS_Patients") == samples
 
 
-def test_unknown_catalogue_is_400(halo):
-    response = halo.immediate(body={"catalogue": "Nope", "command": {"text": "SELECT 1 AS x"}})
-    assert_general_error(response, 400, "Unknown catalogue 'Nope'", "BPSPatients")
+def test_halo_example_catalogue_runs_in_the_default_catalogue_on_bp(halo):
+    """Halo's own example body (``"catalogue": "Patients"``) is not refused on a Bp Premier site."""
+    live = halo.rows("SELECT COUNT(*) AS n FROM BPS_Patients")
+    for name in ("Patients", "Nope"):
+        response = halo.immediate(body={"catalogue": name, "command": {"text": "SELECT COUNT(*) AS n FROM BPS_Patients"}})
+        assert response.status_code == 200, response.text
+        assert decode_rows(response.json()) == live
+
+
+def test_unknown_catalogue_is_400_on_a_site_that_needs_one():
+    site = SiteConfig(id="00000000-0000-0000-0000-00000000000z", name="Zedmed clinic", pms_type="Zedmed",
+                      catalogues=(Catalogue("Patients", True), Catalogue("Billing", False)))
+    assert validate.parse_catalogue({"catalogue": "billing"}, site) == "Billing"
+    with pytest.raises(HaloError) as info:
+        validate.parse_catalogue({"catalogue": "Nope"}, site)
+    assert info.value.status == 400 and "Unknown catalogue 'Nope'" in info.value.message
 
 
 @pytest.mark.parametrize(

@@ -132,6 +132,10 @@ def parse_catalogue(body: dict[str, Any], site: SiteConfig) -> str | None:
     for cat in site.catalogues:
         if cat.name.lower() == value.lower():
             return cat.name
+    if site.pms_type == "BestPractice":
+        # Halo's catalogue selects one of a Zedmed-style pair of databases; on Bp Premier the query names its
+        # database itself, and another name (Halo's own example, "Patients") runs in the default catalogue.
+        return None
     names = ", ".join(c.name for c in site.catalogues)
     raise errors.bad_request(f"Unknown catalogue '{value}'. This site's catalogues are: {names}.")
 

@@ -101,6 +101,9 @@ def _strict(tokens: list) -> None:
     words = [("" if t.token_type in _NOT_NAMES or (i and tokens[i - 1].token_type == TokenType.PARAMETER
                                                   and t.token_type != TokenType.PARAMETER)
               else t.text.upper()) for i, t in enumerate(tokens)]  # @order is a variable, not ORDER
+    for token in tokens:
+        if token.token_type == TokenType.PLACEHOLDER:  # an ODBC '?' marker: T-SQL names its parameters
+            raise errors.syntax_near(token.text)
     for index, word in enumerate(words):
         if word in ("ORDER", "GROUP") and not (word == "GROUP" and index and words[index - 1] == "WITHIN"):
             raise errors.syntax_near_keyword(word)

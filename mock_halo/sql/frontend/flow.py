@@ -35,7 +35,7 @@ _SET_OPS = frozenset({"UNION", "EXCEPT", "INTERSECT", "ALL"})
 @dataclass
 class Node:
     """A statement of the batch: ``kind`` is plain | if | while | block | try | throw | print | return | break
-    | continue."""
+    | continue | use (``text``: the database)."""
 
     kind: str
     tree: exp.Expression | None = None  # plain: the parsed statement
@@ -122,13 +122,36 @@ class _Reader:
         return index
 
 
+#: Statements of T-SQL's that start with a word sqlglot reads as a plain name: never a procedure call.
+_STATEMENT_WORDS = frozenset({"GOTO", "WAITFOR", "DBCC", "KILL", "DENY", "REVOKE", "GRANT", "BACKUP", "RESTORE",
+                              "BULK", "CHECKPOINT", "RECONFIGURE", "SHUTDOWN", "READTEXT", "WRITETEXT", "UPDATETEXT",
+                              "REVERT", "SETUSER", "ENABLE", "DISABLE",
+                              "ATTACH", "DETACH", "PRAGMA", "VACUUM", "REINDEX"})  # SQLite's: refused as before
+#: Words that start a cursor statement (other than DECLARE ... CURSOR).
+_CURSOR_WORDS = frozenset({"OPEN", "CLOSE", "DEALLOCATE", "FETCH"})
+
+
 def split(text: str) -> list[Node]:
     """The batch as a list of nodes (raises SQL Server syntax errors)."""
     reader = _Reader(text)
+    if _bare_procedure(reader):  # SQL Server runs a batch that starts with a name as EXEC name ...
+        return split("EXEC " + text)
     nodes = _sequence(reader, stop=())
     if reader.i < len(reader.words):
         raise _near(reader)
     return nodes
+
+
+def _bare_procedure(reader: _Reader) -> bool:
+    """Does the batch start with a procedure's name (``BP_GetAllUsers``, ``[dbo].[sp_help] 'X'``)?"""
+    if not reader.tokens:
+        return False
+    first = reader.tokens[0]
+    word = first.text.upper()
+    if word in _CURSOR_WORDS:
+        raise errors.unsupported("cursors", word)
+    return first.token_type in (TokenType.VAR, TokenType.IDENTIFIER) and word not in STARTS and \
+        word not in dialect.KEYWORDS and word not in _STATEMENT_WORDS and reader.word(1) != ":"
 
 
 def _near(reader: _Reader) -> errors.SqlError:
@@ -165,6 +188,17 @@ def _statement(reader: _Reader) -> list[Node]:
         start = reader.i + 1
         reader.i = reader.statement_end()
         return [Node(word.lower(), text=reader.span(start, reader.i))]
+    if word == "USE":
+        name = reader.tokens[reader.i + 1] if reader.i + 1 < len(reader.tokens) else None
+        if name is None or name.token_type not in (TokenType.VAR, TokenType.IDENTIFIER):
+            raise errors.syntax_near_keyword("USE") if name is None else errors.syntax_near(name.text)
+        reader.i += 2
+        return [Node("use", text=name.text)]
+    if word == "DECLARE" and (reader.word(2) in ("CURSOR", "INSENSITIVE", "SCROLL") or
+                              reader.word(1) == "CURSOR"):
+        raise errors.unsupported("cursors", "DECLARE ... CURSOR")
+    if word in _CURSOR_WORDS:
+        raise errors.unsupported("cursors", word)
     if word == "SET" and reader.word(1) in NOOP_OPTIONS:
         reader.i = reader.statement_end()
         return [Node("noop")]

@@ -62,18 +62,21 @@ class Compiler:
 
     ``scope`` collects the batch's temporary tables and table variables, ``outputs`` gives a
     query's output columns (for SELECT ... INTO), ``object_id`` answers OBJECT_ID() for
-    catalogue objects ((number, type code) or None) and ``col_length`` COL_LENGTH().
+    catalogue objects ((number, type code) or None), ``col_length`` COL_LENGTH() and ``use`` switches the
+    database of the statements compiled after a ``USE``.
     """
 
     def __init__(self, translate: Translate, scope: temp_tables.Scope | None = None,
                  outputs: Callable[[exp.Expression], list[OutCol] | None] | None = None,
                  object_id: Callable[[str], tuple[int, str] | None] | None = None,
-                 col_length: Callable[[str, str], int | None] | None = None) -> None:
+                 col_length: Callable[[str, str], int | None] | None = None,
+                 use: Callable[[str], None] | None = None) -> None:
         self.translate = translate
         self.scope = scope if scope is not None else temp_tables.Scope()
         self.outputs = outputs
         self.object_id = object_id or (lambda name: None)
         self.col_length = col_length or (lambda table, column: None)
+        self.use = use or (lambda name: None)
         self.declared: dict[str, exp.DataType] = {}
         self.loops = 0
 
@@ -108,6 +111,9 @@ class Compiler:
             return Step("throw", statement=self.query(f"SELECT {node.text}") if node.text.strip() else None)
         if node.kind == "return":
             return Step("return")
+        if node.kind == "use":
+            self.use(node.text)  # the statements compiled after it resolve names in that database
+            return Step("noop")
         return Step("noop")  # print, SET NOCOUNT ON & co.
 
     # -- statements ------------------------------------------------------------------------

@@ -17,7 +17,7 @@ from sqlglot import exp
 from sqlglot.errors import SqlglotError
 
 from mock_halo.sql import procedures
-from mock_halo.sql.frontend import discovery, dml, flow, program, temp_tables, top, unsupported
+from mock_halo.sql.frontend import discovery, dml, flow, program, rowsets, temp_tables, top, unsupported
 from mock_halo.sql.frontend.precedence import Precedence
 from mock_halo.sql.frontend.resolve import Analyzer, written_name
 from mock_halo.sql.frontend.schema import Catalog, OutCol, Table
@@ -82,16 +82,24 @@ class Translator:
             raise errors.database_not_found(catalogue)
         translated: list[Statement] = []
         scope = temp_tables.Scope()
+        current = [db]  # USE <catalogue> changes it for the statements after it
 
         def one(tree: exp.Expression) -> Statement:
-            statement = self._statement(tree, db, scope)
+            statement = self._statement(tree, current[0], scope)
             translated.append(statement)
             return statement
 
+        def use(name: str) -> None:
+            found = self.catalog.db_for(name)
+            if found is None:
+                raise errors.database_not_found(name)
+            current[0] = found
+
         try:
-            compiler = program.Compiler(one, scope=scope, outputs=lambda tree: self._outputs(tree, db, scope),
-                                        object_id=lambda name: self._object_id(name, db),
-                                        col_length=lambda table, column: self._col_length(table, column, db))
+            compiler = program.Compiler(one, scope=scope, outputs=lambda tree: self._outputs(tree, current[0], scope),
+                                        object_id=lambda name: self._object_id(name, current[0]),
+                                        col_length=lambda table, column: self._col_length(table, column, current[0]),
+                                        use=use)
             steps = compiler.compile(flow.split(text))
             return Script(tuple(translated), steps, scratch=bool(scope.tables),
                           system_views=tuple(sorted(scope.system_views)))
@@ -119,6 +127,7 @@ class Translator:
                 adjust: Callable[[exp.Expression], None] | None = None) -> Resolved:
         """The front end's work on one statement, up to the typed tree a back end emits."""
         top.reshape(statement)
+        rowsets.reshape(statement)
         unsupported.check(statement)
         statement = dml.reshape(statement, lambda table: self._primary_key(table, db, scope))
         if adjust is not None:
@@ -157,6 +166,7 @@ class Translator:
         """The output columns of a query (for ``SELECT ... INTO #t``), without translating it."""
         tree = tree.copy()
         top.reshape(tree)
+        rowsets.reshape(tree)
         unsupported.check(tree)
         analyzer = Analyzer(self.catalog, db, scope)
         analyzer.resolve_tables(tree)

@@ -340,6 +340,22 @@ def sp_columns_qualifier() -> SqlError:
                            "database.")
 
 
+def values_row_lengths() -> SqlError:
+    return SqlError(10709, "The number of columns for each row in a table value constructor must be the same.")
+
+
+def no_column_name(index: int, table: str) -> SqlError:
+    return SqlError(8155, f"No column name was specified for column {index} of '{table}'.")
+
+
+def more_columns_than_names(table: str) -> SqlError:
+    return SqlError(8158, f"'{table}' has more columns than were specified in the column list.")
+
+
+def fewer_columns_than_names(table: str) -> SqlError:
+    return SqlError(8159, f"'{table}' has fewer columns than were specified in the column list.")
+
+
 def view_not_updatable(name: str) -> SqlError:
     return SqlError(4405, f"View or function '{name}' is not updatable because the modification affects multiple "
                           "base tables.")
