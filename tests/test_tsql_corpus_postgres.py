@@ -23,13 +23,15 @@ import pytest
 import test_tsql_corpus as corpus
 import test_tsql_corpus_batches as batches
 import test_tsql_discovery as discovery
+import test_tsql_corpus_integrations as integrations
 import test_tsql_integration_syntax as syntax
 from pg_support import pg_dsn, with_database  # noqa: F401 - pg_dsn is a fixture
 from mock_halo.odbc.pg_load import load_postgres
 from mock_halo.odbc.postgres import PostgresEngine, open_postgres
 from mock_halo.sql.testing import FIXED_NOW, run
 
-MODULES = {"corpus": corpus, "batches": batches, "discovery": discovery, "syntax": syntax}
+MODULES = {"corpus": corpus, "batches": batches, "discovery": discovery, "syntax": syntax,
+           "integrations": integrations}
 #: Corpus cases ("module:case") whose PostgreSQL result is known to differ, with the reason (README fidelity).
 EXCEPTIONS: dict[str, str] = {}
 #: Corpus tests (other than the read cases) known to fail on PostgreSQL, with the reason.
@@ -39,6 +41,7 @@ RANDOM = frozenset({"corpus:rand_is_registered", "corpus:newid_is_a_fresh_guid"}
 #: Module-level checks of the corpus itself (they take no engine).
 NOT_ENGINE_TESTS = frozenset({"test_read", "test_corpus_size", "test_batch_corpus_size", "test_discovery_corpus_size",
                               "test_discovery_follows_the_live_schema", "test_syntax_corpus_size",
+                              "test_integration_corpus_size",
                               # errors the front end raises before any engine runs
                               "test_sql_server_errors", "test_not_supported_names_the_construct"})
 

@@ -41,6 +41,7 @@ What cannot be expressed raises SQL Server-shaped errors (``unsupported`` =
 from __future__ import annotations
 
 import re
+from datetime import datetime, timedelta
 
 from sqlglot import exp
 
@@ -112,8 +113,11 @@ class PgEmitter(Emitter):
         """A datetime argument of a date function (string literals are parsed as SQL Server would)."""
         if isinstance(node, exp.Literal) and node.is_string:
             return _cast(exp.Literal.string(convert.convert(node.this, "datetime2")), "TIMESTAMP")
-        if isinstance(node, exp.Literal):
-            raise errors.invalid_argument_type("int", 2, "dateadd")
+        if isinstance(node, exp.Literal) or isinstance(node, exp.Neg) and isinstance(node.this, exp.Literal):
+            # a number is a datetime as SQL Server converts it: days after 1900-01-01 (DATEADD(second, n, 0))
+            days = float(node.sql(dialect="tsql"))
+            return _cast(exp.Literal.string((datetime(1900, 1, 1) + timedelta(days=days)).isoformat(sep=" ")),
+                         "TIMESTAMP")
         return _cast(node, "TIMESTAMP")
 
     # -- the walk ---------------------------------------------------------------------------

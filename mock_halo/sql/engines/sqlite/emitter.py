@@ -195,6 +195,12 @@ class SqliteEmitter(Emitter):
 
     def between(self, node: exp.Between) -> exp.Expression:
         kind, decl = self.kind(node.this)
+        if kind not in K.NORMALISED:  # '2026-01-15' BETWEEN STARTDATE AND FINISHDATE: the text converts to the date
+            bound = next((self.kind(node.args[k]) for k in ("low", "high")
+                          if self.kind(node.args[k])[0] in K.NORMALISED), None)
+            if bound is not None and kind in (K.STR, K.UNKNOWN):
+                node.set("this", self.normalised(node.this, *bound))
+                kind, decl = bound
         node.set("low", self.normalised(node.args["low"], kind, decl))
         node.set("high", self.normalised(node.args["high"], kind, decl))
         if kind == K.STR and not isinstance(node.this, exp.Column):
