@@ -537,6 +537,19 @@ def immediate_rows(settings, site: str, sql: str) -> list[dict]:
     return json.loads(base64.b64decode(answer.json()["result"]["data"]))
 
 
+@check("discovery-sql")
+def _discovery_sql(request):
+    """The discovery query, sent through Halo's API, lists APPOINTMENTS' columns in order with their types."""
+    from mock_halo.practice import table_columns
+
+    got = immediate_rows(load_settings(env={}, overrides={"clock": "virtual", "patients": 20}), SITE,
+                         EXAMPLES["discovery-sql"].code)
+    declared = table_columns()["APPOINTMENTS"]
+    assert [r["name"] for r in got] == [c.name for c in declared]
+    assert [r["is_nullable"] for r in got] == [c.nullable for c in declared]
+    assert [r["type_name"] for r in got] == [c.base for c in declared]
+
+
 # -- webhooks ------------------------------------------------------------------------------------
 #: Where the README's webhook examples send notifications; checks swap in a real receiver.
 README_RECEIVER = "http://127.0.0.1:9000"
