@@ -6,6 +6,7 @@ import base64
 import contextlib
 import importlib
 import json
+import os
 import pkgutil
 from collections.abc import Iterator
 from typing import Any
@@ -18,6 +19,9 @@ from mock_halo.config import DEFAULT_SITE_IDS, DEFAULT_SUBSCRIPTION_KEY, Setting
 from mock_halo.emulator import Emulator
 from mock_halo.sql.engines.sqlite.engine import SqliteEngine
 from mock_halo.sql.testing import mini_engine
+
+# Tests build their practices fresh and never write the user's practice cache (test_practice_disk_cache sets it).
+os.environ.setdefault("MOCK_HALO_CACHE_DIR", "")
 
 #: The project's own packages (not tests): hypothesis draws constants from their source.
 LOCAL_PACKAGES = ("mock_halo", "bench")

@@ -18,6 +18,7 @@ becomes SQLite and ``generator.py`` for what the data looks like.
 from . import procedures  # noqa: F401 - registers Bp Premier's stored procedures
 from .files import CatalogueInfo, load_catalogue_file, read_catalogue_info, write_catalogue_file, write_tsql_script
 from .generator import DEFAULT_ANCHOR, PRACTICE_TIMEZONE, generate_practice, normalise_anchor
+from . import disk_cache  # noqa: F401 - the practice images kept on disk
 from .loader import (BP_CATALOGUES, anchored_images, build_catalogue, canonical_catalogue, clear_cache, copy_catalogue,
                      populate, reference_images)
 from .model import Batch, ProgressCallback

@@ -1,7 +1,8 @@
 """Building catalogue databases in SQLite, with a per-process template cache.
 
 :func:`build_catalogue` returns a *template*: an in-memory database that is
-built once per (pms_type, catalogue, seed, patients, anchor date) and shared.
+built once per (pms_type, catalogue, seed, patients, anchor date) and shared (a large
+one is also kept on disk and read back by the next process: :mod:`.disk_cache`).
 Callers copy it with ``template.backup(their_connection)`` and never write to
 it; the template is opened with ``PRAGMA query_only = ON`` so a stray write
 fails loudly instead of corrupting every later copy. It is created with
@@ -15,6 +16,7 @@ import threading
 from collections.abc import Callable, Iterator
 from datetime import date, datetime
 
+from . import disk_cache
 from .drugs import generate_drugs
 from .generator import generate_practice, normalise_anchor
 from .model import Batch, ProgressCallback
@@ -182,9 +184,13 @@ def build_catalogue(
             cached = _cache.get(key)
         if cached is not None:
             return cached
-        conn = sqlite3.connect(":memory:", check_same_thread=False)
-        populate(conn, pms_type, name, seed, patients, anchor=day, progress=progress)
-        tune_for_engine(conn)
+        image = disk_cache.image_path(pms_type, name, seed, patients, day)
+        conn = disk_cache.load(image)
+        if conn is None:
+            conn = sqlite3.connect(":memory:", check_same_thread=False)
+            populate(conn, pms_type, name, seed, patients, anchor=day, progress=progress)
+            tune_for_engine(conn)
+            disk_cache.store(image, conn)
         conn.execute("PRAGMA query_only = ON")
         with _cache_lock:
             _cache[key] = conn

@@ -8,8 +8,10 @@ case-insensitively, as under SQL Server's default collation.
 
 from __future__ import annotations
 
+import hashlib
 import re
 import sqlite3
+from collections import OrderedDict
 from dataclasses import dataclass, field
 
 from mock_halo.sql.semantics import kinds as K
@@ -95,8 +97,36 @@ def _cast_type(column: Column, view_sql: str) -> Column:
                   pk=column.pk)
 
 
+#: Catalogs already read, by the schema text they were read from (sites of one PMS share one schema).
+_READ: OrderedDict[tuple, Catalog] = OrderedDict()
+
+
 def read_catalog(conn: sqlite3.Connection, names: dict[str, str], default: str) -> Catalog:
-    """Read the schema of every catalogue. ``names`` maps catalogue display name -> SQLite schema name."""
+    """Read the schema of every catalogue. ``names`` maps catalogue display name -> SQLite schema name.
+
+    A schema read before (the same objects and DDL in every catalogue) gives the same :class:`Catalog`, which
+    nothing changes after it is read: several sites then read their schema once.
+    """
+    key = (default, tuple((catalogue, db, _schema_digest(conn, db)) for catalogue, db in names.items()))
+    found = _READ.get(key)
+    if found is not None:
+        _READ.move_to_end(key)
+        return found
+    catalog = _read_catalog(conn, names, default)
+    _READ[key] = catalog
+    if len(_READ) > 16:
+        _READ.popitem(last=False)
+    return catalog
+
+
+def _schema_digest(conn: sqlite3.Connection, db: str) -> str:
+    digest = hashlib.sha256()
+    for row in conn.execute(f"SELECT type, name, sql FROM {quote(db)}.sqlite_master ORDER BY type, name"):
+        digest.update(repr(row).encode())
+    return digest.hexdigest()
+
+
+def _read_catalog(conn: sqlite3.Connection, names: dict[str, str], default: str) -> Catalog:
     tables: dict[str, dict[str, Table]] = {}
     for catalogue, db in names.items():
         found: dict[str, Table] = {}
