@@ -389,20 +389,26 @@ def contents(catalog: Catalog, name: str) -> tuple[Table, list[tuple]]:
     raise KeyError(name)
 
 
-def object_id(catalog: Catalog, db: str, name: str) -> tuple[int, str] | None:
-    """``OBJECT_ID(name)``: (object id, type code) of a table, view, key or procedure, or None."""
+def _locate(catalog: Catalog, db: str, name: str) -> tuple[str, str] | None:
+    """``[catalogue.][dbo.]object`` -> (its catalogue's SQLite schema, the object's name), or None."""
     parts = [p.strip().strip("[]\"") for p in name.split(".")]
-    if len(parts) > 3 or not parts[-1]:
+    if len(parts) > 3 or not parts[-1] or (len(parts) >= 2 and parts[-2] and parts[-2].lower() != "dbo"):
         return None
     if len(parts) == 3 and parts[0]:
         found = catalog.db_for(parts[0])
         if found is None:
             return None
         db = found
-    if len(parts) >= 2 and parts[-2] and parts[-2].lower() != "dbo":
+    return db, parts[-1]
+
+
+def object_id(catalog: Catalog, db: str, name: str) -> tuple[int, str] | None:
+    """``OBJECT_ID(name)``: (object id, type code) of a table, view, key or procedure, or None."""
+    located = _locate(catalog, db, name)
+    if located is None:
         return None
-    wanted = parts[-1].lower()
-    for kind, row in _all_objects(catalog, db):
+    wanted = located[1].lower()
+    for kind, row in _all_objects(catalog, located[0]):
         if row[0].lower() == wanted:
             return row[1], kind
     return None
@@ -410,15 +416,8 @@ def object_id(catalog: Catalog, db: str, name: str) -> tuple[int, str] | None:
 
 def col_length(catalog: Catalog, db: str, table_name: str, column_name: str) -> int | None:
     """``COL_LENGTH(table, column)``: the column's length in bytes (-1 for MAX), or None."""
-    parts = [p.strip().strip("[]\"") for p in table_name.split(".")]
-    if len(parts) == 3 and parts[0]:
-        found = catalog.db_for(parts[0])
-        if found is None:
-            return None
-        db = found
-    if len(parts) > 3 or (len(parts) >= 2 and parts[-2] and parts[-2].lower() != "dbo"):
-        return None
-    table_ = catalog.table(db, parts[-1])
+    located = _locate(catalog, db, table_name)
+    table_ = catalog.table(*located) if located is not None else None
     column = table_.column(column_name.strip().strip("[]\"")) if table_ is not None else None
     return None if column is None else type_info(column.decl).max_length
 
