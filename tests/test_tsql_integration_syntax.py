@@ -197,6 +197,11 @@ def test_sql_server_errors(reader, sql, number, message):
     ("DECLARE @id INT; FETCH NEXT FROM c INTO @id", "cursors yet (FETCH)"),
     ("SELECT p.INTERNALID, a.n FROM PATIENTS p CROSS APPLY (SELECT TOP 1 1 AS n) a", "CROSS APPLY / OUTER APPLY"),
     ("SELECT (SELECT SURNAME FROM PATIENTS FOR XML AUTO) AS x", "FOR XML other than PATH('') string aggregation"),
+    ("WAITFOR DELAY '00:00:01'", "WAITFOR statements"),
+    ("GOTO done", "GOTO statements"),
+    ("DBCC CHECKDB", "DBCC statements"),
+    ("GRANT SELECT ON PATIENTS TO public", "GRANT statements"),
+    ("SET DATEFORMAT dmy", "SET options (SET DATEFORMAT)"),
 ])
 def test_not_supported_names_the_construct(reader, sql, construct):
     with pytest.raises(SqlError) as info:

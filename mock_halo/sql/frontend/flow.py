@@ -122,11 +122,12 @@ class _Reader:
         return index
 
 
-#: Statements of T-SQL's that start with a word sqlglot reads as a plain name: never a procedure call.
-_STATEMENT_WORDS = frozenset({"GOTO", "WAITFOR", "DBCC", "KILL", "DENY", "REVOKE", "GRANT", "BACKUP", "RESTORE",
+#: T-SQL statements the emulator does not run (refused by name): never a procedure call.
+_TSQL_STATEMENTS = frozenset({"GOTO", "WAITFOR", "DBCC", "KILL", "DENY", "REVOKE", "GRANT", "BACKUP", "RESTORE",
                               "BULK", "CHECKPOINT", "RECONFIGURE", "SHUTDOWN", "READTEXT", "WRITETEXT", "UPDATETEXT",
-                              "REVERT", "SETUSER", "ENABLE", "DISABLE",
-                              "ATTACH", "DETACH", "PRAGMA", "VACUUM", "REINDEX"})  # SQLite's: refused as before
+                              "REVERT", "SETUSER"})
+#: Words that start no procedure call either: T-SQL's statements and SQLite's own (syntax errors, as before).
+_STATEMENT_WORDS = _TSQL_STATEMENTS | {"ENABLE", "DISABLE", "ATTACH", "DETACH", "PRAGMA", "VACUUM", "REINDEX"}
 #: Words that start a cursor statement (other than DECLARE ... CURSOR).
 _CURSOR_WORDS = frozenset({"OPEN", "CLOSE", "DEALLOCATE", "FETCH"})
 
@@ -199,6 +200,9 @@ def _statement(reader: _Reader) -> list[Node]:
         raise errors.unsupported("cursors", "DECLARE ... CURSOR")
     if word in _CURSOR_WORDS:
         raise errors.unsupported("cursors", word)
+    first = reader.tokens[reader.i].text.upper()
+    if first in _TSQL_STATEMENTS:
+        raise errors.unsupported(f"{first} statements")
     if word == "SET" and reader.word(1) in NOOP_OPTIONS:
         reader.i = reader.statement_end()
         return [Node("noop")]

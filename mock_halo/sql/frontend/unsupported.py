@@ -69,6 +69,8 @@ def _set_name(statement: exp.Set) -> str:
         target = item.this if isinstance(item, exp.SetItem) else item
         if isinstance(target, exp.EQ) and isinstance(target.this, exp.Parameter):
             return "SET @variable"
+        if isinstance(target, exp.EQ) and isinstance(target.this, exp.Column):
+            return f"SET options (SET {target.this.name.upper()})"
     return "SET options (e.g. SET NOCOUNT ON)"
 
 
