@@ -9,7 +9,8 @@ the start.
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -114,6 +115,8 @@ class Emulator:
         self.pairings = Pairings()
         self.started_at = self.clock.now()
         self._added_sites: dict[str, datetime] = {}
+        #: engine work of a reset or reseed collected for the caller (None: done at once)
+        self._engine_work: list[tuple[SiteState, Callable[[], None]]] | None = None
 
     # -- sites and engines --------------------------------------------------
     def site(self, site_id: str) -> SiteState | None:
@@ -204,9 +207,30 @@ class Emulator:
         """Open every site's engine now, its practice data loaded (``serve`` does this before
         listening), so no request pays for that inside its deadline."""
         for site in self.sites.values():
-            warm = getattr(self.engine(site), "warm", None)
-            if warm is not None:
-                warm()
+            self._warm(site)
+
+    def _warm(self, site: SiteState) -> None:
+        warm = getattr(self.engine(site), "warm", None)
+        if warm is not None:
+            warm()
+
+    @contextmanager
+    def engine_work(self) -> Iterator[list[tuple[SiteState, Callable[[], None]]]]:
+        """Collect, rather than do, the engine work of the resets and reseeds inside the block (a
+        site's engine reset, reloading an external database: seconds on PostgreSQL): the list
+        of (site, call) it yields, for the caller to run on each site's thread
+        (``SiteWork.settle``). Outside such a block that work is done at once."""
+        outer, self._engine_work = self._engine_work, []
+        try:
+            yield self._engine_work
+        finally:
+            self._engine_work = outer
+
+    def _on_engine(self, site: SiteState, call: Callable[[], None]) -> None:
+        if self._engine_work is None:
+            call()
+        else:
+            self._engine_work.append((site, call))
 
     # -- reset ----------------------------------------------------------------
     def reset(self, site_id: str | None = None) -> None:
@@ -215,13 +239,16 @@ class Emulator:
         SQL in flight on those sites is cancelled first: queued work never runs and a
         running statement stops at once (its request answers 504; an async execution or
         registered run is forgotten with its query), so the reset never waits for it.
+        Resetting the engines (reloading an external database) is engine work: done at
+        once, or collected by :meth:`engine_work` to run on the sites' threads.
         """
         targets = [self.sites[site_id]] if site_id else list(self.sites.values())
         for site in targets:
             site.runner.cancel_all()
         for site in targets:
-            if site._engine is not None:
-                site._engine.reset()
+            engine = site._engine
+            if engine is not None and (site_id or site.id not in self._added_sites):
+                self._on_engine(site, engine.reset)
         # The lifecycle forgets the queries and restores configured availability.
         self.lifecycle.reset(site_id)
         self.webhooks.reset(site_id)
@@ -283,12 +310,17 @@ class Emulator:
         """A new seed for ids and the practice data, then a full reset.
 
         Engines close and reopen on next use with data generated from ``seed``
-        (sites with their own ``seed`` in the config keep it).
+        (sites with their own ``seed`` in the config keep it); an external database
+        that reloads is loaded again now (engine work, see :meth:`engine_work`).
         """
         self.settings = replace(self.settings, seed=seed)
         self.ids._seed = seed
         self._close_engines()
         self.reset()
+        for site in self.sites.values():
+            if self.settings.site_odbc(site.config) is not None:
+                # An external database is loaded again now (as at startup), not in the next query's deadline.
+                self._on_engine(site, lambda site=site: self._warm(site))
 
     def close(self) -> None:
         """Stop every site's worker thread and close the engines."""

@@ -208,3 +208,51 @@ def test_concurrent_commands_share_the_pool(table):
         assert engine.routes["Main"].pool.opened <= 2
     finally:
         engine.close()
+
+
+def test_interrupt_stops_the_running_statement_from_another_thread(table):
+    """A reset's interrupt: ODBC's cancel (pyodbc Cursor.cancel), not the query timeout."""
+    import time
+
+    engine = engine_for(table, query_timeout_s=30)
+    timer = threading.Timer(0.3, engine.interrupt)
+    try:
+        engine.interrupt()  # nothing running: nothing happens
+        timer.start()
+        started = time.monotonic()
+        with pytest.raises(SqlError) as info:
+            engine.execute(SqlCommand("SELECT pg_sleep(10)"))
+        assert info.value.number == -2 and time.monotonic() - started < 3
+        assert rows(engine.execute(SqlCommand("SELECT 2 AS two"))) == [{"two": 2}]
+    finally:
+        timer.cancel()
+        engine.close()
+
+
+class _WholeSecondTimeout:
+    """A real connection posing as a driver with SQL_ATTR_QUERY_TIMEOUT (whole seconds, like
+    SQL Server's) that it never enforces: only the watchdog can stop a statement at a deadline."""
+
+    def __init__(self, raw) -> None:
+        self._raw = raw
+        self.timeout = 0
+
+    def __getattr__(self, name):
+        return getattr(self._raw, name)
+
+
+def test_a_deadline_between_whole_seconds_is_kept_on_a_driver_with_a_query_timeout(table):
+    import time
+
+    from mock_halo.runner import Deadline
+
+    pool = ConnectionPool(table, PoolSettings(size=1, login_timeout_s=5, query_timeout_s=30),
+                          connect=lambda *a, **k: _WholeSecondTimeout(pyodbc.connect(*a, **k)))
+    engine = OdbcEngine({"Main": Route("Main", pool)}, "Main", site="test")
+    try:
+        started = time.monotonic()
+        with pytest.raises(SqlError) as info:
+            engine.execute(SqlCommand("SELECT pg_sleep(5)"), deadline=Deadline(time.monotonic() + 0.3))
+        assert info.value.number == -2 and time.monotonic() - started < 3
+    finally:
+        engine.close()

@@ -14,6 +14,8 @@ where the test command's throwaway cluster is there.
 from __future__ import annotations
 
 import asyncio
+import base64
+import json
 import statistics
 import threading
 import time
@@ -62,16 +64,21 @@ def emulator(request):
     if request.param == "sqlite":
         yield request.getfixturevalue("sqlite_emulator")
         return
-    dsn = request.getfixturevalue("pg_dsn")
+    emulator = open_pg(request.getfixturevalue("pg_dsn"), DEADLINE_S)
+    yield emulator
+    emulator.close()
+
+
+def open_pg(dsn: str, timeout_s: float) -> Emulator:
+    """SITE on PostgreSQL (reloaded on reset), OTHER_SITE embedded, both deadlines ``timeout_s``, warmed."""
     emulator = Emulator(settings_from_mapping({
-        "clock": "virtual", "patients": 60, "immediate_timeout": DEADLINE_S, "execution_timeout": DEADLINE_S,
+        "clock": "virtual", "patients": 60, "immediate_timeout": timeout_s, "execution_timeout": timeout_s,
         "sites": [{"id": SITE, "name": "Halo Clinic South", "pms_site_id": "10001", "odbc": dsn,
                    "odbc_reset": "reload"},
                   {"id": OTHER_SITE, "name": "Harbourside Family Practice", "pms_site_id": "10002"}],
     }))
     emulator.warm()
-    yield emulator
-    emulator.close()
+    return emulator
 
 
 class Api:
@@ -210,7 +217,7 @@ def test_an_immediate_query_waits_for_due_async_work_of_its_site_only_until_its_
 
 
 def test_a_reset_cancels_the_running_query_at_once_and_leaves_a_clean_site(sqlite_emulator):
-    """SQLite only: an ODBC engine cannot interrupt a running statement (it ends at its query timeout)."""
+    """SQLite here; PostgreSQL below (its reset reloads the data, which takes a while)."""
     emulator = sqlite_emulator
 
     async def scenario(api: Api) -> None:
@@ -226,6 +233,63 @@ def test_a_reset_cancels_the_running_query_at_once_and_leaves_a_clean_site(sqlit
         rows = await api.immediate("SELECT FIRSTNAME FROM PATIENTS WHERE INTERNALID = 1")
         assert rows.status_code == 200 and "Changed" not in rows.text
         assert len(emulator.queries) == 1  # only the query after the reset
+
+    run(emulator, scenario)
+
+
+@pytest.fixture
+def patient_pg(pg_dsn):
+    """SITE on PostgreSQL with deadlines far longer than any test: only a reset can stop its SQL."""
+    emulator = open_pg(pg_dsn, 60)
+    yield emulator
+    emulator.close()
+
+
+def test_a_reset_reloading_a_postgresql_site_holds_only_that_site(patient_pg):
+    """The reload (seconds on PostgreSQL) runs on the site's thread; the control request awaits it
+    while other sites and the control plane answer. /_mock/seed reloads the same way."""
+    emulator = patient_pg
+
+    async def scenario(api: Api) -> None:
+        await api.headers(OTHER_SITE)
+        write = await api.immediate("UPDATE PATIENTS SET FIRSTNAME = 'Changed' WHERE INTERNALID = 1")
+        assert write.status_code == 200, write.text
+        seed = emulator.settings.seed
+        for path, body in (("/_mock/reset", {"siteId": SITE}), ("/_mock/seed", {"seed": seed + 1})):
+            resetting = asyncio.create_task(timed(api.client.post(path, json=body)))
+            await started(resetting, emulator)
+            await prompt(lambda: api.immediate("SELECT TOP 1 INTERNALID FROM PATIENTS", site=OTHER_SITE))
+            await prompt(lambda: api.client.get("/_mock/health"))
+            assert not resetting.done(), "the reload was over before the other requests were answered"
+            _, response = await asyncio.wait_for(resetting, 60)
+            assert response.status_code == 200, response.text
+            assert not emulator.sites[SITE].runner.busy  # the data is loaded: nothing left for a query
+            rows = await api.immediate("SELECT FIRSTNAME FROM PATIENTS WHERE INTERNALID = 1")
+            assert rows.status_code == 200 and "Changed" not in rows.text
+            assert (await api.client.get("/_mock/seed")).json()["seed"] == body.get("seed", seed)
+
+    run(emulator, scenario)
+
+
+def test_a_reset_stops_a_running_postgresql_statement_at_once(patient_pg):
+    """The ODBC engine cancels the running statement (pyodbc's Cursor.cancel: a cancel request to
+    the server) rather than leave it to its query timeout, a minute here."""
+    emulator = patient_pg
+
+    async def scenario(api: Api) -> None:
+        runaway = asyncio.create_task(timed(api.immediate(RUNAWAYS["huge-cross-join"])))
+        await started(runaway, emulator)
+        await asyncio.sleep(0.3)  # real time: the statement is running on the server
+        assert not runaway.done()
+        resetting = asyncio.create_task(api.client.post("/_mock/reset", json={"siteId": SITE}))
+        ended = time.perf_counter()
+        _, response = await asyncio.wait_for(runaway, 10)
+        assert time.perf_counter() - ended < 2, "the runaway was not stopped by the reset"
+        assert response.status_code == 504 and "reset" in response.json()["error"]["message"]
+        assert (await asyncio.wait_for(resetting, 60)).status_code == 200
+        rows = await api.immediate("SELECT TOP 2 INTERNALID FROM PATIENTS ORDER BY INTERNALID")
+        assert rows.status_code == 200, rows.text
+        assert len(json.loads(base64.b64decode(rows.json()["result"]["data"]))) == 2
 
     run(emulator, scenario)
 

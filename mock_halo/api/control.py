@@ -182,7 +182,7 @@ async def reset(request: Request) -> JSONBody:
     only_keys(body, "siteId")
     emulator = emulator_of(request)
     site_id = known_site(request, body["siteId"]) if body.get("siteId") is not None else None
-    emulator.reset(site_id)
+    await cloud_of(request).sites.settle(lambda: emulator.reset(site_id))
     return JSONBody({"reset": site_id or "all", "time": format_timestamp(emulator.clock.now())})
 
 
@@ -215,7 +215,8 @@ async def set_seed(request: Request) -> JSONBody:
     seed = body.get("seed")
     if isinstance(seed, bool) or not isinstance(seed, int) or seed < 0:
         raise errors.bad_request("seed must be a non-negative integer, e.g. {\"seed\": 7}.")
-    emulator_of(request).reseed(seed)
+    emulator = emulator_of(request)
+    await cloud_of(request).sites.settle(lambda: emulator.reseed(seed))
     return JSONBody({"seed": seed})
 
 
@@ -273,7 +274,7 @@ async def set_clock(request: Request) -> JSONBody:
         raise errors.bad_request(f"time {body['time']!r} is not an ISO 8601 instant.") from None
     emulator = emulator_of(request)
     try:
-        emulator.set_clock(instant, backwards=backwards)
+        await cloud_of(request).sites.settle(lambda: emulator.set_clock(instant, backwards=backwards))
     except ValueError as exc:
         hint = ' (send "backwards": true to move it back; that resets everything)' if "backwards" in str(exc) else ""
         raise errors.bad_request(f"Cannot set the clock: {exc}{hint}.") from None
@@ -309,7 +310,7 @@ async def real_time_clock(request: Request) -> JSONBody:
     if isinstance(speed, bool) or not isinstance(speed, (int, float)) or not 0 < speed <= 1_000_000:
         raise errors.bad_request("speed must be a number above 0 and at most 1000000; 1 (the default) is real time.")
     emulator = emulator_of(request)
-    emulator.return_to_real_time(float(speed))
+    await cloud_of(request).sites.settle(lambda: emulator.return_to_real_time(float(speed)))
     await _settled(request)
     return JSONBody(_clock_body(emulator))
 

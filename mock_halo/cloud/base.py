@@ -194,6 +194,23 @@ class SiteWork:
             if late:
                 site.runner.cancel(piece)
 
+    async def settle(self, change: Callable[[], T]) -> T:
+        """Run a control-plane change that resets or reseeds (``change``, on the loop) and await the
+        engine work it implies (``Emulator.engine_work``: reloading an external database takes
+        seconds) on each site's thread, ahead of the site's queued work; the loop, other sites
+        and the control plane keep answering meanwhile. Engine work that a later reset cancels
+        is left to that reset."""
+        steps: list = []
+        try:
+            with self._emulator.engine_work() as steps:
+                return change()
+        finally:
+            for piece in [site.runner.submit(call, priority=IMMEDIATE) for site, call in steps]:
+                try:
+                    await asyncio.wrap_future(piece.future)
+                except Cancelled:
+                    pass
+
     # -- the site's background work ------------------------------------------------
     async def _catch_up(self, site_id: str, now: datetime, job: SqlJob | None) -> None:
         lifecycle = self._emulator.lifecycle

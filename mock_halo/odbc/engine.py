@@ -245,15 +245,21 @@ class OdbcEngine:
                 raise errors.internal(f"loading the fixtures failed: {type(exc).__name__}: {exc}") from exc
             self.load_pending = False
 
+    def interrupt(self) -> None:
+        """Stop the running statement now, from any thread (the site's work was cancelled: a reset):
+        it fails as timed out. A reload in progress is not a statement and goes on."""
+        for pool in self._pools():
+            pool.interrupt()
+
     def close(self) -> None:
         if self._closed:
             return
         self._closed = True
-        seen: set[int] = set()
-        for route in self.routes.values():
-            if id(route.pool) not in seen:
-                seen.add(id(route.pool))
-                route.pool.close()
+        for pool in self._pools():
+            pool.close()
+
+    def _pools(self) -> list[ConnectionPool]:
+        return list({id(route.pool): route.pool for route in self.routes.values()}.values())
 
     # -- dialect hooks ------------------------------------------------------------------------
     def run(self, conn: PooledConnection, route: Route, command: SqlCommand,

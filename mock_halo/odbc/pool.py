@@ -6,8 +6,13 @@
   autocommit off (the engine commits or rolls back each command).
 * The query timeout is the connection's ``SQL_ATTR_QUERY_TIMEOUT`` where the
   driver supports it (Microsoft's does); where it does not (psqlODBC), a
-  watchdog cancels the running statement when the time is up. Either way a
-  timed-out command reports SQL Server's -2.
+  watchdog cancels the running statement when the time is up, as it does at
+  a command's deadline when that comes first (the attribute takes whole
+  seconds). Either way a timed-out command reports SQL Server's -2.
+* :meth:`ConnectionPool.interrupt` stops every statement running on the pool
+  now, from any thread (``SQLCancel`` through pyodbc's ``Cursor.cancel``; on
+  PostgreSQL psqlODBC sends the server a cancel request): a reset or a
+  cancelled piece of work does not wait for a runaway.
 * A connection idle for ``health_check_s`` or more is pinged before it is
   handed out; a dead one is dropped and replaced (reconnect). A connection
   whose command failed with a connection-class error (SQLSTATE 08xxx) is
@@ -58,6 +63,9 @@ class PooledConnection:
         self.timed_out = False
         #: the running command's deadline (``mock_halo.sql.model.Deadline``), set by the engine
         self.deadline: Any = None
+        #: the cursor running a statement under :meth:`guarded` (what :meth:`interrupt` cancels)
+        self._running: Any = None
+        self._guard = threading.Lock()
         self._native_timeout = False
         timeout = pool.settings.query_timeout_s
         if timeout > 0:
@@ -73,33 +81,46 @@ class PooledConnection:
     @contextmanager
     def guarded(self, cursor: Any) -> Iterator[None]:
         """Run statements on ``cursor`` under the query timeout (watchdog if the driver has none),
-        shortened to what is left before the command's ``deadline``."""
+        shortened to what is left before the command's ``deadline``; :meth:`interrupt` cancels them."""
         timeout = self.pool.settings.query_timeout_s
-        left = self.deadline.remaining() if self.deadline is not None else None
-        if left is not None:
-            if left <= 0:
+        with self._guard:
+            left = self.deadline.remaining() if self.deadline is not None else None
+            if left is not None and left <= 0:
                 self.timed_out = True
                 raise timeout_error()
-            timeout = left if timeout <= 0 else min(timeout, left)
-        if self._native_timeout:
-            # The driver's attribute takes whole seconds: a deadline's fraction rounds up.
-            self.raw.timeout = max(1, math.ceil(timeout)) if timeout > 0 else 0
-        if self._native_timeout or timeout <= 0:
-            yield
-            return
-        def fire() -> None:
-            self.timed_out = True
-            try:
-                cursor.cancel()
-            except Exception:  # noqa: BLE001 - the statement may have just finished
-                pass
-        timer = threading.Timer(timeout, fire)
-        timer.daemon = True
-        timer.start()
+            self._running = cursor
         try:
-            yield
+            if left is not None:
+                timeout = left if timeout <= 0 else min(timeout, left)
+            if self._native_timeout:
+                # The driver's attribute takes whole seconds: the watchdog below keeps a deadline's fraction.
+                self.raw.timeout = max(1, math.ceil(timeout)) if timeout > 0 else 0
+            if timeout <= 0 or (self._native_timeout and timeout == math.ceil(timeout)):
+                yield
+                return
+            timer = threading.Timer(timeout, self.interrupt)
+            timer.daemon = True
+            timer.start()
+            try:
+                yield
+            finally:
+                timer.cancel()
         finally:
-            timer.cancel()
+            with self._guard:
+                self._running = None
+
+    def interrupt(self) -> None:
+        """Cancel the statement running on this connection now, from any thread (it then fails
+        as timed out: SQL Server's -2); nothing when none runs."""
+        with self._guard:
+            cursor = self._running
+            if cursor is None:
+                return
+            self.timed_out = True
+        try:
+            cursor.cancel()
+        except Exception:  # noqa: BLE001 - the statement may have just finished
+            pass
 
     def rollback(self) -> None:
         """Roll back, marking the connection broken if even that fails."""
@@ -125,6 +146,7 @@ class ConnectionPool:
         self._on_connect = on_connect
         self._clock = clock
         self._idle: list[PooledConnection] = []
+        self._busy: set[PooledConnection] = set()
         self._lock = threading.Lock()
         self._slots = threading.BoundedSemaphore(self.settings.size)
         self._closed = False
@@ -145,11 +167,22 @@ class ConnectionPool:
         pooled: PooledConnection | None = None
         try:
             pooled = self._checkout()
+            with self._lock:
+                self._busy.add(pooled)
             yield pooled
         finally:
             if pooled is not None:
+                with self._lock:
+                    self._busy.discard(pooled)
                 self._checkin(pooled)
             self._slots.release()
+
+    def interrupt(self) -> None:
+        """Cancel every statement running on the pool's connections now (from any thread)."""
+        with self._lock:
+            busy = list(self._busy)
+        for pooled in busy:
+            pooled.interrupt()
 
     def _checkout(self) -> PooledConnection:
         if self._closed:
