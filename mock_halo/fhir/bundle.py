@@ -5,6 +5,10 @@ from __future__ import annotations
 from typing import Any
 from urllib.parse import urlencode
 
+import orjson
+
+from mock_halo.fhir.search import Mapped
+
 OFFSET_PARAM = "_getpagesoffset"
 
 
@@ -17,16 +21,17 @@ def page_url(base: str, resource: str, pairs: list[tuple[str, str]], offset: int
     return f"{base}{resource}?{urlencode(kept)}"
 
 
-def entry(base: str, resource: dict[str, Any], mode: str) -> dict[str, Any]:
-    return {
-        "fullUrl": f"{base}{resource['resourceType']}/{resource['id']}",
-        "resource": resource,
-        "search": {"mode": mode},
-    }
+def entry(base: str, resource: Mapped | dict[str, Any], mode: str) -> dict[str, Any]:
+    """One entry; a :class:`Mapped` resource goes in as its JSON, unparsed."""
+    if isinstance(resource, Mapped):
+        kind, resource_id, body = resource.type, resource.id, orjson.Fragment(resource.json)
+    else:
+        kind, resource_id, body = resource["resourceType"], resource["id"], resource
+    return {"fullUrl": f"{base}{kind}/{resource_id}", "resource": body, "search": {"mode": mode}}
 
 
 def searchset(*, bundle_id: str, base: str, resource: str, pairs: list[tuple[str, str]], total: int, offset: int,
-              count: int, matches: list[dict[str, Any]], included: list[dict[str, Any]],
+              count: int, matches: list[Mapped] | list[dict[str, Any]], included: list[Mapped],
               last_updated: str) -> dict[str, Any]:
     """A searchset Bundle for one page."""
     links = [{"relation": "self", "url": page_url(base, resource, pairs, offset, count)}]

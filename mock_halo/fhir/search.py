@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections import OrderedDict
 
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 import orjson
 
@@ -21,35 +21,46 @@ CONTROL = ("_count", "_sort", "_getpagesoffset", "_include", "_revinclude", "_fo
            "_total", "_elements")
 
 
+class Mapped(NamedTuple):
+    """A mapped resource as JSON: a Bundle embeds ``json`` as it is (``orjson.Fragment``), so a
+    search never parses and re-serialises its matches; ``resource()`` is the resource as a dict."""
+
+    type: str
+    id: str
+    json: bytes
+
+    def resource(self) -> dict[str, Any]:
+        return orjson.loads(self.json)
+
+
 @dataclass(frozen=True)
 class SearchResult:
     total: int
     offset: int
     count: int
-    matches: list[dict[str, Any]]
-    included: list[dict[str, Any]]
+    matches: list[Mapped]
+    included: list[Mapped]
 
 
-#: Mapped resources by (type, row values). Mapping is a pure function of the
-#: row (the context only matters for searching), so a row changed by a SQL
-#: write simply misses. Kept as JSON bytes: the garbage collector never scans
-#: them (20k resource trees would make full collections pause requests), and
-#: every hit gets a fresh dict.
-_MAPPED: OrderedDict[tuple[str, tuple[tuple[str, Any], ...]], bytes] = OrderedDict()
+#: Mapped resources (type, id, JSON) by (type, row values). Mapping is a pure function
+#: of the row (the context only matters for searching), so a row changed by a
+#: SQL write simply misses. Kept as JSON bytes: the garbage collector never
+#: scans them (20k resource trees would make full collections pause requests),
+#: and every ``resource()`` is a fresh dict.
+_MAPPED: OrderedDict[tuple[str, tuple[tuple[str, Any], ...]], tuple[str, str, bytes]] = OrderedDict()
 MAPPED_CACHE_SIZE = 20_000
 
 
-def resource_of(spec: ResourceSpec, row: dict[str, Any], ctx: Context) -> dict[str, Any]:
-    """``spec.to_resource(row)``, remembered: the same row maps to the same resource."""
+def mapped(spec: ResourceSpec, row: dict[str, Any], ctx: Context) -> Mapped:
+    """``spec.to_resource(row)`` as JSON, remembered: the same row maps to the same resource."""
     key = (spec.type, tuple(row.items()))
     cached = _MAPPED.get(key)
-    if cached is not None:
-        return orjson.loads(cached)
-    resource = spec.to_resource(row, ctx)
-    _MAPPED[key] = orjson.dumps(resource)
-    if len(_MAPPED) > MAPPED_CACHE_SIZE:
-        _MAPPED.popitem(last=False)
-    return resource
+    if cached is None:
+        resource = spec.to_resource(row, ctx)
+        cached = _MAPPED[key] = (resource["resourceType"], resource["id"], orjson.dumps(resource))
+        if len(_MAPPED) > MAPPED_CACHE_SIZE:
+            _MAPPED.popitem(last=False)
+    return Mapped(*cached)
 
 
 def read_one(engine: Engine, spec: ResourceSpec, resource_id: str, ctx: Context) -> dict[str, Any]:
@@ -60,17 +71,17 @@ def read_one(engine: Engine, spec: ResourceSpec, resource_id: str, ctx: Context)
     rows = read(engine, spec.select(f"{spec.id_column} = {binder.int(int(resource_id))}"), binder)
     if not rows:
         raise outcome.unknown_id(spec.type, resource_id)
-    return resource_of(spec, rows[0], ctx)
+    return mapped(spec, rows[0], ctx).resource()
 
 
-def fetch_by_ids(engine: Engine, spec: ResourceSpec, column: str, ids: list[int], ctx: Context) -> list[dict[str, Any]]:
+def fetch_by_ids(engine: Engine, spec: ResourceSpec, column: str, ids: list[int], ctx: Context) -> list[Mapped]:
     """Resources of ``spec`` whose ``column`` is one of ``ids`` (for _include/_revinclude)."""
     if not ids:
         return []
     binder = Binder()
     where = f"{column} IN {binder.ints(sorted(set(ids)))}"
     rows = read(engine, spec.select(where) + f" ORDER BY {spec.id_column}", binder)
-    return [resource_of(spec, r, ctx) for r in rows]
+    return [mapped(spec, r, ctx) for r in rows]
 
 
 def _order_by(spec: ResourceSpec, sort_values: list[str]) -> str:
@@ -139,29 +150,29 @@ def search(engine: Engine, spec: ResourceSpec, params: list[SearchParam], ctx: C
             total = offset + len(rows)  # the last page: its rows tell the total, no COUNT needed
     if total is None:
         total = read(engine, f"SELECT COUNT(*) AS n FROM {spec.tables} WHERE {condition}", binder)[0]["n"]
-    matches = [resource_of(spec, r, ctx) for r in rows]
+    matches = [mapped(spec, r, ctx) for r in rows]
     included = _included(engine, spec, rows, matches, includes, revincludes, ctx, registry)
     return SearchResult(total=total, offset=offset, count=count, matches=matches, included=included)
 
 
-def _included(engine: Engine, spec: ResourceSpec, rows: list[dict[str, Any]], matches: list[dict[str, Any]],
+def _included(engine: Engine, spec: ResourceSpec, rows: list[dict[str, Any]], matches: list[Mapped],
               includes: list[str], revincludes: list[str], ctx: Context,
-              registry: dict[str, ResourceSpec]) -> list[dict[str, Any]]:
-    included: list[dict[str, Any]] = []
-    seen: set[tuple[str, str]] = {(r["resourceType"], r["id"]) for r in matches}
+              registry: dict[str, ResourceSpec]) -> list[Mapped]:
+    included: list[Mapped] = []
+    seen: set[tuple[str, str]] = {(r.type, r.id) for r in matches}
     for name in dict.fromkeys(includes):
         target, key = spec.includes[name]
         target_spec = registry[target]
         ids = [int(r[key]) for r in rows if r.get(key) is not None]
         for resource in fetch_by_ids(engine, target_spec, target_spec.id_column, ids, ctx):
-            if (resource["resourceType"], resource["id"]) not in seen:
-                seen.add((resource["resourceType"], resource["id"]))
+            if (resource.type, resource.id) not in seen:
+                seen.add((resource.type, resource.id))
                 included.append(resource)
-    ids = [int(r["id"]) for r in matches]
+    ids = [int(r.id) for r in matches]
     for name in dict.fromkeys(revincludes):
         source, column = spec.revincludes[name]
         for resource in fetch_by_ids(engine, registry[source], column, ids, ctx):
-            if (resource["resourceType"], resource["id"]) not in seen:
-                seen.add((resource["resourceType"], resource["id"]))
+            if (resource.type, resource.id) not in seen:
+                seen.add((resource.type, resource.id))
                 included.append(resource)
     return included

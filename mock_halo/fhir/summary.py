@@ -43,7 +43,7 @@ def patient_summary(engine: Engine, registry: dict[str, ResourceSpec], patient_i
     sections = []
     for resource_type, title, code, display in SECTIONS:
         pairs = parse_pairs([("patient", patient_id), ("_count", str(MAX_COUNT))])
-        found = search(engine, registry[resource_type], pairs, ctx, registry).matches
+        found = [match.resource() for match in search(engine, registry[resource_type], pairs, ctx, registry).matches]
         cited.extend(found)
         sections.append(_section(title, code, display, found))
     composition = {
