@@ -11,10 +11,12 @@ documents) unless ``_format`` or ``Accept`` asks for ``application/fhir+json``
 
 from __future__ import annotations
 
+from functools import lru_cache
 from typing import Any
 from urllib.parse import parse_qsl
 
 import orjson
+from starlette.datastructures import URL
 from starlette.requests import Request
 from starlette.responses import Response
 
@@ -63,8 +65,22 @@ def error_answer_type(request: Request) -> str:
 
 def _base_url(request: Request) -> str:
     """The FHIR base of the site as the client addressed it (bundle links, Location)."""
-    prefix = request.scope["path"].split("/", 2)[1]
-    return f"{str(request.base_url).rstrip('/')}/{prefix}/sites/{request.path_params['siteId']}/fhir/R4/"
+    scope = request.scope
+    host = next((value for key, value in scope["headers"] if key == b"host"), None)
+    server = scope.get("server")
+    root = scope.get("app_root_path", scope.get("root_path", ""))
+    origin = _origin(scope.get("scheme", "http"), None if server is None else tuple(server), host, root)
+    prefix = scope["path"].split("/", 2)[1]
+    return f"{origin}/{prefix}/sites/{request.path_params['siteId']}/fhir/R4/"
+
+
+@lru_cache(maxsize=256)
+def _origin(scheme: str, server: tuple[str, int] | None, host: bytes | None, root: str) -> str:
+    """``request.base_url`` without its trailing slash, for the scope parts it depends on
+    (remembered: building it is a good part of a small search's time)."""
+    base = {"type": "http", "scheme": scheme, "server": server, "path": root if root.endswith("/") else root + "/",
+            "query_string": b"", "root_path": root, "headers": [] if host is None else [(b"host", host)]}
+    return str(URL(scope=base)).rstrip("/")
 
 
 def _relative_url(request: Request) -> tuple[str, list[tuple[str, str]]]:

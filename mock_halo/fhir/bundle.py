@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from functools import lru_cache
 from typing import Any
 from urllib.parse import urlencode
 
@@ -14,6 +15,11 @@ OFFSET_PARAM = "_getpagesoffset"
 
 def page_url(base: str, resource: str, pairs: list[tuple[str, str]], offset: int, count: int) -> str:
     """The GET URL of one page: the original parameters (minus paging), then ``_count`` and the offset."""
+    return _page_url(base, resource, tuple(pairs), offset, count)
+
+
+@lru_cache(maxsize=256)
+def _page_url(base: str, resource: str, pairs: tuple[tuple[str, str], ...], offset: int, count: int) -> str:
     kept = [(k, v) for k, v in pairs if k not in (OFFSET_PARAM, "_count")]
     kept.append(("_count", str(count)))
     if offset:
