@@ -11,7 +11,8 @@ import pytest
 
 from mock_halo.config import Catalogue, Settings, SiteConfig
 from mock_halo.sql import SqlCommand, SqlError, SqlOutcome, SqlParameter, open_engine
-from mock_halo.sql.testing import FIXED_NOW, first, mini_engine, mini_templates, rows, run, value
+from mock_halo.sql.engines.sqlite.engine import SqliteEngine
+from mock_halo.sql.testing import FIXED_NOW, error, first, mini_engine, mini_templates, rows, run, value
 
 
 @pytest.fixture
@@ -321,6 +322,25 @@ def test_templates_are_not_modified_by_writes():
     finally:
         engine.close()
     assert templates["BPSPatients"].execute("SELECT COUNT(*) FROM APPOINTMENTS").fetchone() == (4,)
+
+
+def test_engines_over_one_schema_share_its_catalog_and_another_schema_gets_its_own():
+    """Each site of a practice type has the same schema: it is read once, not once per engine;
+    a schema that differs by one column is read again (never answered from the other's)."""
+    images = {name: conn.serialize() for name, conn in mini_templates().items()}
+    wider = mini_templates()
+    wider["BPSPatients"].execute("ALTER TABLE PATIENTS ADD COLUMN NICKNAME nvarchar(20)")
+    engines = [SqliteEngine(images, "BPSPatients", now=lambda: FIXED_NOW) for _ in range(2)]
+    engines.append(SqliteEngine({name: conn.serialize() for name, conn in wider.items()}, "BPSPatients",
+                                now=lambda: FIXED_NOW))
+    try:
+        same, twin, other = engines
+        assert twin.catalog is same.catalog and other.catalog is not same.catalog
+        assert first(other, "SELECT COUNT(NICKNAME) FROM PATIENTS") == 0
+        assert "NICKNAME" in error(same, "SELECT NICKNAME FROM PATIENTS").message
+    finally:
+        for engine in engines:
+            engine.close()
 
 
 def test_closed_engine_refuses_commands(engine):
