@@ -18,8 +18,7 @@ from hypothesis import strategies as st
 from sqlglot import exp
 
 import test_sql_robustness as robustness
-from pg_support import pg_dsn  # noqa: F401 - fixture
-from test_tsql_corpus_postgres import own_database
+from pg_support import own_database, pg_dsn  # noqa: F401 - fixture
 from mock_halo.odbc.pg_load import ddl, load_postgres, pg_type, schema_name
 from mock_halo.sql.engines.postgres.emitter import _to_char_pattern
 from mock_halo.sql.engines.postgres.translate import PgTranslator
@@ -97,6 +96,13 @@ def test_ddl_one_schema_lower_case_names_identity_keys():
     assert '"surname" citext' in patients and "dbo" not in patients.lower()
     assert ("patients", "internalid") in {(t, identity) for t, _, identity in layout}
     assert any('CREATE VIEW "bpspatients"."bps_patients"' in s for s in after)
+    # Worked out once per schema, handed out afresh: what one caller does to its lists is not the next one's.
+    tables.clear()
+    layout[0][1].clear()
+    after.clear()
+    assert ddl("BestPractice", "bpspatients") == ddl("BestPractice", "bpspatients")
+    assert all(ddl("BestPractice", "bpspatients")) and all(ddl("BestPractice", "bpspatients")[1][0][1])
+    assert ddl("BestPractice", "other")[0] != ddl("BestPractice", "bpspatients")[0]
 
 
 def _translator() -> PgTranslator:

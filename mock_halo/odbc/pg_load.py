@@ -32,6 +32,7 @@ PostgreSQL lacks (``pg_functions.sql``).
 
 from __future__ import annotations
 
+import functools
 import sqlite3
 from collections.abc import Iterable, Sequence
 from datetime import date, datetime
@@ -111,7 +112,18 @@ def _in_schema(tree: exp.Expression, schema: str) -> None:
 
 def ddl(pms_type: str, schema: str, catalogue: str | None = None
         ) -> tuple[list[str], list[tuple[str, list[str], str | None]], list[str]]:
-    """(CREATE TABLEs, [(table, columns, identity column)], indexes + views) for one catalogue schema."""
+    """(CREATE TABLEs, [(table, columns, identity column)], indexes + views) for one catalogue schema.
+
+    Worked out once per process for each schema (parsing and rewriting Bp Premier's DDL took
+    longer than PostgreSQL took to run it, on every load and every reload); new lists each call.
+    """
+    tables, layout, after = _ddl(pms_type, schema, catalogue)
+    return list(tables), [(table, list(columns), identity) for table, columns, identity in layout], list(after)
+
+
+@functools.lru_cache(maxsize=32)
+def _ddl(pms_type: str, schema: str, catalogue: str | None
+         ) -> tuple[list[str], list[tuple[str, list[str], str | None]], list[str]]:
     tables: list[str] = []
     layout: list[tuple[str, list[str], str | None]] = []
     after: list[str] = []
