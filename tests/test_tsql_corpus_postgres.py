@@ -4,7 +4,7 @@ The cases (and the discovery corpus, test_tsql_discovery.py) are imported, not c
 rows on PostgreSQL too, and (unless it is random by design) exactly the bytes the embedded engine
 gives (``data``, column names, row count). The corpus's other tests (request parameters, writes,
 stored procedures, TRY/CATCH) are run as they are, with the PostgreSQL engine as their ``reader`` /
-``writer``; a writer's changes are undone by reloading the fixtures after it.
+``writer``; a writer runs on a copy of the loaded data of its own.
 
 Differences from SQL Server that the corpus exposes are listed in :data:`EXCEPTIONS` with the
 reason (and in the README's fidelity table): each is an expected failure, strict, so a fix shows.
@@ -12,9 +12,7 @@ reason (and in the README's fidelity table): each is an expected failure, strict
 
 from __future__ import annotations
 
-import contextlib
 import inspect
-import re
 from collections.abc import Iterator
 
 import orjson
@@ -25,7 +23,7 @@ import test_tsql_corpus_batches as batches
 import test_tsql_discovery as discovery
 import test_tsql_corpus_integrations as integrations
 import test_tsql_integration_syntax as syntax
-from pg_support import pg_dsn, with_database  # noqa: F401 - pg_dsn is a fixture
+from pg_support import own_database, pg_dsn, pg_template  # noqa: F401 - pg_dsn and pg_template are fixtures
 from mock_halo.odbc.pg_load import load_postgres
 from mock_halo.odbc.postgres import PostgresEngine, open_postgres
 from mock_halo.sql.testing import FIXED_NOW, run
@@ -51,32 +49,20 @@ OTHER_TESTS = sorted(f"{label}:{name}" for label, module in MODULES.items() for 
                      module.__name__ and list(inspect.signature(fn).parameters) in (["reader"], ["writer"]))
 
 
-@contextlib.contextmanager
-def own_database(dsn: str, label: str) -> Iterator[str]:
-    """A fresh database next to ``dsn``'s for one test module (dropped afterwards)."""
-    import pyodbc
-
-    base = re.search(r"(?i)(?:^|;)\s*DATABASE\s*=\s*([^;]*)", dsn)
-    name = f"{base.group(1) if base else 'mh'}_{label}"[:63]
-    admin = pyodbc.connect(dsn, autocommit=True, timeout=10)
-    try:
-        admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        admin.execute(f'CREATE DATABASE "{name}" ENCODING \'UTF8\' TEMPLATE template0')
-        yield with_database(dsn, name)
-        admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-    finally:
-        admin.close()
-
-
 def _load(dsn: str) -> None:
     load_postgres(dsn, ["BPSPatients", "BPSDrugs"], templates={"BPSPatients": corpus._TEMPLATE,
                                                                 "BPSDrugs": corpus._DRUGS})
 
 
 @pytest.fixture(scope="module")
-def corpus_dsn(pg_dsn: str) -> Iterator[str]:  # noqa: F811 - the pg_dsn fixture
-    with own_database(pg_dsn, "corpus") as dsn:
-        _load(dsn)
+def corpus_template(pg_template) -> str:  # noqa: F811 - the pg_template fixture
+    """The corpus's data loaded in a database of this worker's, once: each user gets a copy."""
+    return pg_template("corpus", _load)
+
+
+@pytest.fixture(scope="module")
+def corpus_dsn(pg_dsn: str, corpus_template: str) -> Iterator[str]:  # noqa: F811 - the pg_dsn fixture
+    with own_database(pg_dsn, "corpus", template=corpus_template) as dsn:
         yield dsn
 
 
@@ -111,17 +97,20 @@ def test_read_on_postgres(pg_engine, embedded, name, request):
 
 
 @pytest.mark.parametrize("name", OTHER_TESTS)
-def test_corpus_test_on_postgres(corpus_dsn, pg_engine, name, request):
+def test_corpus_test_on_postgres(pg_dsn, corpus_template, pg_engine, name, request):  # noqa: F811 - fixtures
     if name in TEST_EXCEPTIONS:
         request.applymarker(pytest.mark.xfail(strict=True, reason=TEST_EXCEPTIONS[name]))
     label, test_name = name.split(":")
     test = getattr(MODULES[label], test_name)
-    writes = list(inspect.signature(test).parameters) == ["writer"]
-    try:
+    if list(inspect.signature(test).parameters) != ["writer"]:
         test(pg_engine)
-    finally:
-        if writes:
-            _load(corpus_dsn)  # back to the pristine data for the next test
+        return
+    with own_database(pg_dsn, "corpus_writer", template=corpus_template) as dsn:  # its own copy of the data
+        writer = open_postgres(dsn, ["BPSPatients", "BPSDrugs"], now=lambda: FIXED_NOW)
+        try:
+            test(writer)
+        finally:
+            writer.close()
 
 
 def test_every_corpus_test_is_run_here():
