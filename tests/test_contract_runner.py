@@ -10,6 +10,7 @@ import subprocess
 import sys
 import threading
 import time
+import warnings
 import xml.etree.ElementTree as ET
 from collections.abc import Iterator
 from pathlib import Path
@@ -158,6 +159,16 @@ def test_a_cached_token_is_renewed_once_the_virtual_clock_passes_its_expiry() ->
         assert second != first
         response = target.client().get(target.path("/fhir/R4/metadata"), headers=target.auth_headers())
         assert response.status_code == 200, response.text
+
+
+def test_the_in_process_targets_tokens_raise_no_warning() -> None:
+    """Its fixed JWT secret is long enough for HS256 (RFC 7518 3.2): PyJWT warned on every token issued
+    and read with a shorter one, hundreds of lines under each ``mock-halo contract`` run."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        with Target.open(TargetConfig()) as target:
+            response = target.client().get(target.path("/fhir/R4/metadata"), headers=target.auth_headers())
+            assert response.status_code == 200, response.text
 
 
 # -- capability detection -------------------------------------------------------------------------------

@@ -271,8 +271,10 @@ class Target:
             from mock_halo.emulator import Emulator
 
             # A fixed JWT secret: tokens are then the same in every run, and so are the steps
-            # hypothesis generates from them (negative cases mutate header values).
-            values: dict[str, Any] = {"clock": "virtual", "patients": 60, "jwt_secret": "mock-halo-contract"}
+            # hypothesis generates from them (negative cases mutate header values). 32 bytes at
+            # least, as HS256 asks (RFC 7518 3.2; PyJWT warns on each token otherwise).
+            values: dict[str, Any] = {"clock": "virtual", "patients": 60,
+                                      "jwt_secret": "mock-halo-contract-suite-fixed-jwt-secret"}
             values.update(self.config.overrides)
             self.emulator = Emulator(load_settings(env={}, overrides=values))
             self.asgi_app = create_app(emulator=self.emulator)
