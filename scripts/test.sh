@@ -27,7 +27,8 @@ echo "==> running the test suite"
 # Hypothesis' `ci` profile: derandomized (each property test runs the same examples in every run, so a
 # run is red only for a change, never for a seed), no deadline and no too_slow check (a loaded machine
 # is no failure). Explore with other seeds locally: pytest --hypothesis-seed=N (default profile).
-.venv/bin/python -m pytest -n 2 -p no:cacheprovider --hypothesis-profile=ci "$@"
+# --durations: every run's log lists its slowest tests (CI must stay well under 20 minutes on 2 cores).
+.venv/bin/python -m pytest -n 2 -p no:cacheprovider --hypothesis-profile=ci --durations=30 "$@"
 # The performance gate: a short bench run that fails on a ratio far below its
 # target (bench/gate.py); BENCH_GATE=0 leaves it out of a local run.
 if [ "${BENCH_GATE:-1}" != 0 ]; then
