@@ -75,6 +75,8 @@ def pg_dsn(worker_id: str) -> Iterator[str]:
         admin.execute(f'CREATE DATABASE "{name}" ENCODING \'UTF8\' TEMPLATE template0')
         yield with_database(dsn, name)
         admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        while _TEMPLATES:  # what template_database loaded for this worker
+            admin.execute(f'DROP DATABASE IF EXISTS "{_TEMPLATES.popitem()[1]}" WITH (FORCE)')
     finally:
         admin.close()
 
@@ -115,29 +117,22 @@ def own_database(dsn: str, label: str, template: str = "template0") -> Iterator[
         admin.close()
 
 
-#: label -> the template database this process loaded for it (see :func:`pg_template`).
+#: label -> the template database this process loaded for it (see :func:`template_database`).
 _TEMPLATES: dict[str, str] = {}
 
 
-@pytest.fixture(scope="session")
-def pg_template(pg_dsn: str) -> Iterator[Callable[[str, Callable[[str], object]], str]]:
-    """``pg_template(label, load)``: a database of this worker's that ``load(dsn)`` filled, once per process,
-    for :func:`own_database` to copy (``template=``). Loading Bp Premier's 448 tables takes seconds; a copy
-    a tenth of one, so each module (or each test that writes) can have loaded data of its own."""
-
-    def template(label: str, load: Callable[[str], object]) -> str:
-        if label not in _TEMPLATES:
-            name = f"{database_of(pg_dsn) or 'mh'}_template_{label}"[:63]
-            with contextlib.closing(_admin()) as admin:
-                _create(admin, name, "template0")
-            load(with_database(pg_dsn, name))
-            _TEMPLATES[label] = name
-        return _TEMPLATES[label]
-
-    yield template
-    with contextlib.closing(_admin()) as admin:
-        while _TEMPLATES:
-            admin.execute(f'DROP DATABASE IF EXISTS "{_TEMPLATES.popitem()[1]}" WITH (FORCE)')
+def template_database(dsn: str, label: str, load: Callable[[str], object]) -> str:
+    """A database next to ``dsn``'s (:func:`pg_dsn`'s) that ``load(dsn)`` filled, once per process, for
+    :func:`own_database` to copy (``template=``); :func:`pg_dsn` drops it when the session ends. Loading Bp
+    Premier's 448 tables takes seconds, a copy a tenth of one, so each module (or each test that writes) can
+    have loaded data of its own."""
+    if label not in _TEMPLATES:
+        name = f"{database_of(dsn) or 'mh'}_template_{label}"[:63]
+        with contextlib.closing(_admin()) as admin:
+            _create(admin, name, "template0")
+        load(with_database(dsn, name))
+        _TEMPLATES[label] = name
+    return _TEMPLATES[label]
 
 
 def terminate_backend(conn, pid: int, *, within_s: float = 60.0) -> None:

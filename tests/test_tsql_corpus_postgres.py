@@ -23,7 +23,7 @@ import test_tsql_corpus_batches as batches
 import test_tsql_discovery as discovery
 import test_tsql_corpus_integrations as integrations
 import test_tsql_integration_syntax as syntax
-from pg_support import own_database, pg_dsn, pg_template  # noqa: F401 - pg_dsn and pg_template are fixtures
+from pg_support import own_database, pg_dsn, template_database  # noqa: F401 - pg_dsn is a fixture
 from mock_halo.odbc.pg_load import load_postgres
 from mock_halo.odbc.postgres import PostgresEngine, open_postgres
 from mock_halo.sql.testing import FIXED_NOW, run
@@ -54,15 +54,14 @@ def _load(dsn: str) -> None:
                                                                 "BPSDrugs": corpus._DRUGS})
 
 
-@pytest.fixture(scope="module")
-def corpus_template(pg_template) -> str:  # noqa: F811 - the pg_template fixture
+def corpus_template(pg_dsn: str) -> str:  # noqa: F811 - pg_dsn's value
     """The corpus's data loaded in a database of this worker's, once: each user gets a copy."""
-    return pg_template("corpus", _load)
+    return template_database(pg_dsn, "corpus", _load)
 
 
 @pytest.fixture(scope="module")
-def corpus_dsn(pg_dsn: str, corpus_template: str) -> Iterator[str]:  # noqa: F811 - the pg_dsn fixture
-    with own_database(pg_dsn, "corpus", template=corpus_template) as dsn:
+def corpus_dsn(pg_dsn: str) -> Iterator[str]:  # noqa: F811 - the pg_dsn fixture
+    with own_database(pg_dsn, "corpus", template=corpus_template(pg_dsn)) as dsn:
         yield dsn
 
 
@@ -97,7 +96,7 @@ def test_read_on_postgres(pg_engine, embedded, name, request):
 
 
 @pytest.mark.parametrize("name", OTHER_TESTS)
-def test_corpus_test_on_postgres(pg_dsn, corpus_template, pg_engine, name, request):  # noqa: F811 - fixtures
+def test_corpus_test_on_postgres(pg_dsn, pg_engine, name, request):  # noqa: F811 - fixtures
     if name in TEST_EXCEPTIONS:
         request.applymarker(pytest.mark.xfail(strict=True, reason=TEST_EXCEPTIONS[name]))
     label, test_name = name.split(":")
@@ -105,7 +104,7 @@ def test_corpus_test_on_postgres(pg_dsn, corpus_template, pg_engine, name, reque
     if list(inspect.signature(test).parameters) != ["writer"]:
         test(pg_engine)
         return
-    with own_database(pg_dsn, "corpus_writer", template=corpus_template) as dsn:  # its own copy of the data
+    with own_database(pg_dsn, "corpus_writer", template=corpus_template(pg_dsn)) as dsn:  # its own copy of the data
         writer = open_postgres(dsn, ["BPSPatients", "BPSDrugs"], now=lambda: FIXED_NOW)
         try:
             test(writer)

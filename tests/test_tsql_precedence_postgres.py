@@ -16,8 +16,8 @@ import pytest
 
 import test_tsql_corpus as corpus
 import test_tsql_precedence as precedence
-from pg_support import pg_dsn, pg_template  # noqa: F401 - fixtures
-from test_tsql_corpus_postgres import corpus_dsn, corpus_template, embedded, pg_engine  # noqa: F401 - fixtures
+from pg_support import pg_dsn  # noqa: F401 - a fixture
+from test_tsql_corpus_postgres import corpus_dsn, embedded, pg_engine  # noqa: F401 - fixtures
 from mock_halo.sql import SqlError
 from mock_halo.sql.frontend import precedence as rules
 from mock_halo.sql.model import SqlParameter
