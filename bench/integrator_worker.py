@@ -19,10 +19,12 @@ from typing import Any
 SQL = "SELECT TOP 5 Firstname, Surname FROM BPS_Patients ORDER BY InternalID"
 
 
-async def _call(app: Any, method: str, path: str, headers: dict[str, str], body: bytes = b"") -> tuple[int, bytes]:
+async def call_asgi(app: Any, method: str, target: str, headers: dict[str, str], body: bytes = b"") -> tuple[int, bytes]:
+    """One request to ``app`` as ASGI from a loopback client; ``target`` is a path with an optional ``?query``."""
+    path, _, query = target.partition("?")
     scope = {
         "type": "http", "asgi": {"version": "3.0"}, "http_version": "1.1", "method": method, "scheme": "http",
-        "path": path, "raw_path": path.encode(), "query_string": b"", "root_path": "",
+        "path": path, "raw_path": path.encode(), "query_string": query.encode(), "root_path": "",
         "headers": [(k.lower().encode(), v.encode()) for k, v in headers.items()],
         "client": ("127.0.0.1", 50000), "server": ("127.0.0.1", 80),
     }
@@ -59,13 +61,13 @@ async def measure(iterations: int, ids: int) -> dict[str, Any]:
     base = f"/integrator/sites/{site}/queries"
     query_ids = []
     for _ in range(ids):
-        status, body = await _call(app, "POST", f"{base}/async", key, json.dumps({"command": {"text": SQL}}).encode())
+        status, body = await call_asgi(app, "POST", f"{base}/async", key, json.dumps({"command": {"text": SQL}}).encode())
         if status == 404:
             return {"skip": f"POST {base}/async answered 404 (no Integrator API yet)"}
         query_ids.append(json.loads(body)["id"])
     app.state.emulator.clock.advance(__import__("datetime").timedelta(minutes=30))
     request = json.dumps({"queryIds": query_ids}).encode()
-    status, body = await _call(app, "POST", f"{base}/status", key, request)
+    status, body = await call_asgi(app, "POST", f"{base}/status", key, request)
     if status != 200:
         return {"error": f"batch status answered {status}: {body[:300]!r}"}
     statuses = {r["query"]["status"] for r in json.loads(body)["results"]}
@@ -75,10 +77,10 @@ async def measure(iterations: int, ids: int) -> dict[str, Any]:
     batch_s, single_s = [], []
     for _ in range(iterations):
         started = time.perf_counter()
-        await _call(app, "POST", f"{base}/status", key, request)
+        await call_asgi(app, "POST", f"{base}/status", key, request)
         batch_s.append(time.perf_counter() - started)
         started = time.perf_counter()
-        await _call(app, "GET", single, key)
+        await call_asgi(app, "GET", single, key)
         single_s.append(time.perf_counter() - started)
     return {"batch_s": batch_s, "single_s": single_s, "response_bytes": len(body)}
 

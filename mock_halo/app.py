@@ -13,7 +13,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
 
-from mock_halo import errors, resources
+from mock_halo import console, errors, resources
 from mock_halo.api import control, control_rules, control_webhooks, fhir, registered, sites, sql, tokens
 from mock_halo.api.common import JSONBody, error_response
 from mock_halo.api.path_faults import PathScenarioMiddleware
@@ -129,6 +129,7 @@ def routes() -> list[BaseRoute]:
         *_site_routes(INTEGRATOR),
         *_control_routes(),
         Route("/openapi.json", openapi_document, methods=["GET"]),
+        *console.routes(),  # /_mock/ui and /docs
     ]
     return table
 

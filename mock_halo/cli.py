@@ -302,6 +302,7 @@ def banner(settings: Settings, port: int, elapsed_s: float) -> str:
         "  (Device/Desktop API: a token from POST /integrator/token first; see the README's quick start.)",
         "",
         f"  Control plane: {base}/_mock/info   Contract: {base}/openapi.json",
+        f"  Console: {base}/_mock/ui   API docs: {base}/docs",
     ]
     return "\n".join(lines)
 

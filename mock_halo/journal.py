@@ -137,14 +137,15 @@ class Journal:
             items = list(self._entries)
         site = site.lower() if site else None
         found = [
-            self._render(e)
+            e
             for e in items
             if (path is None or path in e[3])
             and (status is None or e[5] == status)
             and (site is None or site_of(e[3]) == site)
             and (surface is None or surface_of(e[3]) == surface)
         ]
-        return found[-limit:] if limit else found
+        # Only what is returned is rendered (bodies decoded, times formatted).
+        return [self._render(e) for e in (found[-limit:] if limit else found)]
 
     def _render(self, entry: tuple[Any, ...]) -> dict[str, Any]:
         entry_id, at, method, path, query, status, seconds, request_body, response_body, fired, end, retry_after, in_flight = entry
@@ -182,6 +183,9 @@ class JournalMiddleware:
 
     async def __call__(self, scope, receive, send) -> None:
         if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        if scope["path"].startswith("/docs"):  # the API docs page and its files: no Halo request
             await self.app(scope, receive, send)
             return
         if scope["path"].startswith("/_mock"):

@@ -157,6 +157,7 @@ def _query_from(data: dict[str, Any], lifecycle: Any) -> Any:
         record.id, record.site_id, record.integrator_id = data["id"], data["siteId"], data["integratorId"]
         record.created_at, record.mode = _at(data["createdAt"]), data["mode"]
         record.body = data["body"].encode("utf-8")
+        record.status = json.loads(data["body"])["status"]
         return record
     plan = Plan(phases=[Phase(name, _at(start), _at(end)) for name, start, end in data["phases"]])
     status, at, error = data["ending"]

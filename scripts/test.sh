@@ -7,6 +7,8 @@ cd "$(dirname "$0")/.."
 source scripts/lib.sh
 if command -v dpkg >/dev/null; then
   install_system_packages curl wrk unixodbc unixodbc-dev odbc-postgresql
+  # A real headless browser for the console's tests (tests/test_console_browser.py).
+  install_system_packages chromium chromium-driver
   # PostgreSQL's server binaries (for the throwaway cluster), when not already there.
   ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || install_system_packages postgresql
 fi
@@ -22,6 +24,10 @@ trap stop_pg_cluster EXIT
 # PostgreSQL tests must run: MOCK_HALO_REQUIRE_PG turns their skip into a failure.
 if [ -n "${MOCK_HALO_TEST_PG_DSN:-}" ] || { [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; }; then
   export MOCK_HALO_REQUIRE_PG=1
+fi
+# Likewise the browser tests, where the browser could be installed.
+if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
+  export MOCK_HALO_REQUIRE_BROWSER=1
 fi
 echo "==> running the test suite"
 # Hypothesis' `ci` profile: derandomized (each property test runs the same examples in every run, so a

@@ -39,7 +39,7 @@ def server():
             match = re.search(r"listening\s+(http://\S+)", line)
             if match:
                 base = match.group(1)
-            if "Control plane:" in line:
+            if "API docs:" in line:  # the banner's last line
                 break
         assert base, "no banner within 30 s:\n" + "".join(lines)
         yield base, "".join(lines)
@@ -81,6 +81,10 @@ def test_serve_prints_a_usable_banner_and_answers_the_readme_flow(server):
     assert decoded.returncode == 0
     rows = json.loads(decoded.stdout)
     assert len(rows) == 5 and set(rows[0]) == {"Firstname", "Surname"}
+    # The banner's console and docs addresses answer pages.
+    for url in re.search(r"Console: (\S+)\s+API docs: (\S+)", text).groups():
+        with urllib.request.urlopen(url, timeout=10) as page:
+            assert page.status == 200 and page.headers["Content-Type"].startswith("text/html")
 
 
 def test_banner_names_port_key_and_sites():

@@ -98,7 +98,7 @@ class SealedRecord:
     dozen, so a store of 100k queries causes no long collection pauses.
     """
 
-    __slots__ = ("id", "site_id", "integrator_id", "created_at", "mode", "body")
+    __slots__ = ("id", "site_id", "integrator_id", "created_at", "mode", "status", "body")
 
     def __init__(self, record: QueryRecord) -> None:
         self.id = record.id
@@ -106,6 +106,7 @@ class SealedRecord:
         self.integrator_id = record.integrator_id
         self.created_at = record.created_at
         self.mode = record.mode
+        self.status = record.status
         self.body = orjson.dumps(record.render())
 
     def render(self, now: datetime | None = None) -> dict[str, Any]:

@@ -16,6 +16,7 @@ retention (and the 410 window after it) has passed.
 from __future__ import annotations
 
 from collections import OrderedDict
+from collections.abc import Callable
 from datetime import datetime
 from typing import Any, Protocol
 
@@ -99,6 +100,22 @@ class QueryStore:
         if record is None or record.site_id != site_id:
             return None
         return record
+
+    def find(self, query_id: str) -> QueryRecord | StoredQuery | None:
+        """The record with this id, whatever its site (the console looks queries up by id alone)."""
+        return self._records.get(query_id.lower())
+
+    def newest(self, limit: int, keep: Callable[[Any], bool] | None = None) -> list[QueryRecord | StoredQuery]:
+        """Up to ``limit`` records, newest first, that ``keep`` accepts (all without it)."""
+        found: list[QueryRecord | StoredQuery] = []
+        if limit <= 0:
+            return found
+        for record in reversed(self._records.values()):
+            if keep is None or keep(record):
+                found.append(record)
+                if len(found) >= limit:
+                    break
+        return found
 
     def remove(self, query_id: str) -> bool:
         """Forget one record (retention); True if it was there."""
