@@ -9,6 +9,7 @@ paired with (so 403s can be reproduced).
 
 from __future__ import annotations
 
+import difflib
 import os
 import tomllib
 import uuid
@@ -422,6 +423,8 @@ _WEBHOOK_ENV = {
 ENV_VARIABLES = tuple(_ENV_FIELDS) + ("MOCK_HALO_CONFIG", "MOCK_HALO_SUBSCRIPTION_KEY", "MOCK_HALO_PAIRING_CODES", *_WEBHOOK_ENV)
 
 _TOML_SCALARS = {name for name, _ in _ENV_FIELDS.values()}
+#: The config file's tables (beside its scalar settings).
+_TABLES = ("server", "sites", "integrators", "scenarios")
 
 
 def load_settings(
@@ -516,7 +519,8 @@ def _apply_mapping(settings: Settings, values: Mapping[str, Any], source: str) -
             changes["integrators"] = _with_primary_key(settings.integrators, str(value))
             continue
         if target not in _TOML_SCALARS:
-            raise ConfigError(f"{source}: unknown setting '{key}'")
+            close = difflib.get_close_matches(str(key), sorted({*_TOML_SCALARS, *aliases, *_TABLES}), n=1, cutoff=0.6)
+            raise ConfigError(f"{source}: unknown setting '{key}'" + (f" (did you mean '{close[0]}'?)" if close else ""))
         changes[target] = _coerce(target, value, source)
     return replace(settings, **changes)
 
@@ -547,7 +551,21 @@ def _coerce(name: str, value: Any, source: str) -> Any:
             return float(value)
         return str(value)
     except (TypeError, ValueError) as exc:
-        raise ConfigError(f"{source}: '{name}' must be a {expected.__name__}, got {value!r}") from exc
+        raise ConfigError(f"{source}: '{name}' must be {_KIND_WORDS.get(expected, 'a string')}, got {value!r}") from exc
+
+
+#: How a setting's type is said in an error message.
+_KIND_WORDS = {int: "an integer", float: "a number", bool: "true or false", str: "a string"}
+
+
+def unknown_keys(where: str, unknown: set[str], known: set[str] | tuple[str, ...]) -> ConfigError:
+    """``where: unknown key(s) ['prot'] (did you mean 'port'?)``: the closest known key for each."""
+    hints = []
+    for key in sorted(unknown):
+        close = difflib.get_close_matches(str(key), sorted(known), n=1, cutoff=0.6)
+        if close:
+            hints.append(f"'{key}': did you mean '{close[0]}'?")
+    return ConfigError(f"{where}: unknown key(s) {sorted(unknown)}" + (f" ({'; '.join(hints)})" if hints else ""))
 
 
 def _apply_env(settings: Settings, env: Mapping[str, str]) -> Settings:
@@ -587,7 +605,7 @@ def _parse_site(data: dict[str, Any], index: int, source: str) -> SiteConfig:
              *_SITE_ODBC_KEYS}
     unknown = set(data) - known
     if unknown:
-        raise ConfigError(f"{where}: unknown key(s) {sorted(unknown)}")
+        raise unknown_keys(where, unknown, known)
     site_id = _guid(data.get("id") or _derived_guid(f"site-{index}"), f"{where}.id")
     pms_type = data.get("pms_type", "BestPractice")
     if pms_type not in PMS_TYPES:
@@ -707,7 +725,7 @@ def _parse_integrator(data: dict[str, Any], index: int, source: str) -> Integrat
     known = {"id", "name", "subscription_keys", "subscription_key", "sites", "webhook"}
     unknown = set(data) - known
     if unknown:
-        raise ConfigError(f"{where}: unknown key(s) {sorted(unknown)}")
+        raise unknown_keys(where, unknown, known)
     keys = data.get("subscription_keys") or ([data["subscription_key"]] if "subscription_key" in data else [])
     if not keys:
         raise ConfigError(f"{where}: needs 'subscription_keys' (one or two keys)")
@@ -723,9 +741,10 @@ def _parse_integrator(data: dict[str, Any], index: int, source: str) -> Integrat
 def _parse_webhook(data: Any, where: str) -> WebhookConfig:
     if not isinstance(data, dict):
         raise ConfigError(f"{where} must be a table: {{ url = \"http://...\", secret = \"...\" }}")
-    unknown = set(data) - {"url", "async_url", "registered_url", "secret"}
+    known = {"url", "async_url", "registered_url", "secret"}
+    unknown = set(data) - known
     if unknown:
-        raise ConfigError(f"{where}: unknown key(s) {sorted(unknown)}")
+        raise unknown_keys(where, unknown, known)
     return webhook_config(**data, where=where)
 
 

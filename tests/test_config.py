@@ -60,7 +60,7 @@ def test_sites_without_integrators_pair_the_default_integrator_with_all_of_them(
 @pytest.mark.parametrize(
     ("data", "fragment"),
     [
-        ({"port": "eighty"}, "'port' must be a int"),
+        ({"port": "eighty"}, "'port' must be an integer, got 'eighty'"),
         ({"colour": "blue"}, "unknown setting 'colour'"),
         ({"sites": [{"pms_type": "Medicat"}]}, "pms_type must be one of"),
         ({"sites": [{"availability": "sleepy"}]}, "availability must be one of"),
@@ -77,6 +77,31 @@ def test_bad_configuration_is_refused_with_a_clear_message(data, fragment):
     with pytest.raises(ConfigError) as info:
         settings_from_mapping(data)
     assert fragment in str(info.value)
+
+
+@pytest.mark.parametrize(
+    ("data", "message"),
+    [
+        ({"prot": 8080}, "unknown setting 'prot' (did you mean 'port'?)"),
+        ({"server": {"patient": 40}}, "unknown setting 'patient' (did you mean 'patients'?)"),
+        ({"site": [{"name": "A"}]}, "unknown setting 'site' (did you mean 'sites'?)"),
+        ({"sites": [{"nmae": "A"}]}, "unknown key(s) ['nmae'] ('nmae': did you mean 'name'?)"),
+        ({"integrators": [{"subscription_keys": ["k"], "webhook": {"ulr": "http://127.0.0.1:9/"}}]},
+         "unknown key(s) ['ulr'] ('ulr': did you mean 'url'?)"),
+        ({"zzzz": 1}, "unknown setting 'zzzz'"),
+    ],
+)
+def test_an_unknown_key_suggests_the_closest_known_one(data, message):
+    with pytest.raises(ConfigError) as info:
+        settings_from_mapping(data)
+    assert str(info.value).endswith(message)
+
+
+def test_a_setting_of_the_wrong_type_is_named_in_words():
+    with pytest.raises(ConfigError, match="'clock_speed' must be a number, got 'fast'"):
+        settings_from_mapping({"clock_speed": "fast"})
+    with pytest.raises(ConfigError, match="must be true or false, got 'perhaps'"):
+        settings_from_mapping({"strict_token_prefix": "perhaps"})
 
 
 def test_missing_or_broken_toml_file(tmp_path):
