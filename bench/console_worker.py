@@ -11,14 +11,13 @@ have finished and the newest are still going; the journal is full.
 from __future__ import annotations
 
 import argparse
-import asyncio
 import json
 import time
-import traceback
 from datetime import timedelta
 from typing import Any
 
 from bench.integrator_worker import call_asgi
+from bench.worker import report
 
 SQL = "SELECT TOP 5 Firstname, Surname FROM BPS_Patients ORDER BY InternalID"
 ASYNC_EVERY = 5  # one async query in five
@@ -84,11 +83,7 @@ def main() -> None:
     parser.add_argument("--iterations", type=int, default=30)
     parser.add_argument("--queries", type=int, default=10_000)
     args = parser.parse_args()
-    try:
-        result = asyncio.run(measure(args.iterations, args.queries))
-    except Exception:  # noqa: BLE001 - reported to the harness
-        result = {"error": traceback.format_exc()}
-    print(json.dumps(result))
+    report(measure(args.iterations, args.queries))
 
 
 if __name__ == "__main__":

@@ -13,8 +13,9 @@ import argparse
 import asyncio
 import json
 import time
-import traceback
 from typing import Any
+
+from bench.worker import report
 
 SQL = "SELECT TOP 5 Firstname, Surname FROM BPS_Patients ORDER BY InternalID"
 
@@ -90,11 +91,7 @@ def main() -> None:
     parser.add_argument("--iterations", type=int, default=200)
     parser.add_argument("--ids", type=int, default=100)
     args = parser.parse_args()
-    try:
-        result = asyncio.run(measure(args.iterations, args.ids))
-    except Exception:  # noqa: BLE001 - reported to the harness
-        result = {"error": traceback.format_exc()}
-    print(json.dumps(result))
+    report(measure(args.iterations, args.ids))
 
 
 if __name__ == "__main__":

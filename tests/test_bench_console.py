@@ -2,20 +2,11 @@
 
 from __future__ import annotations
 
-import json
-import subprocess
-import sys
-from pathlib import Path
-
-REPO_ROOT = Path(__file__).resolve().parents[1]
+from bench.worker import run_worker
 
 
 def test_the_console_worker_times_every_page_over_a_filled_store() -> None:
-    done = subprocess.run([sys.executable, "-m", "bench.console_worker", "--iterations", "2", "--queries", "120"],
-                          cwd=REPO_ROOT, capture_output=True, text=True, timeout=300)
-    assert done.returncode == 0, done.stderr
-    result = json.loads(done.stdout.strip().splitlines()[-1])
-    assert "error" not in result and "skip" not in result, result
+    result = run_worker("bench.console_worker", "--iterations", "2", "--queries", "120", timeout=300)
     from bench.console_worker import PAGES
 
     assert set(result["pages"]) == set(PAGES)

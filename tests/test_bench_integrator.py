@@ -2,20 +2,11 @@
 
 from __future__ import annotations
 
-import json
-import subprocess
-import sys
-from pathlib import Path
-
-ROOT = Path(__file__).resolve().parents[1]
+from bench.worker import run_worker
 
 
 def test_the_batch_status_worker_times_a_batch_of_finished_queries() -> None:
-    done = subprocess.run([sys.executable, "-m", "bench.integrator_worker", "--iterations", "3", "--ids", "5"],
-                          cwd=ROOT, capture_output=True, text=True, timeout=120)
-    assert done.returncode == 0, done.stderr
-    result = json.loads(done.stdout.strip().splitlines()[-1])
-    assert "error" not in result and "skip" not in result, result
+    result = run_worker("bench.integrator_worker", "--iterations", "3", "--ids", "5", timeout=120)
     assert len(result["batch_s"]) == len(result["single_s"]) == 3
     assert all(0 < s < 1 for s in result["batch_s"])
     assert result["response_bytes"] > 5 * 300  # five whole successful status bodies

@@ -7,16 +7,10 @@ ids answers in under 5 ms of server time (timed in-process by :mod:`bench.integr
 
 from __future__ import annotations
 
-import json
-import subprocess
-import sys
-
 from bench.model import RequestSpec, Target, TimingComparison
 from bench.registry import RunContext, ScenarioFailure, SetupContext, Skip, throughput, timing
-from bench.scenarios.emulator import (
-    EMULATOR_ENV, IMMEDIATE_SQL, PATIENT_ID_SQL, candidate_logins, emulator_launch, successful_rows,
-)
-from bench.servers import REPO_ROOT, child_env
+from bench.scenarios.emulator import IMMEDIATE_SQL, PATIENT_ID_SQL, candidate_logins, emulator_launch, successful_rows
+from bench.worker import run_worker
 
 BATCH_IDS = 100
 WORKER_TIMEOUT_S = 300.0
@@ -59,19 +53,8 @@ def integrator_immediate_select(ctx: SetupContext) -> RequestSpec:
 def integrator_batch_status(ctx: RunContext) -> list[TimingComparison]:
     """Server time of POST .../queries/status for 100 finished async queries (vs one status GET)."""
     iterations = ctx.samples(default=200, quick=50)
-    env = child_env(("MOCK_HALO_",), EMULATOR_ENV)
-    proc = subprocess.run(
-        [sys.executable, "-m", "bench.integrator_worker", "--iterations", str(iterations), "--ids", str(BATCH_IDS)],
-        cwd=REPO_ROOT, env=env, capture_output=True, text=True, timeout=WORKER_TIMEOUT_S,
-    )
-    lines = proc.stdout.strip().splitlines()
-    if proc.returncode != 0 or not lines:
-        raise ScenarioFailure(f"bench.integrator_worker exited with {proc.returncode}: {proc.stderr.strip()[-800:]}")
-    result = json.loads(lines[-1])
-    if "skip" in result:
-        raise Skip(result["skip"])
-    if "error" in result:
-        raise ScenarioFailure(f"in-process measurement failed:\n{result['error']}")
+    result = run_worker("bench.integrator_worker", "--iterations", str(iterations), "--ids", str(BATCH_IDS),
+                        timeout=WORKER_TIMEOUT_S)
     ctx.details.update(iterations=iterations, ids=BATCH_IDS, response_bytes=result["response_bytes"])
     return [TimingComparison(f"batch status, {BATCH_IDS} ids", tuple(result["batch_s"]), tuple(result["single_s"]),
                              Target.max_seconds(0.005), note="baseline: GET one query's status (in-process ASGI)")]
