@@ -27,6 +27,7 @@ from mock_halo.clock import format_timestamp
 from mock_halo.logs import CONTROL as CONTROL_LOG
 from mock_halo.logs import REQUESTS as REQUEST_LOG
 from mock_halo.logs import log_control, log_request
+from mock_halo.request_paths import site_of, surface_of
 
 DEFAULT_CAPACITY = 1000
 DEFAULT_BODY_LIMIT = 2048
@@ -35,33 +36,6 @@ FIRED_KEY = "mock_halo.fired"
 #: flight puts the count here (``mock_halo.chaos``); otherwise the journal
 #: counts the requests the app is serving at once.
 IN_FLIGHT_KEY = "mock_halo.in_flight"
-_SITE_PATH = re.compile(r"^/(?:device|desktop|integrator)/sites/([^/]+)(/.*)?$")
-_SITE_STATUS_PATH = re.compile(r"^/integrator/sites/[^/]+/?$")
-
-
-def surface_of(path: str) -> str | None:
-    """token / immediate / async / registered / fhir / query (status and pages) / sites / pairing, or None."""
-    if path == "/integrator/token":
-        return "token"
-    if path in ("/integrator/pair-site", "/integrator/pairSite"):
-        return "pairing"
-    if path == "/integrator/sites" or _SITE_STATUS_PATH.match(path):
-        return "sites"
-    match = _SITE_PATH.match(path)
-    if match is None:
-        return None
-    rest = match.group(2) or ""
-    if rest.startswith("/fhir/"):
-        return "fhir"
-    if rest.startswith("/queries/registered"):
-        return "registered"
-    if rest == "/queries/immediate":
-        return "immediate"
-    if rest == "/queries/async":
-        return "async"
-    return "query" if rest.startswith("/queries/") else None
-
-
 #: Query parameters whose values are credentials (APIM's key parameter, OAuth's token).
 _SECRET_QUERY = re.compile(rb"(?i)(^|&)(subscription-key|access_token)=[^&]*")
 _ACCESS_TOKEN = re.compile(rb'("access_token"\s*:\s*")[^"]*(")')
@@ -78,11 +52,6 @@ def redact_query(query: bytes) -> bytes:
 def redact_token_response(body: bytes) -> bytes:
     """A token response with its ``access_token`` replaced by ``***`` (journal readers need no live tokens)."""
     return _ACCESS_TOKEN.sub(lambda m: m.group(1) + REDACTED + m.group(2), body)
-
-
-def site_of(path: str) -> str | None:
-    match = _SITE_PATH.match(path)
-    return match.group(1).lower() if match else None
 
 
 class Journal:
@@ -235,9 +204,8 @@ class JournalMiddleware:
                 scope.get(FIRED_KEY, ()), self.now(), retry_after[0], in_flight,
             )
             if REQUEST_LOG.isEnabledFor(logging.INFO):
-                path = scope["path"]
-                log_request(scope["method"], path, status[0], time.perf_counter() - started, site_of(path),
-                            surface_of(path), scope.get(FIRED_KEY, ()))
+                log_request(scope["method"], scope["path"], status[0], time.perf_counter() - started,
+                            rules=scope.get(FIRED_KEY, ()))
 
 
 async def _logged_control_call(app: Callable, scope, receive, send) -> None:

@@ -24,6 +24,8 @@ from typing import Any, TextIO
 
 import orjson
 
+from mock_halo.request_paths import site_of, surface_of
+
 REQUESTS = logging.getLogger("mock_halo.requests")
 CONTROL = logging.getLogger("mock_halo.control")
 WEBHOOKS = logging.getLogger("mock_halo.webhooks")
@@ -31,21 +33,34 @@ FIELDS = "mock_halo"  # the record attribute holding the structured facts
 FORMATS = ("text", "json")
 
 
-def log_request(method: str, path: str, status: int, seconds: float, site: str | None, surface: str | None,
-                rules: Iterable[str]) -> None:
+#: ``log_request``'s default for ``site`` and ``surface``: read them from the path (where the
+#: journal's own rules say), in the writer's thread rather than the request's.
+FROM_PATH: Any = object()
+
+
+def log_request(method: str, path: str, status: int, seconds: float, site: str | None = FROM_PATH,
+                surface: str | None = FROM_PATH, rules: Iterable[str] = ()) -> None:
     """One Halo API request (called by the journal middleware when ``REQUESTS`` is enabled).
 
-    Under ``mock-halo serve`` the line is formatted here and buffered (:class:`LineWriter`):
-    a standard log record costs tens of microseconds, a measurable share of an immediate
-    query. Anywhere else it is an ordinary record on ``mock_halo.requests``.
+    Under ``mock-halo serve`` the request only queues its facts (:class:`LineWriter`), and the
+    writer's thread formats them: a standard log record costs tens of microseconds, a
+    measurable share of an immediate query. Anywhere else it is an ordinary record on
+    ``mock_halo.requests``.
     """
     writer = _WRITER
     if writer is not None:
         writer.request(method, path, status, seconds, site, surface, rules)
         return
+    if site is FROM_PATH or surface is FROM_PATH:
+        site, surface = _where(path, site, surface)
     REQUESTS.info("%s %s %s", method, path, status, extra={FIELDS: {
         "kind": "request", "method": method, "path": path, "status": status, "ms": round(seconds * 1000, 1),
         "site": site, "surface": surface, "rules": list(rules)}})
+
+
+def _where(path: str, site: Any, surface: Any) -> tuple[str | None, str | None]:
+    """``site`` and ``surface``, each read from ``path`` where it is :data:`FROM_PATH`."""
+    return (site_of(path) if site is FROM_PATH else site), (surface_of(path) if surface is FROM_PATH else surface)
 
 
 def log_control(method: str, path: str, status: int, seconds: float, body: bytes) -> None:
@@ -143,7 +158,7 @@ class LineWriter(logging.Handler):
         self.stream = stream
         self.json = fmt == "json"
         self.setFormatter(JsonFormatter() if self.json else TextFormatter())
-        self._pending: list[str] = []
+        self._pending: list[Any] = []  # finished lines, and requests' facts (tuples)
         self._interval = interval
         self._stopped = threading.Event()
         self._thread = threading.Thread(target=self._run, name="mock-halo-log", daemon=True)
@@ -152,15 +167,19 @@ class LineWriter(logging.Handler):
 
     def request(self, method: str, path: str, status: int, seconds: float, site: str | None, surface: str | None,
                 rules: Iterable[str]) -> None:
-        now = time.time()
+        """Queue one request's facts; the line is formatted by the writer thread (:meth:`flush`)."""
+        self._pending.append((time.time(), method, path, status, seconds, site, surface, rules))  # atomic under the GIL
+
+    def _line(self, facts: tuple[Any, ...]) -> str:
+        at, method, path, status, seconds, site, surface, rules = facts
+        if site is FROM_PATH or surface is FROM_PATH:
+            site, surface = _where(path, site, surface)
         ms = round(seconds * 1000, 1)
         if self.json:
-            line = orjson.dumps({"time": _clock(now, utc=True), "level": "info", "logger": REQUESTS.name, "kind": "request",
+            return orjson.dumps({"time": _clock(at, utc=True), "level": "info", "logger": REQUESTS.name, "kind": "request",
                                  "method": method, "path": path, "status": status, "ms": ms, "site": site,
                                  "surface": surface, "rules": list(rules)}).decode()
-        else:
-            line = f"{_clock(now)} " + request_line(method, path, status, ms, site, surface, rules)
-        self._pending.append(line)  # list.append is atomic under the GIL
+        return f"{_clock(at)} " + request_line(method, path, status, ms, site, surface, rules)
 
     def emit(self, record: logging.LogRecord) -> None:
         try:
@@ -172,7 +191,8 @@ class LineWriter(logging.Handler):
         pending, self._pending = self._pending, []
         if pending:
             try:
-                self.stream.write("\n".join(pending) + "\n")
+                lines = [item if isinstance(item, str) else self._line(item) for item in pending]
+                self.stream.write("\n".join(lines) + "\n")
                 self.stream.flush()
             except (OSError, ValueError):  # a closed or broken stream: drop the lines
                 pass
@@ -190,9 +210,10 @@ class LineWriter(logging.Handler):
 _WRITER: LineWriter | None = None
 
 
-def configure(fmt: str = "text", *, quiet: bool = False, level: str = "info", stream: TextIO | None = None) -> None:
-    """Send mock-halo's logs to ``stream`` (stderr) in ``fmt``, buffered by one :class:`LineWriter`;
-    ``quiet`` keeps only warnings and errors."""
+def configure(fmt: str = "text", *, quiet: bool = False, level: str = "info", stream: TextIO | None = None,
+              interval: float = 0.1) -> LineWriter:
+    """Send mock-halo's logs to ``stream`` (stderr) in ``fmt``, buffered by one :class:`LineWriter`
+    that writes every ``interval`` seconds (returned); ``quiet`` keeps only warnings and errors."""
     global _WRITER
     if fmt not in FORMATS:
         raise ValueError(f"log format must be one of {FORMATS}, not {fmt!r}")
@@ -200,7 +221,8 @@ def configure(fmt: str = "text", *, quiet: bool = False, level: str = "info", st
     if _WRITER is not None:
         root.removeHandler(_WRITER)
         _WRITER.close()
-    _WRITER = LineWriter(stream or sys.stderr, fmt)
+    _WRITER = LineWriter(stream or sys.stderr, fmt, interval)
     root.addHandler(_WRITER)
     root.propagate = False
     root.setLevel(logging.WARNING if quiet else getattr(logging, level.upper(), logging.INFO))
+    return _WRITER

@@ -134,3 +134,45 @@ def test_webhook_deliveries_are_logged_as_they_are_attempted():
     finally:
         receiver.close()
     assert len(receiver.deliveries) == 2
+
+
+def test_the_line_writer_keeps_request_order_and_reads_site_and_surface_from_the_path():
+    """A request queues its facts and the writer's thread formats them (so a request pays for an
+    append): the lines still say the site and surface, in order with other records, in both formats."""
+    import io
+    import logging
+
+    from mock_halo.logs import LineWriter, log_control, log_request
+
+    for fmt in ("text", "json"):
+        out = io.StringIO()
+        writer = LineWriter(out, fmt, interval=60)
+        root = logging.getLogger("mock_halo")
+        level, propagate = root.level, root.propagate
+        root.addHandler(writer)
+        root.setLevel(logging.INFO)
+        try:
+            import mock_halo.logs as logs
+
+            previous, logs._WRITER = logs._WRITER, writer
+            log_request("POST", f"/device/sites/{SITE.upper()}/queries/immediate", 429, 0.0031, rules=["busy"])
+            log_control("POST", "/_mock/reset", 200, 0.001, b"")
+            log_request("GET", "/integrator/sites", 200, 0.0004)
+            writer.flush()
+        finally:
+            logs._WRITER = previous
+            root.removeHandler(writer)
+            root.setLevel(level)
+            root.propagate = propagate
+            writer.close()
+        lines = out.getvalue().splitlines()
+        assert len(lines) == 3, lines
+        if fmt == "text":
+            assert lines[0].endswith(f"POST /device/sites/{SITE.upper()}/queries/immediate 429 3.1ms site={SITE[:8]} immediate rules=busy")
+            assert "control POST /_mock/reset 200" in lines[1]
+            assert lines[2].endswith("GET /integrator/sites 200 0.4ms sites")
+        else:
+            first, second, third = (json.loads(line) for line in lines)
+            assert (first["site"], first["surface"], first["rules"], first["status"]) == (SITE, "immediate", ["busy"], 429)
+            assert second["kind"] == "control"
+            assert (third["site"], third["surface"]) == (None, "sites")
