@@ -11,6 +11,7 @@ from __future__ import annotations
 import hashlib
 import re
 import sqlite3
+import threading
 from collections import OrderedDict
 from dataclasses import dataclass, field
 
@@ -98,7 +99,9 @@ def _cast_type(column: Column, view_sql: str) -> Column:
 
 
 #: Catalogs already read, by the schema text they were read from (sites of one PMS share one schema).
+#: Engines open on their sites' worker threads, so the cache is read and trimmed under a lock.
 _READ: OrderedDict[tuple, Catalog] = OrderedDict()
+_READ_LOCK = threading.Lock()
 
 
 def read_catalog(conn: sqlite3.Connection, names: dict[str, str], default: str) -> Catalog:
@@ -108,14 +111,16 @@ def read_catalog(conn: sqlite3.Connection, names: dict[str, str], default: str) 
     nothing changes after it is read: several sites then read their schema once.
     """
     key = (default, tuple((catalogue, db, _schema_digest(conn, db)) for catalogue, db in names.items()))
-    found = _READ.get(key)
-    if found is not None:
-        _READ.move_to_end(key)
-        return found
+    with _READ_LOCK:
+        found = _READ.get(key)
+        if found is not None:
+            _READ.move_to_end(key)
+            return found
     catalog = _read_catalog(conn, names, default)
-    _READ[key] = catalog
-    if len(_READ) > 16:
-        _READ.popitem(last=False)
+    with _READ_LOCK:
+        _READ[key] = catalog
+        while len(_READ) > 16:
+            _READ.popitem(last=False)
     return catalog
 
 
