@@ -66,6 +66,29 @@ def css(browser, selector: str) -> list[Any]:
     return browser.find_elements("css selector", selector)
 
 
+def click(browser, selector: str) -> None:
+    """Click the first match; a live part replaced between finding and clicking is found again."""
+    wait(browser, lambda b: css(b, selector)[0].click() or True, f"to click {selector}")
+
+
+def fill(browser, selector: str, text: str) -> None:
+    """Type into the first match, found again if a live part replaced it; once focused, the console leaves
+    the part it sits in alone (it never replaces a field someone is typing in)."""
+    def typed(b) -> bool:
+        field = css(b, selector)[0]
+        field.click()
+        field.clear()
+        field.send_keys(text)
+        return True
+    wait(browser, typed, f"to type into {selector}")
+
+
+def choose(browser, selector: str, value: str) -> None:
+    from selenium.webdriver.support.ui import Select
+
+    wait(browser, lambda b: Select(css(b, selector)[0]).select_by_value(value) or True, f"to choose {value}")
+
+
 def text_of(browser, selector: str) -> str:
     """The rendered text of the first match, read in one step (a live part may replace it at any time)."""
     return browser.execute_script("const found = document.querySelector(arguments[0]);"
@@ -114,41 +137,32 @@ def _status(api: httpx.Client, query_id: str) -> str:
 
 
 def test_switches_for_sites_and_the_clock(browser, server, api):
-    from selenium.webdriver.support.ui import Select
-
     browser.get(f"{server.base_url}/_mock/ui")
-    Select(css(browser, f'select[data-api="PUT /_mock/sites/{OTHER_SITE}/availability"]')[0]).select_by_value("unreachable")
+    choose(browser, f'select[data-api="PUT /_mock/sites/{OTHER_SITE}/availability"]', "unreachable")
     wait(browser, lambda b: text_of(b, "#notice") == "Done.", "the change to be made")
     sites = {s["id"]: s for s in api.get("/_mock/sites").json()["sites"]}
     assert sites[OTHER_SITE]["availability"] == "unreachable"
-    latency = css(browser, f'tr[data-site="{SITE}"] input[name="latencyMs"]')[0]
-    latency.clear()
-    latency.send_keys("350")
-    css(browser, f'tr[data-site="{SITE}"] form button')[0].click()
+    fill(browser, f'tr[data-site="{SITE}"] input[name="latencyMs"]', "350")
+    click(browser, f'tr[data-site="{SITE}"] form button')
     wait(browser, lambda b: text_of(b, "#notice") == "Latency set.", "the latency to be set")
     assert api.get("/_mock/sites").json()["sites"][0]["latencyMs"] == 350
     before = api.get("/_mock/clock").json()["now"]
-    field = css(browser, 'input[name="duration"]')[0]
-    field.clear()
-    field.send_keys("2h")
-    css(browser, 'form[data-api="POST /_mock/clock/advance"] button')[0].click()
+    fill(browser, 'input[name="duration"]', "2h")
+    click(browser, 'form[data-api="POST /_mock/clock/advance"] button')
     wait(browser, lambda b: api.get("/_mock/clock").json()["now"] != before, "the clock to move")
     now = api.get("/_mock/clock").json()["now"]
     wait(browser, lambda b: text_of(b, "#clock").startswith(now), "the header clock to follow")
-    speed = css(browser, 'input[name="speed"]')[0]
-    speed.clear()
-    speed.send_keys("2000000")
-    css(browser, 'form[data-api="POST /_mock/clock/speed"] button')[0].click()
+    fill(browser, 'input[name="speed"]', "2000000")
+    click(browser, 'form[data-api="POST /_mock/clock/speed"] button')
     wait(browser, lambda b: "speed must be" in text_of(b, "#notice"), "the control plane's refusal, said")
     assert "failed" in css(browser, "#notice")[0].get_attribute("class")
 
 
 def test_scenario_rules_added_counted_and_deleted(browser, server, api):
     browser.get(f"{server.base_url}/_mock/ui/scenarios")
-    box = css(browser, "textarea[data-json]")[0]
-    box.clear()
-    box.send_keys('{"id": "slow-fhir", "match": {"surface": "immediate", "sql": "Appointments"}, "outcome": {"error": 503}}')
-    css(browser, "#add-rule button")[0].click()
+    fill(browser, "textarea[data-json]",
+         '{"id": "slow-fhir", "match": {"surface": "immediate", "sql": "Appointments"}, "outcome": {"error": 503}}')
+    click(browser, "#add-rule button")
     wait(browser, lambda b: css(b, 'tr[data-rule="slow-fhir"]'), "the new rule's row")
     token = api.post("/integrator/token", headers={"Ocp-Apim-Subscription-Key": DEFAULT_SUBSCRIPTION_KEY},
                      data={"grant_type": "urn:halo-connect:oauth:device-token", "device_id": "b", "site_id": SITE}).json()["access_token"]
@@ -157,12 +171,10 @@ def test_scenario_rules_added_counted_and_deleted(browser, server, api):
     assert refused.status_code == 503
     # The counters are live: the refused request shows up without a reload.
     wait(browser, lambda b: [c.text for c in css(b, 'tr[data-rule="slow-fhir"] td.num')] == ["1", "1"], "the counters")
-    box = css(browser, "textarea[data-json]")[0]
-    box.clear()
-    box.send_keys("{not json")
-    css(browser, "#add-rule button")[0].click()
+    fill(browser, "textarea[data-json]", "{not json")
+    click(browser, "#add-rule button")
     wait(browser, lambda b: "not JSON" in text_of(b, "#notice"), "the bad rule to be refused")
-    css(browser, 'button[data-api="DELETE /_mock/scenarios/slow-fhir"]')[0].click()
+    click(browser, 'button[data-api="DELETE /_mock/scenarios/slow-fhir"]')
     wait(browser, lambda b: not css(b, 'tr[data-rule="slow-fhir"]'), "the rule's row to go")
     assert api.get("/_mock/scenarios").json()["rules"] == []
 
