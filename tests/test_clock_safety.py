@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
+import asyncio
+import threading
 from datetime import UTC, datetime, timedelta
 
+import httpx
 import pytest
-from conftest import SITE, assert_general_error
+from conftest import KEY, SITE, assert_general_error
 
+from mock_halo.app import create_app
 from mock_halo.clock import LATEST, Clock, format_timestamp
+from mock_halo.runner import BACKGROUND
 
 LAST = format_timestamp(LATEST)
 
@@ -89,3 +94,45 @@ def test_clock_start_outside_the_range_is_a_configuration_error():
         load_settings(env={"MOCK_HALO_CLOCK_START": "9999-01-01T00:00:00Z"})
     with pytest.raises(ConfigError, match="token_lifetime"):
         load_settings(env={"MOCK_HALO_TOKEN_LIFETIME": str(10**12)})
+
+
+def test_a_catch_up_that_outlives_a_move_back_does_not_carry_the_lifecycle_past_the_clock(emulator):
+    """A catch-up waiting for a site's SQL holds the instant it started for; should the clock
+    move back meanwhile (a full reset), that instant lies in the new timeline's future: the
+    site must not be brought up to it, or every new query would jump there and expire."""
+    async def main() -> None:
+        transport = httpx.ASGITransport(app=create_app(emulator=emulator))
+        async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as client:
+            async def fresh() -> dict[str, str]:
+                token = (await client.post("/integrator/token", headers={"Ocp-Apim-Subscription-Key": KEY}, data={
+                    "grant_type": "urn:halo-connect:oauth:device-token", "device_id": "d", "site_id": SITE})).json()
+                return {"Authorization": f"Bearer {token['access_token']}", "DeviceId": "d"}
+
+            headers = await fresh()
+            old = (await client.post(f"/device/sites/{SITE}/queries/async", json={"command": {"text": "SELECT 1 AS x"}},
+                                     headers=headers)).json()
+            gate = threading.Event()
+            emulator.sites[SITE].runner.submit(lambda: gate.wait(10), priority=BACKGROUND)
+            emulator.clock.advance(timedelta(days=30))
+            headers = await fresh()
+            # A status read catches the site up to now + 30 days: the old query's SQL waits behind the gate.
+            reading = asyncio.create_task(client.get(f"/device/sites/{SITE}/queries/{old['id']}", headers=headers))
+            for _ in range(200):
+                if emulator.lifecycle._sites[SITE].scheduler.pending is not None:
+                    break
+                await asyncio.sleep(0.005)
+            else:
+                raise AssertionError("the status read never waited for the old query's SQL")
+            start = emulator.clock.now() - timedelta(days=30)
+            moved = await client.post("/_mock/clock/set", json={"time": format_timestamp(start), "backwards": True})
+            assert moved.status_code == 200
+            gate.set()
+            await reading
+            headers = await fresh()
+            new = (await client.post(f"/device/sites/{SITE}/queries/async", json={"command": {"text": "SELECT 2 AS y"}},
+                                     headers=headers)).json()
+            emulator.clock.advance(timedelta(minutes=1))
+            body = (await client.get(f"/device/sites/{SITE}/queries/{new['id']}", headers=headers)).json()
+            assert body.get("status") == "successful", body
+
+    asyncio.run(main())

@@ -131,9 +131,13 @@ class Lifecycle:
     # -- driving a site's SQL from elsewhere (sql_inline=False) ---------------------
     def advance(self, site_id: str, now: datetime) -> SqlJob | None:
         """Bring one site up to ``now``: None when done, else the SQL job it waits for
-        (run it with :meth:`perform`, anywhere, then :meth:`complete` it here)."""
+        (run it with :meth:`perform`, anywhere, then :meth:`complete` it here).
+
+        Never past the clock: a catch-up that waited for SQL while the clock was moved
+        back (a full reset) holds an instant the new timeline has not reached."""
         with self.lock:
-            return self._site(site_id).scheduler.advance(now)
+            current = self.clock.now()
+            return self._site(site_id).scheduler.advance(now if now <= current else current)
 
     def perform(self, job: SqlJob) -> Any:
         """Run a job's SQL on this thread: the outcome, or the exception it raised."""
