@@ -111,16 +111,21 @@ class PooledConnection:
 
     def interrupt(self) -> None:
         """Cancel the statement running on this connection now, from any thread (it then fails
-        as timed out: SQL Server's -2); nothing when none runs."""
+        as timed out: SQL Server's -2); nothing when none runs.
+
+        The cancel holds the guard until it returns: the statement's thread cannot leave
+        :meth:`guarded` and close the cursor meanwhile, and two cancels (a deadline's and a
+        reset's) never overlap. The driver's cancel runs without the GIL, so a cursor freed
+        under it (``SQLFreeHandle`` while ``SQLCancel`` still uses the handle) crashed the process."""
         with self._guard:
             cursor = self._running
             if cursor is None:
                 return
             self.timed_out = True
-        try:
-            cursor.cancel()
-        except Exception:  # noqa: BLE001 - the statement may have just finished
-            pass
+            try:
+                cursor.cancel()
+            except Exception:  # noqa: BLE001 - the statement may have just finished
+                pass
 
     def rollback(self) -> None:
         """Roll back, marking the connection broken if even that fails."""
