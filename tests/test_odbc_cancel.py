@@ -84,3 +84,19 @@ def test_a_second_cancel_waits_for_the_first():
         first.join(10)
         second.join(10)
     assert events == ["cancel started", "cancel returned", "cancel started", "cancel returned"]
+
+
+def test_a_late_watchdog_never_cancels_the_connections_next_statement():
+    events: list[str] = []
+    cancelling, release = threading.Event(), threading.Event()
+    release.set()
+    first, second = (FakeCursor(events, cancelling, release) for _ in range(2))
+    pool = ConnectionPool("fake", PoolSettings(size=1, query_timeout_s=0), connect=lambda *a, **k: FakeConnection(first))
+    with pool.connection() as conn:
+        with conn.guarded(first):
+            pass
+        with conn.guarded(second):
+            conn.interrupt(only=first)  # the first statement's watchdog, woken as that statement ended
+            assert events == [] and not conn.timed_out
+            conn.interrupt(only=second)
+            assert events == ["cancel started", "cancel returned"] and conn.timed_out

@@ -98,7 +98,7 @@ class PooledConnection:
             if timeout <= 0 or (self._native_timeout and timeout == math.ceil(timeout)):
                 yield
                 return
-            timer = threading.Timer(timeout, self.interrupt)
+            timer = threading.Timer(timeout, self.interrupt, kwargs={"only": cursor})
             timer.daemon = True
             timer.start()
             try:
@@ -109,9 +109,11 @@ class PooledConnection:
             with self._guard:
                 self._running = None
 
-    def interrupt(self) -> None:
+    def interrupt(self, only: Any = None) -> None:
         """Cancel the statement running on this connection now, from any thread (it then fails
-        as timed out: SQL Server's -2); nothing when none runs.
+        as timed out: SQL Server's -2); nothing when none runs. With ``only`` (a watchdog's
+        cursor), nothing unless that cursor still runs: a watchdog that woke as its statement
+        ended never cancels the connection's next one.
 
         The cancel holds the guard until it returns: the statement's thread cannot leave
         :meth:`guarded` and close the cursor meanwhile, and two cancels (a deadline's and a
@@ -119,7 +121,7 @@ class PooledConnection:
         under it (``SQLFreeHandle`` while ``SQLCancel`` still uses the handle) crashed the process."""
         with self._guard:
             cursor = self._running
-            if cursor is None:
+            if cursor is None or (only is not None and cursor is not only):
                 return
             self.timed_out = True
             try:
