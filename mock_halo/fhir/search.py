@@ -11,7 +11,7 @@ import orjson
 
 from mock_halo.fhir import outcome
 from mock_halo.fhir.params import SearchParam, parse_int
-from mock_halo.fhir.query import Binder, Engine, read
+from mock_halo.fhir.query import Binder, Engine, Rows, fetch, read
 from mock_halo.fhir.spec import Context, ResourceSpec, no_modifier_check
 
 DEFAULT_COUNT = 50
@@ -42,25 +42,28 @@ class SearchResult:
     included: list[Mapped]
 
 
-#: Mapped resources (type, id, JSON) by (type, row values). Mapping is a pure function
-#: of the row (the context only matters for searching), so a row changed by a
-#: SQL write simply misses. Kept as JSON bytes: the garbage collector never
-#: scans them (20k resource trees would make full collections pause requests),
-#: and every ``resource()`` is a fresh dict.
-_MAPPED: OrderedDict[tuple[str, tuple[tuple[str, Any], ...]], tuple[str, str, bytes]] = OrderedDict()
+#: Mapped resources (type, id, JSON) by (type, columns, row as fetched). Mapping is a pure
+#: function of the row (the context only matters for searching), so a row changed by a
+#: SQL write simply misses, and a row seen before is neither decoded nor mapped again. Kept
+#: as JSON bytes: the garbage collector never scans them (20k resource trees would make
+#: full collections pause requests), and every ``resource()`` is a fresh dict.
+_MAPPED: OrderedDict[tuple[str, int, tuple[Any, ...]], tuple[str, str, bytes]] = OrderedDict()
 MAPPED_CACHE_SIZE = 20_000
 
 
-def mapped(spec: ResourceSpec, row: dict[str, Any], ctx: Context) -> Mapped:
-    """``spec.to_resource(row)`` as JSON, remembered: the same row maps to the same resource."""
-    key = (spec.type, tuple(row.items()))
-    cached = _MAPPED.get(key)
-    if cached is None:
-        resource = spec.to_resource(row, ctx)
-        cached = _MAPPED[key] = (resource["resourceType"], resource["id"], orjson.dumps(resource))
-        if len(_MAPPED) > MAPPED_CACHE_SIZE:
-            _MAPPED.popitem(last=False)
-    return Mapped(*cached)
+def mapped(spec: ResourceSpec, rows: Rows, ctx: Context) -> list[Mapped]:
+    """``spec.to_resource(row)`` of each row as JSON, remembered: the same row maps to the same resource."""
+    out = []
+    for index, raw in enumerate(rows.raw):
+        key = (spec.type, rows.shape, raw)
+        cached = _MAPPED.get(key)
+        if cached is None:
+            resource = spec.to_resource(rows.objects()[index], ctx)
+            cached = _MAPPED[key] = (resource["resourceType"], resource["id"], orjson.dumps(resource))
+            if len(_MAPPED) > MAPPED_CACHE_SIZE:
+                _MAPPED.popitem(last=False)
+        out.append(Mapped(*cached))
+    return out
 
 
 def read_one(engine: Engine, spec: ResourceSpec, resource_id: str, ctx: Context) -> dict[str, Any]:
@@ -68,10 +71,10 @@ def read_one(engine: Engine, spec: ResourceSpec, resource_id: str, ctx: Context)
     if not resource_id.isdigit() or len(resource_id) > 10:
         raise outcome.unknown_id(spec.type, resource_id)
     binder = Binder()
-    rows = read(engine, spec.select(f"{spec.id_column} = {binder.int(int(resource_id))}"), binder)
-    if not rows:
+    rows = fetch(engine, spec.select(f"{spec.id_column} = {binder.int(int(resource_id))}"), binder)
+    if not rows.raw:
         raise outcome.unknown_id(spec.type, resource_id)
-    return mapped(spec, rows[0], ctx).resource()
+    return mapped(spec, rows, ctx)[0].resource()
 
 
 def fetch_by_ids(engine: Engine, spec: ResourceSpec, column: str, ids: list[int], ctx: Context) -> list[Mapped]:
@@ -80,8 +83,7 @@ def fetch_by_ids(engine: Engine, spec: ResourceSpec, column: str, ids: list[int]
         return []
     binder = Binder()
     where = f"{column} IN {binder.ints(sorted(set(ids)))}"
-    rows = read(engine, spec.select(where) + f" ORDER BY {spec.id_column}", binder)
-    return [mapped(spec, r, ctx) for r in rows]
+    return mapped(spec, fetch(engine, spec.select(where) + f" ORDER BY {spec.id_column}", binder), ctx)
 
 
 def _order_by(spec: ResourceSpec, sort_values: list[str]) -> str:
@@ -138,24 +140,24 @@ def search(engine: Engine, spec: ResourceSpec, params: list[SearchParam], ctx: C
     order = _order_by(spec, sort_values)
     where = " AND ".join(conditions)
     condition = spec.base_filter + (f" AND {where}" if where else "")
-    rows: list[dict[str, Any]] = []
+    rows: Rows | None = None
     total: int | None = None
     if count > 0:
         page_binder = Binder()
         page_binder.parameters.extend(binder.parameters)
         sql = (f"{spec.select(where)} ORDER BY {order} OFFSET {page_binder.int(offset)} ROWS "
                f"FETCH NEXT {page_binder.int(count)} ROWS ONLY")
-        rows = read(engine, sql, page_binder)
-        if len(rows) < count and (rows or offset == 0):
+        rows = fetch(engine, sql, page_binder)
+        if len(rows) < count and (rows.raw or offset == 0):
             total = offset + len(rows)  # the last page: its rows tell the total, no COUNT needed
     if total is None:
         total = read(engine, f"SELECT COUNT(*) AS n FROM {spec.tables} WHERE {condition}", binder)[0]["n"]
-    matches = [mapped(spec, r, ctx) for r in rows]
+    matches = mapped(spec, rows, ctx) if rows is not None else []
     included = _included(engine, spec, rows, matches, includes, revincludes, ctx, registry)
     return SearchResult(total=total, offset=offset, count=count, matches=matches, included=included)
 
 
-def _included(engine: Engine, spec: ResourceSpec, rows: list[dict[str, Any]], matches: list[Mapped],
+def _included(engine: Engine, spec: ResourceSpec, rows: Rows | None, matches: list[Mapped],
               includes: list[str], revincludes: list[str], ctx: Context,
               registry: dict[str, ResourceSpec]) -> list[Mapped]:
     included: list[Mapped] = []
@@ -163,7 +165,7 @@ def _included(engine: Engine, spec: ResourceSpec, rows: list[dict[str, Any]], ma
     for name in dict.fromkeys(includes):
         target, key = spec.includes[name]
         target_spec = registry[target]
-        ids = [int(r[key]) for r in rows if r.get(key) is not None]
+        ids = [int(r[key]) for r in (rows.objects() if rows is not None else ()) if r.get(key) is not None]
         for resource in fetch_by_ids(engine, target_spec, target_spec.id_column, ids, ctx):
             if (resource.type, resource.id) not in seen:
                 seen.add((resource.type, resource.id))

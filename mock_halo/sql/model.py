@@ -35,6 +35,10 @@ class SqlCommand:
     #: encoded a chunk at a time and the command stops with :class:`ResultTooLarge` past it,
     #: so a runaway cross join never holds more than the limit in memory.
     result_limit: int | None = None
+    #: The emulator itself reads the rows (its FHIR facade), not a client: a reader's first
+    #: result set comes back as :attr:`SqlOutcome.table` (rows as fetched, and their encoder)
+    #: instead of JSON in ``data``, which the caller would only decode again.
+    tabular: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -53,6 +57,8 @@ class SqlOutcome:
     parameters: list[dict[str, Any]] = field(default_factory=list)
     columns: list[str] = field(default_factory=list)
     execution_ms: int = 1
+    #: A ``tabular`` reader's first result set: ``(encoder, rows)`` (``data`` is then empty).
+    table: tuple[Any, Sequence[Any]] | None = None
 
 
 class Deadline(Protocol):

@@ -75,6 +75,9 @@ def outcome(command: SqlCommand, results: Sequence[Result], parameters: list[dic
     elif mode == "scalar":
         rows, data = first.encoder.scalar(first.rows)
         columns = columns[:1]
+    elif command.tabular and first.encoded is None:
+        return SqlOutcome(rows=read, data=b"", rows_affected=affected, parameters=parameters, columns=columns,
+                          execution_ms=modelled_ms(read, affected), table=(first.encoder, first.rows))
     else:
         rows, data = read, first.encoded if first.encoded is not None else first.encoder.encode(first.rows)
     return SqlOutcome(rows=rows, data=data, rows_affected=affected, parameters=parameters,
