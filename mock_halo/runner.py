@@ -69,6 +69,8 @@ class Work:
     deadline: Deadline
     #: seconds the work may run once started (its deadline is the earlier of the two)
     timeout: float | None
+    #: the work only reads (other reads may run beside it: :attr:`SiteRunner.only_reads`)
+    reads: bool = False
     future: Future = field(default_factory=Future)
 
     @property
@@ -114,13 +116,14 @@ class SiteRunner:
         self._closed = False
 
     def submit(self, fn: Callable[[], Any], *, priority: int, deadline: float | None = None,
-               timeout: float | None = None) -> Work:
+               timeout: float | None = None, reads: bool = False) -> Work:
         """Queue ``fn``; its ``future`` gets what it returns or raises (or :class:`Cancelled`).
 
         ``deadline`` is a ``time.monotonic()`` instant from now on (queue wait included),
-        ``timeout`` seconds from when the work starts; the earlier one applies.
+        ``timeout`` seconds from when the work starts; the earlier one applies. ``reads``: the
+        work changes nothing (see :attr:`only_reads`).
         """
-        work = Work(fn, priority, Deadline(deadline), timeout)
+        work = Work(fn, priority, Deadline(deadline), timeout, reads)
         with self._cv:
             if self._closed:
                 raise RuntimeError(f"the runner of site {self.name} is closed")
@@ -157,6 +160,14 @@ class SiteRunner:
     def busy(self) -> bool:
         with self._cv:
             return self._running is not None or bool(self._queue)
+
+    @property
+    def only_reads(self) -> bool:
+        """Whether every piece running or queued only reads (True when idle): another read may
+        then run beside them, one engine command at a time under the engine's own lock."""
+        with self._cv:
+            running = self._running
+            return (running is None or running.reads) and all(work.reads for _, _, work in self._queue)
 
     def close(self) -> None:
         """Cancel everything and let the thread end (it is a daemon: never waited for long)."""

@@ -370,3 +370,51 @@ def test_immediate_work_whose_deadline_passes_while_it_waits_for_the_sites_threa
         run(emulator, scenario)
     finally:
         release.set()
+
+
+def test_fhir_reads_stay_on_the_event_loop_while_the_sites_thread_runs_another_read(sqlite_emulator):
+    """A FHIR read that had to go to the site's thread does not pull the reads after it there: while
+    the thread runs only reads, a quick read is still answered on the event loop (the engine's own
+    lock keeps one command at a time). Under load, one read on the thread used to keep every later
+    one there too, halving throughput; here the thread holds its read until the others are answered,
+    so each one that went there instead would wait for it."""
+    emulator = sqlite_emulator
+    site = emulator.sites[SITE]
+    engine = emulator.engine(site)
+    entered, release = threading.Event(), threading.Event()
+    real_execute = engine.execute
+    submissions = []
+    real_submit = site.runner.submit
+
+    def held(command, **kwargs):  # only the site's thread calls execute (the loop calls try_execute)
+        if not release.is_set():
+            entered.set()
+            release.wait(10)
+        return real_execute(command, **kwargs)
+
+    def counted(*args, **kwargs):
+        submissions.append(args)
+        return real_submit(*args, **kwargs)
+
+    async def scenario(api: Api) -> None:
+        headers = await api.headers(SITE)
+        one = await api.client.get(f"/device/sites/{SITE}/fhir/R4/Patient?_count=1", headers=headers)
+        family = one.json()["entry"][0]["resource"]["name"][0]["family"]
+        search = f"/device/sites/{SITE}/fhir/R4/Patient?family={family}"
+        first = await api.client.get(search, headers=headers)  # translated (on the thread) from now on
+        assert first.status_code == 200 and first.json()["entry"], first.text
+        engine.execute = held
+        site.runner.submit = counted
+        try:
+            untranslated = asyncio.create_task(api.client.get(
+                f"/device/sites/{SITE}/fhir/R4/Patient?given=Nobody", headers=headers))
+            assert await asyncio.to_thread(entered.wait, 10), "the untranslated read never reached the thread"
+            answers = [await api.client.get(search, headers=headers) for _ in range(5)]
+        finally:
+            release.set()
+        assert [a.status_code for a in answers] == [200] * 5, answers[0].text
+        assert all(a.json()["entry"] == first.json()["entry"] for a in answers)
+        assert (await untranslated).status_code == 200
+        assert len(submissions) == 1  # the untranslated read alone ran on the thread
+
+    run(emulator, scenario)

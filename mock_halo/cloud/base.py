@@ -145,32 +145,37 @@ class SiteWork:
         return now
 
     def quick(self, site: SiteState, command: Any) -> Any | None:
-        """An immediate read answered on the event loop: when the site's thread is idle and the
-        engine can run the command as a quick read (one plain SELECT it has translated before,
-        stopped and forgotten after a fraction of a millisecond of work), its outcome; None
-        otherwise (then :meth:`run_now`). It raises what the engine raises."""
-        if site.runner.busy:
+        """An immediate read answered on the event loop: when the site's thread is idle or runs
+        only reads (``SiteRunner.only_reads``: a FHIR read that went there) and the engine can run
+        the command as a quick read (one plain SELECT it has translated before, stopped and
+        forgotten after a fraction of a millisecond of work, never while another command holds
+        the engine), its outcome; None otherwise (then :meth:`run_now`). It raises what the
+        engine raises."""
+        if not site.runner.only_reads:
             return None
         quick = getattr(site._engine, "try_execute", None)
         return quick(command) if quick is not None else None
 
     async def read_now(self, site: SiteState, work: Callable[[Callable[[], Any]], T], deadline: float) -> T:
         """Immediate work that only reads (a FHIR read or search), given the engine to use as
-        ``work(engine_factory)``: on the event loop when the site's thread is idle and every
-        command it runs is a quick read (:meth:`quick`), else (from the start) on the site's
-        thread (:meth:`run_now`)."""
-        if not site.runner.busy and hasattr(site._engine, "try_execute"):
+        ``work(engine_factory)``: on the event loop when the site's thread has nothing but reads
+        to do and every command it runs is a quick read (:meth:`quick`), else (from the start)
+        on the site's thread (:meth:`run_now`, marked as a read, so the reads after it are still
+        tried on the loop: under load, one read on the thread used to keep all later ones there)."""
+        if hasattr(site._engine, "try_execute") and site.runner.only_reads:
             try:
                 return work(lambda: _QuickEngine(self, site))
             except _NotQuick:
                 pass
-        return await self.run_now(site, lambda: work(lambda: self._emulator.working_engine(site)), deadline)
+        return await self.run_now(site, lambda: work(lambda: self._emulator.working_engine(site)), deadline,
+                                  reads=True)
 
-    async def run_now(self, site: SiteState, work: Callable[[], T], deadline: float) -> T:
+    async def run_now(self, site: SiteState, work: Callable[[], T], deadline: float, *, reads: bool = False) -> T:
         """Run ``work`` on the site's thread ahead of queued background work; what it returns
-        or raises. Its engine commands stop at ``deadline``; should one not stop (a Python
-        function cannot be interrupted), the answer is Halo's 504 anyway, shortly after."""
-        piece = site.runner.submit(work, priority=IMMEDIATE, deadline=deadline)
+        or raises (``reads``: it changes nothing). Its engine commands stop at ``deadline``;
+        should one not stop (a Python function cannot be interrupted), the answer is Halo's 504
+        anyway, shortly after."""
+        piece = site.runner.submit(work, priority=IMMEDIATE, deadline=deadline, reads=reads)
         future = asyncio.wrap_future(piece.future)
         late = []
 
