@@ -169,6 +169,13 @@ class SiteRunner:
             running = self._running
             return (running is None or running.reads) and all(work.reads for _, _, work in self._queue)
 
+    def last(self) -> Future | None:
+        """The future of the piece that will finish last of those running or queued now (None when idle)."""
+        with self._cv:
+            if self._queue:
+                return max(self._queue, key=lambda entry: entry[:2])[2].future
+            return self._running.future if self._running is not None else None
+
     def close(self) -> None:
         """Cancel everything and let the thread end (it is a daemon: never waited for long)."""
         self.cancel_all()

@@ -418,3 +418,58 @@ def test_fhir_reads_stay_on_the_event_loop_while_the_sites_thread_runs_another_r
         assert len(submissions) == 1  # the untranslated read alone ran on the thread
 
     run(emulator, scenario)
+
+
+def test_fhir_reads_wait_on_the_event_loop_for_a_read_holding_the_engine_rather_than_queue_behind_it(sqlite_emulator):
+    """While a read on the site's thread holds the engine (a command is running), the quick reads
+    arriving meanwhile wait for it and are then answered on the event loop, instead of being queued
+    on the thread behind it, where they would make the next ones find the engine busy as well (under
+    load every read ended up on the thread). The read on the thread goes on only once each of them
+    has tried the engine and found it busy."""
+    emulator = sqlite_emulator
+    site = emulator.sites[SITE]
+    engine = emulator.engine(site)
+    holding, release = threading.Event(), threading.Event()
+    tries = []
+    real_run, real_try = engine._run, engine.try_execute
+    submissions = []
+    real_submit = site.runner.submit
+
+    def held_run(*args):  # the site's thread holds the engine's lock until the quick reads have tried
+        if threading.current_thread().name.startswith("site-"):
+            holding.set()
+            release.wait(10)
+        return real_run(*args)
+
+    def counted_try(command, **kwargs):
+        tries.append(engine._lock.locked())
+        if tries.count(True) == 5:
+            release.set()
+        return real_try(command, **kwargs)
+
+    def counted_submit(*args, **kwargs):
+        submissions.append(args)
+        return real_submit(*args, **kwargs)
+
+    async def scenario(api: Api) -> None:
+        headers = await api.headers(SITE)
+        one = await api.client.get(f"/device/sites/{SITE}/fhir/R4/Patient?_count=1", headers=headers)
+        family = one.json()["entry"][0]["resource"]["name"][0]["family"]
+        search = f"/device/sites/{SITE}/fhir/R4/Patient?family={family}"
+        first = await api.client.get(search, headers=headers)
+        assert first.status_code == 200 and first.json()["entry"], first.text
+        engine._run, engine.try_execute, site.runner.submit = held_run, counted_try, counted_submit
+        try:
+            untranslated = asyncio.create_task(api.client.get(
+                f"/device/sites/{SITE}/fhir/R4/Patient?given=Nobody", headers=headers))
+            assert await asyncio.to_thread(holding.wait, 10), "the untranslated read never reached the thread"
+            answers = await asyncio.gather(*[api.client.get(search, headers=headers) for _ in range(5)])
+        finally:
+            release.set()
+        assert [a.status_code for a in answers] == [200] * 5, answers[0].text
+        assert all(a.json()["entry"] == first.json()["entry"] for a in answers)
+        assert (await untranslated).status_code == 200
+        assert tries.count(True) == 5  # each found the engine busy once, then had it to itself
+        assert len(submissions) == 1  # the untranslated read alone ran on the thread
+
+    run(emulator, scenario)

@@ -7,6 +7,7 @@ import asyncio
 import logging
 import time
 from collections.abc import Callable
+from concurrent.futures import Future
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, TypeVar
 
@@ -162,11 +163,17 @@ class SiteWork:
         to do and every command it runs is a quick read (:meth:`quick`), else (from the start)
         on the site's thread (:meth:`run_now`, marked as a read, so the reads after it are still
         tried on the loop: under load, one read on the thread used to keep all later ones there)."""
-        if hasattr(site._engine, "try_execute") and site.runner.only_reads:
+        runner = site.runner
+        while hasattr(site._engine, "try_execute") and runner.only_reads:
             try:
                 return work(lambda: _QuickEngine(self, site))
-            except _NotQuick:
-                pass
+            except _NotQuick as not_quick:
+                # Only the thread's reads hold the engine: it is the loop's again once they are
+                # done, so wait for them rather than queue behind them (which would keep the
+                # reads after this one on the thread as well).
+                last = runner.last() if not_quick.busy else None
+                if last is None or not await _settled(last, deadline):
+                    break
         return await self.run_now(site, lambda: work(lambda: self._emulator.working_engine(site)), deadline,
                                   reads=True)
 
@@ -255,7 +262,20 @@ class SiteWork:
 
 
 class _NotQuick(Exception):
-    """A command of work tried on the event loop is not a quick read: the work goes to the site's thread."""
+    """A command of work tried on the event loop is not a quick read: the work goes to the site's thread
+    (``busy``: it may be one once the command running on the thread now is done)."""
+
+    def __init__(self, busy: bool) -> None:
+        super().__init__()
+        self.busy = busy
+
+
+async def _settled(piece: Future, deadline: float) -> bool:
+    """Wait until a piece of the site's work is done (however it ended); False if ``deadline`` came first."""
+    waiter = asyncio.wrap_future(piece)
+    waiter.add_done_callback(lambda done: done.cancelled() or done.exception())  # its outcome is its requester's
+    finished, _ = await asyncio.wait([waiter], timeout=max(0.0, deadline - time.monotonic()))
+    return bool(finished)
 
 
 class _QuickEngine:
@@ -270,5 +290,5 @@ class _QuickEngine:
     def execute(self, command: Any) -> Any:
         outcome = self._work.quick(self._site, command)
         if outcome is None:
-            raise _NotQuick
+            raise _NotQuick(bool(getattr(self._site._engine, "busy", False)))
         return outcome

@@ -120,6 +120,11 @@ class SqliteEngine:
         finally:
             self._lock.release()
 
+    @property
+    def busy(self) -> bool:
+        """Whether a command is running now (:meth:`try_execute` then gives up at once)."""
+        return self._lock.locked()
+
     def _run(self, command: SqlCommand, deadline: Deadline | None, budget: int | None) -> SqlOutcome:
         """One command, the lock held; ``budget``: progress callbacks before :class:`_OverBudget`."""
         self._steps = 0
