@@ -338,6 +338,11 @@ def test_a_quick_read_runs_at_once_and_anything_longer_is_left_for_the_sites_thr
     started_at = time.perf_counter()
     assert engine.try_execute(runaway) is None
     assert time.perf_counter() - started_at < 0.05 and engine._rng.getstate() == state
+    # A try that drew NEWID()s before it was abandoned puts the generator back where it was.
+    drawing = command("WITH r(n) AS (SELECT 1 UNION ALL SELECT n + 1 FROM r) SELECT COUNT(*) AS c FROM r "
+                      "WHERE NEWID() IS NOT NULL")
+    engine.translator.translate(drawing.text, None)
+    assert engine.try_execute(drawing) is None and engine._rng.getstate() == state
     write = command("UPDATE PATIENTS SET FIRSTNAME = 'Quick' WHERE INTERNALID = 1")
     engine.translator.translate(write.text, None)
     assert engine.try_execute(write) is None

@@ -62,7 +62,7 @@ class SqliteEngine:
         self._zone = dates.practice_zone(timezone_name)
         self._seed = seed
         self._reanchor = reanchor
-        self._rng = random.Random(seed)
+        self._rng = _Draws(seed)
         self._lock = threading.Lock()
         self._steps = 0
         #: the running command's deadline (see :meth:`execute`) and step budget (:meth:`try_execute`)
@@ -111,13 +111,16 @@ class SqliteEngine:
             return None
         if not self._lock.acquire(blocking=False):
             return None
-        state = self._rng.getstate()
+        rng = self._rng
+        rng.armed, rng.saved = True, None
         try:
             return self._run(command, None, max(1, steps // PROGRESS_STEPS))
         except _OverBudget:
-            self._rng.setstate(state)  # NEWID()/RAND() draws of the abandoned try do not count
+            if rng.saved is not None:
+                rng.setstate(rng.saved)  # NEWID()/RAND() draws of the abandoned try do not count
             return None
         finally:
+            rng.armed, rng.saved = False, None
             self._lock.release()
 
     @property
@@ -311,3 +314,29 @@ def _image(name: str, template: sqlite3.Connection) -> bytes:
     except sqlite3.ProgrammingError as exc:
         raise RuntimeError(f"cannot copy the {name} template: {exc} (templates shared between threads "
                            "must be opened with check_same_thread=False)") from exc
+
+
+class _Draws(random.Random):
+    """NEWID()'s and RAND()'s generator. :meth:`SqliteEngine.try_execute` arms it: the first draw
+    of the try keeps the state to go back to should the try be abandoned (most reads draw
+    nothing, and copying the generator's state on every try cost more than the read's mapping)."""
+
+    armed = False
+    saved: Any = None
+
+    def _keep(self) -> None:
+        if self.armed:
+            self.armed = False
+            self.saved = self.getstate()
+
+    def random(self) -> float:
+        self._keep()
+        return super().random()
+
+    def getrandbits(self, k: int) -> int:
+        self._keep()
+        return super().getrandbits(k)
+
+    def seed(self, *args: Any, **kwargs: Any) -> None:
+        self._keep()
+        super().seed(*args, **kwargs)
