@@ -22,6 +22,7 @@ from mock_halo.config import Settings
 from mock_halo.emulator import Emulator
 from mock_halo.fhir import FhirError
 from mock_halo.journal import JournalMiddleware
+from mock_halo.routing import IndexedRouter
 from mock_halo.webhooks.sender import WebhookSender
 
 log = logging.getLogger("mock_halo")
@@ -226,6 +227,8 @@ def create_app(settings: Settings | None = None, *, emulator: Emulator | None = 
         exception_handlers={errors.HaloError: on_halo_error, FhirError: fhir.fhir_error, HTTPException: on_http_error,
                             Exception: on_crash},
     )
+    # Starlette's router, but a request is matched only against the routes its path can match.
+    app.router = IndexedRouter(app.router.routes, lifespan=lifespan)
     app.state.emulator = emulator
     app.cloud = cloud = HaloCloud(emulator)  # type: ignore[attr-defined]
     # Rules on the FHIR, poll and page surfaces sit in front of their handlers;
