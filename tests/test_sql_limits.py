@@ -163,6 +163,40 @@ def test_replicate_of_a_parameter_is_nvarchar_4000_unless_longer(engine):
     assert len(value(engine, "REPLICATE(@p, 2)", parameters=long)) == 10000
 
 
+def nvarchar(text: str, size: int | None = None, sql_type: str = "NVarChar", name: str = "@p") -> SqlParameter:
+    return SqlParameter(name, "input", sql_type, text, size)
+
+
+@pytest.mark.parametrize("expression, parameters, length", [
+    # nvarchar(4000) + nvarchar(4000) is nvarchar(4000); varchar(8000) + varchar(8000) is varchar(8000)
+    ("@p + @p", [nvarchar("a" * 3000)], 4000), ("@p + @p", [nvarchar("a" * 5000, sql_type="VarChar")], 8000),
+    ("@p + @p", [nvarchar("a" * 3000, sql_type="VarChar")], 6000), ("@p + @p", [nvarchar("a" * 1000)], 2000),
+    # a longer value, a Size of -1 or past 4,000 is nvarchar(max): nothing is cut
+    ("@p + @p", [nvarchar("a" * 5000)], 10000), ("@p + @p", [nvarchar("a" * 3000, -1)], 6000),
+    ("@p + @p", [nvarchar("a" * 3000, 5000)], 6000), ("@p + @p", [nvarchar("a" * 3000, 3500)], 4000),
+    # with a built string: nvarchar wins, max wins
+    ("REPLICATE('a', 5000) + @p", [nvarchar("xyz")], 4000), ("@p + REPLICATE('a', 5000)", [nvarchar("xyz")], 4000),
+    ("REPLICATE('a', 7000) + @p", [nvarchar("x" * 2000, sql_type="VarChar")], 8000),
+    ("REPLICATE('a', 7000) + @p", [nvarchar("xyz", sql_type="VarChar")], 7003),
+    ("CAST(REPLICATE('a', 5000) AS varchar(max)) + @p", [nvarchar("xyz")], 5003),
+    ("REPLICATE('a', 3000) + @p + 'x'", [nvarchar("y" * 2000)], 4000),
+    # each step as SQL Server types it: varchar(8000) + varchar(8000) is cut before a max parameter joins
+    ("@p + @p + @q", [nvarchar("a" * 5000, sql_type="VarChar"), nvarchar("b" * 5000, name="@q")], 13000),
+    ("@q + (@p + @p)", [nvarchar("a" * 5000, sql_type="VarChar"), nvarchar("b" * 10, name="@q")], 4000),
+])
+def test_joining_a_parameter_is_cut_as_sql_server_types_it(engine, expression, parameters, length):
+    """``+`` with a request parameter: nvarchar(n) + nvarchar(m) is nvarchar(min(n + m, 4000)) unless
+    either is max, the parameter typed as SqlClient declares it (its SqlDbType and Size, or its length).
+    It was never cut: ``SELECT @p + @p`` of 3,000 characters gave 6,000."""
+    assert len(value(engine, expression, parameters=parameters)) == length
+
+
+def test_adding_parameters_that_are_numbers_is_unchanged_by_string_types(engine):
+    parameters = [SqlParameter("@p", "input", "Int", "2"), SqlParameter("@q", "input", "NVarChar", "40")]
+    assert value(engine, "@p + @q", parameters=parameters) == 42
+    assert value(engine, "@q + @q + 'x'", parameters=parameters[1:]) == "4040x"
+
+
 # -- parameters ------------------------------------------------------------------------------------------
 @pytest.mark.parametrize("sql_type, expected", [("Int", 1225), ("Float", 1225.0), ("NVarChar", "".join(map(str, range(50)))),
                                                 ("Int/Float", 1225.0), ("Float/Int", 1225.0), ("NVarChar/Int", 1225)])

@@ -20,6 +20,8 @@ from test_tsql_precedence_postgres import Twin
 #: The engine-level limit tests that hold on every engine, collected here with this module's ``engine``.
 NAMES = ("test_string_builders_truncate_at_8000_bytes_unless_max",
          "test_replicate_of_a_parameter_is_nvarchar_4000_unless_longer",
+         "test_joining_a_parameter_is_cut_as_sql_server_types_it",
+         "test_adding_parameters_that_are_numbers_is_unchanged_by_string_types",
          "test_string_builders_give_null_for_a_negative_or_null_count",
          "test_joining_columns_within_the_limit_is_unchanged",
          "test_max_strings_up_to_the_bound_are_built",

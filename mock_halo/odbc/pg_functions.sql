@@ -192,6 +192,28 @@ LANGUAGE sql IMMUTABLE AS $$ SELECT a + b $$;
 CREATE OR REPLACE FUNCTION mock_halo.add(a integer, b integer) RETURNS numeric
 LANGUAGE sql IMMUTABLE AS $$ SELECT a::numeric + b $$;
 
+-- SQL Server's type of a + b for strings, as the characters it keeps: nvarchar(n) + nvarchar(m) is
+-- nvarchar(min(n + m, 4000)), varchar's bound is 8,000, nvarchar wins; a max operand (0), or one not
+-- known to be a string (-1), cuts nothing (0). cut_to cuts a string there.
+CREATE OR REPLACE FUNCTION mock_halo.join_limit(VARIADIC lims integer[]) RETURNS integer
+LANGUAGE sql IMMUTABLE AS $$
+SELECT CASE WHEN EXISTS (SELECT 1 FROM unnest(lims) AS l WHERE l <= 0) THEN 0
+            WHEN 4000 = ANY (lims) THEN 4000 ELSE 8000 END
+$$;
+CREATE OR REPLACE FUNCTION mock_halo.cut_to(r text, lim integer) RETURNS text
+LANGUAGE sql IMMUTABLE AS $$ SELECT CASE WHEN lim > 0 THEN left(r, lim) ELSE r END $$;
+
+-- The same with a request parameter among them: lim is the characters SQL Server's type of the result
+-- keeps (mock_halo.join_limit; 0: a max type), known only at run time; numbers ignore it.
+CREATE OR REPLACE FUNCTION mock_halo.add(a numeric, b numeric, lim integer) RETURNS numeric
+LANGUAGE sql IMMUTABLE AS $$ SELECT a + b $$;
+CREATE OR REPLACE FUNCTION mock_halo.add(a text, b text, lim integer) RETURNS text
+LANGUAGE sql IMMUTABLE AS $$ SELECT mock_halo.cut_to(a || b, lim) $$;
+CREATE OR REPLACE FUNCTION mock_halo.add(a double precision, b double precision, lim integer) RETURNS double precision
+LANGUAGE sql IMMUTABLE AS $$ SELECT a + b $$;
+CREATE OR REPLACE FUNCTION mock_halo.add(a integer, b integer, lim integer) RETURNS numeric
+LANGUAGE sql IMMUTABLE AS $$ SELECT a::numeric + b $$;
+
 -- A string built from non-max types is cut as SQL Server cuts it: at lim characters (8,000 varchar,
 -- 4,000 nvarchar); lim 0 is a max type (no cut). mock_halo.cut is for strings built from request
 -- parameters, which SqlClient sends as nvarchar(4000) unless one is longer (then nvarchar(max)).

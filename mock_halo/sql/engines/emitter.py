@@ -20,6 +20,7 @@ from sqlglot.errors import ErrorLevel, UnsupportedError
 
 from mock_halo.sql.frontend import builtins
 from mock_halo.sql.frontend.precedence import conversion_of
+from mock_halo.sql.frontend.program import STRING_TYPE_KEY
 from mock_halo.sql.frontend.resolve import Analyzer
 from mock_halo.sql.frontend.typing_rules import type_spec
 from mock_halo.sql.semantics import convert, errors
@@ -150,6 +151,40 @@ class Emitter:
         """``text`` cut to ``limit`` characters (-1: 4,000 unless one of ``inputs`` is longer)."""
         raise NotImplementedError
 
+    # -- ``+`` with a request parameter: SQL Server types it by the parameter's declared type -------------
+    def join_mark(self, node: exp.Expression) -> exp.Expression:
+        """What ``node`` counts as in ``+`` (:func:`~mock_halo.sql.semantics.strings.join_limit`), as one
+        integer expression of the engine: a request parameter's string type, filled in at run time
+        (``params.string_limit``), that of a ``+`` typed at run time itself, else what its static
+        type says (-1: not a string)."""
+        while isinstance(node, exp.Paren):
+            node = node.this
+        marks = node.meta.get(_MARKS)
+        if marks is not None:
+            return self.fold_marks([mark.copy() for mark in marks])
+        key = node.meta.get(_PARAM)
+        if key is not None and self.kind(node)[0] == K.UNKNOWN:
+            return self.string_type(self.placeholder(STRING_TYPE_KEY + key, "@" + key))
+        return exp.Literal.number(self.char_limit(node) if self.kind(node)[0] == K.STR else -1)
+
+    def fold_marks(self, marks: list[exp.Expression]) -> exp.Expression:
+        """One expression for the limit of strings joined from operands with these marks."""
+        return marks[0] if len(marks) == 1 else self.join_limit_call(marks)
+
+    def join_limit_call(self, marks: list[exp.Expression]) -> exp.Expression:
+        """The engine's call of ``join_limit`` over ``marks``."""
+        raise NotImplementedError
+
+    def string_type(self, placeholder: exp.Expression) -> exp.Expression:
+        """A request parameter's string type (an integer bound at run time) as the engine reads it."""
+        return placeholder
+
+    @staticmethod
+    def runtime_join(node: exp.Expression, marks: list[exp.Expression]) -> exp.Expression:
+        """Note on ``node`` (a ``+`` typed at run time) the marks of what it joins, for a ``+`` around it."""
+        node.meta[_MARKS] = marks
+        return node
+
     @staticmethod
     def typed_builder(call: exp.Expression, limit: int, longest: int | None = None) -> exp.Expression:
         """Note a string builder's result type (and, if known, its longest length) on its call, for a
@@ -196,7 +231,9 @@ class Emitter:
     def parameter(self, node: exp.Parameter) -> exp.Expression:
         if isinstance(node.this, exp.Parameter):
             raise errors.unsupported(f"@@{node.this.name.upper()}")
-        return self.placeholder(node.name.lower(), "@" + node.name)
+        marker = self.placeholder(node.name.lower(), "@" + node.name)
+        marker.meta[_PARAM] = node.name.lower()
+        return marker
 
     def anonymous(self, node: exp.Anonymous) -> exp.Expression:
         conversion = conversion_of(node)
@@ -211,6 +248,9 @@ class Emitter:
 
 _DECL = "mh_decl"
 _LONGEST = "mh_longest"
+#: A placeholder's parameter key; the marks of a ``+`` typed at run time (see ``join_mark``).
+_PARAM = "mh_param"
+_MARKS = "mh_marks"
 
 
 def number(text: str) -> int | float:

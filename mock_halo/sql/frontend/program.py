@@ -55,6 +55,9 @@ OUTPUT_KEY = "\x00out{}"
 NOW_KEYS = {"local": "\x00now", "utc": "\x00utcnow"}
 #: Parameter key prefix of OBJECT_ID('tempdb..#t') (filled in at run time: temporary tables come and go).
 OBJECT_KEY = "\x00object:"
+#: Parameter key prefix of a request parameter's string type in ``+`` (params.string_limit, at run time:
+#: one translation serves every call, whatever its parameters' types).
+STRING_TYPE_KEY = "\x00strtype:"
 
 
 class Compiler:

@@ -185,6 +185,27 @@ def convert_value(param: SqlParameter) -> Any:
     return converter(value, sql_type)
 
 
+#: String SqlDbTypes SqlClient sends as Unicode (nvarchar, nchar, ntext).
+_UNICODE_TYPES = frozenset({"NVarChar", "NChar", "NText", "String"})
+
+
+def string_limit(param: SqlParameter | None) -> int:
+    """How a request parameter counts in ``+`` (:func:`~mock_halo.sql.semantics.strings.join_limit`):
+    SqlClient declares a NVarChar parameter nvarchar(Size), nvarchar(4000) without a Size, and
+    nvarchar(max) when the Size (-1 or past 4,000) or, without one, the value is longer (VarChar:
+    varchar, 8,000); 4,000 or 8,000 characters, 0 for max (text, ntext and xml too), -1 for a
+    parameter that is not a string (or not a request parameter at all)."""
+    if param is None or param.type not in STRING_TYPES or param.type == "Variant":
+        return -1
+    if param.type in ("Text", "NText", "Xml"):
+        return 0
+    bound = 4000 if param.type in _UNICODE_TYPES else 8000
+    size = param.size
+    if size is not None and size != 0:
+        return 0 if size < 0 or size > bound else bound
+    return 0 if len(param.value or "") > bound else bound
+
+
 @dataclass(frozen=True, slots=True)
 class BoundParameters:
     """Converted request parameters, by :func:`key`."""

@@ -18,11 +18,11 @@ from datetime import datetime
 from typing import Any
 
 from mock_halo.sql import procedures
-from mock_halo.sql.frontend.program import NOW_KEYS, OBJECT_KEY
+from mock_halo.sql.frontend.program import NOW_KEYS, OBJECT_KEY, STRING_TYPE_KEY
 from mock_halo.sql.frontend.script import Script, Statement
 from mock_halo.sql.model import SqlCommand, SqlOutcome
 from mock_halo.sql.runtime.interpreter import Connection, Interpreter
-from mock_halo.sql.runtime.params import BoundParameters, echo
+from mock_halo.sql.runtime.params import BoundParameters, echo, string_limit
 from mock_halo.sql.runtime.results import EncodedRows, Result, encoder_from_cursor, outcome, with_parameter_kinds
 from mock_halo.sql.semantics import dates, errors
 from mock_halo.sql.semantics.encode import Encoder
@@ -49,6 +49,8 @@ class BaseSession:
         self.result_limit: int | None = None
         #: The site's catalogues as the translator sees them (set by the engine; read by sp_columns, sp_help).
         self.schema: Any = None
+        #: The running command's request parameters as sent (their types type ``+`` at run time).
+        self.declared: dict[str, Any] = {}
 
     def map_error(self, exc: BaseException, statement: Statement | None) -> errors.SqlError:
         raise NotImplementedError
@@ -118,6 +120,7 @@ class BaseSession:
         output parameters are echoed from the variables afterwards.
         """
         variables: dict[str, Any] = dict(bound.values)
+        self.declared = bound.declared
         transaction = script.writes or not script.simple
         self._now = None
         self.result_limit = command.result_limit
@@ -168,6 +171,8 @@ class BaseSession:
                 values.append(dates.fmt_datetime(dates.round_datetime(self.now()[1])))
             elif key.startswith(OBJECT_KEY):
                 values.append(self.live.get(key[len(OBJECT_KEY):]))
+            elif key.startswith(STRING_TYPE_KEY):
+                values.append(string_limit(self.declared.get(key[len(STRING_TYPE_KEY):])))
             else:
                 raise errors.must_declare(written)
         return tuple(values)

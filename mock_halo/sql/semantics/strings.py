@@ -144,6 +144,16 @@ NON_MAX_BYTES = 8000
 UNICODE_CHARS = 4000
 
 
+def join_limit(*limits: int) -> int:
+    """The characters ``a + b (+ ...)`` keeps, from each operand's (:func:`truncated`'s 0: max, 4,000:
+    nvarchar, 8,000: varchar; -1: not known to be a string): nvarchar(n) + nvarchar(m) is
+    nvarchar(min(n + m, 4000)), varchar's bound is 8,000, nvarchar wins over varchar, and a max
+    operand makes a max result (0: no cut; an operand of unknown type cuts nothing either)."""
+    if any(limit <= 0 for limit in limits):
+        return 0
+    return UNICODE_CHARS if UNICODE_CHARS in limits else NON_MAX_BYTES
+
+
 def truncated(limit: int, result: Any, inputs: tuple[Any, ...]) -> Any:
     """``result`` cut to ``limit`` characters (0: a max type, no limit; -1: typed at run time by
     request parameters, which SqlClient sends as nvarchar(4000) unless a value is longer)."""

@@ -163,11 +163,20 @@ class PgEmitter(Emitter):
             return _days(right, left)
         if K.DATE in (lk, rk) and {lk, rk} & numbers:
             raise errors.operand_clash("date", "int")
+        # With a request parameter, the result's string type (where SQL Server cuts it) is known at run time.
+        marks = [self.join_mark(left), self.join_mark(right)]
         if K.STR in (lk, rk) and K.UNKNOWN in (lk, rk):  # @param + 'text': concatenation
-            return exp.DPipe(this=_cast(left, "TEXT"), expression=_cast(right, "TEXT"))
+            join = exp.DPipe(this=_cast(left, "TEXT"), expression=_cast(right, "TEXT"))
+            return self.runtime_join(self.fn("cut_to", join, self.join_limit_call(marks)), marks)
         if lk == K.UNKNOWN and rk == K.UNKNOWN:  # two request parameters: decided by their types at run time
-            return self.fn("add", left, right)
+            return self.runtime_join(self.fn("add", left, right, self.join_limit_call(marks)), marks)
         return node
+
+    def join_limit_call(self, marks: list[exp.Expression]) -> exp.Expression:
+        return self.fn("join_limit", *marks)
+
+    def string_type(self, placeholder: exp.Expression) -> exp.Expression:
+        return _cast(placeholder, "INTEGER")
 
     def sub(self, node: exp.Sub) -> exp.Expression:
         left, right = node.this, node.expression

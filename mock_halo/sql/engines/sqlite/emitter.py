@@ -19,7 +19,7 @@ import re
 
 from sqlglot import exp
 
-from mock_halo.sql.engines.emitter import Builder, Emitter
+from mock_halo.sql.engines.emitter import _MARKS, Builder, Emitter
 from mock_halo.sql.frontend.program import NOW_KEYS
 from mock_halo.sql.frontend.resolve import Analyzer
 from mock_halo.sql.semantics import convert, errors
@@ -27,6 +27,8 @@ from mock_halo.sql.semantics import kinds as K
 from mock_halo.sql.semantics.strings import NON_MAX_BYTES
 
 _STRINGISH = frozenset({K.STR, K.UNKNOWN, K.NULL})
+#: Arguments of one flat mh_add_typed (SQLite allows 127); a longer sum goes on in a call around it.
+_MAX_ARGS = 120
 _INTEGER_TEXT = re.compile(r"^\s*[+-]?\d+\s*$")
 
 
@@ -133,12 +135,23 @@ class SqliteEmitter(Emitter):
             raise errors.operand_clash("date", "int")
         if lk in numbers and rk in numbers:  # text met by a number was converted (frontend.precedence)
             return node
-        if isinstance(left, exp.Anonymous) and left.this == "mh_add":
-            # a + b + c + ...: one flat mh_add(a, b, c, ...) adds left to right; nested calls would
-            # overflow SQLite's parser stack at about 50 terms (parameters summed in a report).
-            left.set("expressions", [*left.expressions, right])
-            return left
-        return self.call("add", left, right)
+        # Decided at run time: mh_add(a, b) adds numbers or joins strings, cut where SQL Server cuts the
+        # string type of a + b (a request parameter typed as declared: join_mark). a + b + c + ... is one
+        # flat mh_add_typed(a, mark a, b, mark b, ...), cut after each step: nested calls would overflow
+        # SQLite's parser stack at about 50 terms (a report's sums).
+        mark = self.join_mark(right)
+        if _is_call(left, "mh_add_typed") and len(left.expressions) < _MAX_ARGS:
+            left.set("expressions", [*left.expressions, right, mark])
+            return self.runtime_join(left, [*left.meta[_MARKS], mark])
+        if _is_call(left, "mh_cut_to") and _is_call(left.expressions[0], "mh_add"):
+            (first_value, second_value), (first_mark, second_mark) = left.expressions[0].expressions, left.meta[_MARKS]
+            return self.runtime_join(self.call("add_typed", first_value, first_mark, second_value, second_mark,
+                                               right, mark), [first_mark, second_mark, mark])
+        marks = [self.join_mark(left), mark]
+        return self.runtime_join(self.call("cut_to", self.call("add", left, right), self.fold_marks(marks)), marks)
+
+    def join_limit_call(self, marks: list[exp.Expression]) -> exp.Expression:
+        return self.call("join_limit", *marks)
 
     def arithmetic(self, node: exp.Binary) -> exp.Expression:
         left, right = node.this, node.expression
@@ -521,3 +534,7 @@ SqliteEmitter.BUILTINS = {
     "CHOOSE": _choose,
     "DB_NAME": _db_name,
 }
+
+
+def _is_call(node: exp.Expression, name: str) -> bool:
+    return isinstance(node, exp.Anonymous) and node.this == name

@@ -22,8 +22,8 @@ from typing import Any
 
 from mock_halo.sql.semantics import convert, dates, errors, formatting
 from mock_halo.sql.semantics.strings import (
-    _text, as_int, ascii_code, char, charindex, concat, concat_ws, datalength, isdate, isnumeric, left, length, like,
-    lower, nchar, patindex, quotename, replace, replicate, reverse, right, space, stuff, substring, truncated,
+    _text, as_int, ascii_code, char, charindex, concat, concat_ws, datalength, isdate, isnumeric, join_limit, left,
+    length, like, lower, nchar, patindex, quotename, replace, replicate, reverse, right, space, stuff, substring, truncated,
     upper,
 )
 
@@ -79,6 +79,23 @@ def add(*values: Any) -> Any:
     total = values[0]
     for value in values[1:]:
         total = add_two(total, value)
+    return total
+
+
+def cut_to(value: Any, limit: Any) -> Any:
+    """A string cut to ``limit`` characters (0: not cut); anything else as it is."""
+    return value[:limit] if isinstance(value, str) and 0 < limit < len(value) else value
+
+
+def add_typed(*operands: Any) -> Any:
+    """:func:`add` called as ``mh_add_typed(a, mark a, b, mark b, ...)``: a string is cut after each step
+    where SQL Server cuts the type of that step (:func:`~mock_halo.sql.semantics.strings.join_limit` of
+    the marks so far)."""
+    total, limit = operands[0], operands[1]
+    for index in range(2, len(operands), 2):
+        total = add_two(total, operands[index])
+        limit = join_limit(limit, operands[index + 1])
+        total = cut_to(total, limit)
     return total
 
 
@@ -252,7 +269,7 @@ def register(conn: sqlite3.Connection, rng: random.Random) -> None:
         "reverse": (1, reverse), "stuff": (5, _limited(stuff)), "char": (1, char), "nchar": (1, nchar),
         "ascii": (1, ascii_code), "quotename": (-1, quotename), "isnumeric": (1, isnumeric),
         "isdate": (1, isdate), "like": (-1, like), "patindex": (2, patindex),
-        "add": (-1, add), "div": (2, divide), "mod": (2, modulo), "round": (-1, round_),
+        "add": (-1, add), "add_typed": (-1, add_typed), "cut_to": (2, cut_to), "join_limit": (-1, join_limit), "div": (2, divide), "mod": (2, modulo), "round": (-1, round_),
         "floor": (1, floor), "ceiling": (1, ceiling), "power": (2, power),
         "dateadd": (3, dateadd), "datediff": (-1, datediff), "datepart": (2, datepart),
         "datename": (2, datename), "eomonth": (-1, eomonth), "datefromparts": (3, datefromparts),
