@@ -377,6 +377,28 @@ def test_immediate_work_whose_deadline_passes_while_it_waits_for_the_sites_threa
         release.set()
 
 
+async def family_search(api: Api, headers: dict) -> tuple[str, httpx.Response]:
+    """A FHIR search by a family name some patient has, and its first answer (translated, on the
+    site's thread, so quick from then on)."""
+    one = await api.client.get(f"/device/sites/{SITE}/fhir/R4/Patient?_count=1", headers=headers)
+    family = one.json()["entry"][0]["resource"]["name"][0]["family"]
+    search = f"/device/sites/{SITE}/fhir/R4/Patient?family={family}"
+    first = await api.client.get(search, headers=headers)
+    assert first.status_code == 200 and first.json()["entry"], first.text
+    return search, first
+
+
+def counting(submit):
+    """The runner's ``submit`` wrapped to record each piece of work given to the site's thread."""
+    submissions: list = []
+
+    def counted(*args, **kwargs):
+        submissions.append(args)
+        return submit(*args, **kwargs)
+
+    return submissions, counted
+
+
 def test_fhir_reads_stay_on_the_event_loop_while_the_sites_thread_runs_another_read(sqlite_emulator):
     """A FHIR read that had to go to the site's thread does not pull the reads after it there: while
     the thread runs only reads, a quick read is still answered on the event loop (the engine's own
@@ -388,8 +410,7 @@ def test_fhir_reads_stay_on_the_event_loop_while_the_sites_thread_runs_another_r
     engine = emulator.engine(site)
     entered, release = threading.Event(), threading.Event()
     real_execute = engine.execute
-    submissions = []
-    real_submit = site.runner.submit
+    submissions, counted = counting(site.runner.submit)
 
     def held(command, **kwargs):  # only the site's thread calls execute (the loop calls try_execute)
         if not release.is_set():
@@ -397,17 +418,9 @@ def test_fhir_reads_stay_on_the_event_loop_while_the_sites_thread_runs_another_r
             release.wait(10)
         return real_execute(command, **kwargs)
 
-    def counted(*args, **kwargs):
-        submissions.append(args)
-        return real_submit(*args, **kwargs)
-
     async def scenario(api: Api) -> None:
         headers = await api.headers(SITE)
-        one = await api.client.get(f"/device/sites/{SITE}/fhir/R4/Patient?_count=1", headers=headers)
-        family = one.json()["entry"][0]["resource"]["name"][0]["family"]
-        search = f"/device/sites/{SITE}/fhir/R4/Patient?family={family}"
-        first = await api.client.get(search, headers=headers)  # translated (on the thread) from now on
-        assert first.status_code == 200 and first.json()["entry"], first.text
+        search, first = await family_search(api, headers)
         engine.execute = held
         site.runner.submit = counted
         try:
@@ -437,8 +450,7 @@ def test_fhir_reads_wait_on_the_event_loop_for_a_read_holding_the_engine_rather_
     holding, release = threading.Event(), threading.Event()
     tries = []
     real_run, real_try = engine._run, engine.try_execute
-    submissions = []
-    real_submit = site.runner.submit
+    submissions, counted_submit = counting(site.runner.submit)
 
     def held_run(*args):  # the site's thread holds the engine's lock until the quick reads have tried
         if threading.current_thread().name.startswith("site-"):
@@ -452,17 +464,9 @@ def test_fhir_reads_wait_on_the_event_loop_for_a_read_holding_the_engine_rather_
             release.set()
         return real_try(command, **kwargs)
 
-    def counted_submit(*args, **kwargs):
-        submissions.append(args)
-        return real_submit(*args, **kwargs)
-
     async def scenario(api: Api) -> None:
         headers = await api.headers(SITE)
-        one = await api.client.get(f"/device/sites/{SITE}/fhir/R4/Patient?_count=1", headers=headers)
-        family = one.json()["entry"][0]["resource"]["name"][0]["family"]
-        search = f"/device/sites/{SITE}/fhir/R4/Patient?family={family}"
-        first = await api.client.get(search, headers=headers)
-        assert first.status_code == 200 and first.json()["entry"], first.text
+        search, first = await family_search(api, headers)
         engine._run, engine.try_execute, site.runner.submit = held_run, counted_try, counted_submit
         try:
             untranslated = asyncio.create_task(api.client.get(
