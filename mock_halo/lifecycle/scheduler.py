@@ -101,10 +101,6 @@ class Scheduler:
         with self.lock:
             self._sources.append(source)
 
-    def remove(self, source: EventSource) -> None:
-        with self.lock:
-            self._sources.remove(source)
-
     def advance(self, now: datetime) -> SqlJob | None:
         """Fire the events due by ``now`` in order, up to the first that needs SQL: that job
         is returned (and stays ``pending``). None once everything due by ``now`` is done."""

@@ -98,8 +98,6 @@ class Lifecycle:
         with self.lock:
             return self._run_due(self.clock.now())
 
-    tick = now  # what a background task calls with a real clock
-
     def site_now(self, site_id: str) -> datetime:
         """:meth:`now` for reads of one site: only that site is brought up to the clock (the
         sites' schedulers are independent), so a poll costs the same however many sites there are."""
@@ -167,10 +165,6 @@ class Lifecycle:
     def _at(self, site_id: str, when: datetime, seq: int, action: Any, owner: Any = None) -> None:
         """A timed event of a site's (its scheduler fires it in time order)."""
         self._site(site_id).timed.at(when, seq, action, owner)
-
-    @property
-    def links(self) -> dict[str, SiteLink]:
-        return {site_id: site.link for site_id, site in self._sites.items()}
 
     def availability(self, site_id: str, at: datetime | None = None) -> str:
         with self.lock:
