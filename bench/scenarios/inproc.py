@@ -7,30 +7,18 @@ emulator's app or its ``reset()`` does not exist yet.
 
 from __future__ import annotations
 
-import json
-import subprocess
-import sys
-
+from bench import worker
 from bench.model import Target, TimingComparison
-from bench.registry import RunContext, ScenarioFailure, Skip, timing
-from bench.scenarios.emulator import EMULATOR_ENV, PACKAGE_DIR
-from bench.servers import REPO_ROOT, child_env
+from bench.registry import RunContext, Skip, timing
+from bench.scenarios.emulator import PACKAGE_DIR
 
 TARGET = Target.max_seconds(0.050)
 WORKER_TIMEOUT_S = 300.0
 
 
 def run_worker(iterations: int) -> dict:
-    """Run the child and return its JSON result."""
-    env = child_env(("MOCK_HALO_",), EMULATOR_ENV)
-    proc = subprocess.run(
-        [sys.executable, "-m", "bench.inproc_worker", "--iterations", str(iterations)],
-        cwd=REPO_ROOT, env=env, capture_output=True, text=True, timeout=WORKER_TIMEOUT_S,
-    )
-    lines = proc.stdout.strip().splitlines()
-    if proc.returncode != 0 or not lines:
-        raise ScenarioFailure(f"bench.inproc_worker exited with {proc.returncode}: {proc.stderr.strip()[-800:]}")
-    return json.loads(lines[-1])
+    """The child's JSON result (its skip or error raised as Skip or ScenarioFailure)."""
+    return worker.run_worker("bench.inproc_worker", "--iterations", str(iterations), timeout=WORKER_TIMEOUT_S)
 
 
 @timing("app-create-reset")
@@ -40,10 +28,6 @@ def app_create_reset(ctx: RunContext) -> list[TimingComparison]:
         raise Skip("mock_halo/app.py does not exist yet")
     iterations = ctx.samples(default=20, quick=5)
     result = run_worker(iterations)
-    if "skip" in result:
-        raise Skip(result["skip"])
-    if "error" in result:
-        raise ScenarioFailure(f"in-process measurement failed:\n{result['error']}")
     for key in ("import_s", "first_create_s", "first_reset_s", "warm_s", "warm_error", "emulator_attribute"):
         if key in result:
             ctx.details[key] = result[key]

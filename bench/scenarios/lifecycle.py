@@ -7,14 +7,9 @@ interpreter (:mod:`bench.lifecycle_worker`) through the lifecycle's domain calls
 
 from __future__ import annotations
 
-import json
-import subprocess
-import sys
-
 from bench.model import Target, TimingComparison
-from bench.registry import RunContext, ScenarioFailure, timing
-from bench.scenarios.emulator import EMULATOR_ENV
-from bench.servers import REPO_ROOT, child_env
+from bench.registry import RunContext, timing
+from bench.worker import run_worker
 
 QUERIES = 10_000
 SITES = 10
@@ -25,18 +20,8 @@ WORKER_TIMEOUT_S = 600.0
 
 def run_lifecycle_worker(queries: int, sites: int) -> dict:
     """Run the child and return its JSON result (ScenarioFailure on an error)."""
-    proc = subprocess.run(
-        [sys.executable, "-m", "bench.lifecycle_worker", "--queries", str(queries), "--sites", str(sites)],
-        cwd=REPO_ROOT, env=child_env(("MOCK_HALO_",), EMULATOR_ENV), capture_output=True, text=True,
-        timeout=WORKER_TIMEOUT_S,
-    )
-    lines = proc.stdout.strip().splitlines()
-    if proc.returncode != 0 or not lines:
-        raise ScenarioFailure(f"bench.lifecycle_worker exited with {proc.returncode}: {proc.stderr.strip()[-800:]}")
-    result = json.loads(lines[-1])
-    if "error" in result:
-        raise ScenarioFailure(f"the lifecycle run failed:\n{result['error']}")
-    return result
+    return run_worker("bench.lifecycle_worker", "--queries", str(queries), "--sites", str(sites),
+                      timeout=WORKER_TIMEOUT_S)
 
 
 @timing("async-lifecycle-scale")

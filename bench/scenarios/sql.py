@@ -11,14 +11,10 @@ under the tables.
 
 from __future__ import annotations
 
-import json
-import subprocess
-import sys
-
+from bench import worker
 from bench.model import Target, TimingComparison
-from bench.registry import RunContext, ScenarioFailure, Skip, timing
-from bench.scenarios.emulator import EMULATOR_ENV, PACKAGE_DIR
-from bench.servers import REPO_ROOT, child_env
+from bench.registry import RunContext, Skip, timing
+from bench.scenarios.emulator import PACKAGE_DIR
 
 OVERHEAD_TARGET = Target.max_seconds(50e-6)
 WORKER_TIMEOUT_S = 300.0
@@ -38,13 +34,8 @@ def cache_note(label: str, cache: dict) -> str:
 
 
 def run_worker(samples: int) -> dict:
-    env = child_env(("MOCK_HALO_",), EMULATOR_ENV)
-    proc = subprocess.run([sys.executable, "-m", "bench.sql_worker", "--samples", str(samples)], cwd=REPO_ROOT,
-                          env=env, capture_output=True, text=True, timeout=WORKER_TIMEOUT_S)
-    lines = proc.stdout.strip().splitlines()
-    if proc.returncode != 0 or not lines:
-        raise ScenarioFailure(f"bench.sql_worker exited with {proc.returncode}: {proc.stderr.strip()[-800:]}")
-    return json.loads(lines[-1])
+    """The child's JSON result (its skip or error raised as Skip or ScenarioFailure)."""
+    return worker.run_worker("bench.sql_worker", "--samples", str(samples), timeout=WORKER_TIMEOUT_S)
 
 
 @timing("sql-cached-select")
@@ -54,10 +45,6 @@ def sql_cached_select(ctx: RunContext) -> list[TimingComparison]:
         raise Skip("mock_halo/sql/engines/sqlite/engine.py does not exist yet")
     samples = ctx.samples(default=30, quick=5)
     result = run_worker(samples)
-    if "skip" in result:
-        raise Skip(result["skip"])
-    if "error" in result:
-        raise ScenarioFailure(f"in-process measurement failed:\n{result['error']}")
     engine_s, raw_s = tuple(result["engine_s"]), tuple(result["raw_s"])
     # Quantile-matched differences: their median is median(engine) - median(raw), so a load spike that
     # hits one side's sample does not masquerade as overhead (nor hide it) the way pairwise differences do.
