@@ -2,6 +2,7 @@
 
 import asyncio
 import json
+from datetime import timedelta
 
 from conftest import SITE, Halo, make_settings
 from starlette.testclient import TestClient
@@ -67,3 +68,29 @@ def test_frozen_clock_is_not_ticked(monkeypatch):
         client.post(f"/device/sites/{SITE}/queries/async", json=body, headers=halo.headers(halo.token()))
         spin(client)
         assert first_name(emulator, 1) != "Ticked"
+
+
+def test_an_app_started_again_listens_to_the_clock_once_and_still_catches_up_on_a_move():
+    """The same app under several lifespans (a test client per test): one clock listener, not one more
+    per start, and a clock move in a later lifespan still runs what fell due without a request."""
+    emulator = Emulator(make_settings())  # virtual: frozen
+    app = create_app(emulator=emulator)
+    with TestClient(app):
+        pass
+    listeners = len(emulator.clock._listeners)
+    for _ in range(3):
+        with TestClient(app):
+            pass
+    assert len(emulator.clock._listeners) == listeners
+    with TestClient(app) as client:
+        halo = Halo(client)
+        body = {"command": {"text": "UPDATE PATIENTS SET FIRSTNAME = 'Moved' WHERE INTERNALID = 1",
+                            "executionMode": "nonQuery"}}
+        response = client.post(f"/device/sites/{SITE}/queries/async", json=body, headers=halo.headers(halo.token()))
+        assert response.status_code == 201
+        client.portal.call(emulator.clock.advance, timedelta(minutes=10))  # no request follows
+        for _ in range(2000):
+            if first_name(emulator, 1) == "Moved":
+                break
+            spin(client, 1)
+        assert first_name(emulator, 1) == "Moved"

@@ -65,16 +65,22 @@ class SiteWork:
         self._loop: asyncio.AbstractEventLoop | None = None
         self._kicking: asyncio.Future | None = None
         self._again = False
+        self._listening = False
 
     def attach(self, loop: asyncio.AbstractEventLoop) -> None:
         """Catch every site up whenever the clock is moved (the app's lifespan calls this), so
-        side effects (and the webhooks they send) happen as the clock passes them, polled or not."""
-        if self._loop is None:
+        side effects (and the webhooks they send) happen as the clock passes them, polled or not.
+        The clock is listened to once, however many times the app is started."""
+        if not self._listening:
             self._emulator.clock.on_change(lambda now: self.kick())
+            self._listening = True
         self._loop = loop
 
     def detach(self) -> None:
+        """The loop is gone: clock moves start nothing until the next :meth:`attach`."""
         self._loop = None
+        self._kicking = None  # a catch-up of the old loop never finishes there
+        self._again = False
 
     def kick(self) -> None:
         """Start catching every site up, soon; from any thread, never waiting."""
