@@ -20,6 +20,7 @@ so a consumer can insert them as they come.
 from __future__ import annotations
 
 import random
+from collections import deque
 from collections.abc import Iterator
 from datetime import date, datetime, timedelta, timezone, tzinfo
 from zoneinfo import ZoneInfo
@@ -28,9 +29,10 @@ from faker import Faker
 
 from ..clock import DEFAULT_EPOCH
 from . import codes
-from .clinical import TABLE_COLUMNS, TABLE_ORDER, ClinicalFactory
+from .clinical import TABLE_COLUMNS, TABLE_ORDER
 from .contacts import make_contacts
 from .model import Batch, PatientSummary, ProgressCallback
+from .records import LocalRecords, WorkerRecords, clinical_records
 from .people import EMAIL_COLUMNS, NEXTOFKIN_COLUMNS, NEXTOFKIN_NONE, PATIENT_COLUMNS, NamePools, PatientFactory
 from .schedule import (
     APPOINTMENT_COLUMNS,
@@ -95,12 +97,15 @@ def generate_practice(
     anchor: date | datetime | None = None,
     progress: ProgressCallback | None = None,
     first_doctor: tuple[str, str] | None = None,
+    worker: bool | None = None,
 ) -> Iterator[Batch]:
     """Yield the rows of a fake practice with ``patients`` patients.
 
     ``anchor`` is the practice-local date of "today" (see :func:`normalise_anchor`;
     default :data:`DEFAULT_ANCHOR`). ``progress`` is called with (stage, done,
-    total). ``first_doctor`` names the first GP (the principal).
+    total). ``first_doctor`` names the first GP (the principal). ``worker`` says whether the
+    clinical records are made in a worker process (:mod:`.records`; None: for a large practice on a
+    machine with two cores); the rows are the same either way.
     """
     if isinstance(patients, bool) or not isinstance(patients, int) or patients < 0:
         raise ValueError(f"patients must be a non-negative integer, got {patients!r}")
@@ -132,26 +137,38 @@ def generate_practice(
 
     window_start = today - timedelta(days=WINDOW_DAYS)
     people = PatientFactory(NamePools(fake, patients), rng_people, practice, staff, now)
-    clinical = ClinicalFactory(rng_clinical, staff, today, window_start)
     summaries: list[PatientSummary] = []
-    pending: list[tuple] = []
     yield Batch("NEXTOFKIN", NEXTOFKIN_COLUMNS, [NEXTOFKIN_NONE])
     report("patients", 0, patients)
-    for rows, household in people.households(patients):
-        pending.extend(rows)
-        for summary in household:
-            clinical.add_patient(summary)
-        summaries.extend(household)
-        if len(pending) >= PATIENT_CHUNK:
-            yield from _patient_batches(pending, people, clinical)
-            pending = []
-            report("patients", len(summaries), patients)
-    if pending:
-        yield from _patient_batches(pending, people, clinical)
+    records = clinical_records(rng_clinical, staff, today, window_start, patients, worker)
+    try:
+        # A chunk's patient rows wait for its clinical records; with a worker making those, the
+        # next chunk of patients is drawn meanwhile (records.lag chunks may wait).
+        waiting: deque[tuple[list[tuple], tuple[list[tuple], list[tuple]], int]] = deque()
+        pending: list[tuple] = []
+        chunk: list[PatientSummary] = []
+        for rows, household in people.households(patients):
+            pending.extend(rows)
+            chunk.extend(household)
+            if len(pending) >= PATIENT_CHUNK:
+                summaries.extend(chunk)
+                records.submit(chunk)
+                waiting.append((pending, people.take_extra(), len(summaries)))
+                pending, chunk = [], []
+                while len(waiting) > records.lag:
+                    yield from _patient_batches(*waiting.popleft(), records, report, patients)
+        if pending:
+            summaries.extend(chunk)
+            records.submit(chunk)
+            waiting.append((pending, people.take_extra(), len(summaries)))
+        while waiting:
+            yield from _patient_batches(*waiting.popleft(), records, report, patients)
+        first_visit = records.next_id("VISITS")
+    finally:
+        records.close()
     report("patients", len(summaries), patients)
 
-    book = AppointmentBook(rng_schedule, staff, sessions, summaries, today, away, clinical.ids["VISITS"] + 1,
-                           practice.domain)
+    book = AppointmentBook(rng_schedule, staff, sessions, summaries, today, away, first_visit, practice.domain)
     total_days = len(book.days())
     appointments: list[tuple] = []
     for day, day_appointments in enumerate(book.generate(patients), start=1):
@@ -164,17 +181,20 @@ def generate_practice(
     report("appointments", total_days, total_days)
 
 
-def _patient_batches(rows: list[tuple], people: PatientFactory, clinical: ClinicalFactory) -> Iterator[Batch]:
-    emails, kin = people.take_extra()
+def _patient_batches(rows: list[tuple], extra: tuple[list[tuple], list[tuple]], done: int,
+                     records: LocalRecords | WorkerRecords, report: ProgressCallback, patients: int) -> Iterator[Batch]:
+    emails, kin = extra
     if kin:
         yield Batch("NEXTOFKIN", NEXTOFKIN_COLUMNS, kin)
     yield Batch("PATIENTS", PATIENT_COLUMNS, rows)
     if emails:
         yield Batch("EMAIL", EMAIL_COLUMNS, emails)
-    made = clinical.take_rows()
+    made = records.collect()
     for table in TABLE_ORDER:
         if made[table]:
             yield Batch(table, TABLE_COLUMNS[table], made[table])
+    if done < patients:
+        report("patients", done, patients)
 
 
 def _book_batches(appointments: list[tuple], book: AppointmentBook) -> Iterator[Batch]:

@@ -1,0 +1,136 @@
+"""A large practice's clinical records made in a worker process: the same rows as made here, whatever
+happens to the worker."""
+
+from __future__ import annotations
+
+import logging
+import subprocess
+import sys
+from datetime import date, datetime, timedelta
+from random import Random
+
+import pytest
+
+from mock_halo.practice import generate_practice, records
+from mock_halo.practice.generator import PATIENT_CHUNK
+from mock_halo.practice.model import PatientSummary, Staff, StaffMember
+from mock_halo.practice.records import LocalRecords, WorkerRecords, clinical_records
+
+ANCHOR = date(2026, 12, 4)
+
+
+def batches(seed: int, patients: int, **kwargs: object) -> list[tuple]:
+    return [(b.table, b.columns, b.rows) for b in generate_practice(seed, patients, anchor=ANCHOR, **kwargs)]
+
+
+@pytest.fixture(scope="module")
+def made_here() -> list[tuple]:
+    return batches(8, 2 * PATIENT_CHUNK + 700, worker=False)
+
+
+def test_a_worker_makes_the_same_rows_in_the_same_order(made_here: list[tuple]) -> None:
+    assert batches(8, 2 * PATIENT_CHUNK + 700, worker=True) == made_here
+
+
+def test_a_worker_that_never_answers_leaves_the_build_to_this_process(
+        made_here: list[tuple], monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture) -> None:
+    def silent() -> subprocess.Popen:
+        return subprocess.Popen([sys.executable, "-c", "pass"], stdin=subprocess.PIPE, stdout=subprocess.PIPE)
+
+    monkeypatch.setattr(records, "_start_worker", silent)
+    with caplog.at_level(logging.WARNING, "mock_halo.practice"):
+        assert batches(8, 2 * PATIENT_CHUNK + 700, worker=True) == made_here
+    assert "goes on in this process" in caplog.text
+
+
+def test_a_worker_that_cannot_start_means_building_here(monkeypatch: pytest.MonkeyPatch) -> None:
+    def unstartable() -> subprocess.Popen:
+        raise OSError("no such interpreter")
+
+    monkeypatch.setattr(records, "_start_worker", unstartable)
+    made = clinical_records(Random(1), _staff(), ANCHOR, ANCHOR - timedelta(days=30), 50_000, worker=True)
+    assert isinstance(made, LocalRecords)
+
+
+def test_auto_uses_a_worker_only_for_a_large_build_with_a_second_core(monkeypatch: pytest.MonkeyPatch) -> None:
+    started: list[bool] = []
+
+    class Recorder(LocalRecords):
+        def __init__(self, *args: object) -> None:
+            started.append(True)
+            super().__init__(*args)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(records, "WorkerRecords", Recorder)
+    window = ANCHOR - timedelta(days=30)
+    monkeypatch.setattr(records, "usable_cores", lambda: 2)
+    clinical_records(Random(1), _staff(), ANCHOR, window, records.WORKER_MIN_PATIENTS - 1)
+    assert started == []
+    clinical_records(Random(1), _staff(), ANCHOR, window, records.WORKER_MIN_PATIENTS)
+    assert started == [True]
+    monkeypatch.setattr(records, "usable_cores", lambda: 1)
+    clinical_records(Random(1), _staff(), ANCHOR, window, 10 * records.WORKER_MIN_PATIENTS)
+    assert started == [True]
+
+
+def _staff() -> Staff:
+    doctor = StaffMember(user_id=2, group=1, title_code=1, first_name="Ann", surname="Lee", location_id=1,
+                         books=True, display="Dr Ann Lee")
+    nurse = StaffMember(user_id=3, group=3, title_code=1, first_name="Bo", surname="Ng", location_id=1,
+                        books=True, display="Bo Ng")
+    return Staff(members=[doctor, nurse])
+
+
+def _patients(first: int, count: int) -> list[PatientSummary]:
+    rng = Random(first)
+    out = []
+    for internal_id in range(first, first + count):
+        dob = ANCHOR - timedelta(days=rng.randrange(100 * 365))
+        created = max(dob, ANCHOR - timedelta(days=rng.randrange(4000)))
+        out.append(PatientSummary(internal_id, dob, 1 + internal_id % 2, 1, 2,
+                                  datetime.combine(created, datetime.min.time()) + timedelta(hours=10)))
+    return out
+
+
+def test_a_worker_killed_between_chunks_is_taken_over_from_its_last_chunk(caplog: pytest.LogCaptureFixture) -> None:
+    window = ANCHOR - timedelta(days=30)
+    chunks = [_patients(1, 300), _patients(301, 300), _patients(601, 300)]
+    here = LocalRecords(Random(5), _staff(), ANCHOR, window)
+    expected = []
+    for chunk in chunks:
+        here.submit(chunk)
+        expected.append(here.collect())
+
+    there = WorkerRecords(Random(5), _staff(), ANCHOR, window)
+    try:
+        there.submit(chunks[0])
+        got = [there.collect()]
+        there._proc.kill()  # noqa: SLF001 - the worker dies with chunks waiting
+        there._proc.wait()  # noqa: SLF001
+        there.submit(chunks[1])
+        there.submit(chunks[2])
+        with caplog.at_level(logging.WARNING, "mock_halo.practice"):
+            got += [there.collect(), there.collect()]
+        assert got == expected
+        assert there.next_id("VISITS") == here.next_id("VISITS")
+        assert "stopped" in caplog.text
+    finally:
+        there.close()
+    assert there._proc.poll() is not None  # noqa: SLF001 - no worker left behind
+
+
+def test_closing_early_stops_the_worker(monkeypatch: pytest.MonkeyPatch) -> None:
+    started: list[subprocess.Popen] = []
+    start = records._start_worker  # noqa: SLF001
+
+    def recorded() -> subprocess.Popen:
+        started.append(start())
+        return started[-1]
+
+    monkeypatch.setattr(records, "_start_worker", recorded)
+    stream = generate_practice(3, 2 * PATIENT_CHUNK, anchor=ANCHOR, worker=True)
+    for batch in stream:
+        if batch.table == "PATIENTS":
+            break
+    assert len(started) == 1 and started[0].poll() is None
+    stream.close()
+    assert started[0].poll() is not None
