@@ -3,6 +3,7 @@ happens to the worker."""
 
 from __future__ import annotations
 
+import gc
 import logging
 import subprocess
 import sys
@@ -48,7 +49,7 @@ def test_a_worker_that_cannot_start_means_building_here(monkeypatch: pytest.Monk
         raise OSError("no such interpreter")
 
     monkeypatch.setattr(records, "_start_worker", unstartable)
-    made = clinical_records(Random(1), _staff(), ANCHOR, ANCHOR - timedelta(days=30), 50_000, worker=True)
+    made = clinical_records(Random(1), 50_000, worker=True)
     assert isinstance(made, LocalRecords)
 
 
@@ -56,19 +57,18 @@ def test_auto_uses_a_worker_only_for_a_large_build_with_a_second_core(monkeypatc
     started: list[bool] = []
 
     class Recorder(LocalRecords):
-        def __init__(self, *args: object) -> None:
+        def __init__(self, rng: Random) -> None:
             started.append(True)
-            super().__init__(*args)  # type: ignore[arg-type]
+            super().__init__(rng)
 
     monkeypatch.setattr(records, "WorkerRecords", Recorder)
-    window = ANCHOR - timedelta(days=30)
     monkeypatch.setattr(records, "usable_cores", lambda: 2)
-    clinical_records(Random(1), _staff(), ANCHOR, window, records.WORKER_MIN_PATIENTS - 1)
+    clinical_records(Random(1), records.WORKER_MIN_PATIENTS - 1)
     assert started == []
-    clinical_records(Random(1), _staff(), ANCHOR, window, records.WORKER_MIN_PATIENTS)
+    clinical_records(Random(1), records.WORKER_MIN_PATIENTS)
     assert started == [True]
     monkeypatch.setattr(records, "usable_cores", lambda: 1)
-    clinical_records(Random(1), _staff(), ANCHOR, window, 10 * records.WORKER_MIN_PATIENTS)
+    clinical_records(Random(1), 10 * records.WORKER_MIN_PATIENTS)
     assert started == [True]
 
 
@@ -94,14 +94,16 @@ def _patients(first: int, count: int) -> list[PatientSummary]:
 def test_a_worker_killed_between_chunks_is_taken_over_from_its_last_chunk(caplog: pytest.LogCaptureFixture) -> None:
     window = ANCHOR - timedelta(days=30)
     chunks = [_patients(1, 300), _patients(301, 300), _patients(601, 300)]
-    here = LocalRecords(Random(5), _staff(), ANCHOR, window)
+    here = LocalRecords(Random(5))
+    here.begin(_staff(), ANCHOR, window)
     expected = []
     for chunk in chunks:
         here.submit(chunk)
         expected.append(here.collect())
 
-    there = WorkerRecords(Random(5), _staff(), ANCHOR, window)
+    there = WorkerRecords(Random(5))
     try:
+        there.begin(_staff(), ANCHOR, window)
         there.submit(chunks[0])
         got = [there.collect()]
         there._proc.kill()  # noqa: SLF001 - the worker dies with chunks waiting
@@ -116,6 +118,22 @@ def test_a_worker_killed_between_chunks_is_taken_over_from_its_last_chunk(caplog
     finally:
         there.close()
     assert there._proc.poll() is not None  # noqa: SLF001 - no worker left behind
+
+
+def test_a_stream_never_read_leaves_no_worker_behind(monkeypatch: pytest.MonkeyPatch) -> None:
+    started: list[subprocess.Popen] = []
+    start = records._start_worker  # noqa: SLF001
+
+    def recorded() -> subprocess.Popen:
+        started.append(start())
+        return started[-1]
+
+    monkeypatch.setattr(records, "_start_worker", recorded)
+    stream = generate_practice(3, 2 * PATIENT_CHUNK, anchor=ANCHOR, worker=True)
+    assert len(started) == 1 and started[0].poll() is None  # started at once, to be ready for the first patients
+    del stream
+    gc.collect()
+    assert started[0].poll() is not None
 
 
 def test_closing_early_stops_the_worker(monkeypatch: pytest.MonkeyPatch) -> None:

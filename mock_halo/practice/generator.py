@@ -111,11 +111,28 @@ def generate_practice(
         raise ValueError(f"patients must be a non-negative integer, got {patients!r}")
     if isinstance(seed, bool) or not isinstance(seed, int):
         raise ValueError(f"seed must be an integer, got {seed!r}")
-    report = progress or _no_progress
-    today = normalise_anchor(anchor)
-    now = datetime.combine(today, datetime.min.time())
     master = random.Random(seed)
     rng_practice, rng_people, rng_clinical, rng_schedule = (random.Random(master.getrandbits(64)) for _ in range(4))
+    # A worker starts now, so that it is ready when the first patients are.
+    records = clinical_records(rng_clinical, patients, worker)
+    return _generate(records, seed, patients, normalise_anchor(anchor), progress or _no_progress, first_doctor,
+                     rng_practice, rng_people, rng_schedule)
+
+
+def _generate(records: LocalRecords | WorkerRecords, seed: int, patients: int, today: date, report: ProgressCallback,
+              first_doctor: tuple[str, str] | None, rng_practice: random.Random, rng_people: random.Random,
+              rng_schedule: random.Random) -> Iterator[Batch]:
+    try:
+        yield from _practice(records, seed, patients, today, report, first_doctor, rng_practice, rng_people,
+                             rng_schedule)
+    finally:
+        records.close()
+
+
+def _practice(records: LocalRecords | WorkerRecords, seed: int, patients: int, today: date, report: ProgressCallback,
+              first_doctor: tuple[str, str] | None, rng_practice: random.Random, rng_people: random.Random,
+              rng_schedule: random.Random) -> Iterator[Batch]:
+    now = datetime.combine(today, datetime.min.time())
     fake = Faker("en_AU", use_weighting=False)  # a fresh instance (~1 ms) keeps generators independent
     fake.seed_instance(seed)
 
@@ -140,32 +157,29 @@ def generate_practice(
     summaries: list[PatientSummary] = []
     yield Batch("NEXTOFKIN", NEXTOFKIN_COLUMNS, [NEXTOFKIN_NONE])
     report("patients", 0, patients)
-    records = clinical_records(rng_clinical, staff, today, window_start, patients, worker)
-    try:
-        # A chunk's patient rows wait for its clinical records; with a worker making those, the
-        # next chunk of patients is drawn meanwhile (records.lag chunks may wait).
-        waiting: deque[tuple[list[tuple], tuple[list[tuple], list[tuple]], int]] = deque()
-        pending: list[tuple] = []
-        chunk: list[PatientSummary] = []
-        for rows, household in people.households(patients):
-            pending.extend(rows)
-            chunk.extend(household)
-            if len(pending) >= PATIENT_CHUNK:
-                summaries.extend(chunk)
-                records.submit(chunk)
-                waiting.append((pending, people.take_extra(), len(summaries)))
-                pending, chunk = [], []
-                while len(waiting) > records.lag:
-                    yield from _patient_batches(*waiting.popleft(), records, report, patients)
-        if pending:
+    records.begin(staff, today, window_start)
+    # A chunk's patient rows wait for its clinical records; with a worker making those, the
+    # next chunk of patients is drawn meanwhile (records.lag chunks may wait).
+    waiting: deque[tuple[list[tuple], tuple[list[tuple], list[tuple]], int]] = deque()
+    pending: list[tuple] = []
+    chunk: list[PatientSummary] = []
+    for rows, household in people.households(patients):
+        pending.extend(rows)
+        chunk.extend(household)
+        if len(pending) >= PATIENT_CHUNK:
             summaries.extend(chunk)
             records.submit(chunk)
             waiting.append((pending, people.take_extra(), len(summaries)))
-        while waiting:
-            yield from _patient_batches(*waiting.popleft(), records, report, patients)
-        first_visit = records.next_id("VISITS")
-    finally:
-        records.close()
+            pending, chunk = [], []
+            while len(waiting) > records.lag:
+                yield from _patient_batches(*waiting.popleft(), records, report, patients)
+    if pending:
+        summaries.extend(chunk)
+        records.submit(chunk)
+        waiting.append((pending, people.take_extra(), len(summaries)))
+    while waiting:
+        yield from _patient_batches(*waiting.popleft(), records, report, patients)
+    first_visit = records.next_id("VISITS")
     report("patients", len(summaries), patients)
 
     book = AppointmentBook(rng_schedule, staff, sessions, summaries, today, away, first_visit, practice.domain)

@@ -114,13 +114,14 @@ def populate(
 ) -> dict[str, int]:
     """Create the schema in ``conn`` (an empty database) and load the data; returns row counts per table."""
     name = canonical_catalogue(pms_type, catalogue)
+    batches = generate_catalogue(name, seed, patients, anchor=anchor, progress=progress)  # a worker may start now
     schema = sqlite_schema(pms_type, name)
     counts = dict.fromkeys(schema.table_names, 0)
     statements: dict[tuple[str, tuple[str, ...]], str] = {}
     with conn:  # one transaction for the whole load
         for ddl in schema.tables:
             conn.execute(ddl)
-        for batch in generate_catalogue(name, seed, patients, anchor=anchor, progress=progress):
+        for batch in batches:
             if not batch.rows:
                 continue
             key = (batch.table, batch.columns)

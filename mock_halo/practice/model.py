@@ -96,7 +96,7 @@ def sql_date(d: date) -> str:
 
 def sql_datetime(dt: datetime) -> str:
     """A DATETIME value as stored: ``YYYY-MM-DDTHH:MM:SS`` (whole seconds)."""
-    return dt.isoformat(timespec="seconds")
+    return dt.isoformat("T", "seconds")
 
 
 def sql_midnight(d: date) -> str:
