@@ -11,8 +11,11 @@ from datetime import date, datetime, timedelta
 from random import Random
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from mock_halo.practice import generate_practice, records
+from mock_halo.practice.draw import below_from
 from mock_halo.practice.generator import PATIENT_CHUNK
 from mock_halo.practice.model import PatientSummary, Staff, StaffMember
 from mock_halo.practice.records import LocalRecords, WorkerRecords, clinical_records
@@ -152,3 +155,15 @@ def test_closing_early_stops_the_worker(monkeypatch: pytest.MonkeyPatch) -> None
     assert len(started) == 1 and started[0].poll() is None
     stream.close()
     assert started[0].poll() is not None
+
+
+@settings(max_examples=60, deadline=None)
+@given(seed=st.integers(0, 2**32), n=st.integers(1, 2**40))
+def test_below_takes_the_draws_randrange_randint_and_choice_take(seed: int, n: int) -> None:
+    a, b = Random(seed), Random(seed)
+    below = below_from(b)
+    assert [a.randrange(n) for _ in range(3)] == [below(n) for _ in range(3)]
+    assert a.randint(-7, n) == -7 + below(n + 8)
+    population = range(n % 50 + 1)
+    assert a.choice(population) == population[below(len(population))]
+    assert a.random() == b.random()  # the stream goes on from the same place
