@@ -123,15 +123,21 @@ def test_a_worker_killed_between_chunks_is_taken_over_from_its_last_chunk(caplog
     assert there._proc.poll() is not None  # noqa: SLF001 - no worker left behind
 
 
-def test_a_stream_never_read_leaves_no_worker_behind(monkeypatch: pytest.MonkeyPatch) -> None:
-    started: list[subprocess.Popen] = []
+@pytest.fixture
+def started(monkeypatch: pytest.MonkeyPatch) -> list[subprocess.Popen]:
+    """The worker processes started during the test, in order."""
+    out: list[subprocess.Popen] = []
     start = records._start_worker  # noqa: SLF001
 
     def recorded() -> subprocess.Popen:
-        started.append(start())
-        return started[-1]
+        out.append(start())
+        return out[-1]
 
     monkeypatch.setattr(records, "_start_worker", recorded)
+    return out
+
+
+def test_a_stream_never_read_leaves_no_worker_behind(started: list[subprocess.Popen]) -> None:
     stream = generate_practice(3, 2 * PATIENT_CHUNK, anchor=ANCHOR, worker=True)
     assert len(started) == 1 and started[0].poll() is None  # started at once, to be ready for the first patients
     del stream
@@ -139,15 +145,7 @@ def test_a_stream_never_read_leaves_no_worker_behind(monkeypatch: pytest.MonkeyP
     assert started[0].poll() is not None
 
 
-def test_closing_early_stops_the_worker(monkeypatch: pytest.MonkeyPatch) -> None:
-    started: list[subprocess.Popen] = []
-    start = records._start_worker  # noqa: SLF001
-
-    def recorded() -> subprocess.Popen:
-        started.append(start())
-        return started[-1]
-
-    monkeypatch.setattr(records, "_start_worker", recorded)
+def test_closing_early_stops_the_worker(started: list[subprocess.Popen]) -> None:
     stream = generate_practice(3, 2 * PATIENT_CHUNK, anchor=ANCHOR, worker=True)
     for batch in stream:
         if batch.table == "PATIENTS":
