@@ -118,3 +118,17 @@ def test_a_stalled_body_gets_408(server):
                      b"Content-Length: 100\r\n\r\n{\"match\":")
         answer = slow.recv(4096)
     assert answer.startswith(b"HTTP/1.1 408"), answer[:200]
+
+
+def test_a_body_that_keeps_arriving_is_read_however_long_it_takes(server):
+    _, port = server
+    body = b'{"match": {"surface": "immediate", "sql": "no statement says this"}, "outcome": {"error": 429}}'
+    with socket.create_connection(("127.0.0.1", port), timeout=30) as slow:
+        slow.sendall(b"POST /_mock/scenarios HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+                     b"Content-Length: %d\r\n\r\n" % len(body))
+        for start in range(0, len(body), 30):  # each part within the 1 s timeout, the whole over it
+            slow.sendall(body[start:start + 30])
+            time.sleep(0.45)
+        answer = slow.recv(4096)
+    assert not answer.startswith(b"HTTP/1.1 408"), answer[:300]
+    assert answer.startswith(b"HTTP/1.1 201"), answer[:300]
