@@ -20,7 +20,7 @@ from collections.abc import Callable
 from datetime import datetime
 from typing import Any, Protocol
 
-from mock_halo.lifecycle.model import QueryRecord
+from mock_halo.lifecycle.model import QueryRecord, SealedRecord
 
 #: Records kept at most; the oldest go first.
 DEFAULT_CAPACITY = 100_000
@@ -47,6 +47,11 @@ class StoredQuery(Protocol):
         ...
 
 
+def _opened(kept: Any) -> Any:
+    """A stored value as its record: immediate records are kept packed (:meth:`SealedRecord.packed`)."""
+    return SealedRecord.unpacked(kept) if type(kept) is tuple else kept
+
+
 def held_bytes(record: Any) -> int:
     measure = getattr(record, "held_bytes", None)
     return measure() if measure is not None else 0
@@ -67,11 +72,11 @@ class QueryStore:
         self.evicted_results = 0
 
     def add(self, record: QueryRecord | StoredQuery) -> None:
-        self._records[record.id] = record
+        self._records[record.id] = record.packed() if type(record) is SealedRecord else record
         self.account(record)
         while len(self._records) > self.capacity:
             _, oldest = self._records.popitem(last=False)
-            self._release(oldest)
+            self._release(_opened(oldest))
             self.evicted_records += 1
 
     def account(self, record: QueryRecord | StoredQuery) -> None:
@@ -86,7 +91,7 @@ class QueryStore:
             key, size = self._held.popitem(last=False)
             self.bytes -= size
             self.evicted_results += 1
-            victim = self._records[key]
+            victim = _opened(self._records[key])
             shed = getattr(victim, "shed_results", None)
             if shed is not None:
                 shed()
@@ -96,21 +101,24 @@ class QueryStore:
 
     def get(self, site_id: str, query_id: str) -> QueryRecord | StoredQuery | None:
         """The record, only if it belongs to ``site_id`` (ids are case-insensitive GUIDs)."""
-        record = self._records.get(query_id.lower())
-        if record is None or record.site_id != site_id:
+        kept = self._records.get(query_id.lower())
+        if kept is None:
             return None
-        return record
+        record = _opened(kept)
+        return record if record.site_id == site_id else None
 
     def find(self, query_id: str) -> QueryRecord | StoredQuery | None:
         """The record with this id, whatever its site (the console looks queries up by id alone)."""
-        return self._records.get(query_id.lower())
+        kept = self._records.get(query_id.lower())
+        return None if kept is None else _opened(kept)
 
     def newest(self, limit: int, keep: Callable[[Any], bool] | None = None) -> list[QueryRecord | StoredQuery]:
         """Up to ``limit`` records, newest first, that ``keep`` accepts (all without it)."""
         found: list[QueryRecord | StoredQuery] = []
         if limit <= 0:
             return found
-        for record in reversed(self._records.values()):
+        for kept in reversed(self._records.values()):
+            record = _opened(kept)
             if keep is None or keep(record):
                 found.append(record)
                 if len(found) >= limit:
@@ -119,22 +127,22 @@ class QueryStore:
 
     def remove(self, query_id: str) -> bool:
         """Forget one record (retention); True if it was there."""
-        record = self._records.pop(query_id.lower(), None)
-        if record is None:
+        key = query_id.lower()
+        if self._records.pop(key, None) is None:
             return False
-        self.bytes -= self._held.pop(record.id, 0)
+        self.bytes -= self._held.pop(key, 0)
         return True
 
     def clear(self, site_id: str | None = None) -> None:
         if site_id is None:
-            for record in self._records.values():
-                self._abandon(record)
+            for kept in self._records.values():
+                self._abandon(_opened(kept))
             self._records.clear()
             self._held.clear()
             self.bytes = 0
             return
-        for key in [k for k, r in self._records.items() if r.site_id == site_id]:
-            self._release(self._records.pop(key))
+        for key in [k for k, r in self._records.items() if _opened(r).site_id == site_id]:
+            self._release(_opened(self._records.pop(key)))
 
     def _release(self, record: QueryRecord | StoredQuery) -> None:
         self.bytes -= self._held.pop(record.id, 0)
@@ -148,7 +156,7 @@ class QueryStore:
 
     def records(self) -> list[QueryRecord | StoredQuery]:
         """Every record, oldest first (a snapshot of the state)."""
-        return list(self._records.values())
+        return [_opened(kept) for kept in self._records.values()]
 
     def __len__(self) -> int:
         return len(self._records)
