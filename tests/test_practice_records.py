@@ -4,10 +4,16 @@ happens to the worker."""
 from __future__ import annotations
 
 import gc
+import io
 import logging
+import marshal
+import pickle
+import struct
 import subprocess
 import sys
+from dataclasses import fields
 from datetime import date, datetime, timedelta
+from operator import attrgetter
 from random import Random
 
 import pytest
@@ -19,6 +25,8 @@ from mock_halo.practice.draw import below_from
 from mock_halo.practice.generator import PATIENT_CHUNK
 from mock_halo.practice.model import PatientSummary, Staff, StaffMember
 from mock_halo.practice.records import LocalRecords, WorkerRecords, clinical_records
+
+fields_of = attrgetter(*(f.name for f in fields(PatientSummary)))
 
 ANCHOR = date(2026, 12, 4)
 
@@ -165,3 +173,41 @@ def test_below_takes_the_draws_randrange_randint_and_choice_take(seed: int, n: i
     population = range(n % 50 + 1)
     assert a.choice(population) == population[below(len(population))]
     assert a.random() == b.random()  # the stream goes on from the same place
+
+
+def test_a_chunk_the_worker_cannot_make_is_answered_as_an_error_and_ends_it() -> None:
+    window = ANCHOR - timedelta(days=30)
+    requests = io.BytesIO()
+    pickle.dump(("start", Random(5).getstate(), _staff(), ANCHOR, window), requests)
+    pickle.dump(("chunk", [(1, "not a date", 1, 1, 2, None, None, False)]), requests)
+    pickle.dump(("chunk", [fields_of(p) for p in _patients(1, 5)]), requests)  # never read: the worker has ended
+    requests.seek(0)
+    replies = io.BytesIO()
+    records.serve(requests, replies)
+    data = replies.getvalue()
+    size, = struct.unpack("!Q", data[:8])
+    kind, message = marshal.loads(data[8:8 + size])
+    assert kind == "error" and "AttributeError" in message
+    assert len(data) == 8 + size  # one reply: the worker stopped at the failure
+
+
+def test_the_parent_takes_over_when_the_worker_answers_an_error(
+        monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture) -> None:
+    failing = ("import sys, marshal, struct, pickle; pickle.load(sys.stdin.buffer); pickle.load(sys.stdin.buffer); "
+               "d = marshal.dumps(('error', 'ValueError: no')); "
+               "sys.stdout.buffer.write(struct.pack('!Q', len(d)) + d); sys.stdout.buffer.flush()")
+    monkeypatch.setattr(records, "_start_worker", lambda: subprocess.Popen(
+        [sys.executable, "-c", failing], stdin=subprocess.PIPE, stdout=subprocess.PIPE))
+    window = ANCHOR - timedelta(days=30)
+    here = LocalRecords(Random(5))
+    here.begin(_staff(), ANCHOR, window)
+    here.submit(_patients(1, 200))
+    there = WorkerRecords(Random(5))
+    try:
+        there.begin(_staff(), ANCHOR, window)
+        there.submit(_patients(1, 200))
+        with caplog.at_level(logging.WARNING, "mock_halo.practice"):
+            assert there.collect() == here.collect()
+        assert "ValueError: no" in caplog.text
+    finally:
+        there.close()

@@ -213,7 +213,7 @@ class ClinicalFactory:
         ))
 
     def _past_history(self, p: PatientSummary, age: int, end: date) -> list[tuple[int, date]]:
-        rng, below = self.rng, self.below
+        rng = self.rng
         found = []
         random, latest = rng.random, self.latest
         for code, name, min_age, p70, flat, span, onset, procedure in _CONDITION_RISKS:
@@ -405,7 +405,7 @@ class ClinicalFactory:
                 self._observations(p, age, when, user)
 
     def _observations(self, p: PatientSummary, age: int, when: datetime, user: int) -> None:
-        rng, below = self.rng, self.below
+        rng = self.rng
         day, seconds, stamp = sql_midnight(when.date()), when.hour * 3600 + when.minute * 60, sql_datetime(when)
         values = []
         if rng.random() < 0.7:
@@ -451,7 +451,7 @@ class ClinicalFactory:
             ))
 
     def _correspondence(self, p: PatientSummary, end: date) -> None:
-        rng, below = self.rng, self.below
+        below = self.below
         category, subject, sender = c.CORRESPONDENCE[below(len(c.CORRESPONDENCE))]
         received = self._instant(self._day_between(max(p.created.date(), end - timedelta(days=700)), end))
         doctor = self._doctor(p)

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import random
 import re
-from datetime import date, datetime, timedelta
 from collections.abc import Callable
+from datetime import date, datetime, timedelta
 from typing import TypeVar
 
 _NOT_ALNUM = re.compile(r"[^a-z0-9]")

@@ -257,7 +257,7 @@ def serve(stdin: IO[bytes], stdout: IO[bytes]) -> None:
             except EOFError:
                 return
             try:
-                records.submit([PatientSummary(*fields) for fields in message[1]])
+                records.submit([PatientSummary(*values) for values in message[1]])
                 reply: tuple = ("rows", records.collect(), rng.getstate(), dict(factory.ids))
             except Exception as exc:  # noqa: BLE001 - reported to the parent, which goes on by itself
                 replies.put(marshal.dumps(("error", f"{type(exc).__name__}: {exc}")))
