@@ -135,6 +135,10 @@ async def read_body(request: Request, limit: int) -> bytes:
                 deadline.reschedule(loop.time() + timeout)
     except TimeoutError:
         raise errors.HaloError(408, f"The request body did not arrive within {timeout} seconds.") from None
+    # One turn of the event loop before the handler's work, as asyncio.wait_for gave: without it, under
+    # a load whose connections come and go, some connections waited 100 ms and more (p99) while others
+    # were served (measured with wrk, three rounds of 64 connections on one server).
+    await asyncio.sleep(0)
     return b"".join(chunks)
 
 
