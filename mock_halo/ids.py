@@ -3,7 +3,18 @@
 from __future__ import annotations
 
 import random
-import uuid
+
+
+#: The bits ``uuid.UUID(int=n, version=4)`` clears (variant and version) and sets.
+_CLEARED = ~((0xC000 << 48) | (0xF000 << 64))
+_SET = (0x8000 << 48) | (4 << 76)
+
+
+def uuid4_text(bits: int) -> str:
+    """``str(uuid.UUID(int=bits, version=4))`` without making the object (a test compares them), in
+    about half its time: every query's id is made so."""
+    text = "%032x" % ((bits & _CLEARED) | _SET)
+    return f"{text[:8]}-{text[8:12]}-{text[12:16]}-{text[16:20]}-{text[20:]}"
 
 
 class IdSource:
@@ -17,7 +28,7 @@ class IdSource:
         self._random = random.Random(self._seed)
 
     def uuid(self) -> str:
-        return str(uuid.UUID(int=self._random.getrandbits(128), version=4))
+        return uuid4_text(self._random.getrandbits(128))
 
     def jitter(self, low: float, high: float) -> float:
         """A seeded draw in [low, high): used for modelled durations."""

@@ -17,6 +17,8 @@ from typing import Any
 
 from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
 
+from mock_halo.stalls import watch_on
+
 #: Connections and tasks served at once; beyond it uvicorn answers 503 Service Unavailable.
 LIMIT_CONCURRENCY = 2048
 #: Seconds an idle keep-alive connection stays open after a response (uvicorn's default).
@@ -31,7 +33,7 @@ class GuardedHttpToolsProtocol(HttpToolsProtocol):
 
     def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
         super().connection_made(transport)
-        self._head_timer: asyncio.TimerHandle | None = None
+        self._head_watch = watch_on(self.loop, "head", _close_stalled)
         self._arm_head_timer()
 
     def on_headers_complete(self) -> None:
@@ -47,20 +49,22 @@ class GuardedHttpToolsProtocol(HttpToolsProtocol):
         self._disarm_head_timer()
         super().connection_lost(exc)
 
+    # The loop's StallWatch times every connection's head (one timer, not one per request).
     def _arm_head_timer(self) -> None:
-        self._disarm_head_timer()
-        self._head_timer = self.loop.call_later(self.head_timeout, self._head_timed_out)
+        self._head_watch.start(self, self.head_timeout)
 
     def _disarm_head_timer(self) -> None:
-        timer = getattr(self, "_head_timer", None)
-        if timer is not None:
-            timer.cancel()
-            self._head_timer = None
+        watch = getattr(self, "_head_watch", None)
+        if watch is not None:
+            watch.stop(self)
 
     def _head_timed_out(self) -> None:
-        self._head_timer = None
         if not self.transport.is_closing():
             self.transport.close()
+
+
+def _close_stalled(protocol: GuardedHttpToolsProtocol) -> None:
+    protocol._head_timed_out()
 
 
 def uvicorn_config(app: Any, settings: Any, log_level: str | None = None) -> Any:

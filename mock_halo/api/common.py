@@ -25,6 +25,7 @@ from mock_halo.emulator import Emulator
 from mock_halo.journal import FIRED_KEY
 from mock_halo.limits import JsonTooDeep, load_json
 from mock_halo.media import FORM, JSON, is_json_type
+from mock_halo.stalls import watch_on
 
 __all__ = ["FORM", "JSON", "JSONBody", "api_of", "cloud_of", "credentials", "emulator_of", "error_response",
            "is_json_type", "json_object", "media_type", "operation", "read_body", "read_json_object"]
@@ -108,64 +109,14 @@ def media_type(request: Request) -> str | None:
     return value.split(";", 1)[0].strip().lower()
 
 
-class BodyWatch:
-    """One timer for every request body being read on an event loop.
-
-    A body that stops arriving for ``request_timeout_s`` is answered 408 (a slow client holds no
-    connection forever; ``serving.py`` does the same for the request head). A timer per read
-    (``asyncio.timeout``: a handle made, moved and cancelled) cost an immediate query about 9 us
-    in-process, 6% of it; here a read only notes its task and the time of its last chunk, and one
-    timer, armed while any read is under way, fires at the earliest moment one could have stalled
-    and cancels those that did.
-    """
-
-    def __init__(self, loop: asyncio.AbstractEventLoop) -> None:
-        self.loop = loop
-        #: task reading -> [time of its last chunk, seconds it may wait, expired]
-        self.reading: dict[asyncio.Task, list] = {}
-        self._timer: asyncio.TimerHandle | None = None
-
-    def start(self, task: asyncio.Task, timeout: float) -> list:
-        entry = [self.loop.time(), timeout, False]
-        self.reading[task] = entry
-        if self._timer is None:
-            self._timer = self.loop.call_at(entry[0] + timeout, self._check)
-        return entry
-
-    def stop(self, task: asyncio.Task) -> None:
-        self.reading.pop(task, None)
-
-    def _check(self) -> None:
-        self._timer = None
-        now = self.loop.time()
-        earliest = None
-        for task, entry in list(self.reading.items()):
-            due = entry[0] + entry[1]
-            if due <= now:
-                entry[2] = True
-                del self.reading[task]
-                task.cancel()
-            elif earliest is None or due < earliest:
-                earliest = due
-        if earliest is not None:
-            self._timer = self.loop.call_at(earliest, self._check)
-
-
-_watch: BodyWatch | None = None
-
-
-def _body_watch(loop: asyncio.AbstractEventLoop) -> BodyWatch:
-    """The running loop's watch (a test client may run the app on more than one loop)."""
-    global _watch
-    watch = _watch
-    if watch is None or watch.loop is not loop:
-        watch = _watch = BodyWatch(loop)
-    return watch
+def _cancel(task: asyncio.Task) -> None:
+    task.cancel()
 
 
 async def read_body(request: Request, limit: int) -> bytes:
     """The raw body, refusing (413) anything over ``limit`` bytes without reading it all; 408 when it
-    stops arriving for ``request_timeout_s`` (:class:`BodyWatch`)."""
+    stops arriving for ``request_timeout_s`` (a slow client holds no connection forever; ``serving.py``
+    does the same for the request head), judged by the loop's :class:`~mock_halo.stalls.StallWatch`."""
     declared = request.headers.get("content-length")
     if declared is not None:
         try:
@@ -176,7 +127,7 @@ async def read_body(request: Request, limit: int) -> bytes:
     timeout = emulator_of(request).settings.request_timeout_s
     loop = asyncio.get_running_loop()
     task = asyncio.current_task(loop)
-    watch = _body_watch(loop) if task is not None else None
+    watch = watch_on(loop, "body", _cancel) if task is not None else None
     entry = watch.start(task, timeout) if watch is not None else None
     receive = request.receive
     chunks: list[bytes] = []
@@ -194,7 +145,7 @@ async def read_body(request: Request, limit: int) -> bytes:
             if not message.get("more_body", False):
                 break
             if entry is not None:
-                entry[0] = loop.time()
+                watch.progress(entry)
     except asyncio.CancelledError:
         if entry is None or not entry[2]:
             raise

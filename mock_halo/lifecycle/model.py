@@ -109,6 +109,12 @@ class SealedRecord:
         self.status = record.status
         self.body = orjson.dumps(record.render())
 
+    @classmethod
+    def of(cls, id: str, site_id: str, integrator_id: str, created_at: datetime, mode: str, status: str,
+           body: bytes) -> SealedRecord:
+        """A record whose body is rendered already (a successful immediate query's)."""
+        return cls.unpacked((id, site_id, integrator_id, created_at, mode, status, body))
+
     def packed(self) -> tuple:
         """The record as a plain tuple of its fields. The store keeps it so: the collector stops looking
         at a tuple of strings, bytes and a datetime after one pass, while it looks at every object

@@ -1,8 +1,9 @@
-"""The one timer that answers 408 for request bodies that stop arriving (``api.common.BodyWatch``).
+"""The one timer per event loop that closes stalled request heads and answers 408 to stalled bodies
+(``mock_halo.stalls.StallWatch``).
 
 The watch is driven here by a loop whose time the test moves, and ``read_body`` by calling the
 watch's check once the read is overdue: nothing waits for wall time (``test_serve_limits`` shows
-the whole path on a real server with a 1 s timeout).
+both on a real server with a 1 s timeout).
 """
 
 from __future__ import annotations
@@ -13,8 +14,9 @@ import types
 import pytest
 
 from mock_halo import errors
-from mock_halo.api import common
-from mock_halo.api.common import BodyWatch, read_body
+from mock_halo import stalls
+from mock_halo.api.common import read_body
+from mock_halo.stalls import StallWatch
 
 
 class FakeLoop:
@@ -43,31 +45,32 @@ class FakeTask:
     def __init__(self) -> None:
         self.cancelled = 0
 
-    def cancel(self) -> None:
-        self.cancelled += 1
+
+def _cancel(task: FakeTask) -> None:
+    task.cancelled += 1
 
 
 def test_only_the_read_that_stalled_is_cancelled_and_the_timer_follows_the_next_due():
     loop = FakeLoop()
-    watch = BodyWatch(loop)
+    watch = StallWatch(loop, _cancel)
     stalled, moving, late = FakeTask(), FakeTask(), FakeTask()
     stalled_entry = watch.start(stalled, 30)
     moving_entry = watch.start(moving, 30)
     assert len(loop.timers) == 1  # one timer however many reads
     loop.now += 20
     late_entry = watch.start(late, 30)
-    moving_entry[0] = loop.now  # a chunk arrived
+    watch.progress(moving_entry)  # a chunk arrived
     loop.now += 10  # the first reads' 30 s are up
     loop.fire_due()
     assert (stalled.cancelled, moving.cancelled, late.cancelled) == (1, 0, 0)
     assert stalled_entry[2] and not moving_entry[2] and not late_entry[2]
-    assert set(watch.reading) == {moving, late}
+    assert set(watch.waiting) == {moving, late}
     assert [when for when, _ in loop.timers] == [150.0]  # the next due: the late read and the moved one
     watch.stop(moving)
     watch.stop(late)
     loop.now = 150.0
     loop.fire_due()
-    assert loop.timers == [] and watch.reading == {}  # nothing read: no timer left armed
+    assert loop.timers == [] and watch.waiting == {}  # nothing read: no timer left armed
     assert (moving.cancelled, late.cancelled) == (0, 0)
     watch.start(FakeTask(), 30)
     assert [when for when, _ in loop.timers] == [180.0]  # armed again by the next read
@@ -96,14 +99,14 @@ def test_a_stalled_read_is_a_408_and_other_cancels_stay_cancels():
         stalled = asyncio.ensure_future(read_body(_request(receive), 1000))
         await arrived.wait()
         await asyncio.sleep(0)
-        watch = common._watch
-        task_entry = watch.reading[stalled]
+        watch = stalls._watches["body"]
+        task_entry = watch.waiting[stalled]
         task_entry[0] -= 31  # its last chunk is now older than the timeout
         watch._check()
         with pytest.raises(errors.HaloError) as caught:
             await stalled
         assert caught.value.status == 408 and "30 seconds" in caught.value.message
-        assert stalled not in watch.reading
+        assert stalled not in watch.waiting
 
         async def silent():
             await asyncio.Event().wait()
@@ -113,7 +116,7 @@ def test_a_stalled_read_is_a_408_and_other_cancels_stay_cancels():
         shut.cancel()  # the server going away, not the watch
         with pytest.raises(asyncio.CancelledError):
             await shut
-        assert shut not in watch.reading
+        assert shut not in watch.waiting
 
     asyncio.run(scenario())
 
@@ -137,6 +140,6 @@ def test_a_body_in_chunks_is_joined_and_kept_for_starlette():
         with pytest.raises(errors.HaloError) as caught:
             await read_body(_request(big), 1000)
         assert caught.value.status == 413
-        assert common._watch.reading == {}
+        assert stalls._watches["body"].waiting == {}
 
     asyncio.run(scenario())
