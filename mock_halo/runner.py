@@ -165,6 +165,8 @@ class SiteRunner:
     def only_reads(self) -> bool:
         """Whether every piece running or queued only reads (True when idle): another read may
         then run beside them, one engine command at a time under the engine's own lock."""
+        if self._running is None and not self._queue:
+            return True  # idle (read without the lock: it may change the next moment either way)
         with self._cv:
             running = self._running
             return (running is None or running.reads) and all(work.reads for _, _, work in self._queue)

@@ -83,3 +83,19 @@ def test_the_direct_body_is_the_general_renderers(seed, text, mode, data, rows, 
 @given(st.integers(0, 2**128 - 1))
 def test_ids_are_the_text_of_uuid4_objects(bits):
     assert uuid4_text(bits) == str(uuid.UUID(int=bits, version=4))
+
+
+def test_a_commands_result_limit_is_set_keeping_every_other_field():
+    import dataclasses
+
+    from mock_halo.sql.model import SqlParameter
+
+    # A distinct, non-default value for every field the dataclass has (a field added later
+    # without a place in with_result_limit makes this fail).
+    values = {"text": "SELECT 1", "execution_mode": "nonQuery", "command_type": "storedProcedure",
+              "parameters": (SqlParameter(name="@a", value="1"),), "catalogue": "BPSSamples",
+              "result_limit": 5, "tabular": True}
+    assert {f.name for f in dataclasses.fields(SqlCommand)} == set(values)
+    command = SqlCommand(**values)
+    assert command.with_result_limit(1234) == dataclasses.replace(command, result_limit=1234)
+    assert command.with_result_limit(None).result_limit is None

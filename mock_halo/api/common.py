@@ -32,6 +32,7 @@ __all__ = ["FORM", "JSON", "JSONBody", "api_of", "cloud_of", "credentials", "emu
 
 Handler = Callable[[Request, Caller], Awaitable[Response]]
 SUBSCRIPTION_KEY_QUERY_BYTES = SUBSCRIPTION_KEY_QUERY.encode()
+SUBSCRIPTION_KEY_HEADER_BYTES = SUBSCRIPTION_KEY_HEADER.lower().encode("latin-1")
 
 
 class JSONBody(Response):
@@ -59,17 +60,29 @@ def api_of(request: Request) -> str:
 
 def credentials(request: Request) -> Credentials:
     """What the request presents to prove who it is (checked by the domain, not here)."""
-    headers = request.headers
-    key = headers.get(SUBSCRIPTION_KEY_HEADER)
-    if key is None and SUBSCRIPTION_KEY_QUERY_BYTES in request.scope["query_string"]:
+    scope = request.scope
+    # One pass over the raw headers (ASGI names them in lower case) for the three that prove
+    # who calls, instead of a scan of them all for each; the first of a repeated header counts,
+    # as with Starlette's Headers.
+    key = authorization = device_id = None
+    for name, value in scope["headers"]:
+        if name == b"authorization":
+            if authorization is None:
+                authorization = value.decode("latin-1")
+        elif name == b"deviceid":
+            if device_id is None:
+                device_id = value.decode("latin-1")
+        elif name == SUBSCRIPTION_KEY_HEADER_BYTES and key is None:
+            key = value.decode("latin-1")
+    if key is None and SUBSCRIPTION_KEY_QUERY_BYTES in scope["query_string"]:
         key = request.query_params.get(SUBSCRIPTION_KEY_QUERY)
     return Credentials(
-        api=api_of(request),
+        api=scope["path"].split("/", 2)[1],
         subscription_key=key,
-        authorization=headers.get("authorization"),
-        device_id=headers.get("deviceid"),
-        headers=headers,
-        fired=request.scope.setdefault(FIRED_KEY, []),
+        authorization=authorization,
+        device_id=device_id,
+        headers=request.headers,
+        fired=scope.setdefault(FIRED_KEY, []),
     )
 
 

@@ -50,6 +50,9 @@ HALO_LINK = "haloLink"
 
 def with_result_limit(command: Any, limit: int) -> Any:
     """``command`` with ``result_limit`` set (the engine stops reading rows past it), when it has one."""
+    limited = getattr(command, "with_result_limit", None)
+    if limited is not None:
+        return limited(limit)
     if hasattr(command, "result_limit"):
         return dataclasses.replace(command, result_limit=limit)
     return command
