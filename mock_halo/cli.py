@@ -18,6 +18,9 @@ from mock_halo.config import ConfigError, Settings, example_toml, load_settings
 from mock_halo.logs import FORMATS as LOG_FORMATS
 from mock_halo.logs import configure as configure_logs
 
+#: Net new objects between two young-generation collections while serving (Python's default: 700).
+GC_YOUNG_THRESHOLD = 20_000
+
 
 def main(argv: Sequence[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
@@ -166,6 +169,11 @@ def _serve(args: argparse.Namespace) -> int:
     # rescan it every time and pause requests for tens of milliseconds.
     gc.collect()
     gc.freeze()
+    # A young-generation pass every GC_YOUNG_THRESHOLD objects more instead of Python's 700: a request
+    # leaves a few hundred behind for a moment (the store and journal keep some), so the default
+    # collected every other request, a few percent of an immediate query's time. A pass over
+    # 20,000 young objects takes about a millisecond.
+    gc.set_threshold(GC_YOUNG_THRESHOLD, *gc.get_threshold()[1:])
     from mock_halo.serving import uvicorn_config
 
     # uvicorn's own lines (process started, startup complete) only when debugging: the request
