@@ -145,6 +145,10 @@ class JsonFormatter(logging.Formatter):
         return orjson.dumps(base).decode()
 
 
+#: Paths whose site and surface a :class:`LineWriter` remembers (then it starts again).
+PATH_CACHE_SIZE = 4096
+
+
 class LineWriter(logging.Handler):
     """Buffers finished log lines and writes them to ``stream`` from a background thread every
     ``interval`` seconds (and at exit), so a request pays for a string, not for a write.
@@ -159,6 +163,7 @@ class LineWriter(logging.Handler):
         self.json = fmt == "json"
         self.setFormatter(JsonFormatter() if self.json else TextFormatter())
         self._pending: list[Any] = []  # finished lines, and requests' facts (tuples)
+        self._paths: dict[str, tuple[str | None, str | None]] = {}  # path -> (site, surface)
         self._interval = interval
         self._stopped = threading.Event()
         self._thread = threading.Thread(target=self._run, name="mock-halo-log", daemon=True)
@@ -172,7 +177,16 @@ class LineWriter(logging.Handler):
 
     def _line(self, facts: tuple[Any, ...]) -> str:
         at, method, path, status, seconds, site, surface, rules = facts
-        if site is FROM_PATH or surface is FROM_PATH:
+        if site is FROM_PATH and surface is FROM_PATH:
+            # Most lines repeat a path (a client's immediate queries, polls of one query): what
+            # the path names is read from it once (the two patterns were half a line's cost).
+            where = self._paths.get(path)
+            if where is None:
+                if len(self._paths) >= PATH_CACHE_SIZE:
+                    self._paths.clear()
+                where = self._paths[path] = _where(path, site, surface)
+            site, surface = where
+        elif site is FROM_PATH or surface is FROM_PATH:
             site, surface = _where(path, site, surface)
         ms = round(seconds * 1000, 1)
         if self.json:

@@ -176,3 +176,30 @@ def test_the_line_writer_keeps_request_order_and_reads_site_and_surface_from_the
             assert (first["site"], first["surface"], first["rules"], first["status"]) == (SITE, "immediate", ["busy"], 429)
             assert second["kind"] == "control"
             assert (third["site"], third["surface"]) == (None, "sites")
+
+
+def test_the_line_writer_reads_a_repeated_path_as_it_read_it_first(monkeypatch):
+    """What a path names is remembered per writer (a bounded cache that starts again when full): lines
+    for repeated, alternating and new paths say what reading each path afresh says."""
+    import io
+    import time
+
+    import mock_halo.logs as logs
+    from mock_halo.logs import FROM_PATH, LineWriter, _where
+
+    monkeypatch.setattr(logs, "PATH_CACHE_SIZE", 3)
+    writer = LineWriter(io.StringIO(), "text", interval=60)
+    try:
+        paths = [f"/device/sites/{SITE}/queries/immediate", "/integrator/sites",
+                 f"/integrator/sites/{SITE}/queries/0b8a5e3c-1111-4222-8333-444455556666",
+                 f"/desktop/sites/{SITE}/fhir/R4/Patient", "/integrator/pair-site"]
+        for path in paths * 3 + paths[::-1]:
+            site, surface = _where(path, FROM_PATH, FROM_PATH)
+            line = writer._line((time.time(), "GET", path, 200, 0.001, FROM_PATH, FROM_PATH, ()))
+            expected = logs.request_line("GET", path, 200, 1.0, site, surface, ())
+            assert line.endswith(" " + expected), (line, expected)
+            assert len(writer._paths) <= 3
+        given = writer._line((time.time(), "GET", paths[0], 200, 0.001, "other-site", FROM_PATH, ()))
+        assert " site=other-si immediate" in given  # a site given is kept, the surface still read
+    finally:
+        writer.close()
