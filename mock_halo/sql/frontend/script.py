@@ -10,6 +10,7 @@ lookup.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cached_property
 from typing import Any
 
 from mock_halo.sql.frontend.schema import Table
@@ -64,11 +65,12 @@ class Script:
     #: Catalogue views the batch reads (``INFORMATION_SCHEMA.*``, ``sys.*``): engine tables built on first use.
     system_views: tuple[str, ...] = ()
 
-    @property
+    # Cached: a script is compiled once and asked on every run (the quick-read check asks both).
+    @cached_property
     def writes(self) -> bool:
         return any(s.verb != "select" for s in self.statements)
 
-    @property
+    @cached_property
     def simple(self) -> bool:
         """A single plain statement (no variables, no control flow)."""
         return len(self.steps) == 1 and self.steps[0].kind == "run"
