@@ -25,13 +25,15 @@ class StallWatch:
         #: key -> [time it last made progress, seconds it may wait, whether it was found overdue]
         self.waiting: dict[Hashable, list] = {}
         self._timer: Any = None
+        self._due = 0.0  # when the armed timer fires
 
     def start(self, key: Hashable, timeout: float) -> list:
         """``key`` waits from now; its entry's first item is moved on as it makes progress (``progress``)."""
         entry = [self.loop.time(), timeout, False]
         self.waiting[key] = entry
-        if self._timer is None:
-            self._timer = self.loop.call_at(entry[0] + timeout, self._check)
+        due = entry[0] + timeout
+        if self._timer is None or due < self._due:  # a shorter timeout than the armed timer's
+            self._arm(due)
         return entry
 
     def progress(self, entry: list) -> None:
@@ -39,6 +41,12 @@ class StallWatch:
 
     def stop(self, key: Hashable) -> None:
         self.waiting.pop(key, None)
+
+    def _arm(self, due: float) -> None:
+        if self._timer is not None:
+            self._timer.cancel()
+        self._timer = self.loop.call_at(due, self._check)
+        self._due = due
 
     def _check(self) -> None:
         self._timer = None
@@ -53,7 +61,7 @@ class StallWatch:
             elif earliest is None or due < earliest:
                 earliest = due
         if earliest is not None and self._timer is None:
-            self._timer = self.loop.call_at(earliest, self._check)
+            self._arm(earliest)
 
 
 _watches: dict[str, StallWatch] = {}

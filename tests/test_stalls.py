@@ -30,9 +30,9 @@ class FakeLoop:
         return self.now
 
     def call_at(self, when: float, callback):
-        handle = types.SimpleNamespace(when=when, callback=callback)
-        self.timers.append((when, callback))
-        return handle
+        entry = (when, callback)
+        self.timers.append(entry)
+        return types.SimpleNamespace(cancel=lambda: self.timers.remove(entry) if entry in self.timers else None)
 
     def fire_due(self) -> None:
         due = [entry for entry in self.timers if entry[0] <= self.now]
@@ -74,6 +74,19 @@ def test_only_the_read_that_stalled_is_cancelled_and_the_timer_follows_the_next_
     assert (moving.cancelled, late.cancelled) == (0, 0)
     watch.start(FakeTask(), 30)
     assert [when for when, _ in loop.timers] == [180.0]  # armed again by the next read
+
+
+def test_a_shorter_timeout_than_the_armed_timers_moves_it_earlier():
+    loop = FakeLoop()
+    watch = StallWatch(loop, _cancel)
+    slow, quick = FakeTask(), FakeTask()
+    watch.start(slow, 30)
+    watch.start(quick, 1)
+    assert [when for when, _ in loop.timers] == [101.0]  # one timer, at the quick one's due
+    loop.now += 1
+    loop.fire_due()
+    assert (quick.cancelled, slow.cancelled) == (1, 0)
+    assert [when for when, _ in loop.timers] == [130.0]
 
 
 def _request(receive, timeout: int = 30):
