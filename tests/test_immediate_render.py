@@ -1,6 +1,7 @@
 """A successful immediate query's body, rendered directly by ``ImmediateRun.finish``, is byte for
-byte what the general renderer (``QueryRecord.render``) gives for the same query; and ids drawn
-without ``uuid.UUID`` objects are the same text."""
+byte what the general renderer (``QueryRecord.render``) gives for the same query; a result past the
+limit fails with the phases it went through; ids drawn without ``uuid.UUID`` objects are the same
+text; a command's result limit keeps its other fields."""
 
 from __future__ import annotations
 
@@ -99,3 +100,38 @@ def test_a_commands_result_limit_is_set_keeping_every_other_field():
     command = SqlCommand(**values)
     assert command.with_result_limit(1234) == dataclasses.replace(command, result_limit=1234)
     assert command.with_result_limit(None).result_limit is None
+
+
+def test_a_result_past_the_limit_fails_as_its_upload_begins_with_the_phases_it_went_through():
+    """A 413: executing and downloading with their ends, completedAt where uploading would have
+    begun; a scenario's forced 413 looks the same with 1 ms phases."""
+    import pytest
+
+    from mock_halo import errors
+
+    request = ImmediateRequest(command=SqlCommand(text="SELECT 1"), max_time_in_queue=25, command_size=40,
+                               request_size=90)
+    outcome = SqlOutcome(rows=1, data=b"x" * 2_000_000, rows_affected=-1, execution_ms=7)
+
+    def too_large(run: ImmediateRun) -> None:
+        run.finish(outcome)
+
+    def forced(run: ImmediateRun) -> None:
+        raise run.forced(None)
+
+    for seed, fail in ((1, too_large), (2, forced)):
+        run = ImmediateRun(IdSource(seed), "s", "i", request, START, 1000)
+        with pytest.raises(errors.QueryFailed) as caught:
+            fail(run)
+        body = caught.value.record.render()
+        assert caught.value.status == 413 and body["status"] == "executionFailed"
+        timing = body["statusTiming"]
+        assert list(timing) == ["initialising", "executing", "downloading"]
+        assert timing["executing"]["endTime"] == timing["downloading"]["startTime"]
+        assert timing["downloading"]["endTime"] == body["completedAt"]
+        assert body["errorDetails"]["errorCode"] == 413
+        assert run.duration_ms == round((run.completed_at - run.start).total_seconds() * 1000)
+    forced_ms = (datetime.fromisoformat(body["completedAt"].replace("Z", "+00:00"))
+                 - datetime.fromisoformat(timing["executing"]["startTime"].replace("Z", "+00:00")))
+    assert forced_ms == timedelta(milliseconds=2)
+

@@ -106,9 +106,7 @@ class ImmediateRun:
         uploading_at = downloading_at + transfer
         completed_at = uploading_at + transfer
         if size > self.result_limit_bytes:
-            self.record.timing["executing"] = PhaseTiming(executing_at, downloading_at)
-            self.record.timing["downloading"] = PhaseTiming(downloading_at, uploading_at)
-            raise self._too_large(uploading_at)
+            raise self._too_large(downloading_at, uploading_at)
         if self.command.execution_mode == "nonQuery":
             result: dict[str, Any] = {"rowsAffected": outcome.rows_affected, "size": size}
         else:
@@ -152,10 +150,7 @@ class ImmediateRun:
             number, message = sql_error
             return self._sql_failure(errors.error_details("mssql", number, message))
         downloading_at = self.executing_at + timedelta(milliseconds=1)
-        uploading_at = downloading_at + timedelta(milliseconds=1)
-        self.record.timing["executing"] = PhaseTiming(self.executing_at, downloading_at)
-        self.record.timing["downloading"] = PhaseTiming(downloading_at, uploading_at)
-        return self._too_large(uploading_at)
+        return self._too_large(downloading_at, downloading_at + timedelta(milliseconds=1))
 
     @property
     def duration_ms(self) -> int:
@@ -180,9 +175,12 @@ class ImmediateRun:
         self.record.timing["executing"] = PhaseTiming(self.executing_at, failed_at)
         return self._fail(400, failed_at, details)
 
-    def _too_large(self, at: datetime) -> errors.QueryFailed:
+    def _too_large(self, downloading_at: datetime, uploading_at: datetime) -> errors.QueryFailed:
+        """The 413 of a result past the limit, found while it was downloaded (fails as uploading begins)."""
+        self.record.timing["executing"] = PhaseTiming(self.executing_at, downloading_at)
+        self.record.timing["downloading"] = PhaseTiming(downloading_at, uploading_at)
         message = errors.RESULT_TOO_LARGE_MESSAGE.format(limit=errors.format_size_limit(self.result_limit_bytes))
-        return self._fail(413, at, errors.error_details("http", 413, message))
+        return self._fail(413, uploading_at, errors.error_details("http", 413, message))
 
     def _fail(self, status: int, at: datetime, details: dict[str, Any]) -> errors.QueryFailed:
         record = self.record
