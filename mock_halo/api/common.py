@@ -77,7 +77,7 @@ def credentials(request: Request) -> Credentials:
     if key is None and SUBSCRIPTION_KEY_QUERY_BYTES in scope["query_string"]:
         key = request.query_params.get(SUBSCRIPTION_KEY_QUERY)
     return Credentials(
-        api=scope["path"].split("/", 2)[1],
+        api=api_of(request),
         subscription_key=key,
         authorization=authorization,
         device_id=device_id,
