@@ -8,7 +8,6 @@ with small fakes and independent of the engine's import graph.
 
 from __future__ import annotations
 
-import dataclasses
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -49,13 +48,10 @@ HALO_LINK = "haloLink"
 
 
 def with_result_limit(command: Any, limit: int) -> Any:
-    """``command`` with ``result_limit`` set (the engine stops reading rows past it), when it has one."""
+    """``command`` with ``result_limit`` set (the engine stops reading rows past it), when it can take one
+    (``SqlCommand.with_result_limit``; the lifecycle's own test commands cannot)."""
     limited = getattr(command, "with_result_limit", None)
-    if limited is not None:
-        return limited(limit)
-    if hasattr(command, "result_limit"):
-        return dataclasses.replace(command, result_limit=limit)
-    return command
+    return limited(limit) if limited is not None else command
 
 
 def is_result_too_large(exc: BaseException) -> bool:
